@@ -1,0 +1,79 @@
+/* Replays a fuzz target's seed corpus as an ordinary test where libFuzzer is absent.
+ *
+ * Usage: fuzz_NAME DIR|FILE... ; every regular file is fed to LLVMFuzzerTestOneInput once. The
+ * run fails when a directory holds no file, so an empty corpus cannot pass silently. */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int run_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return -1;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return -1;
+	}
+	buf = malloc(n ? (size_t)n : 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	LLVMFuzzerTestOneInput(buf, (size_t)n);
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int files = 0;
+
+	for (int i = 1; i < argc; i++) {
+		struct stat st;
+		DIR *d;
+		struct dirent *e;
+
+		if (stat(argv[i], &st) != 0) {
+			fprintf(stderr, "replay: %s: not found\n", argv[i]);
+			return 1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			if (run_file(argv[i]) != 0)
+				return 1;
+			files++;
+			continue;
+		}
+		d = opendir(argv[i]);
+		if (d == NULL)
+			return 1;
+		while ((e = readdir(d)) != NULL) {
+			char path[4096];
+
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
+			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+				continue;
+			if (run_file(path) != 0) {
+				fprintf(stderr, "replay: cannot read %s\n", path);
+				closedir(d);
+				return 1;
+			}
+			files++;
+		}
+		closedir(d);
+	}
+	printf("replayed %d inputs\n", files);
+	return files > 0 ? 0 : 1;
+}
