@@ -26,6 +26,17 @@ extern "C" {
  * refused with FWC_ERR_TOO_DEEP. */
 #define FWC_CBOR_MAX_DEPTH 16
 
+/* A string or byte string held elsewhere (usually inside a decoder's input buffer). Used by
+ * the codecs built on this one for zero-copy fields. */
+struct fwc_cbor_str {
+	const char *p; /* not NUL-terminated */
+	size_t len;
+};
+struct fwc_cbor_bytes {
+	const uint8_t *p;
+	size_t len;
+};
+
 /* ---------------------------------------------------------------------------------------- */
 /* Encoder                                                                                  */
 
