@@ -23,7 +23,16 @@ int cmd_sign(int argc, char **argv);
 int cmd_verify_sig(int argc, char **argv);
 
 /* cmd_cid.c */
+struct fwc_unixfs_result;
 int cmd_cid(int argc, char **argv);
+/* Stream the file at path ("-" = standard input) through the UnixFS importer with `ipfs add`'s
+ * defaults for cid_version (0 or 1): *res gets the root CID, size and flat SHA-256. Constant
+ * memory. Prints one line and returns CLI_EXIT_ERROR on failure (*res then untouched). */
+int cli_image_import(const char *cmd, struct fwc_unixfs_result *res, const char *path,
+		     unsigned cid_version);
+/* Parse a --cid-version value ("0" or "1"). Prints one line and returns CLI_EXIT_ERROR when
+ * it is neither. */
+int cli_cid_version_arg(const char *cmd, const char *val, unsigned *version);
 
 /* cmd_manifest.c */
 int cmd_manifest(int argc, char **argv);
