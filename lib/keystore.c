@@ -239,7 +239,8 @@ int fwc_keystore_decrypt(struct fwc_seckey *sk, const struct fwc_keystore_file *
 	if (sk == NULL || kf == NULL || (pass == NULL && passlen != 0))
 		return fwc_fail(ei, 0, FWC_ERR_ARG, "missing argument");
 	/* kf may have been filled by hand: hold it to the parser's bounds before Argon2 runs. */
-	if (!params_check(&kf->params) || kf->header == NULL || kf->ct == NULL)
+	if (!params_check(&kf->params) || kf->header == NULL || kf->ct == NULL ||
+	    kf->salt == NULL || kf->nonce == NULL)
 		return fwc_fail(ei, 0, FWC_ERR_ARG, "keystore not parsed");
 	if (sodium_init() < 0)
 		return fwc_fail(ei, 0, FWC_ERR_CRYPTO, "libsodium failed to initialise");
