@@ -49,7 +49,7 @@ static int verify_raw(const struct item *it)
 	if (it->pk.alg == FWC_ALG_BIP340)
 		return secp256k1_xonly_pubkey_parse(secp256k1_context_static, &xpk, it->pk.key) &&
 		       secp256k1_schnorrsig_verify(secp256k1_context_static, it->sig, it->msg,
-						   sizeof(it->msg), &xpk);
+		                                   sizeof(it->msg), &xpk);
 	return crypto_sign_verify_detached(it->sig, it->msg, sizeof(it->msg), it->pk.key) == 0;
 }
 
@@ -116,8 +116,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_verify: setup failed\n");
 		return 1;
 	}
-	printf("bench_verify: %d rounds, batches of ~%.2f s, median of rounds, 1 thread\n",
-	       rounds, BATCH_SECONDS);
+	printf("bench_verify: %d rounds, batches of ~%.2f s, median of rounds, 1 thread\n", rounds,
+	       BATCH_SECONDS);
 	for (int a = 0; a < 2; a++) {
 		double lib[MAX_ROUNDS], raw[MAX_ROUNDS], ratio[MAX_ROUNDS], warm;
 		long n;
@@ -141,7 +141,8 @@ int main(int argc, char **argv)
 			ratio[r] = raw[r] > 0 ? lib[r] / raw[r] : 0;
 		}
 		printf("%-8s fwc_verify %8.0f/s   raw %8.0f/s   lib/raw %.3f   (%ld per batch)\n",
-		       names[a], median(lib, rounds), median(raw, rounds), median(ratio, rounds), n);
+		       names[a], median(lib, rounds), median(raw, rounds), median(ratio, rounds),
+		       n);
 	}
 	if (failures) {
 		fprintf(stderr, "bench_verify: %d batches had failed verifications\n", failures);
