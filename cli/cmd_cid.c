@@ -22,7 +22,7 @@
 #define READ_BUF_SIZE ((size_t)1 << 20)
 
 int cli_image_import(const char *cmd, struct fwc_unixfs_result *res, const char *path,
-		     unsigned cid_version)
+                     unsigned cid_version)
 {
 	struct fwc_unixfs_options opt;
 	struct fwc_unixfs_importer *im = NULL;
@@ -88,29 +88,29 @@ int cli_cid_version_arg(const char *cmd, const char *val, unsigned *version)
 }
 
 static const char cid_help[] =
-	"usage: fwchain cid [--cid-version 0|1] [--json] FILE\n"
-	"\n"
-	"Prints the CID of FILE ('-' for standard input) alone on stdout, the same CID\n"
-	"'ipfs add' prints (256 KiB chunks, balanced DAG, sha2-256):\n"
-	"\n"
-	"  --cid-version 1  (default) as 'ipfs add --cid-version=1': raw leaves, \"bafy...\"\n"
-	"                   (\"bafk...\" for a file of one chunk)\n"
-	"  --cid-version 0  as plain 'ipfs add': dag-pb leaves, \"Qm...\"\n"
-	"  --json           print {\"cid\",\"size\",\"sha256\"} (the flat SHA-256 of FILE)\n"
-	"\n"
-	"The file is streamed in constant memory (about 2 MiB whatever its size).\n"
-	"\n"
-	"Exit codes: 0 printed; 2 usage error or unreadable FILE.\n";
+    "usage: fwchain cid [--cid-version 0|1] [--json] FILE\n"
+    "\n"
+    "Prints the CID of FILE ('-' for standard input) alone on stdout, the same CID\n"
+    "'ipfs add' prints (256 KiB chunks, balanced DAG, sha2-256):\n"
+    "\n"
+    "  --cid-version 1  (default) as 'ipfs add --cid-version=1': raw leaves, \"bafy...\"\n"
+    "                   (\"bafk...\" for a file of one chunk)\n"
+    "  --cid-version 0  as plain 'ipfs add': dag-pb leaves, \"Qm...\"\n"
+    "  --json           print {\"cid\",\"size\",\"sha256\"} (the flat SHA-256 of FILE)\n"
+    "\n"
+    "The file is streamed in constant memory (about 2 MiB whatever its size).\n"
+    "\n"
+    "Exit codes: 0 printed; 2 usage error or unreadable FILE.\n";
 
 enum { O_HELP = 1, O_CIDV, O_JSON };
 
 int cmd_cid(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0},
-		{"cid-version", O_CIDV, 1},
-		{"json", O_JSON, 0},
-		{NULL, 0, 0},
+	    {"help", O_HELP, 0},
+	    {"cid-version", O_CIDV, 1},
+	    {"json", O_JSON, 0},
+	    {NULL, 0, 0},
 	};
 	const char *cmd = "cid", *val, *file = NULL;
 	struct fwc_unixfs_result res;

@@ -43,7 +43,7 @@ int cli_pubkey_resolve(const char *cmd, const char *arg, struct fwc_pubkey *pk)
 	}
 	if (stat(arg, &st) != 0)
 		return cli_err(cmd, "%s: neither a public key (ALG:HEX) nor a readable file: %s",
-			       arg, strerror(errno));
+		               arg, strerror(errno));
 	/* A small file that starts with an algorithm name is public-key text; anything else
 	 * must be a keystore, whose own decoder then says what is wrong with it. */
 	if (S_ISREG(st.st_mode) && st.st_size <= PUBKEY_FILE_MAX) {
@@ -53,7 +53,7 @@ int cli_pubkey_resolve(const char *cmd, const char *arg, struct fwc_pubkey *pk)
 			start++;
 		if (starts_with_alg((const char *)buf + start, len - start)) {
 			while (len > start && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
-					       buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+			                       buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 				len--;
 			rc = fwc_pubkey_from_text(pk, (const char *)buf + start, len - start, &ei);
 			free(buf);
@@ -69,8 +69,7 @@ int cli_pubkey_resolve(const char *cmd, const char *arg, struct fwc_pubkey *pk)
 	return 0;
 }
 
-int cli_seckey_load(const char *cmd, struct fwc_seckey *sk, const char *path,
-		    const char *passfile)
+int cli_seckey_load(const char *cmd, struct fwc_seckey *sk, const char *path, const char *passfile)
 {
 	struct fwc_errinfo ei = {0};
 	char pass[CLI_PASS_MAX];
@@ -93,8 +92,7 @@ static int print_pubkey(const char *cmd, const struct fwc_pubkey *pk, const char
 	uint8_t id[FWC_KEYID_LEN];
 	int rc;
 
-	if ((rc = fwc_pubkey_to_text(text, sizeof(text), pk)) < 0 ||
-	    (rc = fwc_key_id(id, pk)) < 0)
+	if ((rc = fwc_pubkey_to_text(text, sizeof(text), pk)) < 0 || (rc = fwc_key_id(id, pk)) < 0)
 		return cli_err_rc(cmd, rc, NULL, "public key");
 	if (json) {
 		fputs("{\"file\":", stdout);
@@ -115,33 +113,34 @@ static int print_pubkey(const char *cmd, const struct fwc_pubkey *pk, const char
 }
 
 static const char keygen_help[] =
-	"usage: fwchain keygen [--alg bip340|ed25519] --out FILE [--passphrase-file FILE]\n"
-	"                      [--kdf-ops N] [--kdf-mem BYTES] [--json]\n"
-	"\n"
-	"Creates a new random key and writes it to FILE, a keystore encrypted with a passphrase\n"
-	"(Argon2id + XChaCha20-Poly1305, mode 0600). FILE must not exist. Prints the file, the\n"
-	"algorithm, the public key (ALG:HEX) and the key id.\n"
-	"\n"
-	"  --alg ALG               bip340 (default; release, operator and device keys) or\n"
-	"                          ed25519 (validator and witness keys)\n"
-	"  --out FILE              the keystore to create (required)\n"
-	"  --passphrase-file FILE  read the passphrase from the first line of FILE; otherwise\n"
-	"                          FWCHAIN_PASSPHRASE, otherwise a prompt on the terminal\n"
-	"                          (asked twice)\n"
-	"  --kdf-ops N, --kdf-mem BYTES\n"
-	"                          Argon2id cost (default: the library's); lower only for tests\n"
-	"  --json                  print {\"file\",\"alg\",\"public_key\",\"key_id\"}\n"
-	"\n"
-	"Exit codes: 0 created; 2 usage error, existing FILE, passphrase or write failure.\n";
+    "usage: fwchain keygen [--alg bip340|ed25519] --out FILE [--passphrase-file FILE]\n"
+    "                      [--kdf-ops N] [--kdf-mem BYTES] [--json]\n"
+    "\n"
+    "Creates a new random key and writes it to FILE, a keystore encrypted with a passphrase\n"
+    "(Argon2id + XChaCha20-Poly1305, mode 0600). FILE must not exist. Prints the file, the\n"
+    "algorithm, the public key (ALG:HEX) and the key id.\n"
+    "\n"
+    "  --alg ALG               bip340 (default; release, operator and device keys) or\n"
+    "                          ed25519 (validator and witness keys)\n"
+    "  --out FILE              the keystore to create (required)\n"
+    "  --passphrase-file FILE  read the passphrase from the first line of FILE; otherwise\n"
+    "                          FWCHAIN_PASSPHRASE, otherwise a prompt on the terminal\n"
+    "                          (asked twice)\n"
+    "  --kdf-ops N, --kdf-mem BYTES\n"
+    "                          Argon2id cost (default: the library's); lower only for tests\n"
+    "  --json                  print {\"file\",\"alg\",\"public_key\",\"key_id\"}\n"
+    "\n"
+    "Exit codes: 0 created; 2 usage error, existing FILE, passphrase or write failure.\n";
 
 enum { O_HELP = 1, O_ALG, O_OUT, O_PASSFILE, O_JSON, O_KDF_OPS, O_KDF_MEM };
 
 int cmd_keygen(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0},	     {"alg", O_ALG, 1},	       {"out", O_OUT, 1},
-		{"passphrase-file", O_PASSFILE, 1}, {"json", O_JSON, 0},
-		{"kdf-ops", O_KDF_OPS, 1},   {"kdf-mem", O_KDF_MEM, 1}, {NULL, 0, 0},
+	    {"help", O_HELP, 0},       {"alg", O_ALG, 1},
+	    {"out", O_OUT, 1},         {"passphrase-file", O_PASSFILE, 1},
+	    {"json", O_JSON, 0},       {"kdf-ops", O_KDF_OPS, 1},
+	    {"kdf-mem", O_KDF_MEM, 1}, {NULL, 0, 0},
 	};
 	const char *cmd = "keygen", *val, *out = NULL, *passfile = NULL;
 	struct fwc_keystore_params params = {0, 0};
@@ -165,8 +164,10 @@ int cmd_keygen(int argc, char **argv)
 			return cli_stdout_done(cmd);
 		case O_ALG:
 			if (fwc_alg_from_name(&alg, val, strlen(val)) < 0)
-				return cli_usage_err(cmd, "unknown algorithm '%.32s' (bip340 or "
-							  "ed25519)", val);
+				return cli_usage_err(cmd,
+				                     "unknown algorithm '%.32s' (bip340 or "
+				                     "ed25519)",
+				                     val);
 			break;
 		case O_OUT:
 			out = val;
@@ -223,22 +224,22 @@ out:
 }
 
 static const char key_help[] =
-	"usage: fwchain key show [--json] FILE\n"
-	"\n"
-	"Prints the algorithm, public key (ALG:HEX) and key id (hex) of FILE, a keystore\n"
-	"(no passphrase needed: the public key is stored in clear) or a file holding a public\n"
-	"key as text.\n"
-	"\n"
-	"  --json  print {\"file\",\"alg\",\"public_key\",\"key_id\"}\n"
-	"\n"
-	"Exit codes: 0 shown; 2 usage error, unreadable or malformed FILE.\n";
+    "usage: fwchain key show [--json] FILE\n"
+    "\n"
+    "Prints the algorithm, public key (ALG:HEX) and key id (hex) of FILE, a keystore\n"
+    "(no passphrase needed: the public key is stored in clear) or a file holding a public\n"
+    "key as text.\n"
+    "\n"
+    "  --json  print {\"file\",\"alg\",\"public_key\",\"key_id\"}\n"
+    "\n"
+    "Exit codes: 0 shown; 2 usage error, unreadable or malformed FILE.\n";
 
 int cmd_key(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0},
-		{"json", O_JSON, 0},
-		{NULL, 0, 0},
+	    {"help", O_HELP, 0},
+	    {"json", O_JSON, 0},
+	    {NULL, 0, 0},
 	};
 	const char *cmd = "key show", *val, *file = NULL;
 	struct fwc_pubkey pk;

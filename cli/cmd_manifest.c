@@ -76,9 +76,10 @@ static int time_arg(const char *cmd, const char *flag, const char *s, uint64_t *
 	}
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
 	    s[n] != '\0' || y < 1970)
-		return cli_err(cmd, "%s: '%.40s' is neither seconds since 1970 nor "
-				    "YYYY-MM-DDTHH:MM:SSZ",
-			       flag, s);
+		return cli_err(cmd,
+		               "%s: '%.40s' is neither seconds since 1970 nor "
+		               "YYYY-MM-DDTHH:MM:SSZ",
+		               flag, s);
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -121,9 +122,10 @@ static int percent_arg(const char *cmd, const char *s, uint16_t *bps)
 			frac = frac * 10 + (unsigned long)(*c - '0');
 	}
 	if (digits == 0 || *c != '\0' || fdigits > 2 || whole > 100 || (whole == 100 && frac))
-		return cli_err(cmd, "--rollout-percent: '%.20s' is not a percentage 0..100 with at "
-				    "most two decimals",
-			       s);
+		return cli_err(cmd,
+		               "--rollout-percent: '%.20s' is not a percentage 0..100 with at "
+		               "most two decimals",
+		               s);
 	if (fdigits == 1)
 		frac *= 10;
 	*bps = (uint16_t)(whole * 100 + frac);
@@ -133,65 +135,65 @@ static int percent_arg(const char *cmd, const char *s, uint16_t *bps)
 /* ---- manifest create ---- */
 
 static const char create_help[] =
-	"usage: fwchain manifest create --product ID --version TEXT --counter N --hw ID [--hw ID...]\n"
-	"                               --image FILE --out FILE [options]\n"
-	"\n"
-	"Writes a release manifest with no signatures yet for the firmware image FILE, whose CID,\n"
-	"size and SHA-256 are computed in one streaming pass. OUT must not exist.\n"
-	"\n"
-	"Release:\n"
-	"  --product ID             product id (1..64 bytes)\n"
-	"  --version TEXT           version shown to people, e.g. 1.4.2-rc1 (1..64 bytes)\n"
-	"  --counter N              release counter: devices refuse a counter at or below\n"
-	"                           the one they run (rollback protection)\n"
-	"  --channel NAME           release channel (1..32 bytes; default: stable)\n"
-	"  --hw ID                  compatible hardware id (1..64 bytes); repeat, up to 16\n"
-	"  --created TIME           creation time (default: SOURCE_DATE_EPOCH if set, else now)\n"
-	"  --metadata TEXT|@FILE    free metadata, at most 255 bytes (e.g. the\n"
-	"                           {\"PID\",\"Ver\",\"File\"} record)\n"
-	"Image:\n"
-	"  --image FILE             the firmware image\n"
-	"  --cid-version 0|1        CID version of the image's CID (default 1, as\n"
-	"                           'ipfs add --cid-version=1'; 0 as plain 'ipfs add')\n"
-	"Rollout policy (optional):\n"
-	"  --rollout-percent P      share of the fleet, 0..100, two decimals at most\n"
-	"  --rollout-not-before TIME  not installed before this time\n"
-	"  --rollout-group NAME     restrict to a device group; repeat, up to 16\n"
-	"  --rollout-region NAME    restrict to a region; repeat, up to 16\n"
-	"Encryption and licence (optional):\n"
-	"  --encryption-alg NAME    image encryption algorithm, e.g. xchacha20poly1305\n"
-	"  --encryption-key-id HEX  id of the key devices need (1..32 bytes; with --encryption-alg)\n"
-	"  --licence ID             licence / feature id the device must hold (1..64 bytes)\n"
-	"Output:\n"
-	"  --out FILE               the manifest to write\n"
-	"  --json                   print {\"file\",\"cid\",\"size\",\"sha256\",\"bytes\"}\n"
-	"\n"
-	"TIME is seconds since 1970 or YYYY-MM-DDTHH:MM:SSZ (UTC).\n"
-	"Exit codes: 0 written; 2 usage error, unreadable image, invalid field, existing OUT.\n";
+    "usage: fwchain manifest create --product ID --version TEXT --counter N --hw ID [--hw ID...]\n"
+    "                               --image FILE --out FILE [options]\n"
+    "\n"
+    "Writes a release manifest with no signatures yet for the firmware image FILE, whose CID,\n"
+    "size and SHA-256 are computed in one streaming pass. OUT must not exist.\n"
+    "\n"
+    "Release:\n"
+    "  --product ID             product id (1..64 bytes)\n"
+    "  --version TEXT           version shown to people, e.g. 1.4.2-rc1 (1..64 bytes)\n"
+    "  --counter N              release counter: devices refuse a counter at or below\n"
+    "                           the one they run (rollback protection)\n"
+    "  --channel NAME           release channel (1..32 bytes; default: stable)\n"
+    "  --hw ID                  compatible hardware id (1..64 bytes); repeat, up to 16\n"
+    "  --created TIME           creation time (default: SOURCE_DATE_EPOCH if set, else now)\n"
+    "  --metadata TEXT|@FILE    free metadata, at most 255 bytes (e.g. the\n"
+    "                           {\"PID\",\"Ver\",\"File\"} record)\n"
+    "Image:\n"
+    "  --image FILE             the firmware image\n"
+    "  --cid-version 0|1        CID version of the image's CID (default 1, as\n"
+    "                           'ipfs add --cid-version=1'; 0 as plain 'ipfs add')\n"
+    "Rollout policy (optional):\n"
+    "  --rollout-percent P      share of the fleet, 0..100, two decimals at most\n"
+    "  --rollout-not-before TIME  not installed before this time\n"
+    "  --rollout-group NAME     restrict to a device group; repeat, up to 16\n"
+    "  --rollout-region NAME    restrict to a region; repeat, up to 16\n"
+    "Encryption and licence (optional):\n"
+    "  --encryption-alg NAME    image encryption algorithm, e.g. xchacha20poly1305\n"
+    "  --encryption-key-id HEX  id of the key devices need (1..32 bytes; with --encryption-alg)\n"
+    "  --licence ID             licence / feature id the device must hold (1..64 bytes)\n"
+    "Output:\n"
+    "  --out FILE               the manifest to write\n"
+    "  --json                   print {\"file\",\"cid\",\"size\",\"sha256\",\"bytes\"}\n"
+    "\n"
+    "TIME is seconds since 1970 or YYYY-MM-DDTHH:MM:SSZ (UTC).\n"
+    "Exit codes: 0 written; 2 usage error, unreadable image, invalid field, existing OUT.\n";
 
 static int manifest_create(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0},
-		{"product", O_PRODUCT, 1},
-		{"version", O_VERSION, 1},
-		{"counter", O_COUNTER, 1},
-		{"channel", O_CHANNEL, 1},
-		{"hw", O_HW, 1},
-		{"metadata", O_METADATA, 1},
-		{"created", O_CREATED, 1},
-		{"rollout-percent", O_ROLLOUT_PERCENT, 1},
-		{"rollout-not-before", O_ROLLOUT_NOT_BEFORE, 1},
-		{"rollout-group", O_ROLLOUT_GROUP, 1},
-		{"rollout-region", O_ROLLOUT_REGION, 1},
-		{"encryption-alg", O_ENC_ALG, 1},
-		{"encryption-key-id", O_ENC_KEY_ID, 1},
-		{"licence", O_LICENCE, 1},
-		{"image", O_IMAGE, 1},
-		{"cid-version", O_CIDV, 1},
-		{"out", O_OUT, 1},
-		{"json", O_JSON, 0},
-		{NULL, 0, 0},
+	    {"help", O_HELP, 0},
+	    {"product", O_PRODUCT, 1},
+	    {"version", O_VERSION, 1},
+	    {"counter", O_COUNTER, 1},
+	    {"channel", O_CHANNEL, 1},
+	    {"hw", O_HW, 1},
+	    {"metadata", O_METADATA, 1},
+	    {"created", O_CREATED, 1},
+	    {"rollout-percent", O_ROLLOUT_PERCENT, 1},
+	    {"rollout-not-before", O_ROLLOUT_NOT_BEFORE, 1},
+	    {"rollout-group", O_ROLLOUT_GROUP, 1},
+	    {"rollout-region", O_ROLLOUT_REGION, 1},
+	    {"encryption-alg", O_ENC_ALG, 1},
+	    {"encryption-key-id", O_ENC_KEY_ID, 1},
+	    {"licence", O_LICENCE, 1},
+	    {"image", O_IMAGE, 1},
+	    {"cid-version", O_CIDV, 1},
+	    {"out", O_OUT, 1},
+	    {"json", O_JSON, 0},
+	    {NULL, 0, 0},
 	};
 	const char *cmd = "manifest create", *val, *image = NULL, *out = NULL, *sde;
 	static struct fwc_manifest m; /* large (string tables): keep it off the stack */
@@ -244,7 +246,7 @@ static int manifest_create(int argc, char **argv)
 			meta_file = NULL;
 			if (val[0] == '@') {
 				if (cli_file_read(cmd, val + 1, FWC_MANIFEST_META_MAX, &meta_file,
-						  &n) != 0)
+				                  &n) != 0)
 					goto out;
 				m.metadata.p = meta_file;
 				m.metadata.len = n;
@@ -253,7 +255,7 @@ static int manifest_create(int argc, char **argv)
 				m.metadata.len = strlen(val);
 				if (m.metadata.len > FWC_MANIFEST_META_MAX) {
 					cli_err(cmd, "--metadata is %zu bytes, at most %d",
-						m.metadata.len, FWC_MANIFEST_META_MAX);
+					        m.metadata.len, FWC_MANIFEST_META_MAX);
 					goto out;
 				}
 			}
@@ -278,13 +280,13 @@ static int manifest_create(int argc, char **argv)
 			break;
 		case O_ROLLOUT_GROUP:
 		case O_ROLLOUT_REGION: {
-			struct fwc_cbor_str *l = id == O_ROLLOUT_GROUP ? m.rollout.groups
-								       : m.rollout.regions;
-			size_t *cnt = id == O_ROLLOUT_GROUP ? &m.rollout.n_groups
-							    : &m.rollout.n_regions;
+			struct fwc_cbor_str *l =
+			    id == O_ROLLOUT_GROUP ? m.rollout.groups : m.rollout.regions;
+			size_t *cnt =
+			    id == O_ROLLOUT_GROUP ? &m.rollout.n_groups : &m.rollout.n_regions;
 			if (*cnt == FWC_MANIFEST_LIST_MAX) {
 				cli_err(cmd, "at most %d --rollout-%s", FWC_MANIFEST_LIST_MAX,
-					id == O_ROLLOUT_GROUP ? "group" : "region");
+				        id == O_ROLLOUT_GROUP ? "group" : "region");
 				goto out;
 			}
 			l[(*cnt)++] = str_of(val);
@@ -296,8 +298,8 @@ static int manifest_create(int argc, char **argv)
 			m.has_encryption = 1;
 			break;
 		case O_ENC_KEY_ID:
-			if (cli_hex_arg(cmd, "--encryption-key-id", val, keyid, sizeof(keyid), &n) !=
-			    0)
+			if (cli_hex_arg(cmd, "--encryption-key-id", val, keyid, sizeof(keyid),
+			                &n) != 0)
 				goto out;
 			m.encryption.key_id.p = keyid;
 			m.encryption.key_id.len = n;
@@ -330,7 +332,7 @@ static int manifest_create(int argc, char **argv)
 	if (m.product.p == NULL || m.version.p == NULL || !have_counter || m.n_hw == 0 ||
 	    image == NULL || out == NULL) {
 		cli_usage_err(cmd, "--product, --version, --counter, --hw, --image and --out are "
-				   "required");
+		                   "required");
 		goto out;
 	}
 	if (m.has_encryption && (m.encryption.alg.p == NULL || m.encryption.key_id.p == NULL)) {
@@ -410,7 +412,7 @@ out:
 /* Read and decode the signed manifest at path. *buf (caller frees) owns the bytes sm points
  * into. Prints one line and returns CLI_EXIT_ERROR on failure. */
 static int manifest_read(const char *cmd, struct fwc_signed_manifest *sm, uint8_t **buf,
-			 size_t *len, const char *path)
+                         size_t *len, const char *path)
 {
 	struct fwc_errinfo ei = {0};
 	int rc;
@@ -429,27 +431,24 @@ static int manifest_read(const char *cmd, struct fwc_signed_manifest *sm, uint8_
 /* ---- manifest sign ---- */
 
 static const char sign_help[] =
-	"usage: fwchain manifest sign --key KEYSTORE [--passphrase-file FILE] [--json] MANIFEST\n"
-	"\n"
-	"Adds the keystore key's signature to MANIFEST, in place and atomically (a temporary file\n"
-	"renamed over it). The signature is over tagged_hash(\"fwchain/manifest/v1\", body), the\n"
-	"exact body bytes. Signing again with the same key replaces that key's signature: a key\n"
-	"counts once.\n"
-	"\n"
-	"  --key KEYSTORE          the release key\n"
-	"  --passphrase-file FILE  passphrase source (else FWCHAIN_PASSPHRASE, else a prompt)\n"
-	"  --json                  print {\"file\",\"public_key\",\"key_id\",\"signatures\"}\n"
-	"\n"
-	"Exit codes: 0 signed; 2 usage error, malformed MANIFEST, wrong passphrase, write failure.\n";
+    "usage: fwchain manifest sign --key KEYSTORE [--passphrase-file FILE] [--json] MANIFEST\n"
+    "\n"
+    "Adds the keystore key's signature to MANIFEST, in place and atomically (a temporary file\n"
+    "renamed over it). The signature is over tagged_hash(\"fwchain/manifest/v1\", body), the\n"
+    "exact body bytes. Signing again with the same key replaces that key's signature: a key\n"
+    "counts once.\n"
+    "\n"
+    "  --key KEYSTORE          the release key\n"
+    "  --passphrase-file FILE  passphrase source (else FWCHAIN_PASSPHRASE, else a prompt)\n"
+    "  --json                  print {\"file\",\"public_key\",\"key_id\",\"signatures\"}\n"
+    "\n"
+    "Exit codes: 0 signed; 2 usage error, malformed MANIFEST, wrong passphrase, write failure.\n";
 
 static int manifest_sign(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0},
-		{"key", O_KEY, 1},
-		{"passphrase-file", O_PASSFILE, 1},
-		{"json", O_JSON, 0},
-		{NULL, 0, 0},
+	    {"help", O_HELP, 0}, {"key", O_KEY, 1}, {"passphrase-file", O_PASSFILE, 1},
+	    {"json", O_JSON, 0}, {NULL, 0, 0},
 	};
 	const char *cmd = "manifest sign", *val, *key = NULL, *passfile = NULL, *file = NULL;
 	static struct fwc_signed_manifest sm, sm2;
@@ -553,31 +552,31 @@ out:
 /* ---- manifest verify ---- */
 
 static const char verify_help[] =
-	"usage: fwchain manifest verify --keys KEY[,KEY...] --threshold K [--image FILE] [--json]\n"
-	"                               MANIFEST\n"
-	"\n"
-	"Checks that at least K distinct keys of the given set signed MANIFEST (a key counts\n"
-	"once; signatures by other keys count zero) and, with --image, that FILE has the signed\n"
-	"size, SHA-256 and CID (computed with 'ipfs add' defaults for the manifest CID's version).\n"
-	"Prints one line per check and a result line.\n"
-	"\n"
-	"  --keys KEY,...   the release key set, n keys (up to 16; --keys may be repeated). Each\n"
-	"                   KEY is ALG:HEX text (bip340:..., ed25519:...), a file holding that\n"
-	"                   text, or a keystore (its public key; no passphrase is asked)\n"
-	"  --threshold K    signatures required, 1..n\n"
-	"  --image FILE     also check the image\n"
-	"  --json           print one JSON object with every check\n"
-	"\n"
-	"Exit codes: 0 every check passed; 1 a check failed (too few valid signatures, or the\n"
-	"image differs); 2 usage error, unreadable or malformed MANIFEST, keys or image.\n";
+    "usage: fwchain manifest verify --keys KEY[,KEY...] --threshold K [--image FILE] [--json]\n"
+    "                               MANIFEST\n"
+    "\n"
+    "Checks that at least K distinct keys of the given set signed MANIFEST (a key counts\n"
+    "once; signatures by other keys count zero) and, with --image, that FILE has the signed\n"
+    "size, SHA-256 and CID (computed with 'ipfs add' defaults for the manifest CID's version).\n"
+    "Prints one line per check and a result line.\n"
+    "\n"
+    "  --keys KEY,...   the release key set, n keys (up to 16; --keys may be repeated). Each\n"
+    "                   KEY is ALG:HEX text (bip340:..., ed25519:...), a file holding that\n"
+    "                   text, or a keystore (its public key; no passphrase is asked)\n"
+    "  --threshold K    signatures required, 1..n\n"
+    "  --image FILE     also check the image\n"
+    "  --json           print one JSON object with every check\n"
+    "\n"
+    "Exit codes: 0 every check passed; 1 a check failed (too few valid signatures, or the\n"
+    "image differs); 2 usage error, unreadable or malformed MANIFEST, keys or image.\n";
 
 #define MAX_KEY_ARGS 64
 
 static int manifest_verify(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0}, {"keys", O_KEYS, 1},  {"threshold", O_THRESHOLD, 1},
-		{"image", O_IMAGE, 1}, {"json", O_JSON, 0}, {NULL, 0, 0},
+	    {"help", O_HELP, 0},   {"keys", O_KEYS, 1}, {"threshold", O_THRESHOLD, 1},
+	    {"image", O_IMAGE, 1}, {"json", O_JSON, 0}, {NULL, 0, 0},
 	};
 	const char *cmd = "manifest verify", *val, *file = NULL, *image = NULL;
 	const char *keyargs[MAX_KEY_ARGS];
@@ -672,7 +671,7 @@ static int manifest_verify(int argc, char **argv)
 		for (j = 0; j < i; j++)
 			if (fwc_pubkey_equal(&ks.keys[i], &ks.keys[j])) {
 				cli_err(cmd, "--keys: %.80s and %.80s are the same key", keyargs[j],
-					keyargs[i]);
+				        keyargs[i]);
 				goto out;
 			}
 	}
@@ -684,8 +683,7 @@ static int manifest_verify(int argc, char **argv)
 	}
 	if (manifest_read(cmd, &sm, &buf, &len, file) != 0)
 		goto out;
-	if ((lrc = fwc_cid_decode(&mcid, NULL, sm.manifest.cid.p, sm.manifest.cid.len, &ei)) <
-		    0 ||
+	if ((lrc = fwc_cid_decode(&mcid, NULL, sm.manifest.cid.p, sm.manifest.cid.len, &ei)) < 0 ||
 	    (lrc = fwc_cid_format(cid_want, sizeof(cid_want), &mcid)) < 0) {
 		cli_err_rc(cmd, lrc, &ei, "manifest %s: its CID", file);
 		goto out;
@@ -708,7 +706,7 @@ static int manifest_verify(int argc, char **argv)
 		}
 	}
 	rc = sig_ok && (image == NULL || (size_ok && sha_ok && cid_ok)) ? CLI_EXIT_OK
-									 : CLI_EXIT_FAIL;
+	                                                                : CLI_EXIT_FAIL;
 	if (json) {
 		fputs("{\"manifest\":", stdout);
 		cli_json_str(stdout, file, strlen(file));
@@ -744,11 +742,13 @@ static int manifest_verify(int argc, char **argv)
 		}
 		if (image != NULL) {
 			if (size_ok)
-				printf("size:       ok: %llu bytes\n", (unsigned long long)res.size);
+				printf("size:       ok: %llu bytes\n",
+				       (unsigned long long)res.size);
 			else
-				printf("size:       FAILED: image is %llu bytes, manifest says %llu\n",
-				       (unsigned long long)res.size,
-				       (unsigned long long)sm.manifest.size);
+				printf(
+				    "size:       FAILED: image is %llu bytes, manifest says %llu\n",
+				    (unsigned long long)res.size,
+				    (unsigned long long)sm.manifest.size);
 			printf("sha256:     %s: ", sha_ok ? "ok" : "FAILED");
 			cli_hex_print(stdout, res.sha256, 32);
 			if (!sha_ok) {
@@ -777,14 +777,14 @@ out:
 /* ---- manifest show ---- */
 
 static const char show_help[] =
-	"usage: fwchain manifest show [--json] MANIFEST\n"
-	"\n"
-	"Prints every field of MANIFEST and the keys that signed it. Signatures are listed, not\n"
-	"verified: use 'fwchain manifest verify'. Metadata is shown as text when it is UTF-8\n"
-	"(control characters escaped), else as hex; --json gives \"metadata\" (text) or\n"
-	"\"metadata_hex\".\n"
-	"\n"
-	"Exit codes: 0 shown; 2 usage error, unreadable or malformed MANIFEST.\n";
+    "usage: fwchain manifest show [--json] MANIFEST\n"
+    "\n"
+    "Prints every field of MANIFEST and the keys that signed it. Signatures are listed, not\n"
+    "verified: use 'fwchain manifest verify'. Metadata is shown as text when it is UTF-8\n"
+    "(control characters escaped), else as hex; --json gives \"metadata\" (text) or\n"
+    "\"metadata_hex\".\n"
+    "\n"
+    "Exit codes: 0 shown; 2 usage error, unreadable or malformed MANIFEST.\n";
 
 /* Write SEP"name":[...] */
 static void json_list(const char *sep, const char *name, const struct fwc_cbor_str *l, size_t n)
@@ -821,9 +821,9 @@ static void text_field(const char *label, const struct fwc_cbor_str *s)
 static int manifest_show(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0},
-		{"json", O_JSON, 0},
-		{NULL, 0, 0},
+	    {"help", O_HELP, 0},
+	    {"json", O_JSON, 0},
+	    {NULL, 0, 0},
 	};
 	const char *cmd = "manifest show", *val, *file = NULL;
 	static struct fwc_signed_manifest sm;
@@ -874,8 +874,7 @@ static int manifest_show(int argc, char **argv)
 			goto out;
 		}
 	}
-	meta_text = m->has_metadata &&
-		    cli_utf8_valid((const char *)m->metadata.p, m->metadata.len);
+	meta_text = m->has_metadata && cli_utf8_valid((const char *)m->metadata.p, m->metadata.len);
 	if (json) {
 		fputs("{\"file\":", stdout);
 		cli_json_str(stdout, file, strlen(file));
@@ -1024,14 +1023,14 @@ out:
 /* ---- dispatch ---- */
 
 static const char manifest_help[] =
-	"usage: fwchain manifest create|sign|verify|show [OPTIONS] ...\n"
-	"\n"
-	"  create   write an unsigned release manifest for an image\n"
-	"  sign     add a release key's signature, in place\n"
-	"  verify   check k-of-n signatures and, optionally, the image\n"
-	"  show     print the manifest's fields\n"
-	"\n"
-	"'fwchain manifest SUBCOMMAND --help' describes each.\n";
+    "usage: fwchain manifest create|sign|verify|show [OPTIONS] ...\n"
+    "\n"
+    "  create   write an unsigned release manifest for an image\n"
+    "  sign     add a release key's signature, in place\n"
+    "  verify   check k-of-n signatures and, optionally, the image\n"
+    "  show     print the manifest's fields\n"
+    "\n"
+    "'fwchain manifest SUBCOMMAND --help' describes each.\n";
 
 int cmd_manifest(int argc, char **argv)
 {
@@ -1052,5 +1051,5 @@ int cmd_manifest(int argc, char **argv)
 	if (strcmp(argv[1], "show") == 0)
 		return manifest_show(argc, argv);
 	return cli_usage_err("manifest", "unknown subcommand '%.64s' (create, sign, verify, show)",
-			     argv[1]);
+	                     argv[1]);
 }

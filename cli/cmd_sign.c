@@ -20,7 +20,7 @@ enum { O_HELP = 1, O_KEY, O_FILE, O_MSG_HEX, O_PASSFILE, O_JSON, O_ALG, O_PUBKEY
 
 /* The message from --file or --msg-hex (exactly one of them). Heap buffer, caller frees. */
 static int message_get(const char *cmd, const char *file, const char *msg_hex, uint8_t **msg,
-		       size_t *len)
+                       size_t *len)
 {
 	size_t hexlen, n = 0;
 	uint8_t *b;
@@ -43,32 +43,35 @@ static int message_get(const char *cmd, const char *file, const char *msg_hex, u
 }
 
 static const char sign_help[] =
-	"usage: fwchain sign --key KEYSTORE (--file F | --msg-hex HEX) [--passphrase-file FILE]\n"
-	"                    [--json]\n"
-	"\n"
-	"Signs the raw message bytes (the contents of F, '-' for standard input, or the bytes\n"
-	"HEX encodes) with the keystore's key and prints the 64-byte signature as hex.\n"
-	"BIP-340 signs messages of any length (no pre-hashing), Ed25519 follows RFC 8032.\n"
-	"Messages are limited to 64 MiB.\n"
-	"\n"
-	"  --key KEYSTORE          keystore made by 'fwchain keygen'\n"
-	"  --file F                message to sign is the contents of F\n"
-	"  --msg-hex HEX           message to sign, hex-encoded (may be empty: --msg-hex '')\n"
-	"  --passphrase-file FILE  passphrase source (else FWCHAIN_PASSPHRASE, else a prompt)\n"
-	"  --json                  print {\"alg\",\"public_key\",\"signature\"}\n"
-	"\n"
-	"Exit codes: 0 signed; 2 usage error, unreadable input, wrong passphrase.\n";
+    "usage: fwchain sign --key KEYSTORE (--file F | --msg-hex HEX) [--passphrase-file FILE]\n"
+    "                    [--json]\n"
+    "\n"
+    "Signs the raw message bytes (the contents of F, '-' for standard input, or the bytes\n"
+    "HEX encodes) with the keystore's key and prints the 64-byte signature as hex.\n"
+    "BIP-340 signs messages of any length (no pre-hashing), Ed25519 follows RFC 8032.\n"
+    "Messages are limited to 64 MiB.\n"
+    "\n"
+    "  --key KEYSTORE          keystore made by 'fwchain keygen'\n"
+    "  --file F                message to sign is the contents of F\n"
+    "  --msg-hex HEX           message to sign, hex-encoded (may be empty: --msg-hex '')\n"
+    "  --passphrase-file FILE  passphrase source (else FWCHAIN_PASSPHRASE, else a prompt)\n"
+    "  --json                  print {\"alg\",\"public_key\",\"signature\"}\n"
+    "\n"
+    "Exit codes: 0 signed; 2 usage error, unreadable input, wrong passphrase.\n";
 
 int cmd_sign(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0},	  {"key", O_KEY, 1},
-		{"file", O_FILE, 1},	  {"msg-hex", O_MSG_HEX, 1},
-		{"passphrase-file", O_PASSFILE, 1}, {"json", O_JSON, 0},
-		{NULL, 0, 0},
+	    {"help", O_HELP, 0},
+	    {"key", O_KEY, 1},
+	    {"file", O_FILE, 1},
+	    {"msg-hex", O_MSG_HEX, 1},
+	    {"passphrase-file", O_PASSFILE, 1},
+	    {"json", O_JSON, 0},
+	    {NULL, 0, 0},
 	};
 	const char *cmd = "sign", *val, *key = NULL, *file = NULL, *msg_hex = NULL,
-		   *passfile = NULL;
+	           *passfile = NULL;
 	char text[FWC_PUBKEY_TEXT_MAX];
 	uint8_t sig[FWC_SIG_LEN], *msg = NULL;
 	struct fwc_seckey sk;
@@ -134,35 +137,35 @@ out:
 }
 
 static const char verify_help[] =
-	"usage: fwchain verify-sig --alg bip340|ed25519 --pubkey HEX --sig HEX\n"
-	"                          (--file F | --msg-hex HEX) [--json]\n"
-	"\n"
-	"Checks a signature over the raw message bytes, as 'fwchain sign' makes it (and as\n"
-	"BIP-340 and RFC 8032 define it). Prints \"valid\" or \"invalid\".\n"
-	"\n"
-	"  --alg ALG     signature algorithm\n"
-	"  --pubkey KEY  public key: 64 hex digits, or ALG:HEX text (then --alg may be omitted,\n"
-	"                and must match if given)\n"
-	"  --sig HEX     the 64-byte signature (128 hex digits)\n"
-	"  --file F      the message is the contents of F ('-' for standard input)\n"
-	"  --msg-hex HEX the message, hex-encoded (may be empty)\n"
-	"  --json        print {\"valid\":true|false,\"alg\":ALG}\n"
-	"\n"
-	"A public key that is not a valid point of its curve makes the signature invalid (exit 1),\n"
-	"as BIP-340 specifies.\n"
-	"\n"
-	"Exit codes: 0 valid; 1 invalid; 2 usage or input error (bad hex, wrong lengths,\n"
-	"unreadable file).\n";
+    "usage: fwchain verify-sig --alg bip340|ed25519 --pubkey HEX --sig HEX\n"
+    "                          (--file F | --msg-hex HEX) [--json]\n"
+    "\n"
+    "Checks a signature over the raw message bytes, as 'fwchain sign' makes it (and as\n"
+    "BIP-340 and RFC 8032 define it). Prints \"valid\" or \"invalid\".\n"
+    "\n"
+    "  --alg ALG     signature algorithm\n"
+    "  --pubkey KEY  public key: 64 hex digits, or ALG:HEX text (then --alg may be omitted,\n"
+    "                and must match if given)\n"
+    "  --sig HEX     the 64-byte signature (128 hex digits)\n"
+    "  --file F      the message is the contents of F ('-' for standard input)\n"
+    "  --msg-hex HEX the message, hex-encoded (may be empty)\n"
+    "  --json        print {\"valid\":true|false,\"alg\":ALG}\n"
+    "\n"
+    "A public key that is not a valid point of its curve makes the signature invalid (exit 1),\n"
+    "as BIP-340 specifies.\n"
+    "\n"
+    "Exit codes: 0 valid; 1 invalid; 2 usage or input error (bad hex, wrong lengths,\n"
+    "unreadable file).\n";
 
 int cmd_verify_sig(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"help", O_HELP, 0}, {"alg", O_ALG, 1},	  {"pubkey", O_PUBKEY, 1},
-		{"sig", O_SIG, 1},   {"file", O_FILE, 1}, {"msg-hex", O_MSG_HEX, 1},
-		{"json", O_JSON, 0}, {NULL, 0, 0},
+	    {"help", O_HELP, 0}, {"alg", O_ALG, 1},   {"pubkey", O_PUBKEY, 1},
+	    {"sig", O_SIG, 1},   {"file", O_FILE, 1}, {"msg-hex", O_MSG_HEX, 1},
+	    {"json", O_JSON, 0}, {NULL, 0, 0},
 	};
 	const char *cmd = "verify-sig", *val, *alg_name = NULL, *pubkey = NULL, *sighex = NULL,
-		   *file = NULL, *msg_hex = NULL, *colon, *keyhex;
+	           *file = NULL, *msg_hex = NULL, *colon, *keyhex;
 	enum fwc_alg alg = FWC_ALG_BIP340, text_alg;
 	uint8_t sig[FWC_SIG_LEN], *msg = NULL;
 	struct fwc_pubkey pk;
@@ -205,7 +208,7 @@ int cmd_verify_sig(int argc, char **argv)
 	if (alg_name != NULL) {
 		if (fwc_alg_from_name(&alg, alg_name, strlen(alg_name)) < 0)
 			return cli_usage_err(cmd, "unknown algorithm '%.32s' (bip340 or ed25519)",
-					     alg_name);
+			                     alg_name);
 		have_alg = 1;
 	}
 	/* The key is parsed by hand rather than with fwc_pubkey_from_text(), which rejects
@@ -218,7 +221,7 @@ int cmd_verify_sig(int argc, char **argv)
 			return cli_err(cmd, "--pubkey: unknown algorithm in '%.80s'", pubkey);
 		if (have_alg && text_alg != alg)
 			return cli_err(cmd, "--pubkey is a %s key but --alg is %s",
-				       fwc_alg_name(text_alg), fwc_alg_name(alg));
+			               fwc_alg_name(text_alg), fwc_alg_name(alg));
 		alg = text_alg;
 		have_alg = 1;
 		keyhex = colon + 1;
@@ -228,12 +231,12 @@ int cmd_verify_sig(int argc, char **argv)
 	pk.alg = (uint8_t)alg;
 	if (strlen(keyhex) != 2 * FWC_PUBKEY_LEN)
 		return cli_err(cmd, "--pubkey: need %d hex digits, got %zu", 2 * FWC_PUBKEY_LEN,
-			       strlen(keyhex));
+		               strlen(keyhex));
 	if (cli_hex_arg(cmd, "--pubkey", keyhex, pk.key, sizeof(pk.key), &n) != 0)
 		return CLI_EXIT_ERROR;
 	if (strlen(sighex) != 2 * FWC_SIG_LEN)
 		return cli_err(cmd, "--sig: need %d hex digits, got %zu", 2 * FWC_SIG_LEN,
-			       strlen(sighex));
+		               strlen(sighex));
 	if (cli_hex_arg(cmd, "--sig", sighex, sig, sizeof(sig), &n) != 0)
 		return CLI_EXIT_ERROR;
 	if (message_get(cmd, file, msg_hex, &msg, &len) != 0)

@@ -15,8 +15,7 @@ int cmd_key(int argc, char **argv);
 int cli_pubkey_resolve(const char *cmd, const char *arg, struct fwc_pubkey *pk);
 /* Ask for the passphrase (see cli_passphrase_get) and decrypt the keystore at path.
  * Prints one line and returns CLI_EXIT_ERROR on failure. The caller wipes sk. */
-int cli_seckey_load(const char *cmd, struct fwc_seckey *sk, const char *path,
-		    const char *passfile);
+int cli_seckey_load(const char *cmd, struct fwc_seckey *sk, const char *path, const char *passfile);
 
 /* cmd_sign.c */
 int cmd_sign(int argc, char **argv);
@@ -29,7 +28,7 @@ int cmd_cid(int argc, char **argv);
  * defaults for cid_version (0 or 1): *res gets the root CID, size and flat SHA-256. Constant
  * memory. Prints one line and returns CLI_EXIT_ERROR on failure (*res then untouched). */
 int cli_image_import(const char *cmd, struct fwc_unixfs_result *res, const char *path,
-		     unsigned cid_version);
+                     unsigned cid_version);
 /* Parse a --cid-version value ("0" or "1"). Prints one line and returns CLI_EXIT_ERROR when
  * it is neither. */
 int cli_cid_version_arg(const char *cmd, const char *val, unsigned *version);

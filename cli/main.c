@@ -20,13 +20,13 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"keygen", cmd_keygen, "create a key in a new passphrase-encrypted keystore"},
-	{"key", cmd_key, "key show: print a keystore's public key and key id"},
-	{"sign", cmd_sign, "sign a message or file with a keystore's key"},
-	{"verify-sig", cmd_verify_sig, "verify a signature over a message or file"},
-	{"cid", cmd_cid, "print a file's IPFS CID (as `ipfs add` computes it)"},
-	{"manifest", cmd_manifest, "create, sign, verify and show release manifests"},
-	{NULL, NULL, NULL},
+    {"keygen", cmd_keygen, "create a key in a new passphrase-encrypted keystore"},
+    {"key", cmd_key, "key show: print a keystore's public key and key id"},
+    {"sign", cmd_sign, "sign a message or file with a keystore's key"},
+    {"verify-sig", cmd_verify_sig, "verify a signature over a message or file"},
+    {"cid", cmd_cid, "print a file's IPFS CID (as `ipfs add` computes it)"},
+    {"manifest", cmd_manifest, "create, sign, verify and show release manifests"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
@@ -71,7 +71,7 @@ static int unknown(const char *name)
 
 	snprintf(cut, sizeof(cut), "%s", name);
 	return cli_err(cut, "unknown %s (see 'fwchain --help')",
-		       name[0] == '-' ? "option" : "command");
+	               name[0] == '-' ? "option" : "command");
 }
 
 int main(int argc, char **argv)

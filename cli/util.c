@@ -98,7 +98,7 @@ int cli_err_rc(const char *cmd, int rc, const struct fwc_errinfo *ei, const char
 	va_end(ap);
 	if (ei != NULL && ei->msg[0] != '\0')
 		snprintf(msg, sizeof(msg), "%s: %s: %.*s", ctx, fwc_strerror(rc),
-			 (int)sizeof(ei->msg), ei->msg);
+		         (int)sizeof(ei->msg), ei->msg);
 	else
 		snprintf(msg, sizeof(msg), "%s: %s", ctx, fwc_strerror(rc));
 	err_line(cmd, msg);
@@ -184,7 +184,7 @@ int cli_next(struct cli_parser *p, const struct cli_opt *opts, const char **val)
 }
 
 int cli_hex_arg(const char *cmd, const char *flag, const char *hex, uint8_t *out, size_t cap,
-		size_t *outlen)
+                size_t *outlen)
 {
 	size_t n = strlen(hex);
 
@@ -198,7 +198,7 @@ int cli_hex_arg(const char *cmd, const char *flag, const char *hex, uint8_t *out
 }
 
 int cli_u64_arg(const char *cmd, const char *flag, const char *s, unsigned long long max,
-		unsigned long long *out)
+                unsigned long long *out)
 {
 	unsigned long long v = 0;
 	const char *c;
@@ -213,7 +213,7 @@ int cli_u64_arg(const char *cmd, const char *flag, const char *s, unsigned long 
 		d = (unsigned)(*c - '0');
 		if (v > (max - d) / 10)
 			return cli_err(cmd, "%s: %.32s is out of range (at most %llu)", flag, s,
-				       max);
+			               max);
 		v = v * 10 + d;
 	}
 	*out = v;
@@ -245,7 +245,7 @@ int cli_file_read(const char *cmd, const char *path, size_t cap, uint8_t **buf, 
 	}
 	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > cap) {
 		cli_err(cmd, "%s is too large (%lld bytes, at most %zu)", path,
-			(long long)st.st_size, cap);
+		        (long long)st.st_size, cap);
 		goto out;
 	}
 	/* Start from the size stat reported and grow (pipes, files that change under us), but
@@ -324,7 +324,7 @@ static void dir_sync(const char *path)
 }
 
 int cli_file_write_atomic(const char *cmd, const char *path, const void *data, size_t len,
-			  mode_t mode, int replace)
+                          mode_t mode, int replace)
 {
 	const uint8_t *p = data;
 	size_t plen = strlen(path), off = 0;
@@ -342,7 +342,7 @@ int cli_file_write_atomic(const char *cmd, const char *path, const void *data, s
 	fd = mkstemp(pending_tmp);
 	if (fd < 0)
 		return cli_err(cmd, "cannot create a temporary file next to %s: %s", path,
-			       strerror(errno));
+		               strerror(errno));
 	pending_tmp_set = 1;
 	if (fchmod(fd, mode) != 0) {
 		cli_err(cmd, "cannot set mode of %s: %s", pending_tmp, strerror(errno));
@@ -371,7 +371,7 @@ int cli_file_write_atomic(const char *cmd, const char *path, const void *data, s
 	if (replace) {
 		if (rename(pending_tmp, path) != 0) {
 			cli_err(cmd, "cannot rename %s to %s: %s", pending_tmp, path,
-				strerror(errno));
+			        strerror(errno));
 			goto out;
 		}
 	} else {
@@ -458,7 +458,7 @@ static ssize_t tty_read_line(int fd, const char *prompt, char *out, size_t cap)
 }
 
 int cli_passphrase_get(const char *cmd, char pass[CLI_PASS_MAX], size_t *len, const char *file,
-		       int confirm)
+                       int confirm)
 {
 	char again[CLI_PASS_MAX];
 	const char *env;
@@ -479,7 +479,7 @@ int cli_passphrase_get(const char *cmd, char pass[CLI_PASS_MAX], size_t *len, co
 			i--;
 		if (i > CLI_PASS_MAX)
 			rc = cli_err(cmd, "passphrase in %s is too long (at most %d bytes)", file,
-				     CLI_PASS_MAX);
+			             CLI_PASS_MAX);
 		else if (i == 0)
 			rc = cli_err(cmd, "passphrase file %s is empty", file);
 		else {
@@ -498,7 +498,7 @@ int cli_passphrase_get(const char *cmd, char pass[CLI_PASS_MAX], size_t *len, co
 			return cli_err(cmd, "FWCHAIN_PASSPHRASE is set but empty");
 		if (el > CLI_PASS_MAX)
 			return cli_err(cmd, "FWCHAIN_PASSPHRASE is too long (at most %d bytes)",
-				       CLI_PASS_MAX);
+			               CLI_PASS_MAX);
 		memcpy(pass, env, el);
 		*len = el;
 		return 0;
@@ -506,7 +506,7 @@ int cli_passphrase_get(const char *cmd, char pass[CLI_PASS_MAX], size_t *len, co
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return cli_err(cmd, "no passphrase: give --passphrase-file FILE or set "
-				    "FWCHAIN_PASSPHRASE (no terminal to prompt on)");
+		                    "FWCHAIN_PASSPHRASE (no terminal to prompt on)");
 	n = tty_read_line(fd, "Passphrase: ", pass, CLI_PASS_MAX);
 	if (n == -2) {
 		cli_err(cmd, "passphrase too long (at most %d bytes)", CLI_PASS_MAX);

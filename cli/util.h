@@ -35,13 +35,13 @@ struct cli_parser {
 	const char *cmd; /* command name used in error messages, e.g. "manifest sign" */
 	int argc;
 	char **argv;
-	int i;          /* next argument to look at */
-	int only_pos;   /* set after "--": everything that follows is positional */
+	int i;        /* next argument to look at */
+	int only_pos; /* set after "--": everything that follows is positional */
 };
 
-#define CLI_NEXT_END 0     /* no arguments left */
-#define CLI_NEXT_POS (-1)  /* *val is a positional argument */
-#define CLI_NEXT_BAD (-2)  /* unknown option or missing value: message already printed */
+#define CLI_NEXT_END 0    /* no arguments left */
+#define CLI_NEXT_POS (-1) /* *val is a positional argument */
+#define CLI_NEXT_BAD (-2) /* unknown option or missing value: message already printed */
 
 /* Start parsing argv[first..argc). */
 void cli_parser_init(struct cli_parser *p, const char *cmd, int argc, char **argv, int first);
@@ -56,24 +56,24 @@ int cli_next(struct cli_parser *p, const struct cli_opt *opts, const char **val)
  * is known) prints "fwchain: <message>". */
 int cli_err(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-	;
+    ;
 
 /* Same, for a library error: "fwchain: CMD: <context>: <fwc_strerror(rc)>[: <ei->msg>]".
  * ei may be NULL or hold an empty message. Returns CLI_EXIT_ERROR. */
 int cli_err_rc(const char *cmd, int rc, const struct fwc_errinfo *ei, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 4, 5)))
+    __attribute__((format(printf, 4, 5)))
 #endif
-	;
+    ;
 
 /* A usage error: one line that also points at CMD --help. Returns CLI_EXIT_ERROR. */
 int cli_usage_err(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-	;
+    ;
 
 /* Read a whole file ("-" = standard input) of at most cap bytes into a new heap buffer that the
  * caller frees (one extra NUL byte is appended but not counted). On error prints one line and
@@ -85,7 +85,7 @@ int cli_file_read(const char *cmd, const char *path, size_t cap, uint8_t **buf, 
  * file is removed on every failure and on SIGINT/SIGTERM/SIGHUP. Prints one line and returns
  * CLI_EXIT_ERROR on failure, 0 on success. */
 int cli_file_write_atomic(const char *cmd, const char *path, const void *data, size_t len,
-			  mode_t mode, int replace);
+                          mode_t mode, int replace);
 
 /* Where a passphrase comes from, in this order: --passphrase-file, FWCHAIN_PASSPHRASE, an
  * interactive prompt on /dev/tty with echo off (asked twice when confirm is 1). file may be NULL.
@@ -93,16 +93,16 @@ int cli_file_write_atomic(const char *cmd, const char *path, const void *data, s
  * to *len. Empty passphrases are refused. Prints one line and returns CLI_EXIT_ERROR on failure.
  * The caller wipes pass. */
 int cli_passphrase_get(const char *cmd, char pass[CLI_PASS_MAX], size_t *len, const char *file,
-		       int confirm);
+                       int confirm);
 
 /* Decode a hex argument of any length up to cap bytes. Prints one line naming flag and returns
  * CLI_EXIT_ERROR on failure. */
 int cli_hex_arg(const char *cmd, const char *flag, const char *hex, uint8_t *out, size_t cap,
-		size_t *outlen);
+                size_t *outlen);
 
 /* Parse a decimal unsigned 64-bit value (no sign, no spaces, no overflow). */
 int cli_u64_arg(const char *cmd, const char *flag, const char *s, unsigned long long max,
-		unsigned long long *out);
+                unsigned long long *out);
 
 /* Write s[0..len) as a JSON string literal (with quotes). Invalid UTF-8 becomes U+FFFD. */
 void cli_json_str(FILE *f, const char *s, size_t len);
