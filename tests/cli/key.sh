@@ -93,6 +93,23 @@ expect_err 2 "keystore k-open: file permissions too open" "$FWC" sign --key k-op
 cp k-trunc k-trunc2 && chmod 600 k-trunc2
 expect_err 2 "keystore k-trunc2" "$FWC" sign --key k-trunc2 --msg-hex 00
 
+# The terminal prompt (echo off, asked twice on keygen), driven through a pseudo-terminal made by
+# script(1) when it is there; the typed passphrase must not be echoed.
+if command -v script >/dev/null; then
+	(sleep 1; printf 'tty secret\n'; sleep 1; printf 'tty secret\n'; sleep 1) |
+		env -u FWCHAIN_PASSPHRASE script -qec "'$FWC' keygen --out k-tty ${KDF[*]}" /dev/null >tty.out 2>&1
+	ok
+	[ -f k-tty ] && grep -q "Repeat passphrase" tty.out && ! grep -q "tty secret" tty.out ||
+		fail "keygen on a terminal: $(cat tty.out)"
+	expect_rc 0 env FWCHAIN_PASSPHRASE="tty secret" "$FWC" sign --key k-tty --msg-hex 00
+	(sleep 1; printf 'one\n'; sleep 1; printf 'two\n'; sleep 1) |
+		env -u FWCHAIN_PASSPHRASE script -qec "'$FWC' keygen --out k-tty2 ${KDF[*]}" /dev/null >tty.out 2>&1
+	ok
+	[ ! -e k-tty2 ] && grep -q "passphrases do not match" tty.out || fail "mismatched passphrases: $(cat tty.out)"
+else
+	echo "script(1) not found: terminal prompt not tested"
+fi
+
 # Help texts.
 expect_rc 0 "$FWC" keygen --help
 [[ "$OUT" == usage:* ]] || fail "keygen --help"
