@@ -38,8 +38,8 @@ enum {
 };
 
 static const char *const field_names[K_COUNT] = {
-	"format", "product", "version", "counter", "channel", "cid", "size",
-	"sha256", "hardware", "created", "rollout", "encryption", "licence", "metadata",
+    "format", "product",  "version", "counter", "channel",    "cid",     "size",
+    "sha256", "hardware", "created", "rollout", "encryption", "licence", "metadata",
 };
 
 enum { R_BPS = 0, R_GROUPS = 1, R_REGIONS = 2, R_NOT_BEFORE = 3 };
@@ -61,27 +61,27 @@ int fwc_manifest_check_cid(const uint8_t *cid, size_t len, struct fwc_errinfo *e
 	} else if (len == 36 && cid[0] == 0x01) {
 		if (cid[1] != 0x55 && cid[1] != 0x70)
 			return fwc_fail(ei, 1, FWC_ERR_MALFORMED,
-					"cid: codec 0x%02x is neither raw (0x55) nor dag-pb (0x70)",
-					cid[1]);
+			                "cid: codec 0x%02x is neither raw (0x55) nor dag-pb (0x70)",
+			                cid[1]);
 		mh = cid + 2;
 		mhlen = len - 2;
 	} else {
-		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
-				"cid: %zu bytes is neither a CIDv0 (34) nor a CIDv1 (36) of sha2-256",
-				len);
+		return fwc_fail(
+		    ei, 0, FWC_ERR_MALFORMED,
+		    "cid: %zu bytes is neither a CIDv0 (34) nor a CIDv1 (36) of sha2-256", len);
 	}
 	if (mhlen != 34 || mh[0] != 0x12 || mh[1] != 0x20)
 		return fwc_fail(ei, (size_t)(mh - cid), FWC_ERR_MALFORMED,
-				"cid: multihash is not sha2-256 with a 32-byte digest");
+		                "cid: multihash is not sha2-256 with a 32-byte digest");
 	return FWC_OK;
 }
 
 static int check_text(const struct fwc_cbor_str *s, size_t min, size_t max, const char *what,
-		      struct fwc_errinfo *ei)
+                      struct fwc_errinfo *ei)
 {
 	if (s->len > max)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "manifest: %s is %zu bytes (max %zu)",
-				what, s->len, max);
+		                what, s->len, max);
 	if (s->len < min)
 		return fwc_fail(ei, 0, FWC_ERR_RANGE, "manifest: %s is empty", what);
 	if (s->p == NULL && s->len != 0)
@@ -92,20 +92,20 @@ static int check_text(const struct fwc_cbor_str *s, size_t min, size_t max, cons
 }
 
 static int check_list(const struct fwc_cbor_str *l, size_t n, size_t maxn, size_t maxlen,
-		      const char *what, struct fwc_errinfo *ei)
+                      const char *what, struct fwc_errinfo *ei)
 {
 	int rc;
 
 	if (n == 0 || n > maxn)
-		return fwc_fail(ei, 0, FWC_ERR_RANGE, "manifest: %zu %s (allowed 1..%zu)", n,
-				what, maxn);
+		return fwc_fail(ei, 0, FWC_ERR_RANGE, "manifest: %zu %s (allowed 1..%zu)", n, what,
+		                maxn);
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = check_text(&l[i], 1, maxlen, what, ei)) != FWC_OK)
 			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (l[j].len == l[i].len && memcmp(l[j].p, l[i].p, l[i].len) == 0)
 				return fwc_fail(ei, 0, FWC_ERR_DUPLICATE,
-						"manifest: %s %zu repeats entry %zu", what, i, j);
+				                "manifest: %s %zu repeats entry %zu", what, i, j);
 	}
 	return FWC_OK;
 }
@@ -116,7 +116,7 @@ static int check_fields(const struct fwc_manifest *m, struct fwc_errinfo *ei)
 
 	if (m->format != FWC_MANIFEST_VERSION)
 		return fwc_fail(ei, 0, FWC_ERR_UNSUPPORTED, "manifest: format %llu",
-				(unsigned long long)m->format);
+		                (unsigned long long)m->format);
 	if ((rc = check_text(&m->product, 1, FWC_MANIFEST_ID_MAX, "product", ei)) ||
 	    (rc = check_text(&m->version, 1, FWC_MANIFEST_ID_MAX, "version", ei)) ||
 	    (rc = check_text(&m->channel, 1, FWC_MANIFEST_CHANNEL_MAX, "channel", ei)))
@@ -126,47 +126,46 @@ static int check_fields(const struct fwc_manifest *m, struct fwc_errinfo *ei)
 	if (m->size == 0)
 		return fwc_fail(ei, 0, FWC_ERR_RANGE, "manifest: size is 0");
 	if ((rc = check_list(m->hw, m->n_hw, FWC_MANIFEST_HW_MAX, FWC_MANIFEST_ID_MAX,
-			     "hardware ids", ei)))
+	                     "hardware ids", ei)))
 		return rc;
 	if (m->has_rollout) {
 		const struct fwc_manifest_rollout *r = &m->rollout;
 
 		if (!r->has_bps && !r->has_not_before && r->n_groups == 0 && r->n_regions == 0)
 			return fwc_fail(ei, 0, FWC_ERR_RANGE,
-					"manifest: empty rollout policy (omit it instead)");
+			                "manifest: empty rollout policy (omit it instead)");
 		if (r->has_bps && r->bps > FWC_MANIFEST_BPS_MAX)
 			return fwc_fail(ei, 0, FWC_ERR_RANGE, "manifest: rollout %u bps > 10000",
-					r->bps);
+			                r->bps);
 		if (r->n_groups && (rc = check_list(r->groups, r->n_groups, FWC_MANIFEST_LIST_MAX,
-						    FWC_MANIFEST_NAME_MAX, "groups", ei)))
+		                                    FWC_MANIFEST_NAME_MAX, "groups", ei)))
 			return rc;
 		if (r->n_regions &&
 		    (rc = check_list(r->regions, r->n_regions, FWC_MANIFEST_LIST_MAX,
-				     FWC_MANIFEST_NAME_MAX, "regions", ei)))
+		                     FWC_MANIFEST_NAME_MAX, "regions", ei)))
 			return rc;
 	}
 	if (m->has_encryption) {
 		const struct fwc_manifest_encryption *e = &m->encryption;
 
-		if ((rc = check_text(&e->alg, 1, FWC_MANIFEST_NAME_MAX, "encryption algorithm",
-				     ei)))
+		if ((rc =
+		         check_text(&e->alg, 1, FWC_MANIFEST_NAME_MAX, "encryption algorithm", ei)))
 			return rc;
 		if (e->key_id.len == 0 || e->key_id.len > FWC_MANIFEST_KEYID_MAX ||
 		    e->key_id.p == NULL)
 			return fwc_fail(ei, 0, FWC_ERR_RANGE,
-					"manifest: encryption key id is %zu bytes (allowed 1..32)",
-					e->key_id.len);
+			                "manifest: encryption key id is %zu bytes (allowed 1..32)",
+			                e->key_id.len);
 	}
-	if (m->has_licence &&
-	    (rc = check_text(&m->licence, 1, FWC_MANIFEST_ID_MAX, "licence", ei)))
+	if (m->has_licence && (rc = check_text(&m->licence, 1, FWC_MANIFEST_ID_MAX, "licence", ei)))
 		return rc;
 	if (m->has_metadata && (m->metadata.len > FWC_MANIFEST_META_MAX ||
-				(m->metadata.p == NULL && m->metadata.len != 0)))
-		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "manifest: metadata is %zu bytes (max 255)",
-				m->metadata.len);
+	                        (m->metadata.p == NULL && m->metadata.len != 0)))
+		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE,
+		                "manifest: metadata is %zu bytes (max 255)", m->metadata.len);
 	if ((m->n_ext != 0) != (m->ext.len != 0) || (m->ext.p == NULL && m->ext.len != 0))
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
-				"manifest: extension count and bytes disagree");
+		                "manifest: extension count and bytes disagree");
 	return FWC_OK;
 }
 
@@ -181,7 +180,7 @@ static void put_list(struct fwc_cbor_enc *e, const struct fwc_cbor_str *l, size_
 }
 
 int fwc_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, const struct fwc_manifest *m,
-			struct fwc_errinfo *ei)
+                        struct fwc_errinfo *ei)
 {
 	const struct fwc_manifest_rollout *r;
 	struct fwc_cbor_enc e;
@@ -195,7 +194,7 @@ int fwc_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, const struc
 		return rc;
 	fwc_cbor_enc_init(&e, out, outcap);
 	fwc_cbor_put_map(&e, K_REQUIRED + m->has_rollout + m->has_encryption + m->has_licence +
-				     m->has_metadata + m->n_ext);
+	                         m->has_metadata + m->n_ext);
 	fwc_cbor_put_uint(&e, K_FORMAT);
 	fwc_cbor_put_uint(&e, m->format);
 	fwc_cbor_put_uint(&e, K_PRODUCT);
@@ -219,7 +218,7 @@ int fwc_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, const struc
 	if (m->has_rollout) {
 		fwc_cbor_put_uint(&e, K_ROLLOUT);
 		fwc_cbor_put_map(&e, (uint64_t)r->has_bps + (r->n_groups != 0) +
-					     (r->n_regions != 0) + r->has_not_before);
+		                         (r->n_regions != 0) + r->has_not_before);
 		if (r->has_bps) {
 			fwc_cbor_put_uint(&e, R_BPS);
 			fwc_cbor_put_uint(&e, r->bps);
@@ -260,7 +259,7 @@ int fwc_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, const struc
 		return rc;
 	if (len > FWC_MANIFEST_BODY_MAX)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "manifest: body of %zu bytes (max %d)",
-				len, FWC_MANIFEST_BODY_MAX);
+		                len, FWC_MANIFEST_BODY_MAX);
 	if (out != NULL) {
 		/* Extensions are caller bytes the field checks cannot vouch for: decode the result
 		 * so the encoder never emits a body the decoder would refuse. */
@@ -275,7 +274,7 @@ int fwc_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, const struc
 /* Body decoder                                                                             */
 
 static int get_text(struct fwc_cbor_dec *d, struct fwc_cbor_str *s, size_t max, const char *what,
-		    struct fwc_errinfo *ei)
+                    struct fwc_errinfo *ei)
 {
 	size_t off = d->pos;
 	int rc = fwc_cbor_get_text(d, &s->p, &s->len);
@@ -284,14 +283,14 @@ static int get_text(struct fwc_cbor_dec *d, struct fwc_cbor_str *s, size_t max, 
 		return rc;
 	if (s->len > max)
 		return fwc_fail(ei, off, FWC_ERR_TOO_LARGE, "manifest: %s is %zu bytes (max %zu)",
-				what, s->len, max);
+		                what, s->len, max);
 	if (s->len == 0)
 		return fwc_fail(ei, off, FWC_ERR_RANGE, "manifest: %s is empty", what);
 	return FWC_OK;
 }
 
 static int get_list(struct fwc_cbor_dec *d, struct fwc_cbor_str *l, size_t *n, size_t maxn,
-		    size_t maxlen, const char *what, struct fwc_errinfo *ei)
+                    size_t maxlen, const char *what, struct fwc_errinfo *ei)
 {
 	size_t off = d->pos;
 	uint64_t cnt;
@@ -301,7 +300,7 @@ static int get_list(struct fwc_cbor_dec *d, struct fwc_cbor_str *l, size_t *n, s
 		return rc;
 	if (cnt == 0 || cnt > maxn)
 		return fwc_fail(ei, off, FWC_ERR_RANGE, "manifest: %llu %s (allowed 1..%zu)",
-				(unsigned long long)cnt, what, maxn);
+		                (unsigned long long)cnt, what, maxn);
 	for (size_t i = 0; i < cnt; i++) {
 		off = d->pos;
 		if ((rc = get_text(d, &l[i], maxlen, what, ei)) != FWC_OK)
@@ -309,14 +308,14 @@ static int get_list(struct fwc_cbor_dec *d, struct fwc_cbor_str *l, size_t *n, s
 		for (size_t j = 0; j < i; j++)
 			if (l[j].len == l[i].len && memcmp(l[j].p, l[i].p, l[i].len) == 0)
 				return fwc_fail(ei, off, FWC_ERR_DUPLICATE,
-						"manifest: %s %zu repeats entry %zu", what, i, j);
+				                "manifest: %s %zu repeats entry %zu", what, i, j);
 	}
 	*n = (size_t)cnt;
 	return FWC_OK;
 }
 
 static int get_rollout(struct fwc_cbor_dec *d, struct fwc_manifest_rollout *r,
-		       struct fwc_errinfo *ei)
+                       struct fwc_errinfo *ei)
 {
 	size_t off = d->pos;
 	uint64_t n, key, v;
@@ -326,7 +325,7 @@ static int get_rollout(struct fwc_cbor_dec *d, struct fwc_manifest_rollout *r,
 		return rc;
 	if (n == 0)
 		return fwc_fail(ei, off, FWC_ERR_RANGE,
-				"manifest: empty rollout policy (omit it instead)");
+		                "manifest: empty rollout policy (omit it instead)");
 	for (uint64_t i = 0; i < n; i++) {
 		size_t koff = d->pos;
 
@@ -339,18 +338,18 @@ static int get_rollout(struct fwc_cbor_dec *d, struct fwc_manifest_rollout *r,
 				return rc;
 			if (v > FWC_MANIFEST_BPS_MAX)
 				return fwc_fail(ei, off, FWC_ERR_RANGE,
-						"manifest: rollout %llu bps > 10000",
-						(unsigned long long)v);
+				                "manifest: rollout %llu bps > 10000",
+				                (unsigned long long)v);
 			r->has_bps = 1;
 			r->bps = (uint16_t)v;
 			break;
 		case R_GROUPS:
 			rc = get_list(d, r->groups, &r->n_groups, FWC_MANIFEST_LIST_MAX,
-				      FWC_MANIFEST_NAME_MAX, "groups", ei);
+			              FWC_MANIFEST_NAME_MAX, "groups", ei);
 			break;
 		case R_REGIONS:
 			rc = get_list(d, r->regions, &r->n_regions, FWC_MANIFEST_LIST_MAX,
-				      FWC_MANIFEST_NAME_MAX, "regions", ei);
+			              FWC_MANIFEST_NAME_MAX, "regions", ei);
 			break;
 		case R_NOT_BEFORE:
 			if ((rc = fwc_cbor_get_uint(d, &r->not_before)) != FWC_OK)
@@ -359,8 +358,8 @@ static int get_rollout(struct fwc_cbor_dec *d, struct fwc_manifest_rollout *r,
 			break;
 		default:
 			return fwc_fail(ei, koff, FWC_ERR_UNKNOWN_FIELD,
-					"manifest: unknown rollout field %llu",
-					(unsigned long long)key);
+			                "manifest: unknown rollout field %llu",
+			                (unsigned long long)key);
 		}
 		if (rc != FWC_OK)
 			return rc;
@@ -369,7 +368,7 @@ static int get_rollout(struct fwc_cbor_dec *d, struct fwc_manifest_rollout *r,
 }
 
 static int get_encryption(struct fwc_cbor_dec *d, struct fwc_manifest_encryption *e,
-			  struct fwc_errinfo *ei)
+                          struct fwc_errinfo *ei)
 {
 	size_t off = d->pos;
 	uint64_t n, key;
@@ -383,20 +382,22 @@ static int get_encryption(struct fwc_cbor_dec *d, struct fwc_manifest_encryption
 		if ((rc = fwc_cbor_get_uint(d, &key)) != FWC_OK)
 			return rc;
 		if (key == E_ALG) {
-			rc = get_text(d, &e->alg, FWC_MANIFEST_NAME_MAX, "encryption algorithm", ei);
+			rc =
+			    get_text(d, &e->alg, FWC_MANIFEST_NAME_MAX, "encryption algorithm", ei);
 		} else if (key == E_KEYID) {
 			size_t voff = d->pos;
 
 			rc = fwc_cbor_get_bytes(d, &e->key_id.p, &e->key_id.len);
 			if (rc == FWC_OK &&
 			    (e->key_id.len == 0 || e->key_id.len > FWC_MANIFEST_KEYID_MAX))
-				return fwc_fail(ei, voff, FWC_ERR_RANGE,
-						"manifest: encryption key id is %zu bytes (allowed 1..32)",
-						e->key_id.len);
+				return fwc_fail(
+				    ei, voff, FWC_ERR_RANGE,
+				    "manifest: encryption key id is %zu bytes (allowed 1..32)",
+				    e->key_id.len);
 		} else {
 			return fwc_fail(ei, koff, FWC_ERR_UNKNOWN_FIELD,
-					"manifest: unknown encryption field %llu",
-					(unsigned long long)key);
+			                "manifest: unknown encryption field %llu",
+			                (unsigned long long)key);
 		}
 		if (rc != FWC_OK)
 			return rc;
@@ -404,13 +405,13 @@ static int get_encryption(struct fwc_cbor_dec *d, struct fwc_manifest_encryption
 	}
 	if (seen != 3)
 		return fwc_fail(ei, off, FWC_ERR_MISSING_FIELD,
-				"manifest: encryption field %d (%s) missing", seen & 1 ? 1 : 0,
-				seen & 1 ? "key id" : "algorithm");
+		                "manifest: encryption field %d (%s) missing", seen & 1 ? 1 : 0,
+		                seen & 1 ? "key id" : "algorithm");
 	return FWC_OK;
 }
 
 int fwc_manifest_decode(struct fwc_manifest *m, const uint8_t *buf, size_t len,
-			struct fwc_errinfo *ei)
+                        struct fwc_errinfo *ei)
 {
 	struct fwc_cbor_dec d;
 	struct fwc_manifest t;
@@ -422,7 +423,7 @@ int fwc_manifest_decode(struct fwc_manifest *m, const uint8_t *buf, size_t len,
 		return FWC_ERR_ARG;
 	if (len > FWC_MANIFEST_BODY_MAX)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "manifest: body of %zu bytes (max %d)",
-				len, FWC_MANIFEST_BODY_MAX);
+		                len, FWC_MANIFEST_BODY_MAX);
 	memset(&t, 0, sizeof(t));
 	fwc_cbor_dec_init(&d, buf, len, FWC_MANIFEST_BODY_MAX, ei);
 	if ((rc = fwc_cbor_get_map(&d, &n)) != FWC_OK)
@@ -450,8 +451,8 @@ int fwc_manifest_decode(struct fwc_manifest *m, const uint8_t *buf, size_t len,
 				return rc;
 			if (t.format != FWC_MANIFEST_VERSION)
 				return fwc_fail(ei, off, FWC_ERR_UNSUPPORTED,
-						"manifest: format %llu (this reader knows %d)",
-						(unsigned long long)t.format, FWC_MANIFEST_VERSION);
+				                "manifest: format %llu (this reader knows %d)",
+				                (unsigned long long)t.format, FWC_MANIFEST_VERSION);
 			break;
 		case K_PRODUCT:
 			rc = get_text(&d, &t.product, FWC_MANIFEST_ID_MAX, "product", ei);
@@ -472,7 +473,7 @@ int fwc_manifest_decode(struct fwc_manifest *m, const uint8_t *buf, size_t len,
 				return rc;
 			if ((rc = fwc_manifest_check_cid(t.cid.p, t.cid.len, &cei)) != FWC_OK)
 				return fwc_fail(ei, d.pos - t.cid.len + cei.offset, rc,
-						"manifest: %s", cei.msg);
+				                "manifest: %s", cei.msg);
 			break;
 		}
 		case K_SIZE:
@@ -489,13 +490,14 @@ int fwc_manifest_decode(struct fwc_manifest *m, const uint8_t *buf, size_t len,
 				return rc;
 			if (plen != 32)
 				return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-						"manifest: sha256 is %zu bytes (expected 32)", plen);
+				                "manifest: sha256 is %zu bytes (expected 32)",
+				                plen);
 			memcpy(t.sha256, p, 32);
 			break;
 		}
 		case K_HW:
 			rc = get_list(&d, t.hw, &t.n_hw, FWC_MANIFEST_HW_MAX, FWC_MANIFEST_ID_MAX,
-				      "hardware ids", ei);
+			              "hardware ids", ei);
 			break;
 		case K_CREATED:
 			rc = fwc_cbor_get_uint(&d, &t.created);
@@ -517,14 +519,14 @@ int fwc_manifest_decode(struct fwc_manifest *m, const uint8_t *buf, size_t len,
 				return rc;
 			if (t.metadata.len > FWC_MANIFEST_META_MAX)
 				return fwc_fail(ei, off, FWC_ERR_TOO_LARGE,
-						"manifest: metadata is %zu bytes (max 255)",
-						t.metadata.len);
+				                "manifest: metadata is %zu bytes (max 255)",
+				                t.metadata.len);
 			t.has_metadata = 1;
 			break;
 		default:
 			return fwc_fail(ei, koff, FWC_ERR_UNKNOWN_FIELD,
-					"manifest: unknown critical field %llu",
-					(unsigned long long)key);
+			                "manifest: unknown critical field %llu",
+			                (unsigned long long)key);
 		}
 		if (rc != FWC_OK)
 			return rc;
@@ -535,8 +537,8 @@ int fwc_manifest_decode(struct fwc_manifest *m, const uint8_t *buf, size_t len,
 	for (int k = 0; k < K_REQUIRED; k++)
 		if (!(seen & (1u << k)))
 			return fwc_fail(ei, 0, FWC_ERR_MISSING_FIELD,
-					"manifest: required field %d (%s) missing", k,
-					field_names[k]);
+			                "manifest: required field %d (%s) missing", k,
+			                field_names[k]);
 	*m = t;
 	return FWC_OK;
 }
@@ -550,8 +552,8 @@ int fwc_manifest_digest(uint8_t digest[32], const uint8_t *body, size_t body_len
 }
 
 int fwc_signed_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body,
-			       size_t body_len, const struct fwc_keyset_sig *sigs, size_t n_sigs,
-			       struct fwc_errinfo *ei)
+                               size_t body_len, const struct fwc_keyset_sig *sigs, size_t n_sigs,
+                               struct fwc_errinfo *ei)
 {
 	const struct fwc_keyset_sig *sorted[FWC_MANIFEST_SIGS_MAX];
 	struct fwc_manifest check;
@@ -563,7 +565,7 @@ int fwc_signed_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, cons
 		return FWC_ERR_ARG;
 	if (n_sigs > FWC_MANIFEST_SIGS_MAX)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "manifest: %zu signatures (max %d)",
-				n_sigs, FWC_MANIFEST_SIGS_MAX);
+		                n_sigs, FWC_MANIFEST_SIGS_MAX);
 	if ((rc = fwc_manifest_decode(&check, body, body_len, ei)) != FWC_OK)
 		return rc;
 	for (size_t i = 0; i < n_sigs; i++) {
@@ -571,15 +573,15 @@ int fwc_signed_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, cons
 
 		if (sigs[i].pubkey == NULL || sigs[i].sig == NULL)
 			return FWC_ERR_ARG;
-		while (j > 0 && memcmp(sorted[j - 1]->pubkey, sigs[i].pubkey,
-				       FWC_PUBKEY_BIN_LEN) > 0) {
+		while (j > 0 &&
+		       memcmp(sorted[j - 1]->pubkey, sigs[i].pubkey, FWC_PUBKEY_BIN_LEN) > 0) {
 			sorted[j] = sorted[j - 1];
 			j--;
 		}
 		sorted[j] = &sigs[i];
 		if (j > 0 && memcmp(sorted[j - 1]->pubkey, sigs[i].pubkey, FWC_PUBKEY_BIN_LEN) == 0)
 			return fwc_fail(ei, 0, FWC_ERR_DUPLICATE,
-					"manifest: two signatures by the same key");
+			                "manifest: two signatures by the same key");
 	}
 	fwc_cbor_enc_init(&e, out, outcap);
 	fwc_cbor_put_map(&e, 2);
@@ -596,7 +598,7 @@ int fwc_signed_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, cons
 }
 
 int fwc_signed_manifest_decode(struct fwc_signed_manifest *sm, const uint8_t *buf, size_t len,
-			       struct fwc_errinfo *ei)
+                               struct fwc_errinfo *ei)
 {
 	struct fwc_cbor_dec d;
 	struct fwc_signed_manifest t;
@@ -607,9 +609,8 @@ int fwc_signed_manifest_decode(struct fwc_signed_manifest *sm, const uint8_t *bu
 	if (sm == NULL || (buf == NULL && len != 0))
 		return FWC_ERR_ARG;
 	if (len > FWC_SIGNED_MANIFEST_MAX)
-		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE,
-				"signed manifest: %zu bytes (max %d)", len,
-				FWC_SIGNED_MANIFEST_MAX);
+		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "signed manifest: %zu bytes (max %d)",
+		                len, FWC_SIGNED_MANIFEST_MAX);
 	memset(&t, 0, sizeof(t));
 	fwc_cbor_dec_init(&d, buf, len, FWC_SIGNED_MANIFEST_MAX, ei);
 	if ((rc = fwc_cbor_get_map(&d, &n)) != FWC_OK)
@@ -625,16 +626,16 @@ int fwc_signed_manifest_decode(struct fwc_signed_manifest *sm, const uint8_t *bu
 				return rc;
 			if (t.body_len > FWC_MANIFEST_BODY_MAX)
 				return fwc_fail(ei, off, FWC_ERR_TOO_LARGE,
-						"signed manifest: body of %zu bytes (max %d)",
-						t.body_len, FWC_MANIFEST_BODY_MAX);
+				                "signed manifest: body of %zu bytes (max %d)",
+				                t.body_len, FWC_MANIFEST_BODY_MAX);
 			body_off = (size_t)(t.body - buf);
 		} else if (key == S_SIGS) {
 			if ((rc = fwc_cbor_get_array(&d, &cnt)) != FWC_OK)
 				return rc;
 			if (cnt > FWC_MANIFEST_SIGS_MAX)
 				return fwc_fail(ei, off, FWC_ERR_TOO_LARGE,
-						"signed manifest: %llu signatures (max %d)",
-						(unsigned long long)cnt, FWC_MANIFEST_SIGS_MAX);
+				                "signed manifest: %llu signatures (max %d)",
+				                (unsigned long long)cnt, FWC_MANIFEST_SIGS_MAX);
 			for (size_t s = 0; s < cnt; s++) {
 				uint64_t two;
 				size_t plen, slen;
@@ -644,42 +645,43 @@ int fwc_signed_manifest_decode(struct fwc_signed_manifest *sm, const uint8_t *bu
 					return rc;
 				if (two != 2)
 					return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-							"signed manifest: signature %zu has %llu "
-							"elements (expected 2)",
-							s, (unsigned long long)two);
+					                "signed manifest: signature %zu has %llu "
+					                "elements (expected 2)",
+					                s, (unsigned long long)two);
 				off = d.pos;
 				if ((rc = fwc_cbor_get_bytes(&d, &t.sigs[s].pubkey, &plen)))
 					return rc;
 				if (plen != FWC_PUBKEY_BIN_LEN)
 					return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-							"signed manifest: key %zu is %zu bytes "
-							"(expected 33)",
-							s, plen);
+					                "signed manifest: key %zu is %zu bytes "
+					                "(expected 33)",
+					                s, plen);
 				if (s > 0) {
 					int c = memcmp(t.sigs[s - 1].pubkey, t.sigs[s].pubkey,
-						       FWC_PUBKEY_BIN_LEN);
+					               FWC_PUBKEY_BIN_LEN);
 					if (c >= 0)
 						return fwc_fail(
-							ei, off,
-							c == 0 ? FWC_ERR_DUPLICATE : FWC_ERR_UNSORTED,
-							"signed manifest: signature %zu %s", s,
-							c == 0 ? "repeats the previous signer"
-							       : "is not sorted by public key");
+						    ei, off,
+						    c == 0 ? FWC_ERR_DUPLICATE : FWC_ERR_UNSORTED,
+						    "signed manifest: signature %zu %s", s,
+						    c == 0 ? "repeats the previous signer"
+						           : "is not sorted by public key");
 				}
 				off = d.pos;
 				if ((rc = fwc_cbor_get_bytes(&d, &t.sigs[s].sig, &slen)))
 					return rc;
 				if (slen != FWC_SIG_LEN)
-					return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-							"signed manifest: signature %zu is %zu bytes "
-							"(expected 64)",
-							s, slen);
+					return fwc_fail(
+					    ei, off, FWC_ERR_MALFORMED,
+					    "signed manifest: signature %zu is %zu bytes "
+					    "(expected 64)",
+					    s, slen);
 			}
 			t.n_sigs = (size_t)cnt;
 		} else {
 			return fwc_fail(ei, koff, FWC_ERR_UNKNOWN_FIELD,
-					"signed manifest: unknown field %llu",
-					(unsigned long long)key);
+			                "signed manifest: unknown field %llu",
+			                (unsigned long long)key);
 		}
 		seen |= 1 << key;
 	}
@@ -687,7 +689,7 @@ int fwc_signed_manifest_decode(struct fwc_signed_manifest *sm, const uint8_t *bu
 		return rc;
 	if (seen != 6)
 		return fwc_fail(ei, 0, FWC_ERR_MISSING_FIELD, "signed manifest: field %d missing",
-				seen & 2 ? 2 : 1);
+		                seen & 2 ? 2 : 1);
 	rc = fwc_manifest_decode(&t.manifest, t.body, t.body_len, ei);
 	if (rc != FWC_OK) {
 		/* Report offsets in the envelope, not in the embedded body. */
@@ -700,8 +702,8 @@ int fwc_signed_manifest_decode(struct fwc_signed_manifest *sm, const uint8_t *bu
 }
 
 int fwc_signed_manifest_sign(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *in,
-			     size_t in_len, const struct fwc_seckey *sk, const uint8_t aux[32],
-			     struct fwc_errinfo *ei)
+                             size_t in_len, const struct fwc_seckey *sk, const uint8_t aux[32],
+                             struct fwc_errinfo *ei)
 {
 	struct fwc_signed_manifest sm;
 	struct fwc_keyset_sig sigs[FWC_MANIFEST_SIGS_MAX];
@@ -731,8 +733,8 @@ int fwc_signed_manifest_sign(uint8_t *out, size_t outcap, size_t *outlen, const 
 		if (memcmp(sm.sigs[i].pubkey, pk_bin, FWC_PUBKEY_BIN_LEN) != 0)
 			sigs[n++] = sm.sigs[i];
 	if (n >= FWC_MANIFEST_SIGS_MAX)
-		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE,
-				"manifest: already %d signatures", FWC_MANIFEST_SIGS_MAX);
+		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "manifest: already %d signatures",
+		                FWC_MANIFEST_SIGS_MAX);
 	sigs[n].pubkey = pk_bin;
 	sigs[n].sig = sig;
 	n++;
@@ -740,7 +742,7 @@ int fwc_signed_manifest_sign(uint8_t *out, size_t outcap, size_t *outlen, const 
 }
 
 int fwc_signed_manifest_verify(const struct fwc_signed_manifest *sm, const struct fwc_keyset *ks,
-			       unsigned *valid, struct fwc_errinfo *ei)
+                               unsigned *valid, struct fwc_errinfo *ei)
 {
 	uint8_t digest[32];
 	int rc;

@@ -23,28 +23,28 @@ enum {
 	K_PAYLOAD = 6,
 	K_COUNT = 7,
 };
-static const char *const field_names[K_COUNT] = {"version", "type",  "chain id", "sender",
-						 "nonce",   "time",  "payload"};
+static const char *const field_names[K_COUNT] = {"version", "type", "chain id", "sender",
+                                                 "nonce",   "time", "payload"};
 
 static const char *const type_names[FWC_TX_TYPE_MAX + 1] = {
-	NULL,
-	"org-register",
-	"member-add",
-	"member-remove",
-	"keyset-register",
-	"keyset-rotate",
-	"key-revoke",
-	"product-register",
-	"device-register",
-	"release",
-	"release-revoke",
-	"device-event",
-	"config-update",
-	"licence-issue",
-	"licence-revoke",
-	"rollout-control",
-	"postpone",
-	"validator-set",
+    NULL,
+    "org-register",
+    "member-add",
+    "member-remove",
+    "keyset-register",
+    "keyset-rotate",
+    "key-revoke",
+    "product-register",
+    "device-register",
+    "release",
+    "release-revoke",
+    "device-event",
+    "config-update",
+    "licence-issue",
+    "licence-revoke",
+    "rollout-control",
+    "postpone",
+    "validator-set",
 };
 
 const char *fwc_tx_type_name(int type)
@@ -53,7 +53,7 @@ const char *fwc_tx_type_name(int type)
 }
 
 int fwc_tx_encode_body(uint8_t *out, size_t outcap, size_t *outlen, const struct fwc_tx *tx,
-		       struct fwc_errinfo *ei)
+                       struct fwc_errinfo *ei)
 {
 	uint8_t sender[FWC_PUBKEY_BIN_LEN];
 	struct fwc_cbor_enc e;
@@ -66,12 +66,12 @@ int fwc_tx_encode_body(uint8_t *out, size_t outcap, size_t *outlen, const struct
 		return fwc_fail(ei, 0, FWC_ERR_RANGE, "tx: empty chain id");
 	if (tx->chain_id.len > FWC_TX_CHAIN_ID_MAX)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "tx: chain id of %zu bytes (max %d)",
-				tx->chain_id.len, FWC_TX_CHAIN_ID_MAX);
+		                tx->chain_id.len, FWC_TX_CHAIN_ID_MAX);
 	if (!fwc_utf8_valid((const uint8_t *)tx->chain_id.p, tx->chain_id.len, NULL))
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED, "tx: chain id is not UTF-8");
 	if (tx->payload.len > FWC_TX_PAYLOAD_MAX || (tx->payload.p == NULL && tx->payload.len))
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "tx: payload of %zu bytes (max %d)",
-				tx->payload.len, FWC_TX_PAYLOAD_MAX);
+		                tx->payload.len, FWC_TX_PAYLOAD_MAX);
 	if (fwc_pubkey_check(&tx->sender) != FWC_OK ||
 	    fwc_pubkey_to_bin(sender, &tx->sender) != FWC_OK)
 		return fwc_fail(ei, 0, FWC_ERR_KEY, "tx: sender key is not valid");
@@ -106,7 +106,7 @@ int fwc_tx_decode_body(struct fwc_tx *tx, const uint8_t *buf, size_t len, struct
 		return FWC_ERR_ARG;
 	if (len > FWC_TX_BODY_MAX)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "tx: body of %zu bytes (max %d)", len,
-				FWC_TX_BODY_MAX);
+		                FWC_TX_BODY_MAX);
 	memset(&t, 0, sizeof(t));
 	fwc_cbor_dec_init(&d, buf, len, FWC_TX_PAYLOAD_MAX, ei);
 	if ((rc = fwc_cbor_get_map(&d, &n)) != FWC_OK)
@@ -123,15 +123,15 @@ int fwc_tx_decode_body(struct fwc_tx *tx, const uint8_t *buf, size_t len, struct
 				return rc;
 			if (v != FWC_TX_VERSION)
 				return fwc_fail(ei, off, FWC_ERR_UNSUPPORTED,
-						"tx: format version %llu (this reader knows %d)",
-						(unsigned long long)v, FWC_TX_VERSION);
+				                "tx: format version %llu (this reader knows %d)",
+				                (unsigned long long)v, FWC_TX_VERSION);
 			break;
 		case K_TYPE:
 			if ((rc = fwc_cbor_get_uint(&d, &v)) != FWC_OK)
 				return rc;
 			if (v == 0 || v > FWC_TX_TYPE_MAX)
-				return fwc_fail(ei, off, FWC_ERR_UNSUPPORTED, "tx: unknown type %llu",
-						(unsigned long long)v);
+				return fwc_fail(ei, off, FWC_ERR_UNSUPPORTED,
+				                "tx: unknown type %llu", (unsigned long long)v);
 			t.type = (uint32_t)v;
 			break;
 		case K_CHAIN:
@@ -141,8 +141,8 @@ int fwc_tx_decode_body(struct fwc_tx *tx, const uint8_t *buf, size_t len, struct
 				return fwc_fail(ei, off, FWC_ERR_RANGE, "tx: empty chain id");
 			if (t.chain_id.len > FWC_TX_CHAIN_ID_MAX)
 				return fwc_fail(ei, off, FWC_ERR_TOO_LARGE,
-						"tx: chain id of %zu bytes (max %d)", t.chain_id.len,
-						FWC_TX_CHAIN_ID_MAX);
+				                "tx: chain id of %zu bytes (max %d)",
+				                t.chain_id.len, FWC_TX_CHAIN_ID_MAX);
 			break;
 		case K_SENDER: {
 			const uint8_t *p;
@@ -153,7 +153,7 @@ int fwc_tx_decode_body(struct fwc_tx *tx, const uint8_t *buf, size_t len, struct
 				return rc;
 			if (plen != FWC_PUBKEY_BIN_LEN)
 				return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-						"tx: sender key is %zu bytes (expected 33)", plen);
+				                "tx: sender key is %zu bytes (expected 33)", plen);
 			kei.msg[0] = '\0';
 			if ((rc = fwc_pubkey_from_bin(&t.sender, p, plen, &kei)) != FWC_OK)
 				return fwc_fail(ei, off, rc, "tx: sender key: %s", kei.msg);
@@ -170,7 +170,7 @@ int fwc_tx_decode_body(struct fwc_tx *tx, const uint8_t *buf, size_t len, struct
 			break;
 		default:
 			return fwc_fail(ei, koff, FWC_ERR_UNKNOWN_FIELD, "tx: unknown field %llu",
-					(unsigned long long)key);
+			                (unsigned long long)key);
 		}
 		if (rc != FWC_OK)
 			return rc;
@@ -181,7 +181,7 @@ int fwc_tx_decode_body(struct fwc_tx *tx, const uint8_t *buf, size_t len, struct
 	for (int k = 0; k < K_COUNT; k++)
 		if (!(seen & (1u << k)))
 			return fwc_fail(ei, 0, FWC_ERR_MISSING_FIELD,
-					"tx: required field %d (%s) missing", k, field_names[k]);
+			                "tx: required field %d (%s) missing", k, field_names[k]);
 	*tx = t;
 	return FWC_OK;
 }
@@ -192,7 +192,7 @@ int fwc_tx_digest(uint8_t digest[32], const uint8_t *body, size_t body_len)
 }
 
 int fwc_tx_sign(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body, size_t body_len,
-		const struct fwc_seckey *sk, const uint8_t aux[32], struct fwc_errinfo *ei)
+                const struct fwc_seckey *sk, const uint8_t aux[32], struct fwc_errinfo *ei)
 {
 	struct fwc_tx tx;
 	struct fwc_pubkey pk;
@@ -226,8 +226,7 @@ int fwc_tx_sign(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body
 	return fwc_cbor_enc_finish(&e, outlen);
 }
 
-int fwc_tx_decode(struct fwc_signed_tx *stx, const uint8_t *buf, size_t len,
-		  struct fwc_errinfo *ei)
+int fwc_tx_decode(struct fwc_signed_tx *stx, const uint8_t *buf, size_t len, struct fwc_errinfo *ei)
 {
 	struct fwc_cbor_dec d;
 	struct fwc_signed_tx t;
@@ -240,7 +239,7 @@ int fwc_tx_decode(struct fwc_signed_tx *stx, const uint8_t *buf, size_t len,
 		return FWC_ERR_ARG;
 	if (len > FWC_TX_MAX)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "tx: %zu bytes (max %d)", len,
-				FWC_TX_MAX);
+		                FWC_TX_MAX);
 	memset(&t, 0, sizeof(t));
 	fwc_cbor_dec_init(&d, buf, len, FWC_TX_BODY_MAX, ei);
 	if ((rc = fwc_cbor_get_map(&d, &n)) != FWC_OK)
@@ -260,10 +259,10 @@ int fwc_tx_decode(struct fwc_signed_tx *stx, const uint8_t *buf, size_t len,
 				return rc;
 			if (slen != FWC_SIG_LEN)
 				return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-						"tx: signature is %zu bytes (expected 64)", slen);
+				                "tx: signature is %zu bytes (expected 64)", slen);
 		} else {
 			return fwc_fail(ei, koff, FWC_ERR_UNKNOWN_FIELD, "tx: unknown field %llu",
-					(unsigned long long)key);
+			                (unsigned long long)key);
 		}
 		seen |= 1u << key;
 	}
@@ -271,7 +270,7 @@ int fwc_tx_decode(struct fwc_signed_tx *stx, const uint8_t *buf, size_t len,
 		return rc;
 	if (seen != 6)
 		return fwc_fail(ei, 0, FWC_ERR_MISSING_FIELD, "tx: field %d (%s) missing",
-				seen & 2 ? 2 : 1, seen & 2 ? "signature" : "body");
+		                seen & 2 ? 2 : 1, seen & 2 ? "signature" : "body");
 	if ((rc = fwc_tx_decode_body(&t.tx, t.body, t.body_len, ei)) != FWC_OK) {
 		if (ei != NULL)
 			ei->offset += body_off;
@@ -293,7 +292,7 @@ int fwc_tx_verify(const struct fwc_signed_tx *stx, struct fwc_errinfo *ei)
 	rc = fwc_verify(&stx->tx.sender, stx->sig, digest, sizeof(digest));
 	if (rc == FWC_ERR_BADSIG)
 		return fwc_fail(ei, 0, FWC_ERR_BADSIG,
-				"tx: signature does not verify under the sender key");
+		                "tx: signature does not verify under the sender key");
 	return rc;
 }
 

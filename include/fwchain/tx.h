@@ -61,11 +61,11 @@ enum fwc_role {
 const char *fwc_tx_type_name(int type);
 
 struct fwc_tx {
-	uint32_t type;                /* enum fwc_tx_type */
-	struct fwc_cbor_str chain_id; /* 1..FWC_TX_CHAIN_ID_MAX bytes */
-	struct fwc_pubkey sender;     /* parsed and checked on decode */
-	uint64_t nonce;               /* per-sender sequence number (replay protection) */
-	uint64_t time;                /* seconds since the Unix epoch, sender's claim */
+	uint32_t type;                 /* enum fwc_tx_type */
+	struct fwc_cbor_str chain_id;  /* 1..FWC_TX_CHAIN_ID_MAX bytes */
+	struct fwc_pubkey sender;      /* parsed and checked on decode */
+	uint64_t nonce;                /* per-sender sequence number (replay protection) */
+	uint64_t time;                 /* seconds since the Unix epoch, sender's claim */
 	struct fwc_cbor_bytes payload; /* 0..FWC_TX_PAYLOAD_MAX bytes, type-specific */
 };
 
@@ -73,7 +73,7 @@ struct fwc_tx {
  * FWC_ERR_BUFSIZE). Fields are checked first (unknown type FWC_ERR_UNSUPPORTED, bad sizes
  * FWC_ERR_RANGE / FWC_ERR_TOO_LARGE, invalid sender key FWC_ERR_KEY). */
 int fwc_tx_encode_body(uint8_t *out, size_t outcap, size_t *outlen, const struct fwc_tx *tx,
-		       struct fwc_errinfo *ei);
+                       struct fwc_errinfo *ei);
 
 /* Decode a body (canonical CBOR; all unknown fields refused). tx is written only on success
  * and its strings point into buf. */
@@ -95,11 +95,11 @@ int fwc_tx_digest(uint8_t digest[32], const uint8_t *body, size_t body_len);
  * measures. aux: BIP-340 auxiliary randomness (NULL = OS random; fixed only in known-answer
  * tests), ignored for Ed25519. */
 int fwc_tx_sign(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body, size_t body_len,
-		const struct fwc_seckey *sk, const uint8_t aux[32], struct fwc_errinfo *ei);
+                const struct fwc_seckey *sk, const uint8_t aux[32], struct fwc_errinfo *ei);
 
 /* Decode a signed transaction and its body (zero-copy; does not verify the signature). */
 int fwc_tx_decode(struct fwc_signed_tx *stx, const uint8_t *buf, size_t len,
-		  struct fwc_errinfo *ei);
+                  struct fwc_errinfo *ei);
 
 /* FWC_OK when the signature is the sender's over the body, FWC_ERR_BADSIG otherwise. */
 int fwc_tx_verify(const struct fwc_signed_tx *stx, struct fwc_errinfo *ei);

@@ -30,32 +30,32 @@ static size_t unhex(uint8_t *out, size_t cap, const char *hex)
 
 /* docs/formats/manifest.md, "Worked example" */
 static const char *const example_body =
-	"ac"
-	"00 01"
-	"01 6b 61636d652d746865726d6f"
-	"02 65 312e342e32"
-	"03 18 2a"
-	"04 66 737461626c65"
-	"05 58 24 01 55 12 20 37ee46398be69e100cab0a0566512dfcbcf0f8b94904bb2c0d6dd3174ed9d141"
-	"06 16"
-	"07 58 20 37ee46398be69e100cab0a0566512dfcbcf0f8b94904bb2c0d6dd3174ed9d141"
-	"08 82 6c 746865726d6f2d7265762d62 6c 746865726d6f2d7265762d63"
-	"09 1a 6955b900"
-	"0a a3 00 19 09c4 01 81 6c 626574612d74657374657273 03 1a 69570a80"
-	"0d 58 2e 7b22504944223a22746865726d6f222c22566572223a22312e342e32222c2246696c65223a2266"
-	"772e62696e227d";
+    "ac"
+    "00 01"
+    "01 6b 61636d652d746865726d6f"
+    "02 65 312e342e32"
+    "03 18 2a"
+    "04 66 737461626c65"
+    "05 58 24 01 55 12 20 37ee46398be69e100cab0a0566512dfcbcf0f8b94904bb2c0d6dd3174ed9d141"
+    "06 16"
+    "07 58 20 37ee46398be69e100cab0a0566512dfcbcf0f8b94904bb2c0d6dd3174ed9d141"
+    "08 82 6c 746865726d6f2d7265762d62 6c 746865726d6f2d7265762d63"
+    "09 1a 6955b900"
+    "0a a3 00 19 09c4 01 81 6c 626574612d74657374657273 03 1a 69570a80"
+    "0d 58 2e 7b22504944223a22746865726d6f222c22566572223a22312e342e32222c2246696c65223a2266"
+    "772e62696e227d";
 
 static const char *const example_digest =
-	"2fb7e232d305df14dc904afab1dcbef3e31ce78a76513004a0fe46cf9d31424e";
+    "2fb7e232d305df14dc904afab1dcbef3e31ce78a76513004a0fe46cf9d31424e";
 
 static const char *const example_sigs =
-	"02 82"
-	"82 58 21 01 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
-	"58 40 481dd0b5cc70a7974018caebcd6a57e3cbd210f901e31586e0179a04918ce49a"
-	"c7356b14fc7ee29b6637e689a26fe3a5309facbc4a9f21994df984db55dc53a4"
-	"82 58 21 01 c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5"
-	"58 40 8e98ae0e5a8a53abcf2a0004e0ef87e74a7e9f169753958a078409915ab5cd7c"
-	"9ec3a2e8e358b7041520714de90d23453d6bfa7c3b4ffa23e03691ca1e0a8095";
+    "02 82"
+    "82 58 21 01 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+    "58 40 481dd0b5cc70a7974018caebcd6a57e3cbd210f901e31586e0179a04918ce49a"
+    "c7356b14fc7ee29b6637e689a26fe3a5309facbc4a9f21994df984db55dc53a4"
+    "82 58 21 01 c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5"
+    "58 40 8e98ae0e5a8a53abcf2a0004e0ef87e74a7e9f169753958a078409915ab5cd7c"
+    "9ec3a2e8e358b7041520714de90d23453d6bfa7c3b4ffa23e03691ca1e0a8095";
 
 static const char img[] = "fwchain example image\n";
 static const char meta[] = "{\"PID\":\"thermo\",\"Ver\":\"1.4.2\",\"File\":\"fw.bin\"}";
@@ -118,7 +118,7 @@ static void test_worked_example(void)
 	CHECK_RC(fwc_sha256(digest, img, sizeof(img) - 1), FWC_OK);
 	{
 		static const char *coreutils =
-			"37ee46398be69e100cab0a0566512dfcbcf0f8b94904bb2c0d6dd3174ed9d141";
+		    "37ee46398be69e100cab0a0566512dfcbcf0f8b94904bb2c0d6dd3174ed9d141";
 		uint8_t w[32];
 		test_unhex(w, 32, coreutils);
 		CHECK_MEM(digest, w, 32);
@@ -154,9 +154,9 @@ static void test_worked_example(void)
 	CHECK_RC(fwc_signed_manifest_encode(s0, sizeof(s0), &l0, body, blen, NULL, 0, &ei), FWC_OK);
 	CHECK(l0 == 4 + 220 + 2);
 	CHECK_RC(fwc_signed_manifest_sign(s1, sizeof(s1), &l1, s0, l0, &sk[1], zero_aux, &ei),
-		 FWC_OK);
+	         FWC_OK);
 	CHECK_RC(fwc_signed_manifest_sign(s2, sizeof(s2), &l2, s1, l1, &sk[0], zero_aux, &ei),
-		 FWC_OK);
+	         FWC_OK);
 	{
 		size_t n = unhex(want, 4, "a2 01 58 dc");
 		n += unhex(want + n, 220, example_body);
@@ -166,9 +166,9 @@ static void test_worked_example(void)
 	}
 	/* the other signing order gives the same bytes */
 	CHECK_RC(fwc_signed_manifest_sign(s1, sizeof(s1), &l1, s0, l0, &sk[0], zero_aux, &ei),
-		 FWC_OK);
+	         FWC_OK);
 	CHECK_RC(fwc_signed_manifest_sign(s0, sizeof(s0), &l0, s1, l1, &sk[1], zero_aux, &ei),
-		 FWC_OK);
+	         FWC_OK);
 	CHECK(l0 == l2 && memcmp(s0, s2, l2) == 0);
 
 	/* decode the signed manifest and verify thresholds */
@@ -224,10 +224,10 @@ static void test_sign_rules(void)
 	CHECK_RC(fwc_signed_manifest_sign(NULL, 0, &need, a, la, &sk[1], zero_aux, NULL), FWC_OK);
 	CHECK(need == la + 2 + 33 + 2 + 64 + 1);
 	CHECK_RC(fwc_signed_manifest_sign(b, 100, &need, a, la, &sk[1], zero_aux, NULL),
-		 FWC_ERR_BUFSIZE);
+	         FWC_ERR_BUFSIZE);
 	/* output overlapping the input is refused */
 	CHECK_RC(fwc_signed_manifest_sign(a, sizeof(a), &need, a, la, &sk[1], zero_aux, NULL),
-		 FWC_ERR_ARG);
+	         FWC_ERR_ARG);
 	/* an ed25519 key signs too */
 	{
 		struct fwc_seckey ed;
@@ -236,7 +236,7 @@ static void test_sign_rules(void)
 		memset(seed, 7, sizeof(seed));
 		CHECK_RC(fwc_key_from_secret(&ed, FWC_ALG_ED25519, seed), FWC_OK);
 		CHECK_RC(fwc_signed_manifest_sign(b, sizeof(b), &lb, a, la, &ed, NULL, NULL),
-			 FWC_OK);
+		         FWC_OK);
 		CHECK_RC(fwc_signed_manifest_decode(&sm, b, lb, &ei), FWC_OK);
 		CHECK(sm.n_sigs == 2 && sm.sigs[0].pubkey[0] == FWC_ALG_BIP340 &&
 		      sm.sigs[1].pubkey[0] == FWC_ALG_ED25519);
@@ -251,26 +251,26 @@ static void test_sign_rules(void)
 		two[0].pubkey = two[1].pubkey = pkb;
 		two[0].sig = two[1].sig = sig;
 		CHECK_RC(fwc_signed_manifest_encode(a, sizeof(a), &la, body, blen, two, 2, NULL),
-			 FWC_ERR_DUPLICATE);
+		         FWC_ERR_DUPLICATE);
 	}
 }
 
 /* A hand-made body: the ten required fields with small defaults, field `over` replaced by the
  * raw value over_hex (or left out when over_hex is NULL), then `extra` raw key/value pairs. */
-static size_t make_body(uint8_t *out, size_t cap, int over, const char *over_hex,
-			const char *extra, int n_extra)
+static size_t make_body(uint8_t *out, size_t cap, int over, const char *over_hex, const char *extra,
+                        int n_extra)
 {
 	static const char *const def[10] = {
-		"01",
-		"61 61",
-		"61 31",
-		"01",
-		"61 73",
-		"58 24 01551220 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"0a",
-		"58 20 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"81 61 68",
-		"00",
+	    "01",
+	    "61 61",
+	    "61 31",
+	    "01",
+	    "61 73",
+	    "58 24 01551220 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "0a",
+	    "58 20 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "81 61 68",
+	    "00",
 	};
 	size_t n = 0;
 	int fields = 10 + n_extra - (over >= 0 && over_hex == NULL);
@@ -288,7 +288,7 @@ static size_t make_body(uint8_t *out, size_t cap, int over, const char *over_hex
 }
 
 static int decode_hex_body(int over, const char *over_hex, const char *extra, int n_extra,
-			   struct fwc_errinfo *ei, struct fwc_manifest *m)
+                           struct fwc_errinfo *ei, struct fwc_manifest *m)
 {
 	static uint8_t buf[8192];
 	size_t n = make_body(buf, sizeof(buf), over, over_hex, extra, n_extra);
@@ -320,61 +320,83 @@ static void test_field_rules(void)
 	CHECK(ei.offset == 2);
 	/* texts: empty, too long, wrong type, not UTF-8 */
 	CHECK_RC(decode_hex_body(1, "60", NULL, 0, &ei, NULL), FWC_ERR_RANGE);
-	CHECK_RC(decode_hex_body(1, "78 41 "
-				    "61616161616161616161616161616161616161616161616161616161616161616161"
-				    "61616161616161616161616161616161616161616161616161616161616161",
-				 NULL, 0, &ei, NULL),
-		 FWC_ERR_TOO_LARGE); /* 65 bytes */
-	CHECK_RC(decode_hex_body(1, "78 40 "
-				    "61616161616161616161616161616161616161616161616161616161616161616161"
-				    "616161616161616161616161616161616161616161616161616161616161",
-				 NULL, 0, &ei, NULL),
-		 FWC_OK); /* 64 bytes */
+	CHECK_RC(
+	    decode_hex_body(1,
+	                    "78 41 "
+	                    "61616161616161616161616161616161616161616161616161616161616161616161"
+	                    "61616161616161616161616161616161616161616161616161616161616161",
+	                    NULL, 0, &ei, NULL),
+	    FWC_ERR_TOO_LARGE); /* 65 bytes */
+	CHECK_RC(
+	    decode_hex_body(1,
+	                    "78 40 "
+	                    "61616161616161616161616161616161616161616161616161616161616161616161"
+	                    "616161616161616161616161616161616161616161616161616161616161",
+	                    NULL, 0, &ei, NULL),
+	    FWC_OK); /* 64 bytes */
 	CHECK_RC(decode_hex_body(1, "41 61", NULL, 0, &ei, NULL), FWC_ERR_TYPE);
 	CHECK_RC(decode_hex_body(1, "62 c0 80", NULL, 0, &ei, NULL), FWC_ERR_MALFORMED);
-	CHECK_RC(decode_hex_body(4, "78 21 616161616161616161616161616161616161616161616161616161616161616161",
-				 NULL, 0, &ei, NULL),
-		 FWC_ERR_TOO_LARGE); /* channel 33 bytes */
+	CHECK_RC(decode_hex_body(
+	             4, "78 21 616161616161616161616161616161616161616161616161616161616161616161",
+	             NULL, 0, &ei, NULL),
+	         FWC_ERR_TOO_LARGE); /* channel 33 bytes */
 	/* counter, size, created types */
 	CHECK_RC(decode_hex_body(3, "20", NULL, 0, &ei, NULL), FWC_ERR_TYPE);
 	CHECK_RC(decode_hex_body(6, "00", NULL, 0, &ei, NULL), FWC_ERR_RANGE);
 	CHECK_RC(decode_hex_body(3, "1b ffffffffffffffff", NULL, 0, &ei, &m), FWC_OK);
 	CHECK(m.counter == UINT64_MAX);
 	/* cid shapes */
-	CHECK_RC(decode_hex_body(5, "58 22 1220 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-				 NULL, 0, &ei, NULL),
-		 FWC_OK); /* CIDv0 */
-	CHECK_RC(decode_hex_body(5, "58 24 01701220 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-				 NULL, 0, &ei, NULL),
-		 FWC_OK); /* CIDv1 dag-pb */
-	CHECK_RC(decode_hex_body(5, "58 24 01711220 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-				 NULL, 0, &ei, NULL),
-		 FWC_ERR_MALFORMED); /* dag-cbor codec */
+	CHECK_RC(decode_hex_body(
+	             5,
+	             "58 22 1220 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	             NULL, 0, &ei, NULL),
+	         FWC_OK); /* CIDv0 */
+	CHECK_RC(
+	    decode_hex_body(
+	        5,
+	        "58 24 01701220 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	        NULL, 0, &ei, NULL),
+	    FWC_OK); /* CIDv1 dag-pb */
+	CHECK_RC(
+	    decode_hex_body(
+	        5,
+	        "58 24 01711220 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	        NULL, 0, &ei, NULL),
+	    FWC_ERR_MALFORMED); /* dag-cbor codec */
 	CHECK(ei.offset == 18 && strstr(ei.msg, "codec 0x71") != NULL);
-	CHECK_RC(decode_hex_body(5, "58 24 02551220 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-				 NULL, 0, &ei, NULL),
-		 FWC_ERR_MALFORMED); /* version 2 */
-	CHECK_RC(decode_hex_body(5, "58 24 01551320 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-				 NULL, 0, &ei, NULL),
-		 FWC_ERR_MALFORMED); /* sha2-512 code */
+	CHECK_RC(
+	    decode_hex_body(
+	        5,
+	        "58 24 02551220 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	        NULL, 0, &ei, NULL),
+	    FWC_ERR_MALFORMED); /* version 2 */
+	CHECK_RC(
+	    decode_hex_body(
+	        5,
+	        "58 24 01551320 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+	        NULL, 0, &ei, NULL),
+	    FWC_ERR_MALFORMED); /* sha2-512 code */
 	CHECK_RC(decode_hex_body(5, "43 015512", NULL, 0, &ei, NULL), FWC_ERR_MALFORMED);
 	CHECK_RC(decode_hex_body(5, "60", NULL, 0, &ei, NULL), FWC_ERR_TYPE);
 	/* sha256 length */
-	CHECK_RC(decode_hex_body(7, "58 1f aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-				 NULL, 0, &ei, NULL),
-		 FWC_ERR_MALFORMED);
+	CHECK_RC(decode_hex_body(
+	             7, "58 1f aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	             NULL, 0, &ei, NULL),
+	         FWC_ERR_MALFORMED);
 	/* hardware: empty, duplicate, 16 ok, 17 too many */
 	CHECK_RC(decode_hex_body(8, "80", NULL, 0, &ei, NULL), FWC_ERR_RANGE);
 	CHECK_RC(decode_hex_body(8, "82 6168 6168", NULL, 0, &ei, NULL), FWC_ERR_DUPLICATE);
-	CHECK_RC(decode_hex_body(8, "90 6161 6162 6163 6164 6165 6166 6167 6168 6169 616a 616b "
-				    "616c 616d 616e 616f 6170",
-				 NULL, 0, &ei, &m),
-		 FWC_OK);
+	CHECK_RC(decode_hex_body(8,
+	                         "90 6161 6162 6163 6164 6165 6166 6167 6168 6169 616a 616b "
+	                         "616c 616d 616e 616f 6170",
+	                         NULL, 0, &ei, &m),
+	         FWC_OK);
 	CHECK(m.n_hw == 16);
-	CHECK_RC(decode_hex_body(8, "91 6161 6162 6163 6164 6165 6166 6167 6168 6169 616a 616b "
-				    "616c 616d 616e 616f 6170 6171",
-				 NULL, 0, &ei, NULL),
-		 FWC_ERR_RANGE);
+	CHECK_RC(decode_hex_body(8,
+	                         "91 6161 6162 6163 6164 6165 6166 6167 6168 6169 616a 616b "
+	                         "616c 616d 616e 616f 6170 6171",
+	                         NULL, 0, &ei, NULL),
+	         FWC_ERR_RANGE);
 	CHECK_RC(decode_hex_body(8, "6168", NULL, 0, &ei, NULL), FWC_ERR_TYPE);
 
 	/* optional fields */
@@ -385,9 +407,10 @@ static void test_field_rules(void)
 	CHECK_RC(decode_hex_body(-1, NULL, "0a a1 04 00", 1, &ei, NULL), FWC_ERR_UNKNOWN_FIELD);
 	CHECK_RC(decode_hex_body(-1, NULL, "0a a1 02 82 6265 75 6275 73", 1, &ei, &m), FWC_OK);
 	CHECK(m.rollout.n_regions == 2 && m.rollout.regions[1].p[0] == 'u');
-	CHECK_RC(decode_hex_body(-1, NULL, "0b a2 00 71 78636861636861323070 6f6c7931333035 01 41 07",
-				 1, &ei, &m),
-		 FWC_OK);
+	CHECK_RC(decode_hex_body(-1, NULL,
+	                         "0b a2 00 71 78636861636861323070 6f6c7931333035 01 41 07", 1, &ei,
+	                         &m),
+	         FWC_OK);
 	CHECK(m.has_encryption && m.encryption.alg.len == 17 && m.encryption.key_id.len == 1);
 	CHECK_RC(decode_hex_body(-1, NULL, "0b a1 00 61 78", 1, &ei, NULL), FWC_ERR_MISSING_FIELD);
 	CHECK_RC(decode_hex_body(-1, NULL, "0b a2 00 61 78 01 40", 1, &ei, NULL), FWC_ERR_RANGE);
@@ -510,8 +533,10 @@ static void test_signed_rejects(void)
 	example_manifest(&m);
 	CHECK_RC(fwc_manifest_encode(body, sizeof(body), &blen, &m, NULL), FWC_OK);
 	CHECK_RC(fwc_signed_manifest_encode(s, sizeof(s), &sl, body, blen, NULL, 0, NULL), FWC_OK);
-	CHECK_RC(fwc_signed_manifest_sign(b, sizeof(b), &sl, s, sl, &sk[0], zero_aux, NULL), FWC_OK);
-	CHECK_RC(fwc_signed_manifest_sign(s, sizeof(s), &sl, b, sl, &sk[1], zero_aux, NULL), FWC_OK);
+	CHECK_RC(fwc_signed_manifest_sign(b, sizeof(b), &sl, s, sl, &sk[0], zero_aux, NULL),
+	         FWC_OK);
+	CHECK_RC(fwc_signed_manifest_sign(s, sizeof(s), &sl, b, sl, &sk[1], zero_aux, NULL),
+	         FWC_OK);
 	/* layout: a2 01 58dc <220 at 4> 02 82 | 82 5821 <33> 5840 <64> at 226 | the same at 328 */
 	CHECK(sl == 430);
 	memcpy(b, s, sl);

@@ -25,21 +25,21 @@ static size_t unhex(uint8_t *out, size_t cap, const char *hex)
 }
 
 static const char *const example_body =
-	"a7"
-	"00 01"
-	"01 0f"
-	"02 6b 6677636861696e2d646576"
-	"03 58 21 01 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
-	"04 07"
-	"05 1a 6955b93c"
-	"06 43 a10001";
+    "a7"
+    "00 01"
+    "01 0f"
+    "02 6b 6677636861696e2d646576"
+    "03 58 21 01 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+    "04 07"
+    "05 1a 6955b93c"
+    "06 43 a10001";
 static const char *const example_sig =
-	"45c10d23f94e6ff02734135f732611612cf98febd5d0e6b1a20af52a899920f6"
-	"44caf023f354a4c0ac27536e4c9787e3608a5a9b8c5e668a6664f9d6538ce9f9";
+    "45c10d23f94e6ff02734135f732611612cf98febd5d0e6b1a20af52a899920f6"
+    "44caf023f354a4c0ac27536e4c9787e3608a5a9b8c5e668a6664f9d6538ce9f9";
 static const char *const example_digest =
-	"9f71d3a8fde2c8f32f34458ea08d64ae1eec0088fb01b4961a594ccf050f9063";
+    "9f71d3a8fde2c8f32f34458ea08d64ae1eec0088fb01b4961a594ccf050f9063";
 static const char *const example_id =
-	"31aee1a6b5e561f2bdea3c3e9424c5f5a218eb88bea00b946295473eeebc2ce2";
+    "31aee1a6b5e561f2bdea3c3e9424c5f5a218eb88bea00b946295473eeebc2ce2";
 
 static struct fwc_seckey sk1, sk2;
 static const uint8_t zero_aux[32];
@@ -83,7 +83,7 @@ static void test_worked_example(void)
 	CHECK_MEM(d, w, 32);
 
 	CHECK_RC(fwc_tx_sign(signed_tx, sizeof(signed_tx), &slen, body, blen, &sk1, zero_aux, &ei),
-		 FWC_OK);
+	         FWC_OK);
 	n = unhex(want, sizeof(want), "a2 01 58 43");
 	n += unhex(want + n, sizeof(want) - n, example_body);
 	n += unhex(want + n, sizeof(want) - n, "02 58 40");
@@ -143,7 +143,8 @@ static void test_sign_checks(void)
 	/* random aux: still verifies */
 	{
 		struct fwc_signed_tx stx;
-		CHECK_RC(fwc_tx_sign(out, sizeof(out), &olen, body, blen, &sk1, NULL, NULL), FWC_OK);
+		CHECK_RC(fwc_tx_sign(out, sizeof(out), &olen, body, blen, &sk1, NULL, NULL),
+		         FWC_OK);
 		CHECK_RC(fwc_tx_decode(&stx, out, olen, NULL), FWC_OK);
 		CHECK_RC(fwc_tx_verify(&stx, NULL), FWC_OK);
 	}
@@ -172,7 +173,8 @@ static void test_sign_checks(void)
 	example_tx(&tx);
 	tx.chain_id.len = 0;
 	CHECK_RC(fwc_tx_encode_body(body, sizeof(body), &blen, &tx, NULL), FWC_ERR_RANGE);
-	tx.chain_id = (struct fwc_cbor_str){"01234567890123456789012345678901234567890123456789012345678901234", 65};
+	tx.chain_id = (struct fwc_cbor_str){
+	    "01234567890123456789012345678901234567890123456789012345678901234", 65};
 	CHECK_RC(fwc_tx_encode_body(body, sizeof(body), &blen, &tx, NULL), FWC_ERR_TOO_LARGE);
 	example_tx(&tx);
 	tx.payload.len = FWC_TX_PAYLOAD_MAX + 1;
@@ -200,48 +202,56 @@ static int decode_body_hex(const char *hex, struct fwc_errinfo *ei)
 static void test_decode_rejects(void)
 {
 	static const char *const key =
-		"58 21 01 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+	    "58 21 01 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
 	char hex[512];
 	struct fwc_errinfo ei;
 	uint8_t b[512];
 	struct fwc_signed_tx stx;
 	size_t n;
 
-#define BODY(ver, type, chain, sender, rest)                                                    \
-	(snprintf(hex, sizeof(hex), "a7 00 %s 01 %s 02 %s 03 %s %s", ver, type, chain, sender,  \
-		  rest),                                                                       \
+#define BODY(ver, type, chain, sender, rest)                                                       \
+	(snprintf(hex, sizeof(hex), "a7 00 %s 01 %s 02 %s 03 %s %s", ver, type, chain, sender,     \
+	          rest),                                                                           \
 	 hex)
 
 	CHECK_RC(decode_body_hex(BODY("01", "09", "6161", key, "04 00 05 00 06 40"), &ei), FWC_OK);
 	CHECK_RC(decode_body_hex(BODY("02", "09", "6161", key, "04 00 05 00 06 40"), &ei),
-		 FWC_ERR_UNSUPPORTED);
+	         FWC_ERR_UNSUPPORTED);
 	CHECK(ei.offset == 2);
 	CHECK_RC(decode_body_hex(BODY("01", "00", "6161", key, "04 00 05 00 06 40"), &ei),
-		 FWC_ERR_UNSUPPORTED);
+	         FWC_ERR_UNSUPPORTED);
 	CHECK_RC(decode_body_hex(BODY("01", "12", "6161", key, "04 00 05 00 06 40"), &ei),
-		 FWC_ERR_UNSUPPORTED); /* 18 */
+	         FWC_ERR_UNSUPPORTED); /* 18 */
 	CHECK(strstr(ei.msg, "unknown type 18") != NULL);
 	CHECK_RC(decode_body_hex(BODY("01", "11", "6161", key, "04 00 05 00 06 40"), &ei),
-		 FWC_OK); /* 17 */
+	         FWC_OK); /* 17 */
 	CHECK_RC(decode_body_hex(BODY("01", "09", "60", key, "04 00 05 00 06 40"), &ei),
-		 FWC_ERR_RANGE);
+	         FWC_ERR_RANGE);
 	CHECK_RC(decode_body_hex(BODY("01", "09", "4161", key, "04 00 05 00 06 40"), &ei),
-		 FWC_ERR_TYPE);
-	CHECK_RC(decode_body_hex(BODY("01", "09", "6161", "5820 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
-				      "04 00 05 00 06 40"),
-				 &ei),
-		 FWC_ERR_MALFORMED);
-	CHECK_RC(decode_body_hex(BODY("01", "09", "6161", "5821 03 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
-				      "04 00 05 00 06 40"),
-				 &ei),
-		 FWC_ERR_UNSUPPORTED); /* algorithm 3 */
-	CHECK_RC(decode_body_hex(BODY("01", "09", "6161", "5821 01 ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-				      "04 00 05 00 06 40"),
-				 &ei),
-		 FWC_ERR_KEY);
+	         FWC_ERR_TYPE);
+	CHECK_RC(decode_body_hex(
+	             BODY("01", "09", "6161",
+	                  "5820 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+	                  "04 00 05 00 06 40"),
+	             &ei),
+	         FWC_ERR_MALFORMED);
+	CHECK_RC(
+	    decode_body_hex(
+	        BODY("01", "09", "6161",
+	             "5821 03 79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+	             "04 00 05 00 06 40"),
+	        &ei),
+	    FWC_ERR_UNSUPPORTED); /* algorithm 3 */
+	CHECK_RC(
+	    decode_body_hex(
+	        BODY("01", "09", "6161",
+	             "5821 01 ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+	             "04 00 05 00 06 40"),
+	        &ei),
+	    FWC_ERR_KEY);
 	CHECK(strstr(ei.msg, "sender key") != NULL);
 	CHECK_RC(decode_body_hex(BODY("01", "09", "6161", key, "04 20 05 00 06 40"), &ei),
-		 FWC_ERR_TYPE); /* negative nonce */
+	         FWC_ERR_TYPE); /* negative nonce */
 	/* missing, unknown, unsorted, duplicate fields */
 	snprintf(hex, sizeof(hex), "a6 00 01 01 09 02 6161 03 %s 04 00 05 00", key);
 	CHECK_RC(decode_body_hex(hex, &ei), FWC_ERR_MISSING_FIELD);
@@ -256,7 +266,7 @@ static void test_decode_rejects(void)
 	snprintf(hex, sizeof(hex), "a7 00 01 01 09 02 6161 03 %s 04 00 04 00 06 40", key);
 	CHECK_RC(decode_body_hex(hex, &ei), FWC_ERR_DUPLICATE);
 	CHECK_RC(decode_body_hex(BODY("01", "18 09", "6161", key, "04 00 05 00 06 40"), &ei),
-		 FWC_ERR_NONCANONICAL);
+	         FWC_ERR_NONCANONICAL);
 #undef BODY
 
 	/* envelope */
