@@ -246,9 +246,11 @@ int cmd_key(int argc, char **argv)
 	struct cli_parser p;
 	int id, json = 0;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(key_help, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_ERROR : cli_stdout_done("key");
+	if (argc < 2)
+		return cli_usage_err("key", "missing subcommand (show)");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(key_help, stdout);
+		return cli_stdout_done("key");
 	}
 	if (strcmp(argv[1], "show") != 0)
 		return cli_usage_err("key", "unknown subcommand '%.64s' (show)", argv[1]);

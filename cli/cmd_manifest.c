@@ -1034,10 +1034,8 @@ static const char manifest_help[] =
 
 int cmd_manifest(int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs(manifest_help, stderr);
-		return CLI_EXIT_ERROR;
-	}
+	if (argc < 2)
+		return cli_usage_err("manifest", "missing subcommand (create, sign, verify, show)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(manifest_help, stdout);
 		return cli_stdout_done("manifest");

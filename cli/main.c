@@ -81,10 +81,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	cli_signals_init();
-	if (argc < 2) {
-		usage(stderr);
-		return CLI_EXIT_ERROR;
-	}
+	if (argc < 2)
+		return cli_usage_err(NULL, "missing command");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return cli_stdout_done(NULL);

@@ -118,5 +118,9 @@ expect_rc 0 "$FWC" key show --help
 expect_rc 0 "$FWC" --help
 [[ "$OUT" == *keygen* && "$OUT" == *manifest* ]] || fail "fwchain --help"
 expect_err 2 "unknown command" "$FWC" frob
+expect_err 2 "missing subcommand" "$FWC" key
+expect_err 2 "missing subcommand" "$FWC" manifest
+expect_rc 2 "$FWC"
+expect_eq "$ERR" "fwchain: missing command (see 'fwchain --help')" "fwchain without a command"
 
 done_testing
