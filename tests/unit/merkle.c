@@ -277,6 +277,48 @@ static void test_known_answers(void)
 	CHECK_MEM(got, want, 32);
 }
 
+/* docs/formats/merkle.md lists the roots per size between marker lines: they must be ours. */
+static void test_doc_example(void)
+{
+	static char doc[32768];
+	char path[512], *a, *z;
+	uint8_t lh[8][32], want[32], got[32];
+	FILE *f = fopen(test_vector_path(path, sizeof(path), "../../docs/formats/merkle.md"), "rb");
+	size_t n = 0;
+	int rows = 0;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	for (int i = 0; i < 8; i++) {
+		uint8_t d[16];
+
+		fwc_merkle_leaf_hash(lh[i], d, test_unhex(d, sizeof(d), ct_inputs[i]));
+	}
+	a = strstr(doc, "<!-- example-roots -->\n```\n");
+	z = a ? strstr(a, "```\n<!-- /example-roots -->") : NULL;
+	CHECK(a != NULL && z != NULL);
+	if (a == NULL || z == NULL)
+		return;
+	a += strlen("<!-- example-roots -->\n```\n");
+	while (a < z) {
+		unsigned size = 99;
+
+		CHECK(sscanf(a, "%u", &size) == 1 && size <= 8 && size == (unsigned)rows);
+		if (size > 8)
+			return;
+		CHECK(test_unhex(want, 32, strchr(a, ' ') + 1) == 32);
+		CHECK_RC(fwc_merkle_root(got, (const uint8_t(*)[32])lh, size), FWC_OK);
+		CHECK_MEM(got, want, 32);
+		rows++;
+		a = strchr(a, '\n') + 1;
+	}
+	CHECK(rows == 9);
+}
+
 /* ---- every size, index and pair against the naive definitions ---------------------------- */
 
 static void test_roots_and_frontier(void)
@@ -528,6 +570,7 @@ int main(void)
 {
 	make_leaves();
 	RUN(test_known_answers);
+	RUN(test_doc_example);
 	RUN(test_roots_and_frontier);
 	RUN(test_inclusion_all);
 	RUN(test_consistency_all);

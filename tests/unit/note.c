@@ -622,6 +622,52 @@ static void test_malformed_checkpoints(void)
 	CHECK_RC(fwc_checkpoint_format(out, 10, NULL, "o", 1, 1, root, NULL, 0), FWC_ERR_BUFSIZE);
 }
 
+/* Text between "<!-- tag -->\n```\n" and "```\n<!-- /tag -->" in docs/formats/checkpoint.md. */
+static int doc_block(const char **start, size_t *len, const char *doc, const char *tag)
+{
+	char open[64], close[64];
+	const char *a, *z;
+
+	snprintf(open, sizeof(open), "<!-- %s -->\n```\n", tag);
+	snprintf(close, sizeof(close), "```\n<!-- /%s -->", tag);
+	a = strstr(doc, open);
+	z = a ? strstr(a, close) : NULL;
+	if (a == NULL || z == NULL)
+		return 0;
+	*start = a + strlen(open);
+	*len = (size_t)(z - *start);
+	return 1;
+}
+
+static void test_doc_example(void)
+{
+	static char doc[32768];
+	static const char *vk[4] = {"c2sp/fwchain-log.vkey", "c2sp/fwchain-w1.vkey",
+				    "c2sp/fwchain-w2.vkey", "c2sp/fwchain-w3.vkey"};
+	const char *p;
+	size_t n, dl, o = 0;
+	char path[512];
+	FILE *f = fopen(test_vector_path(path, sizeof(path), "../../docs/formats/checkpoint.md"),
+			"rb");
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	dl = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[dl] = '\0';
+	CHECK(doc_block(&p, &dl, doc, "example-note"));
+	n = load(1, "c2sp/fwchain-checkpoint.note");
+	CHECK(dl == n && memcmp(p, bufs[1], n) == 0);
+	CHECK(doc_block(&p, &dl, doc, "example-vkeys"));
+	for (int i = 0; i < 4; i++) {
+		n = load(0, vk[i]);
+		CHECK(o + n < dl && memcmp(p + o, bufs[0], n) == 0 && p[o + n] == '\n');
+		o += n + 1;
+	}
+	CHECK(o == dl);
+}
+
 int main(void)
 {
 	RUN(test_base64);
@@ -634,6 +680,7 @@ int main(void)
 	RUN(test_known_vkeys);
 	RUN(test_malformed_notes);
 	RUN(test_malformed_checkpoints);
+	RUN(test_doc_example);
 	for (int i = 0; i < 4; i++)
 		fwc_seckey_wipe(&keys[i]);
 	return test_done();
