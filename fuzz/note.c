@@ -18,10 +18,10 @@
 #include <string.h>
 
 static const char *const trusted[] = {
-	"example.com/fwchain-log+8a9ef88b+AbONpotqlkoJoo6AiUURI/QC/3A+z/mGSIb9xwLTL3Zn",
-	"witness.example.com/w1+7ec980b1+BCSwK8N8yAWJCrOpyLSLkfMePJIz24EyNBZgLWDIsaSW",
-	"witness.example.com/w2+a3390d8f+BOEZrAjv0RxNKesLlTXAkHvH3Eagb4/Hx0sHD7YTHs5G",
-	"witness.example.com/w3+55294815+BBTCoZ+S1Fc9wlgvrGgVCpM+UmiOZiR0e43OZhF1d1H5",
+    "example.com/fwchain-log+8a9ef88b+AbONpotqlkoJoo6AiUURI/QC/3A+z/mGSIb9xwLTL3Zn",
+    "witness.example.com/w1+7ec980b1+BCSwK8N8yAWJCrOpyLSLkfMePJIz24EyNBZgLWDIsaSW",
+    "witness.example.com/w2+a3390d8f+BOEZrAjv0RxNKesLlTXAkHvH3Eagb4/Hx0sHD7YTHs5G",
+    "witness.example.com/w3+55294815+BBTCoZ+S1Fc9wlgvrGgVCpM+UmiOZiR0e43OZhF1d1H5",
 };
 
 static struct fwc_note_vkey vk[4];
@@ -52,7 +52,7 @@ static void fuzz_note(const char *s, size_t n)
 	if (fwc_checkpoint_parse(&cp, note.text, note.text_len, NULL) != FWC_OK)
 		return;
 	if (fwc_checkpoint_format(out, sizeof(out), &ol, cp.origin, cp.origin_len, cp.size, cp.root,
-				  cp.ext, cp.n_ext) != FWC_OK ||
+	                          cp.ext, cp.n_ext) != FWC_OK ||
 	    ol != note.text_len || memcmp(out, note.text, ol) != 0)
 		abort();
 }

@@ -36,13 +36,14 @@ static void mode_inclusion(const uint8_t *d, size_t n)
 	if (n < 80)
 		return;
 	k = (n - 80) / 32;
-	rc = fwc_merkle_verify_inclusion(d + 16, be64(d), be64(d + 8),
-					 (const uint8_t(*)[32])(k ? d + 80 : NULL), k, d + 48, NULL);
+	rc =
+	    fwc_merkle_verify_inclusion(d + 16, be64(d), be64(d + 8),
+	                                (const uint8_t(*)[32])(k ? d + 80 : NULL), k, d + 48, NULL);
 	if (rc == FWC_OK && fwc_merkle_inclusion_len(be64(d), be64(d + 8)) != (int)k)
 		abort();
 	if (fwc_merkle_inclusion_root(r, d + 16, be64(d), be64(d + 8),
-				      (const uint8_t(*)[32])(k ? d + 80 : NULL), k,
-				      NULL) == FWC_OK &&
+	                              (const uint8_t(*)[32])(k ? d + 80 : NULL), k,
+	                              NULL) == FWC_OK &&
 	    (rc == FWC_OK) != (memcmp(r, d + 48, 32) == 0))
 		abort();
 }
@@ -56,7 +57,7 @@ static void mode_consistency(const uint8_t *d, size_t n)
 		return;
 	k = (n - 80) / 32;
 	rc = fwc_merkle_verify_consistency(be64(d), be64(d + 8), d + 16, d + 48,
-					   (const uint8_t(*)[32])(k ? d + 80 : NULL), k, NULL);
+	                                   (const uint8_t(*)[32])(k ? d + 80 : NULL), k, NULL);
 	if (rc == FWC_OK && fwc_merkle_consistency_len(be64(d), be64(d + 8)) != (int)k)
 		abort();
 }
@@ -104,7 +105,7 @@ static void mode_differential(const uint8_t *d, size_t n)
 
 	if (m < size) {
 		if (fwc_merkle_prove_inclusion(proof, FWC_MERKLE_MAX_PROOF, &len, &src, m, size) !=
-			    FWC_OK ||
+		        FWC_OK ||
 		    fwc_merkle_verify_inclusion(tree[m], m, size, proof, len, r2, NULL) != FWC_OK)
 			abort();
 		if (len > 0) {
@@ -115,7 +116,7 @@ static void mode_differential(const uint8_t *d, size_t n)
 		}
 	}
 	if (fwc_merkle_prove_consistency(proof, FWC_MERKLE_MAX_PROOF, &len, &src, m, size) !=
-		    FWC_OK ||
+	        FWC_OK ||
 	    fwc_merkle_verify_consistency(m, size, r1, r2, proof, len, NULL) != FWC_OK)
 		abort();
 	if (len > 0) {
@@ -126,8 +127,8 @@ static void mode_differential(const uint8_t *d, size_t n)
 }
 
 static const char *const trusted[] = {
-	"witness.example.com/w1+7ec980b1+BCSwK8N8yAWJCrOpyLSLkfMePJIz24EyNBZgLWDIsaSW",
-	"witness.example.com/w2+a3390d8f+BOEZrAjv0RxNKesLlTXAkHvH3Eagb4/Hx0sHD7YTHs5G",
+    "witness.example.com/w1+7ec980b1+BCSwK8N8yAWJCrOpyLSLkfMePJIz24EyNBZgLWDIsaSW",
+    "witness.example.com/w2+a3390d8f+BOEZrAjv0RxNKesLlTXAkHvH3Eagb4/Hx0sHD7YTHs5G",
 };
 static struct fwc_note_vkey vk[2];
 
@@ -176,8 +177,7 @@ static void mode_text(const uint8_t *d, size_t n)
 	static char text[2 * FWC_BUNDLE_MAX_LEN];
 	size_t tl = 0;
 
-	if (fwc_bundle_text_parse(&b, scratch, sizeof(scratch), (const char *)d, n, NULL) !=
-	    FWC_OK)
+	if (fwc_bundle_text_parse(&b, scratch, sizeof(scratch), (const char *)d, n, NULL) != FWC_OK)
 		return;
 	if (fwc_bundle_text_export(text, sizeof(text), &tl, &b, 0) != FWC_OK || tl != n ||
 	    memcmp(text, d, n) != 0)

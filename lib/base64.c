@@ -64,7 +64,7 @@ static int value_of(char c)
 }
 
 int fwc_base64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in, size_t len,
-		      struct fwc_errinfo *ei)
+                      struct fwc_errinfo *ei)
 {
 	size_t pad = 0, n;
 
@@ -72,22 +72,22 @@ int fwc_base64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *i
 		return FWC_ERR_ARG;
 	if (len % 4 != 0)
 		return fwc_fail(ei, len, FWC_ERR_MALFORMED,
-				"base64 length %zu is not a multiple of 4", len);
+		                "base64 length %zu is not a multiple of 4", len);
 	if (len > 0 && in[len - 1] == '=')
 		pad = (len > 1 && in[len - 2] == '=') ? 2 : 1;
 	for (size_t i = 0; i < len - pad; i++)
 		if (value_of(in[i]) < 0)
 			return fwc_fail(ei, i, FWC_ERR_MALFORMED,
-					in[i] == '=' ? "base64 padding before the end"
-						     : "character 0x%02x is not base64",
-					(unsigned char)in[i]);
+			                in[i] == '=' ? "base64 padding before the end"
+			                             : "character 0x%02x is not base64",
+			                (unsigned char)in[i]);
 	if (pad > 0) {
 		/* The last full character carries bits that fall off the end; they must be 0. */
 		int last = value_of(in[len - pad - 1]);
 
 		if ((pad == 2 && (last & 0x0f) != 0) || (pad == 1 && (last & 0x03) != 0))
 			return fwc_fail(ei, len - pad - 1, FWC_ERR_NONCANONICAL,
-					"base64 has non-zero bits after the last byte");
+			                "base64 has non-zero bits after the last byte");
 	}
 	n = len / 4 * 3 - pad;
 	if (out != NULL) {

@@ -97,11 +97,11 @@ static int get_path(struct fwc_cbor_dec *d, struct fwc_bundle_entry *e, struct f
 		return rc;
 	if (len % HLEN != 0)
 		return fwc_fail(ei, at, FWC_ERR_MALFORMED,
-				"inclusion path has %zu bytes, not a multiple of 32", len);
+		                "inclusion path has %zu bytes, not a multiple of 32", len);
 	if (len / HLEN > FWC_BUNDLE_MAX_PATH)
 		return fwc_fail(ei, at, FWC_ERR_TOO_LARGE,
-				"inclusion path has %zu hashes, more than %d", len / HLEN,
-				FWC_BUNDLE_MAX_PATH);
+		                "inclusion path has %zu hashes, more than %d", len / HLEN,
+		                FWC_BUNDLE_MAX_PATH);
 	e->path = len ? (const uint8_t(*)[HLEN])p : NULL;
 	e->path_len = len / HLEN;
 	return FWC_OK;
@@ -112,8 +112,7 @@ static int get_tx(struct fwc_cbor_dec *d, struct fwc_bundle_entry *e)
 	return fwc_cbor_get_bytes(d, &e->tx, &e->tx_len);
 }
 
-static int decode_extra(struct fwc_cbor_dec *d, struct fwc_bundle_entry *e,
-			struct fwc_errinfo *ei)
+static int decode_extra(struct fwc_cbor_dec *d, struct fwc_bundle_entry *e, struct fwc_errinfo *ei)
 {
 	uint64_t n, key;
 	size_t at = d->pos;
@@ -139,8 +138,8 @@ static int decode_extra(struct fwc_cbor_dec *d, struct fwc_bundle_entry *e,
 			break;
 		default:
 			return fwc_fail(ei, kat, FWC_ERR_UNKNOWN_FIELD,
-					"unknown field %llu in an extra entry",
-					(unsigned long long)key);
+			                "unknown field %llu in an extra entry",
+			                (unsigned long long)key);
 		}
 		if (rc < 0)
 			return rc;
@@ -148,12 +147,11 @@ static int decode_extra(struct fwc_cbor_dec *d, struct fwc_bundle_entry *e,
 	}
 	if (seen != ((1u << K_TX) | (1u << K_INDEX) | (1u << K_PATH)))
 		return fwc_fail(ei, at, FWC_ERR_MISSING_FIELD,
-				"extra entry lacks its transaction, index or path");
+		                "extra entry lacks its transaction, index or path");
 	return FWC_OK;
 }
 
-int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len,
-		      struct fwc_errinfo *ei)
+int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len, struct fwc_errinfo *ei)
 {
 	struct fwc_cbor_dec d;
 	struct fwc_bundle tmp;
@@ -165,7 +163,7 @@ int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len,
 		return FWC_ERR_ARG;
 	if (len > FWC_BUNDLE_MAX_LEN)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "bundle has %zu bytes, more than %lu",
-				len, (unsigned long)FWC_BUNDLE_MAX_LEN);
+		                len, (unsigned long)FWC_BUNDLE_MAX_LEN);
 	memset(&tmp, 0, sizeof(tmp));
 	fwc_cbor_dec_init(&d, buf, len, FWC_BUNDLE_MAX_TX, ei);
 	if ((rc = fwc_cbor_get_map(&d, &n)) < 0)
@@ -181,8 +179,8 @@ int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len,
 				return rc;
 			if (v != FWC_BUNDLE_VERSION)
 				return fwc_fail(ei, kat, FWC_ERR_UNSUPPORTED,
-						"bundle version %llu (this code reads %d)",
-						(unsigned long long)v, FWC_BUNDLE_VERSION);
+				                "bundle version %llu (this code reads %d)",
+				                (unsigned long long)v, FWC_BUNDLE_VERSION);
 			break;
 		case K_TX:
 			rc = get_tx(&d, &tmp.release);
@@ -203,17 +201,18 @@ int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len,
 			if ((rc = fwc_cbor_get_array(&d, &v)) < 0)
 				return rc;
 			if (v == 0 || v > FWC_BUNDLE_MAX_EXTRA)
-				return fwc_fail(ei, kat, v ? FWC_ERR_TOO_LARGE : FWC_ERR_NONCANONICAL,
-						"bundle has %llu extra entries (1 to %d allowed; "
-						"none is written by leaving the field out)",
-						(unsigned long long)v, FWC_BUNDLE_MAX_EXTRA);
+				return fwc_fail(ei, kat,
+				                v ? FWC_ERR_TOO_LARGE : FWC_ERR_NONCANONICAL,
+				                "bundle has %llu extra entries (1 to %d allowed; "
+				                "none is written by leaving the field out)",
+				                (unsigned long long)v, FWC_BUNDLE_MAX_EXTRA);
 			for (uint64_t k = 0; k < v && rc >= 0; k++)
 				rc = decode_extra(&d, &tmp.extra[k], ei);
 			tmp.n_extra = (size_t)v;
 			break;
 		default:
-			return fwc_fail(ei, kat, FWC_ERR_UNKNOWN_FIELD,
-					"unknown bundle field %llu", (unsigned long long)key);
+			return fwc_fail(ei, kat, FWC_ERR_UNKNOWN_FIELD, "unknown bundle field %llu",
+			                (unsigned long long)key);
 		}
 		if (rc < 0)
 			return rc;
@@ -223,10 +222,10 @@ int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len,
 		return rc;
 	for (unsigned k = K_VERSION; k <= K_CHECKPOINT; k++)
 		if (!(seen & (1u << k))) {
-			static const char *const names[] = {"version",    "transaction", "index",
-							    "tree size",  "path",        "checkpoint"};
+			static const char *const names[] = {
+			    "version", "transaction", "index", "tree size", "path", "checkpoint"};
 			return fwc_fail(ei, 0, FWC_ERR_MISSING_FIELD, "bundle lacks its %s",
-					names[k]);
+			                names[k]);
 		}
 	*b = tmp;
 	return FWC_OK;
@@ -235,7 +234,7 @@ int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len,
 /* ---- text form (c2sp.org/tlog-proof) ----------------------------------------------------- */
 
 int fwc_bundle_text_export(char *out, size_t cap, size_t *outlen, const struct fwc_bundle *b,
-			   size_t entry)
+                           size_t entry)
 {
 	const struct fwc_bundle_entry *e;
 	size_t need, o = 0, bl = 0;
@@ -249,8 +248,8 @@ int fwc_bundle_text_export(char *out, size_t cap, size_t *outlen, const struct f
 	if ((rc = entry_ok(e)) < 0)
 		return rc;
 	nl = snprintf(num, sizeof(num), "%llu", (unsigned long long)e->index);
-	need = sizeof(FWC_BUNDLE_TEXT_HEADER) + 6 + FWC_BASE64_LEN(e->tx_len) + 1 + 6 +
-	       (size_t)nl + 1 + e->path_len * (FWC_BASE64_LEN(HLEN) + 1) + 1 + b->checkpoint_len;
+	need = sizeof(FWC_BUNDLE_TEXT_HEADER) + 6 + FWC_BASE64_LEN(e->tx_len) + 1 + 6 + (size_t)nl +
+	       1 + e->path_len * (FWC_BASE64_LEN(HLEN) + 1) + 1 + b->checkpoint_len;
 	if (cap < need + 1)
 		return FWC_ERR_BUFSIZE;
 	o = (size_t)snprintf(out, cap, "%s\nextra ", FWC_BUNDLE_TEXT_HEADER);
@@ -304,7 +303,7 @@ static int parse_decimal(uint64_t *v, const char *s, size_t len)
 }
 
 int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch_cap,
-			  const char *text, size_t len, struct fwc_errinfo *ei)
+                          const char *text, size_t len, struct fwc_errinfo *ei)
 {
 	struct fwc_note note;
 	struct fwc_checkpoint cp;
@@ -321,13 +320,14 @@ int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch
 	if (next_line(&line, &ll, text, len, &pos) < 0 || ll != strlen(FWC_BUNDLE_TEXT_HEADER) ||
 	    memcmp(line, FWC_BUNDLE_TEXT_HEADER, ll) != 0)
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
-				"first line is not \"" FWC_BUNDLE_TEXT_HEADER "\"");
+		                "first line is not \"" FWC_BUNDLE_TEXT_HEADER "\"");
 	at = pos;
 	if (next_line(&line, &ll, text, len, &pos) < 0)
 		return fwc_fail(ei, at, FWC_ERR_TRUNCATED, "tlog-proof ends after its header");
 	if (ll < 6 || memcmp(line, "extra ", 6) != 0)
-		return fwc_fail(ei, at, FWC_ERR_MISSING_FIELD,
-				"tlog-proof has no extra line; fwchain needs the transaction there");
+		return fwc_fail(
+		    ei, at, FWC_ERR_MISSING_FIELD,
+		    "tlog-proof has no extra line; fwchain needs the transaction there");
 	rc = fwc_base64_decode(NULL, 0, &n, line + 6, ll - 6, ei);
 	if (rc < 0) {
 		if (ei != NULL)
@@ -345,12 +345,11 @@ int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch
 	used = n;
 
 	at = pos;
-	if (next_line(&line, &ll, text, len, &pos) < 0 || ll < 6 ||
-	    memcmp(line, "index ", 6) != 0)
+	if (next_line(&line, &ll, text, len, &pos) < 0 || ll < 6 || memcmp(line, "index ", 6) != 0)
 		return fwc_fail(ei, at, FWC_ERR_MALFORMED, "expected an \"index <n>\" line");
 	if ((rc = parse_decimal(&tmp.release.index, line + 6, ll - 6)) < 0)
 		return fwc_fail(ei, at + 6, rc,
-				"index is not a decimal number without leading zeros below 2^64");
+		                "index is not a decimal number without leading zeros below 2^64");
 
 	/* Path hashes, then the blank line. They are copied to scratch after the transaction,
 	 * which needs no alignment: a path is an array of byte arrays. */
@@ -358,12 +357,13 @@ int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch
 		at = pos;
 		if (next_line(&line, &ll, text, len, &pos) < 0)
 			return fwc_fail(ei, at, FWC_ERR_TRUNCATED,
-					"tlog-proof ends before the blank line and checkpoint");
+			                "tlog-proof ends before the blank line and checkpoint");
 		if (ll == 0)
 			break;
 		if (tmp.release.path_len >= FWC_BUNDLE_MAX_PATH)
 			return fwc_fail(ei, at, FWC_ERR_TOO_LARGE,
-					"inclusion path longer than %d hashes", FWC_BUNDLE_MAX_PATH);
+			                "inclusion path longer than %d hashes",
+			                FWC_BUNDLE_MAX_PATH);
 		rc = fwc_base64_decode(NULL, 0, &n, line, ll, ei);
 		if (rc < 0) {
 			if (ei != NULL)
@@ -372,8 +372,8 @@ int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch
 		}
 		if (n != HLEN)
 			return fwc_fail(ei, at, FWC_ERR_MALFORMED,
-					"path line %zu has %zu bytes, not 32",
-					tmp.release.path_len + 1, n);
+			                "path line %zu has %zu bytes, not 32",
+			                tmp.release.path_len + 1, n);
 		if (scratch_cap - used < HLEN)
 			return FWC_ERR_BUFSIZE;
 		if ((rc = fwc_base64_decode(scratch + used, HLEN, &n, line, ll, NULL)) < 0)
@@ -399,14 +399,14 @@ int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch
 /* ---- verification ------------------------------------------------------------------------ */
 
 static struct fwc_bundle_check *add_check(struct fwc_bundle_report *r, const char *name, int rc,
-					  const char *fmt, ...)
+                                          const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 4, 5)))
+    __attribute__((format(printf, 4, 5)))
 #endif
-	;
+    ;
 
 static struct fwc_bundle_check *add_check(struct fwc_bundle_report *r, const char *name, int rc,
-					  const char *fmt, ...)
+                                          const char *fmt, ...)
 {
 	struct fwc_bundle_check *c;
 	va_list ap;
@@ -423,14 +423,14 @@ static struct fwc_bundle_check *add_check(struct fwc_bundle_report *r, const cha
 }
 
 static const char *const extra_names[FWC_BUNDLE_MAX_EXTRA] = {
-	"extra 1 inclusion", "extra 2 inclusion", "extra 3 inclusion", "extra 4 inclusion",
-	"extra 5 inclusion", "extra 6 inclusion", "extra 7 inclusion", "extra 8 inclusion",
+    "extra 1 inclusion", "extra 2 inclusion", "extra 3 inclusion", "extra 4 inclusion",
+    "extra 5 inclusion", "extra 6 inclusion", "extra 7 inclusion", "extra 8 inclusion",
 };
 
 /* Inclusion of one entry under cp; records the check. Returns its rc. */
 static int check_inclusion(struct fwc_bundle_report *r, const char *name,
-			   const struct fwc_bundle_entry *e, const struct fwc_checkpoint *cp,
-			   uint8_t leaf[HLEN])
+                           const struct fwc_bundle_entry *e, const struct fwc_checkpoint *cp,
+                           uint8_t leaf[HLEN])
 {
 	struct fwc_errinfo ei = {0, ""};
 	int rc;
@@ -439,19 +439,19 @@ static int check_inclusion(struct fwc_bundle_report *r, const char *name,
 		add_check(r, name, rc, "cannot hash the transaction");
 		return rc;
 	}
-	rc = fwc_merkle_verify_inclusion(leaf, e->index, cp->size, e->path, e->path_len,
-					 cp->root, &ei);
+	rc = fwc_merkle_verify_inclusion(leaf, e->index, cp->size, e->path, e->path_len, cp->root,
+	                                 &ei);
 	if (rc < 0)
 		add_check(r, name, rc, "%s", ei.msg);
 	else
 		add_check(r, name, FWC_OK, "leaf %llu of %llu is in the checkpoint's tree",
-			  (unsigned long long)e->index, (unsigned long long)cp->size);
+		          (unsigned long long)e->index, (unsigned long long)cp->size);
 	return rc;
 }
 
 int fwc_bundle_verify(struct fwc_bundle_report *rep, const struct fwc_bundle *b,
-		      const struct fwc_bundle_trust *trust,
-		      const uint8_t expected_leaf[FWC_MERKLE_HASH_LEN], struct fwc_errinfo *ei)
+                      const struct fwc_bundle_trust *trust,
+                      const uint8_t expected_leaf[FWC_MERKLE_HASH_LEN], struct fwc_errinfo *ei)
 {
 	static const char skipped[] = "not checked: the checkpoint could not be read";
 	struct fwc_bundle_report local;
@@ -475,8 +475,8 @@ int fwc_bundle_verify(struct fwc_bundle_report *rep, const struct fwc_bundle *b,
 	} else {
 		have_cp = 1;
 		add_check(r, "checkpoint", FWC_OK, "%.*s, tree size %llu",
-			  (int)(r->cp.origin_len > 100 ? 100 : r->cp.origin_len), r->cp.origin,
-			  (unsigned long long)r->cp.size);
+		          (int)(r->cp.origin_len > 100 ? 100 : r->cp.origin_len), r->cp.origin,
+		          (unsigned long long)r->cp.size);
 	}
 	if (rc < 0 && first == FWC_OK)
 		first = rc;
@@ -485,11 +485,11 @@ int fwc_bundle_verify(struct fwc_bundle_report *rep, const struct fwc_bundle *b,
 		if (!have_cp)
 			add_check(r, "origin", FWC_ERR_STATE, skipped);
 		else if (r->cp.origin_len != trust->origin_len ||
-			 memcmp(r->cp.origin, trust->origin, trust->origin_len) != 0) {
+		         memcmp(r->cp.origin, trust->origin, trust->origin_len) != 0) {
 			add_check(r, "origin", FWC_ERR_PROOF,
-				  "checkpoint is for another log (origin differs from %.*s)",
-				  (int)(trust->origin_len > 100 ? 100 : trust->origin_len),
-				  trust->origin);
+			          "checkpoint is for another log (origin differs from %.*s)",
+			          (int)(trust->origin_len > 100 ? 100 : trust->origin_len),
+			          trust->origin);
 			if (first == FWC_OK)
 				first = FWC_ERR_PROOF;
 		} else {
@@ -514,11 +514,12 @@ int fwc_bundle_verify(struct fwc_bundle_report *rep, const struct fwc_bundle *b,
 				rc = FWC_ERR_QUORUM;
 		}
 		if (rc == FWC_OK || rc == FWC_ERR_QUORUM)
-			add_check(r, "cosignatures", rc, "%zu of %zu trusted keys signed; %zu required",
-				  count, trust->n_verifiers, trust->quorum);
+			add_check(r, "cosignatures", rc,
+			          "%zu of %zu trusted keys signed; %zu required", count,
+			          trust->n_verifiers, trust->quorum);
 		else
 			add_check(r, "cosignatures", rc, "%s",
-				  e2.msg[0] ? e2.msg : "bad trust configuration");
+			          e2.msg[0] ? e2.msg : "bad trust configuration");
 		if (rc < 0 && first == FWC_OK)
 			first = rc;
 	}
@@ -527,8 +528,8 @@ int fwc_bundle_verify(struct fwc_bundle_report *rep, const struct fwc_bundle *b,
 		add_check(r, "tree size", FWC_ERR_STATE, skipped);
 	} else if (b->size != r->cp.size) {
 		add_check(r, "tree size", FWC_ERR_PROOF,
-			  "bundle says %llu leaves, its checkpoint %llu", (unsigned long long)b->size,
-			  (unsigned long long)r->cp.size);
+		          "bundle says %llu leaves, its checkpoint %llu",
+		          (unsigned long long)b->size, (unsigned long long)r->cp.size);
 		if (first == FWC_OK)
 			first = FWC_ERR_PROOF;
 	} else {
@@ -547,7 +548,7 @@ int fwc_bundle_verify(struct fwc_bundle_report *rep, const struct fwc_bundle *b,
 	if (expected_leaf != NULL) {
 		if (!fwc_ct_equal(expected_leaf, r->leaf_hash, HLEN)) {
 			add_check(r, "expected transaction", FWC_ERR_HASH_MISMATCH,
-				  "the bundle proves another transaction than the one expected");
+			          "the bundle proves another transaction than the one expected");
 			if (first == FWC_OK)
 				first = FWC_ERR_HASH_MISMATCH;
 		} else {
@@ -569,7 +570,7 @@ int fwc_bundle_verify(struct fwc_bundle_report *rep, const struct fwc_bundle *b,
 		for (size_t i = 0; i < r->n_checks; i++)
 			if (r->checks[i].rc == first)
 				return fwc_fail(ei, 0, first, "%s: %s", r->checks[i].name,
-						r->checks[i].msg);
+				                r->checks[i].msg);
 	}
 	return first;
 }

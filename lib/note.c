@@ -74,7 +74,7 @@ static int is_space(uint32_t c)
 /* Note character rules over s[0..len): valid UTF-8, no control character but newline (and, when
  * no_newline, not even that). Offsets in ei are base + index. */
 static int text_check(const char *s, size_t len, size_t base, int no_newline,
-		      struct fwc_errinfo *ei)
+                      struct fwc_errinfo *ei)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -84,11 +84,11 @@ static int text_check(const char *s, size_t len, size_t base, int no_newline,
 
 		if (n == 0)
 			return fwc_fail(ei, base + i, FWC_ERR_MALFORMED,
-					"invalid UTF-8 at byte %zu", base + i);
+			                "invalid UTF-8 at byte %zu", base + i);
 		if ((c < 0x20 && c != '\n') || (c == '\n' && no_newline))
 			return fwc_fail(ei, base + i, FWC_ERR_MALFORMED,
-					"control character 0x%02x at byte %zu", (unsigned)c,
-					base + i);
+			                "control character 0x%02x at byte %zu", (unsigned)c,
+			                base + i);
 		i += n;
 	}
 	return FWC_OK;
@@ -102,22 +102,22 @@ static int name_check(const char *name, size_t len, size_t base, struct fwc_erri
 		return fwc_fail(ei, base, FWC_ERR_MALFORMED, "empty key name");
 	if (len > FWC_NOTE_NAME_MAX)
 		return fwc_fail(ei, base, FWC_ERR_MALFORMED, "key name longer than %d bytes",
-				FWC_NOTE_NAME_MAX);
+		                FWC_NOTE_NAME_MAX);
 	for (size_t i = 0; i < len;) {
 		uint32_t c;
 		size_t n = utf8_next(p + i, len - i, &c);
 
 		if (n == 0)
 			return fwc_fail(ei, base + i, FWC_ERR_MALFORMED,
-					"key name is not valid UTF-8");
+			                "key name is not valid UTF-8");
 		if (is_space(c))
 			return fwc_fail(ei, base + i, FWC_ERR_MALFORMED,
-					"key name contains a space character");
+			                "key name contains a space character");
 		if (c == '+')
 			return fwc_fail(ei, base + i, FWC_ERR_MALFORMED, "key name contains '+'");
 		if (c < 0x20)
 			return fwc_fail(ei, base + i, FWC_ERR_MALFORMED,
-					"key name contains a control character");
+			                "key name contains a control character");
 		i += n;
 	}
 	return FWC_OK;
@@ -132,8 +132,8 @@ int fwc_note_name_check(const char *name, size_t len, struct fwc_errinfo *ei)
 
 /* ---- keys -------------------------------------------------------------------------------- */
 
-int fwc_note_keyid(uint8_t id[FWC_NOTE_KEYID_LEN], const char *name, size_t name_len,
-		   uint8_t type, const uint8_t *pubkey, size_t pubkey_len)
+int fwc_note_keyid(uint8_t id[FWC_NOTE_KEYID_LEN], const char *name, size_t name_len, uint8_t type,
+                   const uint8_t *pubkey, size_t pubkey_len)
 {
 	uint8_t buf[FWC_NOTE_NAME_MAX + 2 + 64], h[32];
 	int rc;
@@ -157,7 +157,7 @@ static int type_supported(uint8_t type)
 }
 
 int fwc_note_vkey_init(struct fwc_note_vkey *vk, const char *name, size_t name_len, uint8_t type,
-		       const struct fwc_pubkey *pk)
+                       const struct fwc_pubkey *pk)
 {
 	struct fwc_note_vkey tmp;
 	int rc;
@@ -182,7 +182,7 @@ int fwc_note_vkey_init(struct fwc_note_vkey *vk, const char *name, size_t name_l
 }
 
 int fwc_note_vkey_parse(struct fwc_note_vkey *vk, const char *text, size_t len,
-			struct fwc_errinfo *ei)
+                        struct fwc_errinfo *ei)
 {
 	struct fwc_note_vkey tmp;
 	struct fwc_pubkey pk;
@@ -196,20 +196,20 @@ int fwc_note_vkey_parse(struct fwc_note_vkey *vk, const char *text, size_t len,
 	plus = len ? memchr(text, '+', len) : NULL;
 	if (plus == NULL)
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
-				"verifier key is not <name>+<key id>+<key>: no '+'");
+		                "verifier key is not <name>+<key id>+<key>: no '+'");
 	nlen = (size_t)(plus - text);
 	if ((rc = name_check(text, nlen, 0, ei)) < 0)
 		return rc;
 	off = nlen + 1;
 	if (len - off < 9 || text[off + 8] != '+')
 		return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-				"verifier key id must be 8 hex digits followed by '+'");
+		                "verifier key id must be 8 hex digits followed by '+'");
 	for (size_t i = 0; i < 8; i++) {
 		char c = text[off + i];
 
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return fwc_fail(ei, off + i, FWC_ERR_MALFORMED,
-					"verifier key id must be 8 lowercase hex digits");
+			                "verifier key id must be 8 lowercase hex digits");
 	}
 	memset(&tmp, 0, sizeof(tmp));
 	if (fwc_hex_decode(tmp.keyid, sizeof(tmp.keyid), &rawlen, text + off, 8) < 0)
@@ -222,18 +222,18 @@ int fwc_note_vkey_parse(struct fwc_note_vkey *vk, const char *text, size_t len,
 		return rc;
 	}
 	if (rawlen < 1 || rawlen > sizeof(raw))
-		return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-				"verifier key material has %zu bytes", rawlen);
+		return fwc_fail(ei, off, FWC_ERR_MALFORMED, "verifier key material has %zu bytes",
+		                rawlen);
 	if ((rc = fwc_base64_decode(raw, sizeof(raw), &rawlen, text + off, len - off, NULL)) < 0)
 		return rc;
 	if (!type_supported(raw[0]))
 		return fwc_fail(ei, off, FWC_ERR_UNSUPPORTED,
-				"signature type 0x%02x is not supported (only 0x01 Ed25519 and "
-				"0x04 cosignature/v1)",
-				raw[0]);
+		                "signature type 0x%02x is not supported (only 0x01 Ed25519 and "
+		                "0x04 cosignature/v1)",
+		                raw[0]);
 	if (rawlen != 33)
 		return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-				"Ed25519 verifier key has %zu key bytes, not 32", rawlen - 1);
+		                "Ed25519 verifier key has %zu key bytes, not 32", rawlen - 1);
 	memcpy(tmp.name, text, nlen);
 	tmp.name_len = nlen;
 	tmp.type = raw[0];
@@ -242,9 +242,9 @@ int fwc_note_vkey_parse(struct fwc_note_vkey *vk, const char *text, size_t len,
 		return rc;
 	if (memcmp(id, tmp.keyid, FWC_NOTE_KEYID_LEN) != 0)
 		return fwc_fail(ei, nlen + 1, FWC_ERR_MALFORMED,
-				"verifier key id %.8s does not match its name and key (want "
-				"%02x%02x%02x%02x)",
-				text + nlen + 1, id[0], id[1], id[2], id[3]);
+		                "verifier key id %.8s does not match its name and key (want "
+		                "%02x%02x%02x%02x)",
+		                text + nlen + 1, id[0], id[1], id[2], id[3]);
 	pk.alg = FWC_ALG_ED25519;
 	memcpy(pk.key, tmp.pubkey, 32);
 	if (fwc_pubkey_check(&pk) < 0)
@@ -266,7 +266,7 @@ int fwc_note_vkey_format(char *out, size_t outcap, const struct fwc_note_vkey *v
 	if (fwc_base64_encode(b64, sizeof(b64), NULL, raw, sizeof(raw)) < 0)
 		return FWC_ERR_ARG;
 	n = snprintf(out, outcap, "%.*s+%02x%02x%02x%02x+%s", (int)vk->name_len, vk->name,
-		     vk->keyid[0], vk->keyid[1], vk->keyid[2], vk->keyid[3], b64);
+	             vk->keyid[0], vk->keyid[1], vk->keyid[2], vk->keyid[3], b64);
 	if (n < 0 || (size_t)n >= outcap)
 		return FWC_ERR_BUFSIZE;
 	return FWC_OK;
@@ -276,7 +276,7 @@ int fwc_note_vkey_format(char *out, size_t outcap, const struct fwc_note_vkey *v
 
 /* Validate one signature line line[0..ll) found at offset `at` and fill s. */
 static int parse_sig_line(struct fwc_note_sig *s, const char *line, size_t ll, size_t at,
-			  struct fwc_errinfo *ei)
+                          struct fwc_errinfo *ei)
 {
 	const char *rest, *sp, *b64;
 	size_t rl, nl, bl, declen = 0, idlen = 0;
@@ -285,17 +285,17 @@ static int parse_sig_line(struct fwc_note_sig *s, const char *line, size_t ll, s
 
 	if (ll < EM_DASH_SP_LEN || memcmp(line, em_dash_sp, EM_DASH_SP_LEN) != 0)
 		return fwc_fail(ei, at, FWC_ERR_MALFORMED,
-				"signature line at byte %zu does not start with an em dash and a "
-				"space",
-				at);
+		                "signature line at byte %zu does not start with an em dash and a "
+		                "space",
+		                at);
 	rest = line + EM_DASH_SP_LEN;
 	rl = ll - EM_DASH_SP_LEN;
 	sp = memchr(rest, ' ', rl);
 	if (sp == NULL)
 		return fwc_fail(ei, at, FWC_ERR_MALFORMED,
-				"signature line at byte %zu has no space between name and "
-				"signature",
-				at);
+		                "signature line at byte %zu has no space between name and "
+		                "signature",
+		                at);
 	nl = (size_t)(sp - rest);
 	if ((rc = name_check(rest, nl, at + EM_DASH_SP_LEN, ei)) < 0)
 		return rc;
@@ -303,7 +303,7 @@ static int parse_sig_line(struct fwc_note_sig *s, const char *line, size_t ll, s
 	bl = rl - nl - 1;
 	if (bl == 0)
 		return fwc_fail(ei, at, FWC_ERR_MALFORMED, "signature line at byte %zu is empty",
-				at);
+		                at);
 	if ((rc = fwc_base64_decode(NULL, 0, &declen, b64, bl, ei)) < 0) {
 		if (ei != NULL)
 			ei->offset += (size_t)(b64 - line) + at;
@@ -311,9 +311,9 @@ static int parse_sig_line(struct fwc_note_sig *s, const char *line, size_t ll, s
 	}
 	if (declen < FWC_NOTE_KEYID_LEN + 1)
 		return fwc_fail(ei, at, FWC_ERR_MALFORMED,
-				"signature at byte %zu has %zu bytes, fewer than a key id and one "
-				"signature byte",
-				at, declen);
+		                "signature at byte %zu has %zu bytes, fewer than a key id and one "
+		                "signature byte",
+		                at, declen);
 	/* The whole string is valid, so its first 8 characters are a valid quantum or two. */
 	if ((rc = fwc_base64_decode(head, sizeof(head), &idlen, b64, bl < 8 ? bl : 8, NULL)) < 0)
 		return rc;
@@ -338,7 +338,7 @@ int fwc_note_parse(struct fwc_note *n, const char *msg, size_t len, struct fwc_e
 		return FWC_ERR_ARG;
 	if (len > FWC_NOTE_MAX_LEN)
 		return fwc_fail(ei, FWC_NOTE_MAX_LEN, FWC_ERR_TOO_LARGE,
-				"note has %zu bytes, more than %d", len, FWC_NOTE_MAX_LEN);
+		                "note has %zu bytes, more than %d", len, FWC_NOTE_MAX_LEN);
 	if ((rc = text_check(msg, len, 0, 0, ei)) < 0)
 		return rc;
 	/* The text ends at the last blank line: signature lines never contain an empty line. */
@@ -352,13 +352,12 @@ int fwc_note_parse(struct fwc_note *n, const char *msg, size_t len, struct fwc_e
 	}
 	if (!found)
 		return fwc_fail(ei, len, FWC_ERR_MALFORMED,
-				"note has no blank line before its signatures");
+		                "note has no blank line before its signatures");
 	p = split + 2;
 	if (p == len)
 		return fwc_fail(ei, p, FWC_ERR_MALFORMED, "note has no signature lines");
 	if (msg[len - 1] != '\n')
-		return fwc_fail(ei, len, FWC_ERR_MALFORMED,
-				"note does not end with a newline");
+		return fwc_fail(ei, len, FWC_ERR_MALFORMED, "note does not end with a newline");
 	tmp.text = msg;
 	tmp.text_len = split + 1;
 	tmp.nsigs = 0;
@@ -368,7 +367,7 @@ int fwc_note_parse(struct fwc_note *n, const char *msg, size_t len, struct fwc_e
 
 		if (tmp.nsigs >= FWC_NOTE_MAX_SIGS)
 			return fwc_fail(ei, p, FWC_ERR_TOO_LARGE,
-					"note has more than %d signatures", FWC_NOTE_MAX_SIGS);
+			                "note has more than %d signatures", FWC_NOTE_MAX_SIGS);
 		if ((rc = parse_sig_line(&tmp.sigs[tmp.nsigs], msg + p, ll, p, ei)) < 0)
 			return rc;
 		tmp.nsigs++;
@@ -430,7 +429,7 @@ int fwc_note_sig_timestamp(uint64_t *t, const struct fwc_note_sig *s)
 
 /* Verify one signature line against its verifier. *ts gets the cosignature time. */
 static int verify_line(uint64_t *ts, const struct fwc_note *n, const struct fwc_note_sig *s,
-		       const struct fwc_note_vkey *v, struct fwc_errinfo *ei)
+                       const struct fwc_note_vkey *v, struct fwc_errinfo *ei)
 {
 	uint8_t raw[FWC_NOTE_KEYID_LEN + 8 + FWC_SIG_LEN];
 	struct fwc_pubkey pk;
@@ -439,17 +438,18 @@ static int verify_line(uint64_t *ts, const struct fwc_note *n, const struct fwc_
 	int rc;
 
 	if (s->sig_len != want)
-		return fwc_fail(ei, off, FWC_ERR_BADSIG,
-				"signature by %.*s+%02x%02x%02x%02x has %zu bytes, its type needs %zu",
-				(int)v->name_len, v->name, v->keyid[0], v->keyid[1], v->keyid[2],
-				v->keyid[3], s->sig_len, want);
+		return fwc_fail(
+		    ei, off, FWC_ERR_BADSIG,
+		    "signature by %.*s+%02x%02x%02x%02x has %zu bytes, its type needs %zu",
+		    (int)v->name_len, v->name, v->keyid[0], v->keyid[1], v->keyid[2], v->keyid[3],
+		    s->sig_len, want);
 	if ((rc = fwc_base64_decode(raw, sizeof(raw), &rawlen, s->b64, s->b64_len, NULL)) < 0)
 		return rc;
 	pk.alg = FWC_ALG_ED25519;
 	memcpy(pk.key, v->pubkey, 32);
 	if (v->type == FWC_NOTE_SIG_ED25519) {
 		rc = fwc_verify(&pk, raw + FWC_NOTE_KEYID_LEN, (const uint8_t *)n->text,
-				n->text_len);
+		                n->text_len);
 		*ts = 0;
 	} else {
 		uint8_t msg[COSIG_BUF];
@@ -458,26 +458,26 @@ static int verify_line(uint64_t *ts, const struct fwc_note *n, const struct fwc_
 
 		if (t > FWC_NOTE_TIMESTAMP_MAX)
 			return fwc_fail(ei, off, FWC_ERR_BADSIG,
-					"cosignature by %.*s has a timestamp above 2^63-1",
-					(int)v->name_len, v->name);
+			                "cosignature by %.*s has a timestamp above 2^63-1",
+			                (int)v->name_len, v->name);
 		ml = cosig_message(msg, sizeof(msg), t, n->text, n->text_len);
 		if (ml == 0)
 			return fwc_fail(ei, off, FWC_ERR_TOO_LARGE,
-					"cosigned text has %zu bytes, more than %d", n->text_len,
-					FWC_NOTE_COSIGNED_TEXT_MAX);
+			                "cosigned text has %zu bytes, more than %d", n->text_len,
+			                FWC_NOTE_COSIGNED_TEXT_MAX);
 		rc = fwc_verify(&pk, raw + FWC_NOTE_KEYID_LEN + 8, msg, ml);
 		*ts = t;
 	}
 	if (rc == FWC_ERR_BADSIG)
 		return fwc_fail(ei, off, FWC_ERR_BADSIG,
-				"signature by known key %.*s+%02x%02x%02x%02x does not verify",
-				(int)v->name_len, v->name, v->keyid[0], v->keyid[1], v->keyid[2],
-				v->keyid[3]);
+		                "signature by known key %.*s+%02x%02x%02x%02x does not verify",
+		                (int)v->name_len, v->name, v->keyid[0], v->keyid[1], v->keyid[2],
+		                v->keyid[3]);
 	return rc;
 }
 
 int fwc_note_verify(struct fwc_note_check *res, const struct fwc_note *n,
-		    const struct fwc_note_vkey *verifiers, size_t nv, struct fwc_errinfo *ei)
+                    const struct fwc_note_vkey *verifiers, size_t nv, struct fwc_errinfo *ei)
 {
 	struct fwc_note_check tmp[FWC_NOTE_MAX_VERIFIERS];
 	int rc;
@@ -492,12 +492,11 @@ int fwc_note_verify(struct fwc_note_check *res, const struct fwc_note *n,
 		for (size_t j = i + 1; j < nv; j++)
 			if (verifiers[i].name_len == verifiers[j].name_len &&
 			    memcmp(verifiers[i].name, verifiers[j].name, verifiers[i].name_len) ==
-				    0 &&
-			    memcmp(verifiers[i].keyid, verifiers[j].keyid, FWC_NOTE_KEYID_LEN) ==
-				    0)
+			        0 &&
+			    memcmp(verifiers[i].keyid, verifiers[j].keyid, FWC_NOTE_KEYID_LEN) == 0)
 				return fwc_fail(ei, 0, FWC_ERR_DUPLICATE,
-						"verifiers %zu and %zu share name %s and key id", i,
-						j, verifiers[i].name);
+				                "verifiers %zu and %zu share name %s and key id", i,
+				                j, verifiers[i].name);
 	}
 	memset(tmp, 0, sizeof(tmp));
 	for (size_t k = 0; k < n->nsigs; k++) {
@@ -527,8 +526,8 @@ int fwc_note_verify(struct fwc_note_check *res, const struct fwc_note *n,
 }
 
 int fwc_note_verify_quorum(struct fwc_note_check *res, size_t *nvalid, const struct fwc_note *n,
-			   const struct fwc_note_vkey *verifiers, size_t nv, size_t quorum,
-			   struct fwc_errinfo *ei)
+                           const struct fwc_note_vkey *verifiers, size_t nv, size_t quorum,
+                           struct fwc_errinfo *ei)
 {
 	struct fwc_note_check tmp[FWC_NOTE_MAX_VERIFIERS];
 	size_t count = 0;
@@ -543,8 +542,8 @@ int fwc_note_verify_quorum(struct fwc_note_check *res, size_t *nvalid, const str
 		count += tmp[i].valid ? 1u : 0u;
 	if (count < quorum)
 		return fwc_fail(ei, 0, FWC_ERR_QUORUM,
-				"%zu of %zu trusted keys signed the note; %zu required", count, nv,
-				quorum);
+		                "%zu of %zu trusted keys signed the note; %zu required", count, nv,
+		                quorum);
 	if (res != NULL)
 		memcpy(res, tmp, nv * sizeof(tmp[0]));
 	if (nvalid != NULL)
@@ -558,7 +557,7 @@ int fwc_note_verify_quorum(struct fwc_note_check *res, size_t *nvalid, const str
 
 /* Build "— name base64(keyid || [time] || sig)\n" for text[0..len) into line. */
 static int sig_line(char *line, size_t *ll, uint8_t keyid[FWC_NOTE_KEYID_LEN], const char *text,
-		    size_t len, const struct fwc_note_signer *s)
+                    size_t len, const struct fwc_note_signer *s)
 {
 	struct fwc_pubkey pk;
 	uint8_t raw[FWC_NOTE_KEYID_LEN + 8 + FWC_SIG_LEN];
@@ -622,7 +621,7 @@ static int signer_check(const struct fwc_note_signer *s, const char *text, size_
 }
 
 int fwc_note_sign_text(char *out, size_t outcap, size_t *outlen, const char *text, size_t len,
-		       const struct fwc_note_signer *s)
+                       const struct fwc_note_signer *s)
 {
 	char line[SIG_LINE_MAX];
 	uint8_t keyid[FWC_NOTE_KEYID_LEN];
@@ -654,7 +653,7 @@ int fwc_note_sign_text(char *out, size_t outcap, size_t *outlen, const char *tex
 }
 
 int fwc_note_sign(char *out, size_t outcap, size_t *outlen, const struct fwc_note *n,
-		  const struct fwc_note_signer *s)
+                  const struct fwc_note_signer *s)
 {
 	char line[SIG_LINE_MAX];
 	uint8_t keyid[FWC_NOTE_KEYID_LEN];
@@ -705,7 +704,7 @@ int fwc_note_sign(char *out, size_t outcap, size_t *outlen, const struct fwc_not
 /* ---- checkpoints ------------------------------------------------------------------------- */
 
 int fwc_checkpoint_parse(struct fwc_checkpoint *cp, const char *text, size_t len,
-			 struct fwc_errinfo *ei)
+                         struct fwc_errinfo *ei)
 {
 	struct fwc_checkpoint tmp;
 	struct fwc_note_line lines[3];
@@ -721,23 +720,23 @@ int fwc_checkpoint_parse(struct fwc_checkpoint *cp, const char *text, size_t len
 		return rc;
 	if (len == 0 || text[len - 1] != '\n')
 		return fwc_fail(ei, len, FWC_ERR_MALFORMED,
-				"checkpoint text does not end with a newline");
+		                "checkpoint text does not end with a newline");
 	memset(&tmp, 0, sizeof(tmp));
 	while (p < len) {
 		const char *eol = memchr(text + p, '\n', len - p);
 		size_t ll = (size_t)(eol - (text + p));
 
 		if (ll == 0)
-			return fwc_fail(ei, p, FWC_ERR_MALFORMED,
-					"checkpoint line %zu is empty", nlines + 1);
+			return fwc_fail(ei, p, FWC_ERR_MALFORMED, "checkpoint line %zu is empty",
+			                nlines + 1);
 		if (nlines < 3) {
 			lines[nlines].ptr = text + p;
 			lines[nlines].len = ll;
 		} else {
 			if (tmp.n_ext >= FWC_CHECKPOINT_MAX_EXT)
 				return fwc_fail(ei, p, FWC_ERR_TOO_LARGE,
-						"checkpoint has more than %d extension lines",
-						FWC_CHECKPOINT_MAX_EXT);
+				                "checkpoint has more than %d extension lines",
+				                FWC_CHECKPOINT_MAX_EXT);
 			tmp.ext[tmp.n_ext].ptr = text + p;
 			tmp.ext[tmp.n_ext].len = ll;
 			tmp.n_ext++;
@@ -747,8 +746,8 @@ int fwc_checkpoint_parse(struct fwc_checkpoint *cp, const char *text, size_t len
 	}
 	if (nlines < 3)
 		return fwc_fail(ei, len, FWC_ERR_MALFORMED,
-				"checkpoint has %zu lines; origin, size and root are required",
-				nlines);
+		                "checkpoint has %zu lines; origin, size and root are required",
+		                nlines);
 	/* Tree size: ASCII decimal, no sign, no leading zero (except "0" itself). */
 	p = (size_t)(lines[1].ptr - text);
 	if (lines[1].len > 1 && lines[1].ptr[0] == '0')
@@ -758,7 +757,7 @@ int fwc_checkpoint_parse(struct fwc_checkpoint *cp, const char *text, size_t len
 
 		if (c < '0' || c > '9')
 			return fwc_fail(ei, p + i, FWC_ERR_MALFORMED,
-					"tree size is not a decimal number");
+			                "tree size is not a decimal number");
 		if (size > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
 			return fwc_fail(ei, p, FWC_ERR_RANGE, "tree size exceeds 2^64-1");
 		size = size * 10 + (uint64_t)(c - '0');
@@ -772,9 +771,8 @@ int fwc_checkpoint_parse(struct fwc_checkpoint *cp, const char *text, size_t len
 	}
 	if (rootlen != 32)
 		return fwc_fail(ei, p, FWC_ERR_MALFORMED, "root hash has %zu bytes, not 32",
-				rootlen);
-	if ((rc = fwc_base64_decode(tmp.root, 32, &rootlen, lines[2].ptr, lines[2].len, NULL)) <
-	    0)
+		                rootlen);
+	if ((rc = fwc_base64_decode(tmp.root, 32, &rootlen, lines[2].ptr, lines[2].len, NULL)) < 0)
 		return rc;
 	tmp.origin = lines[0].ptr;
 	tmp.origin_len = lines[0].len;
@@ -784,8 +782,8 @@ int fwc_checkpoint_parse(struct fwc_checkpoint *cp, const char *text, size_t len
 }
 
 int fwc_checkpoint_format(char *out, size_t outcap, size_t *outlen, const char *origin,
-			  size_t origin_len, uint64_t size, const uint8_t root[32],
-			  const struct fwc_note_line *ext, size_t n_ext)
+                          size_t origin_len, uint64_t size, const uint8_t root[32],
+                          const struct fwc_note_line *ext, size_t n_ext)
 {
 	char num[24], b64[48];
 	size_t total, o = 0, bl = 0;
@@ -832,7 +830,7 @@ int fwc_checkpoint_format(char *out, size_t outcap, size_t *outlen, const char *
 }
 
 int fwc_checkpoint_ext_find(const char **value, size_t *value_len, const struct fwc_checkpoint *cp,
-			    const char *key, size_t key_len)
+                            const char *key, size_t key_len)
 {
 	if (value == NULL || value_len == NULL || cp == NULL || key == NULL || key_len == 0 ||
 	    cp->n_ext > FWC_CHECKPOINT_MAX_EXT)
@@ -840,7 +838,8 @@ int fwc_checkpoint_ext_find(const char **value, size_t *value_len, const struct 
 	for (size_t i = 0; i < cp->n_ext; i++) {
 		const struct fwc_note_line *l = &cp->ext[i];
 
-		if (l->len > key_len && memcmp(l->ptr, key, key_len) == 0 && l->ptr[key_len] == ' ') {
+		if (l->len > key_len && memcmp(l->ptr, key, key_len) == 0 &&
+		    l->ptr[key_len] == ' ') {
 			*value = l->ptr + key_len + 1;
 			*value_len = l->len - key_len - 1;
 			return FWC_OK;

@@ -26,7 +26,7 @@ int fwc_base64_encode(char *out, size_t outcap, size_t *outlen, const uint8_t *i
  * ei (optional) gets the offset of the offending character. Outputs are written only on
  * success. */
 int fwc_base64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in, size_t len,
-		      struct fwc_errinfo *ei);
+                      struct fwc_errinfo *ei);
 
 #ifdef __cplusplus
 }

@@ -21,12 +21,12 @@ extern "C" {
 #endif
 
 #define FWC_BUNDLE_VERSION 1
-#define FWC_BUNDLE_MAX_TX 65536  /* bytes of one transaction */
-#define FWC_BUNDLE_MAX_EXTRA 8   /* extra entries (key-set rotations) */
-#define FWC_BUNDLE_MAX_PATH 64   /* hashes in one inclusion path (trees below 2^64 leaves) */
+#define FWC_BUNDLE_MAX_TX 65536 /* bytes of one transaction */
+#define FWC_BUNDLE_MAX_EXTRA 8  /* extra entries (key-set rotations) */
+#define FWC_BUNDLE_MAX_PATH 64  /* hashes in one inclusion path (trees below 2^64 leaves) */
 /* Bytes of a whole encoded bundle: transactions, paths, the note and CBOR overhead. */
-#define FWC_BUNDLE_MAX_LEN ((FWC_BUNDLE_MAX_EXTRA + 1) * (FWC_BUNDLE_MAX_TX + 64 * 32 + 64) + \
-			    FWC_NOTE_MAX_LEN + 64)
+#define FWC_BUNDLE_MAX_LEN                                                                         \
+	((FWC_BUNDLE_MAX_EXTRA + 1) * (FWC_BUNDLE_MAX_TX + 64 * 32 + 64) + FWC_NOTE_MAX_LEN + 64)
 /* First line of the text form (c2sp.org/tlog-proof). */
 #define FWC_BUNDLE_TEXT_HEADER "c2sp.org/tlog-proof@v1"
 
@@ -56,21 +56,20 @@ int fwc_bundle_encode(uint8_t *out, size_t cap, size_t *outlen, const struct fwc
 /* Decode buf[0..len) (strict: canonical CBOR, all required fields, no unknown field, bounded
  * sizes, path a whole number of 32-byte hashes). Does not verify anything cryptographic.
  * b is written only on success and points into buf. */
-int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len,
-		      struct fwc_errinfo *ei);
+int fwc_bundle_decode(struct fwc_bundle *b, const uint8_t *buf, size_t len, struct fwc_errinfo *ei);
 
 /* Text export of one entry (0: the release, 1..n_extra: the extras) as a C2SP tlog-proof:
  * the header line, "extra <base64 tx>", "index <n>", the path hashes in base64, a blank line,
  * then the checkpoint note verbatim; a NUL follows. */
 int fwc_bundle_text_export(char *out, size_t cap, size_t *outlen, const struct fwc_bundle *b,
-			   size_t entry);
+                           size_t entry);
 
 /* Parse a tlog-proof text into b (as its release entry, n_extra 0, size from the checkpoint).
  * The base64 transaction and path are decoded into scratch[0..scratch_cap) (FWC_ERR_BUFSIZE when
  * it is too small); the checkpoint points into text. The extra line is required here because
  * fwchain's leaf is the transaction itself. b is written only on success. */
 int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch_cap,
-			  const char *text, size_t len, struct fwc_errinfo *ei);
+                          const char *text, size_t len, struct fwc_errinfo *ei);
 
 /* What the verifier trusts. */
 struct fwc_bundle_trust {
@@ -93,9 +92,9 @@ struct fwc_bundle_check {
 struct fwc_bundle_report {
 	size_t n_checks;
 	struct fwc_bundle_check checks[FWC_BUNDLE_MAX_CHECKS];
-	struct fwc_checkpoint cp;    /* valid when the checkpoint checks passed */
+	struct fwc_checkpoint cp; /* valid when the checkpoint checks passed */
 	struct fwc_note_check signers[FWC_NOTE_MAX_VERIFIERS]; /* per trusted key */
-	size_t n_signers;            /* distinct trusted keys with a valid signature */
+	size_t n_signers;                       /* distinct trusted keys with a valid signature */
 	uint8_t leaf_hash[FWC_MERKLE_HASH_LEN]; /* of the release transaction */
 };
 
@@ -111,8 +110,8 @@ struct fwc_bundle_report {
  * Freshness (checkpoint not older than the last accepted one, maximum age) is the caller's
  * policy: rep->cp and rep->signers carry the values it needs. */
 int fwc_bundle_verify(struct fwc_bundle_report *rep, const struct fwc_bundle *b,
-		      const struct fwc_bundle_trust *trust,
-		      const uint8_t expected_leaf[FWC_MERKLE_HASH_LEN], struct fwc_errinfo *ei);
+                      const struct fwc_bundle_trust *trust,
+                      const uint8_t expected_leaf[FWC_MERKLE_HASH_LEN], struct fwc_errinfo *ei);
 
 #ifdef __cplusplus
 }

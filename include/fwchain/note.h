@@ -34,8 +34,8 @@ extern "C" {
 #ifndef FWC_NOTE_COSIGNED_TEXT_MAX
 #define FWC_NOTE_COSIGNED_TEXT_MAX 4096
 #endif
-#define FWC_NOTE_NAME_MAX 255      /* bytes of a key name */
-#define FWC_NOTE_MAX_VERIFIERS 64  /* verifier keys per verification call */
+#define FWC_NOTE_NAME_MAX 255     /* bytes of a key name */
+#define FWC_NOTE_MAX_VERIFIERS 64 /* verifier keys per verification call */
 #define FWC_NOTE_KEYID_LEN 4
 /* "<name>+<8 hex>+<base64 of 33 bytes>" and a NUL. */
 #define FWC_NOTE_VKEY_TEXT_MAX (FWC_NOTE_NAME_MAX + 1 + 8 + 1 + 44 + 1)
@@ -53,7 +53,7 @@ enum fwc_note_sigtype {
 struct fwc_note_vkey {
 	char name[FWC_NOTE_NAME_MAX + 1]; /* NUL-terminated */
 	size_t name_len;
-	uint8_t type;                     /* enum fwc_note_sigtype */
+	uint8_t type; /* enum fwc_note_sigtype */
 	uint8_t keyid[FWC_NOTE_KEYID_LEN];
 	uint8_t pubkey[32];
 };
@@ -63,38 +63,38 @@ struct fwc_note_vkey {
 int fwc_note_name_check(const char *name, size_t len, struct fwc_errinfo *ei);
 
 /* Key id = SHA-256(name || 0x0A || type || pubkey)[:4]. */
-int fwc_note_keyid(uint8_t id[FWC_NOTE_KEYID_LEN], const char *name, size_t name_len,
-		   uint8_t type, const uint8_t *pubkey, size_t pubkey_len);
+int fwc_note_keyid(uint8_t id[FWC_NOTE_KEYID_LEN], const char *name, size_t name_len, uint8_t type,
+                   const uint8_t *pubkey, size_t pubkey_len);
 
 /* Verifier key of an fwchain Ed25519 public key under `name` for signature type `type`.
  * FWC_ERR_MALFORMED (bad name), FWC_ERR_UNSUPPORTED (type), FWC_ERR_KEY (not Ed25519). */
 int fwc_note_vkey_init(struct fwc_note_vkey *vk, const char *name, size_t name_len, uint8_t type,
-		       const struct fwc_pubkey *pk);
+                       const struct fwc_pubkey *pk);
 
 /* Parse the text form "<name>+<hex key id>+<base64(type || pubkey)>" (exactly text[0..len), no
  * newline). The key id must be 8 lowercase hex digits equal to the computed one, the base64
  * canonical, the type 0x01 or 0x04 (else FWC_ERR_UNSUPPORTED), the key a valid Ed25519 point
  * (else FWC_ERR_KEY). vk is written only on success. */
 int fwc_note_vkey_parse(struct fwc_note_vkey *vk, const char *text, size_t len,
-			struct fwc_errinfo *ei);
+                        struct fwc_errinfo *ei);
 
 /* Print the text form and a NUL into out (outcap >= FWC_NOTE_VKEY_TEXT_MAX is always enough). */
 int fwc_note_vkey_format(char *out, size_t outcap, const struct fwc_note_vkey *vk);
 
 /* One signature line of a parsed note. Pointers into the note buffer. */
 struct fwc_note_sig {
-	const char *line;  /* the whole line, from the em dash, without its newline */
+	const char *line; /* the whole line, from the em dash, without its newline */
 	size_t line_len;
 	const char *name;
 	size_t name_len;
-	const char *b64;   /* base64 of key id || signature */
+	const char *b64; /* base64 of key id || signature */
 	size_t b64_len;
 	uint8_t keyid[FWC_NOTE_KEYID_LEN];
-	size_t sig_len;    /* decoded bytes after the key id (>= 1) */
+	size_t sig_len; /* decoded bytes after the key id (>= 1) */
 };
 
 struct fwc_note {
-	const char *text;  /* the signed text: starts the buffer, ends with its final newline */
+	const char *text; /* the signed text: starts the buffer, ends with its final newline */
 	size_t text_len;
 	size_t nsigs;
 	struct fwc_note_sig sigs[FWC_NOTE_MAX_SIGS];
@@ -128,22 +128,22 @@ struct fwc_note_check {
  * (cosigned text above FWC_NOTE_COSIGNED_TEXT_MAX), FWC_ERR_DUPLICATE (two verifiers share name
  * and key id: the spec's ambiguous key), FWC_ERR_ARG (nv > FWC_NOTE_MAX_VERIFIERS). */
 int fwc_note_verify(struct fwc_note_check *res, const struct fwc_note *n,
-		    const struct fwc_note_vkey *verifiers, size_t nv, struct fwc_errinfo *ei);
+                    const struct fwc_note_vkey *verifiers, size_t nv, struct fwc_errinfo *ei);
 
 /* fwc_note_verify, then require at least `quorum` (1..nv) distinct verifiers with a valid
  * signature. *nvalid (optional) gets the count. FWC_ERR_QUORUM when fewer signed (ei says how
  * many); outputs are written only on FWC_OK. */
 int fwc_note_verify_quorum(struct fwc_note_check *res, size_t *nvalid, const struct fwc_note *n,
-			   const struct fwc_note_vkey *verifiers, size_t nv, size_t quorum,
-			   struct fwc_errinfo *ei);
+                           const struct fwc_note_vkey *verifiers, size_t nv, size_t quorum,
+                           struct fwc_errinfo *ei);
 
 /* A signer: an Ed25519 fwchain secret key under a note key name. */
 struct fwc_note_signer {
 	const char *name;
 	size_t name_len;
-	uint8_t type;                 /* FWC_NOTE_SIG_ED25519 or FWC_NOTE_SIG_COSIG_V1 */
-	const struct fwc_seckey *sk;  /* must be FWC_ALG_ED25519 */
-	uint64_t timestamp;           /* cosignature/v1 only; at most FWC_NOTE_TIMESTAMP_MAX */
+	uint8_t type;                /* FWC_NOTE_SIG_ED25519 or FWC_NOTE_SIG_COSIG_V1 */
+	const struct fwc_seckey *sk; /* must be FWC_ALG_ED25519 */
+	uint64_t timestamp;          /* cosignature/v1 only; at most FWC_NOTE_TIMESTAMP_MAX */
 };
 
 /* Sign text[0..len) (a note text: ends with a newline, note character rules) and write the
@@ -151,13 +151,13 @@ struct fwc_note_signer {
  * be a valid checkpoint. *outlen (optional) gets the length without the NUL.
  * FWC_ERR_BUFSIZE when out is too small; outputs written only on success. */
 int fwc_note_sign_text(char *out, size_t outcap, size_t *outlen, const char *text, size_t len,
-		       const struct fwc_note_signer *s);
+                       const struct fwc_note_signer *s);
 
 /* Add a signature to a parsed note: write its text, the blank line, its signature lines except
  * any with the signer's own name and key id (a new signature replaces an old one), then the new
  * line, and a NUL. out must not overlap the buffer n points into. */
 int fwc_note_sign(char *out, size_t outcap, size_t *outlen, const struct fwc_note *n,
-		  const struct fwc_note_signer *s);
+                  const struct fwc_note_signer *s);
 
 /* ---- checkpoints (c2sp.org/tlog-checkpoint) ---------------------------------------------- */
 
@@ -172,8 +172,8 @@ struct fwc_note_line {
 struct fwc_checkpoint {
 	const char *origin; /* first line, non-empty, pointer into the text */
 	size_t origin_len;
-	uint64_t size;      /* tree size */
-	uint8_t root[32];   /* RFC 6962 root hash */
+	uint64_t size;    /* tree size */
+	uint8_t root[32]; /* RFC 6962 root hash */
 	size_t n_ext;
 	struct fwc_note_line ext[FWC_CHECKPOINT_MAX_EXT]; /* extension lines, in order */
 };
@@ -183,20 +183,20 @@ struct fwc_checkpoint {
  * 2^64-1), the canonical base64 of a 32-byte root, then up to FWC_CHECKPOINT_MAX_EXT non-empty
  * extension lines (FWC_ERR_TOO_LARGE beyond). Zero-copy; cp written only on success. */
 int fwc_checkpoint_parse(struct fwc_checkpoint *cp, const char *text, size_t len,
-			 struct fwc_errinfo *ei);
+                         struct fwc_errinfo *ei);
 
 /* Write a checkpoint text and a NUL: origin, size, base64 root, the extension lines. Each line
  * must be non-empty, valid UTF-8 without control characters. What the extension lines say is the
  * caller's business: fwchain's node writes "<key> <value>" lines such as "height 12" (see
  * docs/formats/checkpoint.md); this layer keeps them opaque. */
 int fwc_checkpoint_format(char *out, size_t outcap, size_t *outlen, const char *origin,
-			  size_t origin_len, uint64_t size, const uint8_t root[32],
-			  const struct fwc_note_line *ext, size_t n_ext);
+                          size_t origin_len, uint64_t size, const uint8_t root[32],
+                          const struct fwc_note_line *ext, size_t n_ext);
 
 /* Find the first extension line of the form "<key> <value>" (key[0..key_len) then one space)
  * and point *value at the rest of that line. FWC_ERR_NOT_FOUND when there is none. */
 int fwc_checkpoint_ext_find(const char **value, size_t *value_len, const struct fwc_checkpoint *cp,
-			    const char *key, size_t key_len);
+                            const char *key, size_t key_len);
 
 #ifdef __cplusplus
 }

@@ -43,13 +43,14 @@ static void setup(void)
 {
 	static char buf[4096];
 	static const char *names[3] = {"c2sp/fwchain-w1.vkey", "c2sp/fwchain-w2.vkey",
-				       "c2sp/fwchain-w3.vkey"};
+	                               "c2sp/fwchain-w3.vkey"};
 	char path[512];
 	const char *p;
 	uint8_t seed[32];
 	size_t n;
 
-	n = read_file(buf, sizeof(buf), test_vector_path(path, sizeof(path), "c2sp/fwchain-keys.txt"));
+	n = read_file(buf, sizeof(buf),
+	              test_vector_path(path, sizeof(path), "c2sp/fwchain-keys.txt"));
 	p = strstr(buf, "witness.example.com/w1 4 ");
 	CHECK(n > 0 && p != NULL);
 	if (p == NULL)
@@ -72,13 +73,13 @@ static void example(struct fwc_bundle *b, uint8_t path_r[1][32], uint8_t path_x[
 	char text[512];
 	size_t tl = 0;
 	struct fwc_note_signer s = {"witness.example.com/w1", 22, FWC_NOTE_SIG_COSIG_V1, &w1,
-				    1700000000};
+	                            1700000000};
 	static const struct fwc_note_line ext[1] = {{"height 3", 8}};
 
 	CHECK_RC(fwc_merkle_root(root, (const uint8_t(*)[32])leaves, 3), FWC_OK);
 	CHECK_RC(fwc_checkpoint_format(text, sizeof(text), &tl, "example.com/fwchain-test", 24, 3,
-				       root, ext, 1),
-		 FWC_OK);
+	                               root, ext, 1),
+	         FWC_OK);
 	CHECK_RC(fwc_note_sign_text(note_buf, sizeof(note_buf), &note_len, text, tl, &s), FWC_OK);
 	/* RFC 6962 paths by hand: leaf 2 of 3 needs MTH(D[0:2]); leaf 0 needs D[1], then D[2]. */
 	CHECK_RC(fwc_merkle_node_hash(path_r[0], leaves[0], leaves[1]), FWC_OK);
@@ -86,13 +87,13 @@ static void example(struct fwc_bundle *b, uint8_t path_r[1][32], uint8_t path_x[
 	memcpy(path_x[1], leaves[2], 32);
 	memset(b, 0, sizeof(*b));
 	b->release = (struct fwc_bundle_entry){(const uint8_t *)txs[2], strlen(txs[2]), 2,
-					       (const uint8_t(*)[32])path_r, 1};
+	                                       (const uint8_t(*)[32])path_r, 1};
 	b->size = 3;
 	b->checkpoint = note_buf;
 	b->checkpoint_len = note_len;
 	b->n_extra = 1;
 	b->extra[0] = (struct fwc_bundle_entry){(const uint8_t *)txs[0], strlen(txs[0]), 0,
-						(const uint8_t(*)[32])path_x, 2};
+	                                        (const uint8_t(*)[32])path_x, 2};
 }
 
 static size_t put(uint8_t *o, const void *p, size_t n)
@@ -111,18 +112,18 @@ static void test_layout(void)
 	example(&b, pr, px);
 	CHECK_RC(fwc_bundle_encode(enc, sizeof(enc), &el, &b), FWC_OK);
 	/* The same map assembled byte by byte from RFC 8949 heads. */
-	wl += put(want + wl, "\xa7\x00\x01", 3);                 /* map(7), 0: 1 */
-	wl += put(want + wl, "\x01\x4b", 2);                     /* 1: bytes(11) */
+	wl += put(want + wl, "\xa7\x00\x01", 3); /* map(7), 0: 1 */
+	wl += put(want + wl, "\x01\x4b", 2);     /* 1: bytes(11) */
 	wl += put(want + wl, txs[2], 11);
 	wl += put(want + wl, "\x02\x02\x03\x03\x04\x58\x20", 7); /* 2: 2, 3: 3, 4: bytes(32) */
 	wl += put(want + wl, pr[0], 32);
-	want[wl++] = 0x05;                                       /* 5: text(note_len) */
+	want[wl++] = 0x05; /* 5: text(note_len) */
 	want[wl++] = 0x78;
 	want[wl++] = (uint8_t)note_len;
 	wl += put(want + wl, note_buf, note_len);
-	wl += put(want + wl, "\x06\x81\xa3\x01\x49", 5);         /* 6: [ {1: bytes(9) */
+	wl += put(want + wl, "\x06\x81\xa3\x01\x49", 5); /* 6: [ {1: bytes(9) */
 	wl += put(want + wl, txs[0], 9);
-	wl += put(want + wl, "\x02\x00\x04\x58\x40", 5);         /* 2: 0, 4: bytes(64) } ] */
+	wl += put(want + wl, "\x02\x00\x04\x58\x40", 5); /* 2: 0, 4: bytes(64) } ] */
 	wl += put(want + wl, px, 64);
 	CHECK(note_len >= 24 && note_len < 256);
 	CHECK(el == wl && memcmp(enc, want, wl) == 0);
@@ -157,7 +158,7 @@ static void test_doc_example(void)
 	size_t n, el = 0, hl = 0, dl = 0;
 
 	n = read_file(doc, sizeof(doc),
-		      test_vector_path(path, sizeof(path), "../../docs/formats/bundle.md"));
+	              test_vector_path(path, sizeof(path), "../../docs/formats/bundle.md"));
 	CHECK(n > 0);
 	start = strstr(doc, "<!-- example-bundle-hex -->");
 	end = start ? strstr(start, "<!-- /example-bundle-hex -->") : NULL;
@@ -213,15 +214,16 @@ static void test_decode_refusals(void)
 		static uint8_t buf[64];
 
 		CHECK_RC(fwc_bundle_decode(&d, missing, sizeof(missing), &ei),
-			 FWC_ERR_MISSING_FIELD);
+		         FWC_ERR_MISSING_FIELD);
 		CHECK(strstr(ei.msg, "index") != NULL);
 		CHECK_RC(fwc_bundle_decode(&d, unknown, sizeof(unknown), &ei),
-			 FWC_ERR_UNKNOWN_FIELD);
+		         FWC_ERR_UNKNOWN_FIELD);
 		CHECK_RC(fwc_bundle_decode(&d, unsorted, sizeof(unsorted), &ei), FWC_ERR_UNSORTED);
 		memcpy(buf, path33, sizeof(path33));
 		CHECK_RC(fwc_bundle_decode(&d, buf, 4 + 33, &ei), FWC_ERR_MALFORMED);
 		CHECK(strstr(ei.msg, "not a multiple of 32") != NULL);
-		CHECK_RC(fwc_bundle_decode(&d, noextra, sizeof(noextra), &ei), FWC_ERR_NONCANONICAL);
+		CHECK_RC(fwc_bundle_decode(&d, noextra, sizeof(noextra), &ei),
+		         FWC_ERR_NONCANONICAL);
 		CHECK_RC(fwc_bundle_decode(&d, notmap, sizeof(notmap), &ei), FWC_ERR_TYPE);
 	}
 	/* Encoder bounds. */
@@ -341,7 +343,7 @@ static void test_text(void)
 	CHECK_RC(fwc_bundle_text_export(text, sizeof(text), &tl, &b, 0), FWC_OK);
 	/* "release 1.2" in base64 is cmVsZWFzZSAxLjI=. */
 	wl = (size_t)snprintf(want, sizeof(want),
-			      "c2sp.org/tlog-proof@v1\nextra cmVsZWFzZSAxLjI=\nindex 2\n");
+	                      "c2sp.org/tlog-proof@v1\nextra cmVsZWFzZSAxLjI=\nindex 2\n");
 	{
 		char b64[64];
 		size_t bl = 0;
@@ -357,7 +359,7 @@ static void test_text(void)
 		const char *a, *z;
 
 		read_file(doc, sizeof(doc),
-			  test_vector_path(path, sizeof(path), "../../docs/formats/bundle.md"));
+		          test_vector_path(path, sizeof(path), "../../docs/formats/bundle.md"));
 		a = strstr(doc, "<!-- example-tlog-proof -->\n```\n");
 		z = a ? strstr(a, "```\n<!-- /example-tlog-proof -->") : NULL;
 		CHECK(a != NULL && z != NULL);
@@ -383,31 +385,30 @@ static void test_text(void)
 
 	/* The C2SP example: its proof lines parse; its signatures are elided ("[...]"), so the
 	 * checkpoint is refused at its first signature line. */
-	sl = read_file(spec, sizeof(spec), test_vector_path(path, sizeof(path),
-							     "c2sp/tlog-proof-example.txt"));
+	sl = read_file(spec, sizeof(spec),
+	               test_vector_path(path, sizeof(path), "c2sp/tlog-proof-example.txt"));
 	CHECK(sl > 0);
 	CHECK_RC(fwc_bundle_text_parse(&d, scratch, sizeof(scratch), spec, sl, &ei),
-		 FWC_ERR_MALFORMED);
+	         FWC_ERR_MALFORMED);
 	CHECK(ei.offset > 0 && ei.offset < sl &&
-	      memcmp(spec + (strstr(spec, "\xe2\x80\x94 example.com/fancylog") - spec), "\xe2", 1) ==
-		      0 &&
+	      memcmp(spec + (strstr(spec, "\xe2\x80\x94 example.com/fancylog") - spec), "\xe2",
+	             1) == 0 &&
 	      spec + ei.offset > strstr(spec, "\xe2\x80\x94 example.com/fancylog"));
 	CHECK(strstr(ei.msg, "base64") != NULL);
 
 #define BAD_TEXT(s, code, m)                                                                       \
 	do {                                                                                       \
 		CHECK_RC(fwc_bundle_text_parse(&d, scratch, sizeof(scratch), s, strlen(s), &ei),   \
-			 code);                                                                    \
+		         code);                                                                    \
 		CHECK(strstr(ei.msg, m) != NULL);                                                  \
 	} while (0)
 	BAD_TEXT("c2sp.org/tlog-proof@v2\n", FWC_ERR_MALFORMED, "first line");
 	BAD_TEXT("c2sp.org/tlog-proof@v1\nindex 1\n", FWC_ERR_MISSING_FIELD, "no extra line");
 	BAD_TEXT("c2sp.org/tlog-proof@v1\nextra eA==\nindex 01\n", FWC_ERR_MALFORMED,
-		 "leading zeros");
+	         "leading zeros");
 	BAD_TEXT("c2sp.org/tlog-proof@v1\nextra eA==\nindex 1\neA==\n", FWC_ERR_MALFORMED,
-		 "not 32");
-	BAD_TEXT("c2sp.org/tlog-proof@v1\nextra eA==\nindex 1\n", FWC_ERR_TRUNCATED,
-		 "blank line");
+	         "not 32");
+	BAD_TEXT("c2sp.org/tlog-proof@v1\nextra eA==\nindex 1\n", FWC_ERR_TRUNCATED, "blank line");
 	BAD_TEXT("c2sp.org/tlog-proof@v1\nextra e===\nindex 1\n", FWC_ERR_MALFORMED, "padding");
 }
 

@@ -55,7 +55,7 @@ static void test_base64(void)
 		CHECK_RC(fwc_base64_encode(s, sizeof(s), &n, (const uint8_t *)"foobar", i), FWC_OK);
 		CHECK(n == strlen(enc[i]) && strcmp(s, enc[i]) == 0);
 		CHECK_RC(fwc_base64_decode(out, sizeof(out), &n, enc[i], strlen(enc[i]), NULL),
-			 FWC_OK);
+		         FWC_OK);
 		CHECK(n == i && memcmp(out, "foobar", i) == 0);
 	}
 	CHECK_RC(fwc_base64_decode(out, sizeof(out), &n, "Zh==", 4, &ei), FWC_ERR_NONCANONICAL);
@@ -116,8 +116,9 @@ static void test_spec_examples_parse(void)
 	n = load(1, "c2sp/signed-note-quasimodo.note");
 	CHECK_RC(fwc_note_parse(&note, bufs[1], n, NULL), FWC_OK);
 	CHECK(note.nsigs == 1);
-	CHECK(note.text_len == strlen("Ognuno sta solo sul cuor della terra\n"
-				      "trafitto da un raggio di sole:\n\ned \xc3\xa8 subito sera.\n"));
+	CHECK(note.text_len ==
+	      strlen("Ognuno sta solo sul cuor della terra\n"
+	             "trafitto da un raggio di sole:\n\ned \xc3\xa8 subito sera.\n"));
 	CHECK(note.sigs[0].name_len == 27 &&
 	      memcmp(note.sigs[0].name, "quasimodo.example/salvatore", 27) == 0);
 	CHECK_MEM(note.sigs[0].keyid, "\x36\x7b\xa0\x4b", 4);
@@ -172,14 +173,13 @@ static void test_go_reference(void)
 	CHECK_RC(fwc_note_vkey_parse(&vk, bufs[0], vl, NULL), FWC_OK);
 	CHECK(sl > strlen(prefix) && memcmp(bufs[2], prefix, strlen(prefix)) == 0);
 	CHECK_RC(fwc_base64_decode(raw, sizeof(raw), &rl, bufs[2] + strlen(prefix),
-				   sl - strlen(prefix), NULL),
-		 FWC_OK);
+	                           sl - strlen(prefix), NULL),
+	         FWC_OK);
 	CHECK(rl == 33 && raw[0] == 0x01);
 	CHECK_RC(fwc_key_from_secret(&sk, FWC_ALG_ED25519, raw + 1), FWC_OK);
 	s = (struct fwc_note_signer){"PeterNeumann", 12, FWC_NOTE_SIG_ED25519, &sk, 0};
 	CHECK_RC(fwc_note_parse(&note, bufs[1], nl, NULL), FWC_OK);
-	CHECK_RC(fwc_note_sign_text(out, sizeof(out), &outl, note.text, note.text_len, &s),
-		 FWC_OK);
+	CHECK_RC(fwc_note_sign_text(out, sizeof(out), &outl, note.text, note.text_len, &s), FWC_OK);
 	CHECK(outl == nl && memcmp(out, bufs[1], nl) == 0);
 	CHECK_RC(fwc_note_verify_quorum(NULL, NULL, &note, &vk, 1, 1, NULL), FWC_OK);
 	fwc_seckey_wipe(&sk);
@@ -188,7 +188,7 @@ static void test_go_reference(void)
 /* Keys of tests/vectors/c2sp/fwchain-keys.txt: log (ed25519), w1, w2, w3 (cosignature/v1). */
 static struct fwc_seckey keys[4];
 static const char *key_names[4] = {"example.com/fwchain-log", "witness.example.com/w1",
-				   "witness.example.com/w2", "witness.example.com/w3"};
+                                   "witness.example.com/w2", "witness.example.com/w3"};
 
 static void load_keys(void)
 {
@@ -218,7 +218,7 @@ static void load_keys(void)
 static void load_vkeys(struct fwc_note_vkey vk[4])
 {
 	static const char *files[4] = {"c2sp/fwchain-log.vkey", "c2sp/fwchain-w1.vkey",
-				       "c2sp/fwchain-w2.vkey", "c2sp/fwchain-w3.vkey"};
+	                               "c2sp/fwchain-w2.vkey", "c2sp/fwchain-w3.vkey"};
 
 	for (int i = 0; i < 4; i++) {
 		size_t n = load(0, files[i]);
@@ -229,9 +229,9 @@ static void load_vkeys(struct fwc_note_vkey vk[4])
 		/* The vkey we derive from the seed is the one Python printed. */
 		CHECK_RC(fwc_key_public(&pk, &keys[i]), FWC_OK);
 		CHECK_RC(fwc_note_vkey_init(&mine, key_names[i], strlen(key_names[i]),
-					    i == 0 ? FWC_NOTE_SIG_ED25519 : FWC_NOTE_SIG_COSIG_V1,
-					    &pk),
-			 FWC_OK);
+		                            i == 0 ? FWC_NOTE_SIG_ED25519 : FWC_NOTE_SIG_COSIG_V1,
+		                            &pk),
+		         FWC_OK);
 		CHECK_MEM(mine.keyid, vk[i].keyid, 4);
 		CHECK_MEM(mine.pubkey, vk[i].pubkey, 32);
 	}
@@ -257,15 +257,15 @@ static void test_fwchain_checkpoint(void)
 
 	/* Our signer reproduces the independently generated note byte for byte. */
 	s = (struct fwc_note_signer){key_names[0], strlen(key_names[0]), FWC_NOTE_SIG_ED25519,
-				     &keys[0], 0};
+	                             &keys[0], 0};
 	CHECK_RC(fwc_note_sign_text(a, sizeof(a), &al, note.text, note.text_len, &s), FWC_OK);
 	CHECK_RC(fwc_note_parse(&n2, a, al, NULL), FWC_OK);
 	s = (struct fwc_note_signer){key_names[1], strlen(key_names[1]), FWC_NOTE_SIG_COSIG_V1,
-				     &keys[1], 1700000001};
+	                             &keys[1], 1700000001};
 	CHECK_RC(fwc_note_sign(b, sizeof(b), &bl, &n2, &s), FWC_OK);
 	CHECK_RC(fwc_note_parse(&n2, b, bl, NULL), FWC_OK);
 	s = (struct fwc_note_signer){key_names[2], strlen(key_names[2]), FWC_NOTE_SIG_COSIG_V1,
-				     &keys[2], 1700000002};
+	                             &keys[2], 1700000002};
 	CHECK_RC(fwc_note_sign(a, sizeof(a), &al, &n2, &s), FWC_OK);
 	CHECK(al == nl && memcmp(a, bufs[1], nl) == 0);
 
@@ -300,8 +300,8 @@ static void test_fwchain_checkpoint(void)
 	CHECK_RC(fwc_note_verify_quorum(res, NULL, &note, vk + 1, 1, 1, NULL), FWC_OK);
 	CHECK(res[0].timestamp == 1679315147);
 	nl = load(2, "c2sp/tlog-cosignature-message.txt");
-	CHECK(nl > note.text_len && memcmp(bufs[2] + nl - note.text_len, note.text,
-					   note.text_len) == 0);
+	CHECK(nl > note.text_len &&
+	      memcmp(bufs[2] + nl - note.text_len, note.text, note.text_len) == 0);
 }
 
 static void replace(char *buf, size_t len, const char *from, const char *to)
@@ -342,16 +342,16 @@ static void test_bad_and_unknown_signatures(void)
 	CHECK_RC(fwc_note_verify_quorum(res, NULL, &note, vk + 2, 1, 1, NULL), FWC_OK);
 	/* A key with w1's name but another public key has another key id: also ignored. */
 	CHECK_RC(fwc_key_public(&pk, &keys[3]), FWC_OK);
-	CHECK_RC(fwc_note_vkey_init(&other, "witness.example.com/w1", 22, FWC_NOTE_SIG_COSIG_V1,
-				    &pk),
-		 FWC_OK);
+	CHECK_RC(
+	    fwc_note_vkey_init(&other, "witness.example.com/w1", 22, FWC_NOTE_SIG_COSIG_V1, &pk),
+	    FWC_OK);
 	CHECK_RC(fwc_note_verify(res, &note, &other, 1, NULL), FWC_OK);
 	CHECK(res[0].valid == 0);
 	/* w1's key as a plain Ed25519 verifier has another key id (type byte): ignored too. */
 	CHECK_RC(fwc_key_public(&pk, &keys[1]), FWC_OK);
-	CHECK_RC(fwc_note_vkey_init(&other, "witness.example.com/w1", 22, FWC_NOTE_SIG_ED25519,
-				    &pk),
-		 FWC_OK);
+	CHECK_RC(
+	    fwc_note_vkey_init(&other, "witness.example.com/w1", 22, FWC_NOTE_SIG_ED25519, &pk),
+	    FWC_OK);
 	CHECK_RC(fwc_note_verify(res, &note, &other, 1, NULL), FWC_OK);
 	CHECK(res[0].valid == 0);
 
@@ -397,10 +397,11 @@ static void test_round_trip(void)
 	for (int i = 0; i < 32; i++)
 		root[i] = (uint8_t)(i * 3);
 	CHECK_RC(fwc_checkpoint_format(text, sizeof(text), &tl, "fwchain.example/chain-1", 23,
-				       18446744073709551615ull, root, ext, 2),
-		 FWC_OK);
-	CHECK(strcmp(text, "fwchain.example/chain-1\n18446744073709551615\n"
-			   "AAMGCQwPEhUYGx4hJCcqLTAzNjk8P0JFSEtOUVRXWl0=\nheight 7\nprev abc\n") == 0);
+	                               18446744073709551615ull, root, ext, 2),
+	         FWC_OK);
+	CHECK(strcmp(text,
+	             "fwchain.example/chain-1\n18446744073709551615\n"
+	             "AAMGCQwPEhUYGx4hJCcqLTAzNjk8P0JFSEtOUVRXWl0=\nheight 7\nprev abc\n") == 0);
 	CHECK_RC(fwc_checkpoint_parse(&cp, text, tl, NULL), FWC_OK);
 	CHECK(cp.size == UINT64_MAX && memcmp(cp.root, root, 32) == 0 && cp.n_ext == 2);
 
@@ -411,21 +412,21 @@ static void test_round_trip(void)
 		CHECK_RC(fwc_key_generate(&sk[i], FWC_ALG_ED25519), FWC_OK);
 		CHECK_RC(fwc_key_public(&pk, &sk[i]), FWC_OK);
 		CHECK_RC(fwc_note_vkey_init(&vk[i], name, strlen(name), FWC_NOTE_SIG_COSIG_V1, &pk),
-			 FWC_OK);
+		         FWC_OK);
 	}
 	s = (struct fwc_note_signer){vk[0].name, vk[0].name_len, FWC_NOTE_SIG_COSIG_V1, &sk[0],
-				     100};
+	                             100};
 	CHECK_RC(fwc_note_sign_text(a, sizeof(a), &al, text, tl, &s), FWC_OK);
 	CHECK_RC(fwc_note_parse(&note, a, al, NULL), FWC_OK);
 	s = (struct fwc_note_signer){vk[2].name, vk[2].name_len, FWC_NOTE_SIG_COSIG_V1, &sk[2],
-				     200};
+	                             200};
 	CHECK_RC(fwc_note_sign(b, sizeof(b), &bl, &note, &s), FWC_OK);
 	CHECK_RC(fwc_note_parse(&note, b, bl, NULL), FWC_OK);
 	CHECK_RC(fwc_note_verify_quorum(res, &nvalid, &note, vk, 3, 2, NULL), FWC_OK);
 	CHECK(nvalid == 2 && res[0].timestamp == 100 && !res[1].valid && res[2].timestamp == 200);
 	/* Re-cosigning replaces validator 0's line instead of adding one. */
 	s = (struct fwc_note_signer){vk[0].name, vk[0].name_len, FWC_NOTE_SIG_COSIG_V1, &sk[0],
-				     300};
+	                             300};
 	CHECK_RC(fwc_note_sign(a, sizeof(a), &al, &note, &s), FWC_OK);
 	CHECK_RC(fwc_note_parse(&note, a, al, NULL), FWC_OK);
 	CHECK(note.nsigs == 2);
@@ -460,16 +461,16 @@ static void test_round_trip(void)
 static void test_known_vkeys(void)
 {
 	static const char *good[] = {
-		"remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
-		"TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6",
+	    "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
+	    "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6",
 	};
 	struct fwc_note_vkey vk;
 	struct fwc_errinfo ei;
 	char text[FWC_NOTE_VKEY_TEXT_MAX];
 	static struct fwc_note note;
 	static const char ts_note[] =
-		"x\n\n\xe2\x80\x94 n ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9"
-		"uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA==\n";
+	    "x\n\n\xe2\x80\x94 n ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9"
+	    "uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA==\n";
 	uint64_t t = 0;
 
 	for (int i = 0; i < 2; i++) {
@@ -492,28 +493,29 @@ static void test_known_vkeys(void)
 		CHECK(contains(&ei, msg));                                                         \
 	} while (0)
 	BAD_VKEY("remora.n621.de+DA77ADE7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
-		 FWC_ERR_MALFORMED, "lowercase hex");
+	         FWC_ERR_MALFORMED, "lowercase hex");
 	BAD_VKEY("remora.n621.de+da77ade8+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
-		 FWC_ERR_MALFORMED, "does not match");
+	         FWC_ERR_MALFORMED, "does not match");
 	BAD_VKEY("remora.n621.de+da77ade7BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
-		 FWC_ERR_MALFORMED, "followed by '+'");
+	         FWC_ERR_MALFORMED, "followed by '+'");
 	BAD_VKEY("remora.n621.de", FWC_ERR_MALFORMED, "no '+'");
 	BAD_VKEY("+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2", FWC_ERR_MALFORMED,
-		 "empty key name");
+	         "empty key name");
 	BAD_VKEY("a b+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2", FWC_ERR_MALFORMED,
-		 "space");
-	BAD_VKEY("a\xc2\xa0" "b+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
-		 FWC_ERR_MALFORMED, "space");
+	         "space");
+	BAD_VKEY("a\xc2\xa0"
+	         "b+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
+	         FWC_ERR_MALFORMED, "space");
 	/* Go's own "unknown algorithm" and "wrong length" examples (key ids adjusted by Go). */
 	BAD_VKEY("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-		 FWC_ERR_UNSUPPORTED, "type 0x65");
+	         FWC_ERR_UNSUPPORTED, "type 0x65");
 	/* Go's own decoder tolerates the non-zero trailing bits of "BADKEY=="; we do not. */
 	BAD_VKEY("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==",
-		 FWC_ERR_NONCANONICAL, "non-zero bits");
+	         FWC_ERR_NONCANONICAL, "non-zero bits");
 	BAD_VKEY("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWAA==",
-		 FWC_ERR_MALFORMED, "33 key bytes, not 32");
+	         FWC_ERR_MALFORMED, "33 key bytes, not 32");
 	BAD_VKEY("remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw3",
-		 FWC_ERR_MALFORMED, "does not match");
+	         FWC_ERR_MALFORMED, "does not match");
 }
 
 static void test_malformed_notes(void)
@@ -521,9 +523,9 @@ static void test_malformed_notes(void)
 	static struct fwc_note note;
 	struct fwc_errinfo ei;
 	static char big[FWC_NOTE_MAX_LEN + 2];
-	static const char sig[] =
-		"\xe2\x80\x94 a.example Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYj"
-		"OBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+	static const char sig[] = "\xe2\x80\x94 a.example "
+	                          "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYj"
+	                          "OBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
 	size_t sl = sizeof(sig) - 1, o;
 
 #define BAD_NOTE(s, code, msg)                                                                     \
@@ -535,7 +537,9 @@ static void test_malformed_notes(void)
 	BAD_NOTE("text\n\n", FWC_ERR_MALFORMED, "no signature lines");
 	BAD_NOTE("text\n\n\xe2\x80\x94 a AAAAAAA=", FWC_ERR_MALFORMED, "end with a newline");
 	BAD_NOTE("text\n\n- a AAAAAAA=\n", FWC_ERR_MALFORMED, "em dash");
-	BAD_NOTE("text\n\n\xe2\x80\x94" "a AAAAAAA=\n", FWC_ERR_MALFORMED, "em dash");
+	BAD_NOTE("text\n\n\xe2\x80\x94"
+	         "a AAAAAAA=\n",
+	         FWC_ERR_MALFORMED, "em dash");
 	BAD_NOTE("text\n\n\xe2\x80\x94 aAAAAAAA=\n", FWC_ERR_MALFORMED, "no space");
 	BAD_NOTE("text\n\n\xe2\x80\x94 a+b AAAAAAA=\n", FWC_ERR_MALFORMED, "'+'");
 	BAD_NOTE("text\n\n\xe2\x80\x94  AAAAAAA=\n", FWC_ERR_MALFORMED, "empty key name");
@@ -549,9 +553,9 @@ static void test_malformed_notes(void)
 	BAD_NOTE("te\xffxt\n\n\xe2\x80\x94 a AAAAAAA=\n", FWC_ERR_MALFORMED, "invalid UTF-8");
 	BAD_NOTE("te\xc0\xafxt\n\n\xe2\x80\x94 a AAAAAAA=\n", FWC_ERR_MALFORMED, "invalid UTF-8");
 	BAD_NOTE("te\xed\xa0\x80xt\n\n\xe2\x80\x94 a AAAAAAA=\n", FWC_ERR_MALFORMED,
-		 "invalid UTF-8");
+	         "invalid UTF-8");
 	BAD_NOTE("text\n\n\xe2\x80\x94 a AAAAAAA=\n\n\xe2\x80\x94 b AAAAAAA=\x00\n",
-		 FWC_ERR_MALFORMED, "control character");
+	         FWC_ERR_MALFORMED, "control character");
 	/* The text may hold blank lines; the last blank line ends it. A blank line after a
 	 * signature line makes that line part of the text. */
 	CHECK_RC(fwc_note_parse(&note, "a\n\nb\n\n\xe2\x80\x94 a AAAAAAA=\n", 21, NULL), FWC_OK);
@@ -616,9 +620,9 @@ static void test_malformed_checkpoints(void)
 	CHECK(contains(&ei, "more than 16 extension lines"));
 
 	CHECK_RC(fwc_checkpoint_format(out, sizeof(out), NULL, "", 0, 1, root, NULL, 0),
-		 FWC_ERR_MALFORMED);
+	         FWC_ERR_MALFORMED);
 	CHECK_RC(fwc_checkpoint_format(out, sizeof(out), NULL, "o", 1, 1, root, &bad, 1),
-		 FWC_ERR_MALFORMED);
+	         FWC_ERR_MALFORMED);
 	CHECK_RC(fwc_checkpoint_format(out, 10, NULL, "o", 1, 1, root, NULL, 0), FWC_ERR_BUFSIZE);
 }
 
@@ -643,12 +647,12 @@ static void test_doc_example(void)
 {
 	static char doc[32768];
 	static const char *vk[4] = {"c2sp/fwchain-log.vkey", "c2sp/fwchain-w1.vkey",
-				    "c2sp/fwchain-w2.vkey", "c2sp/fwchain-w3.vkey"};
+	                            "c2sp/fwchain-w2.vkey", "c2sp/fwchain-w3.vkey"};
 	const char *p;
 	size_t n, dl, o = 0;
 	char path[512];
-	FILE *f = fopen(test_vector_path(path, sizeof(path), "../../docs/formats/checkpoint.md"),
-			"rb");
+	FILE *f =
+	    fopen(test_vector_path(path, sizeof(path), "../../docs/formats/checkpoint.md"), "rb");
 
 	CHECK(f != NULL);
 	if (f == NULL)
