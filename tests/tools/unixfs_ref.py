@@ -84,6 +84,7 @@ class Importer:
         self.chunk, self.maxlinks = chunk, maxlinks
         self.pos = 0
         self.blocks = 0
+        self.store = {}  # cid bytes -> block bytes (used by make_fuzz_seeds.py)
 
     def done(self):
         return self.pos >= len(self.data)
@@ -93,9 +94,11 @@ class Importer:
         self.pos += len(d)
         self.blocks += 1
         if self.raw:
+            self.store[cid_bytes(1, 0x55, d)] = d
             return cid_bytes(1, 0x55, d), len(d), len(d)
         u = field_varint(1, 2) + (field_bytes(2, d) if d else b"") + field_varint(3, len(d))
         blk = field_bytes(1, u)
+        self.store[cid_bytes(self.v, 0x70, blk)] = blk
         return cid_bytes(self.v, 0x70, blk), len(blk), len(d)
 
     def node(self, children):
@@ -108,6 +111,7 @@ class Importer:
             field_varint(4, f) for _, _, f in children)
         blk = links + field_bytes(1, u)
         self.blocks += 1
+        self.store[cid_bytes(self.v, 0x70, blk)] = blk
         return cid_bytes(self.v, 0x70, blk), len(blk) + sum(t for _, t, _ in children), fs
 
     def fill(self, depth, first=None):
@@ -117,12 +121,15 @@ class Importer:
         return self.node(kids)
 
     def run(self):
+        return cid_text(self.run_bytes())
+
+    def run_bytes(self):
         root = self.leaf()  # the empty file is one empty leaf, as in Kubo
         depth = 1
         while not self.done():
             root = self.fill(depth, root)
             depth += 1
-        return cid_text(root[0])
+        return root[0]
 
 
 def prng(n):
