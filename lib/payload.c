@@ -43,20 +43,21 @@ static int utf8_ok(const char *s, size_t len)
 }
 
 static int check_id(struct fwc_errinfo *ei, size_t off, unsigned key, struct fwc_cbor_str v,
-		    size_t max)
+                    size_t max)
 {
 	if (!fwc_pl_id_valid(v.p, v.len, max))
 		return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-				"field %u: not an id ([a-z0-9][a-z0-9._-]*, 1..%zu bytes)", key, max);
+		                "field %u: not an id ([a-z0-9][a-z0-9._-]*, 1..%zu bytes)", key,
+		                max);
 	return FWC_OK;
 }
 
 static int check_text(struct fwc_errinfo *ei, size_t off, unsigned key, struct fwc_cbor_str v,
-		      size_t min, size_t max)
+                      size_t min, size_t max)
 {
 	if (v.len < min || v.len > max)
 		return fwc_fail(ei, off, FWC_ERR_RANGE, "field %u: %zu bytes, want %zu..%zu", key,
-				v.len, min, max);
+		                v.len, min, max);
 	if (!utf8_ok(v.p, v.len))
 		return fwc_fail(ei, off, FWC_ERR_MALFORMED, "field %u: invalid UTF-8", key);
 	return FWC_OK;
@@ -67,12 +68,14 @@ static int check_hwid(struct fwc_errinfo *ei, size_t off, unsigned key, struct f
 	size_t i;
 
 	if (v.len == 0 || v.len > FWC_PL_HWID_MAX || v.p == NULL)
-		return fwc_fail(ei, off, FWC_ERR_RANGE, "field %u: hardware id of %zu bytes, want 1..%d",
-				key, v.len, FWC_PL_HWID_MAX);
+		return fwc_fail(ei, off, FWC_ERR_RANGE,
+		                "field %u: hardware id of %zu bytes, want 1..%d", key, v.len,
+		                FWC_PL_HWID_MAX);
 	for (i = 0; i < v.len; i++)
 		if ((unsigned char)v.p[i] < 0x21 || (unsigned char)v.p[i] > 0x7e)
 			return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-					"field %u: hardware id byte %zu is not printable ASCII", key, i);
+			                "field %u: hardware id byte %zu is not printable ASCII",
+			                key, i);
 	return FWC_OK;
 }
 
@@ -86,14 +89,14 @@ static int cbor_str_cmp(struct fwc_cbor_str a, struct fwc_cbor_str b)
 }
 
 static int check_groups(struct fwc_errinfo *ei, size_t off, unsigned key,
-			const struct fwc_pl_groups *g)
+                        const struct fwc_pl_groups *g)
 {
 	size_t i;
 	int rc;
 
 	if (g->n > FWC_PL_GROUPS_MAX)
 		return fwc_fail(ei, off, FWC_ERR_TOO_LARGE, "field %u: %zu groups, at most %d", key,
-				g->n, FWC_PL_GROUPS_MAX);
+		                g->n, FWC_PL_GROUPS_MAX);
 	for (i = 0; i < g->n; i++) {
 		if ((rc = check_id(ei, off, key, g->v[i], FWC_PL_GROUP_MAX)) < 0)
 			return rc;
@@ -104,40 +107,41 @@ static int check_groups(struct fwc_errinfo *ei, size_t off, unsigned key,
 			int c = memcmp(g->v[i - 1].p, g->v[i].p, m);
 
 			if (c > 0 || (c == 0 && g->v[i - 1].len >= g->v[i].len))
-				return fwc_fail(ei, off, c == 0 && g->v[i - 1].len == g->v[i].len
-							       ? FWC_ERR_DUPLICATE
-							       : FWC_ERR_UNSORTED,
-						"field %u: groups must be sorted and distinct (item %zu)",
-						key, i);
+				return fwc_fail(
+				    ei, off,
+				    c == 0 && g->v[i - 1].len == g->v[i].len ? FWC_ERR_DUPLICATE
+				                                             : FWC_ERR_UNSORTED,
+				    "field %u: groups must be sorted and distinct (item %zu)", key,
+				    i);
 		}
 	}
 	return FWC_OK;
 }
 
 static int check_attrs(struct fwc_errinfo *ei, size_t off, unsigned key,
-		       const struct fwc_pl_attrs *a)
+                       const struct fwc_pl_attrs *a)
 {
 	size_t i;
 	int rc;
 
 	if (a->n > FWC_PL_ATTRS_MAX)
 		return fwc_fail(ei, off, FWC_ERR_TOO_LARGE, "field %u: %zu attributes, at most %d",
-				key, a->n, FWC_PL_ATTRS_MAX);
+		                key, a->n, FWC_PL_ATTRS_MAX);
 	for (i = 0; i < a->n; i++) {
 		if ((rc = check_text(ei, off, key, a->v[i].key, 1, FWC_PL_ATTR_KEY_MAX)) < 0 ||
 		    (rc = check_text(ei, off, key, a->v[i].value, 0, FWC_PL_ATTR_VALUE_MAX)) < 0)
 			return rc;
 		/* The encoder must write keys in canonical CBOR order; refuse rather than sort. */
 		if (i > 0 && cbor_str_cmp(a->v[i - 1].key, a->v[i].key) >= 0)
-			return fwc_fail(ei, off, FWC_ERR_UNSORTED,
-					"field %u: attribute keys not in canonical order (item %zu)",
-					key, i);
+			return fwc_fail(
+			    ei, off, FWC_ERR_UNSORTED,
+			    "field %u: attribute keys not in canonical order (item %zu)", key, i);
 	}
 	return FWC_OK;
 }
 
 static int check_pubkey(struct fwc_errinfo *ei, size_t off, unsigned key,
-			const struct fwc_pubkey *pk)
+                        const struct fwc_pubkey *pk)
 {
 	if (fwc_pubkey_check(pk) != FWC_OK)
 		return fwc_fail(ei, off, FWC_ERR_KEY, "field %u: invalid public key", key);
@@ -181,7 +185,7 @@ static int rd_next(struct rd *r, unsigned *key)
 			return rc;
 		if (t != FWC_CBOR_UINT)
 			return fwc_fail(r->ei, r->key_off, FWC_ERR_TYPE,
-					"map key is not an unsigned integer");
+			                "map key is not an unsigned integer");
 		if ((rc = fwc_cbor_get_uint(&r->dec, &k)) < 0)
 			return rc;
 		if (k >= FIRST_IGNORED_KEY) {
@@ -214,7 +218,7 @@ static int rd_close(struct rd *r, uint64_t required, int top)
 		for (k = 0; !(missing & ((uint64_t)1 << k)); k++)
 			;
 		return fwc_fail(r->ei, r->dec.pos, FWC_ERR_MISSING_FIELD,
-				"required field %u is missing", k);
+		                "required field %u is missing", k);
 	}
 	return FWC_OK;
 }
@@ -264,7 +268,7 @@ static int rd_uint_max(struct rd *r, unsigned key, uint32_t *v, uint64_t max)
 		return rc;
 	if (x > max)
 		return fwc_fail(r->ei, off, FWC_ERR_RANGE, "field %u: %llu is above %llu", key,
-				(unsigned long long)x, (unsigned long long)max);
+		                (unsigned long long)x, (unsigned long long)max);
 	*v = (uint32_t)x;
 	return FWC_OK;
 }
@@ -280,7 +284,7 @@ static int rd_key(struct rd *r, unsigned key, struct fwc_pubkey *pk)
 		return rc;
 	if (fwc_pubkey_from_bin(pk, p, n, NULL) != FWC_OK)
 		return fwc_fail(r->ei, off, FWC_ERR_KEY,
-				"field %u: not a valid public key (33 bytes: algorithm, key)", key);
+		                "field %u: not a valid public key (33 bytes: algorithm, key)", key);
 	return FWC_OK;
 }
 
@@ -292,8 +296,8 @@ static int rd_bytes(struct rd *r, unsigned key, struct fwc_cbor_bytes *v, size_t
 	if (rc < 0)
 		return rc;
 	if (v->len < min || v->len > max)
-		return fwc_fail(r->ei, off, FWC_ERR_RANGE, "field %u: %zu bytes, want %zu..%zu", key,
-				v->len, min, max);
+		return fwc_fail(r->ei, off, FWC_ERR_RANGE, "field %u: %zu bytes, want %zu..%zu",
+		                key, v->len, min, max);
 	return FWC_OK;
 }
 
@@ -331,7 +335,7 @@ static int rd_groups(struct rd *r, unsigned key, struct fwc_pl_groups *g)
 		return rc;
 	if (n > FWC_PL_GROUPS_MAX)
 		return fwc_fail(r->ei, off, FWC_ERR_TOO_LARGE, "field %u: %llu groups, at most %d",
-				key, (unsigned long long)n, FWC_PL_GROUPS_MAX);
+		                key, (unsigned long long)n, FWC_PL_GROUPS_MAX);
 	for (i = 0; i < n; i++)
 		if ((rc = fwc_cbor_get_text(&r->dec, &g->v[i].p, &g->v[i].len)) < 0)
 			return rc;
@@ -348,8 +352,9 @@ static int rd_attrs(struct rd *r, unsigned key, struct fwc_pl_attrs *a)
 	if ((rc = fwc_cbor_get_map(&r->dec, &n)) < 0)
 		return rc;
 	if (n > FWC_PL_ATTRS_MAX)
-		return fwc_fail(r->ei, off, FWC_ERR_TOO_LARGE, "field %u: %llu attributes, at most %d",
-				key, (unsigned long long)n, FWC_PL_ATTRS_MAX);
+		return fwc_fail(r->ei, off, FWC_ERR_TOO_LARGE,
+		                "field %u: %llu attributes, at most %d", key, (unsigned long long)n,
+		                FWC_PL_ATTRS_MAX);
 	for (i = 0; i < n; i++) {
 		/* The CBOR decoder already refuses unsorted or duplicate map keys. */
 		if ((rc = fwc_cbor_get_text(&r->dec, &a->v[i].key.p, &a->v[i].key.len)) < 0 ||
@@ -428,19 +433,19 @@ static int enc_done(struct fwc_cbor_enc *e, size_t *outlen)
 	return rc;
 }
 
-#define ENC_PROLOGUE()                                                                         \
-	struct fwc_cbor_enc e_;                                                                \
-	struct fwc_cbor_enc *e = &e_;                                                          \
-	int rc = FWC_OK;                                                                       \
-	if (p == NULL || outlen == NULL || (out == NULL && cap != 0))                          \
-		return FWC_ERR_ARG;                                                            \
+#define ENC_PROLOGUE()                                                                             \
+	struct fwc_cbor_enc e_;                                                                    \
+	struct fwc_cbor_enc *e = &e_;                                                              \
+	int rc = FWC_OK;                                                                           \
+	if (p == NULL || outlen == NULL || (out == NULL && cap != 0))                              \
+		return FWC_ERR_ARG;                                                                \
 	fwc_cbor_enc_init(e, out, cap)
 
 /* ---------------------------------------------------------------------------------------- */
 /* ORG_REGISTER                                                                             */
 
 int fwc_pl_org_register_encode(uint8_t *out, size_t cap, size_t *outlen,
-			       const struct fwc_pl_org_register *p)
+                               const struct fwc_pl_org_register *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_id(NULL, 0, 1, p->id, FWC_PL_ID_MAX)) < 0 ||
@@ -455,7 +460,7 @@ int fwc_pl_org_register_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_org_register_decode(struct fwc_pl_org_register *p, const uint8_t *in, size_t len,
-			       struct fwc_errinfo *ei)
+                               struct fwc_errinfo *ei)
 {
 	struct fwc_pl_org_register v;
 	struct rd r;
@@ -469,10 +474,17 @@ int fwc_pl_org_register_decode(struct fwc_pl_org_register *p, const uint8_t *in,
 		return rc;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_id(&r, k, &v.id, FWC_PL_ID_MAX); break;
-		case 2: rc = rd_text(&r, k, &v.name, 1, FWC_PL_NAME_MAX); break;
-		case 3: rc = rd_key(&r, k, &v.admin); break;
-		default: rc = rd_unknown(&r, k);
+		case 1:
+			rc = rd_id(&r, k, &v.id, FWC_PL_ID_MAX);
+			break;
+		case 2:
+			rc = rd_text(&r, k, &v.name, 1, FWC_PL_NAME_MAX);
+			break;
+		case 3:
+			rc = rd_key(&r, k, &v.admin);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -498,12 +510,12 @@ static int rd_role(struct rd *r, unsigned key, uint32_t *role)
 
 	if (rc == FWC_OK && !check_role(*role))
 		rc = fwc_fail(r->ei, off, FWC_ERR_RANGE, "field %u: role must be 1..%d", key,
-			      FWC_ROLE_AUDITOR);
+		              FWC_ROLE_AUDITOR);
 	return rc;
 }
 
 int fwc_pl_member_add_encode(uint8_t *out, size_t cap, size_t *outlen,
-			     const struct fwc_pl_member_add *p)
+                             const struct fwc_pl_member_add *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_pubkey(NULL, 0, 1, &p->key)) < 0)
@@ -521,7 +533,7 @@ int fwc_pl_member_add_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_member_add_decode(struct fwc_pl_member_add *p, const uint8_t *in, size_t len,
-			     struct fwc_errinfo *ei)
+                             struct fwc_errinfo *ei)
 {
 	struct fwc_pl_member_add v;
 	struct rd r;
@@ -535,13 +547,18 @@ int fwc_pl_member_add_decode(struct fwc_pl_member_add *p, const uint8_t *in, siz
 		return rc;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_key(&r, k, &v.key); break;
-		case 2: rc = rd_role(&r, k, &v.role); break;
+		case 1:
+			rc = rd_key(&r, k, &v.key);
+			break;
+		case 2:
+			rc = rd_role(&r, k, &v.role);
+			break;
 		case 3:
 			v.has_label = 1;
 			rc = rd_text(&r, k, &v.label, 1, FWC_PL_NAME_MAX);
 			break;
-		default: rc = rd_unknown(&r, k);
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -553,7 +570,7 @@ int fwc_pl_member_add_decode(struct fwc_pl_member_add *p, const uint8_t *in, siz
 }
 
 int fwc_pl_member_remove_encode(uint8_t *out, size_t cap, size_t *outlen,
-				const struct fwc_pl_member_remove *p)
+                                const struct fwc_pl_member_remove *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_pubkey(NULL, 0, 1, &p->key)) < 0)
@@ -568,7 +585,7 @@ int fwc_pl_member_remove_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_member_remove_decode(struct fwc_pl_member_remove *p, const uint8_t *in, size_t len,
-				struct fwc_errinfo *ei)
+                                struct fwc_errinfo *ei)
 {
 	struct fwc_pl_member_remove v;
 	struct rd r;
@@ -582,9 +599,14 @@ int fwc_pl_member_remove_decode(struct fwc_pl_member_remove *p, const uint8_t *i
 		return rc;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_key(&r, k, &v.key); break;
-		case 2: rc = rd_role(&r, k, &v.role); break;
-		default: rc = rd_unknown(&r, k);
+		case 1:
+			rc = rd_key(&r, k, &v.key);
+			break;
+		case 2:
+			rc = rd_role(&r, k, &v.role);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -599,7 +621,7 @@ int fwc_pl_member_remove_decode(struct fwc_pl_member_remove *p, const uint8_t *i
 /* KEY_REVOKE                                                                               */
 
 int fwc_pl_key_revoke_encode(uint8_t *out, size_t cap, size_t *outlen,
-			     const struct fwc_pl_key_revoke *p)
+                             const struct fwc_pl_key_revoke *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_pubkey(NULL, 0, 1, &p->key)) < 0 ||
@@ -613,7 +635,7 @@ int fwc_pl_key_revoke_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_key_revoke_decode(struct fwc_pl_key_revoke *p, const uint8_t *in, size_t len,
-			     struct fwc_errinfo *ei)
+                             struct fwc_errinfo *ei)
 {
 	struct fwc_pl_key_revoke v;
 	struct rd r;
@@ -627,10 +649,15 @@ int fwc_pl_key_revoke_decode(struct fwc_pl_key_revoke *p, const uint8_t *in, siz
 		return rc;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_key(&r, k, &v.key); break;
+		case 1:
+			rc = rd_key(&r, k, &v.key);
+			break;
 		/* An absent reason and an empty one mean the same; only absent is canonical. */
-		case 2: rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX); break;
-		default: rc = rd_unknown(&r, k);
+		case 2:
+			rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -644,8 +671,7 @@ int fwc_pl_key_revoke_decode(struct fwc_pl_key_revoke *p, const uint8_t *in, siz
 /* ---------------------------------------------------------------------------------------- */
 /* PRODUCT_REGISTER                                                                         */
 
-static int check_keyset(struct fwc_errinfo *ei, size_t off, unsigned key,
-			struct fwc_cbor_bytes v)
+static int check_keyset(struct fwc_errinfo *ei, size_t off, unsigned key, struct fwc_cbor_bytes v)
 {
 	struct fwc_keyset ks;
 	struct fwc_errinfo inner;
@@ -654,12 +680,13 @@ static int check_keyset(struct fwc_errinfo *ei, size_t off, unsigned key,
 	if (v.p == NULL || v.len == 0)
 		return fwc_fail(ei, off, FWC_ERR_MALFORMED, "field %u: empty key set", key);
 	if ((rc = fwc_keyset_decode(&ks, v.p, v.len, &inner)) < 0)
-		return fwc_fail(ei, off + inner.offset, rc, "field %u: key set: %s", key, inner.msg);
+		return fwc_fail(ei, off + inner.offset, rc, "field %u: key set: %s", key,
+		                inner.msg);
 	return FWC_OK;
 }
 
 int fwc_pl_product_register_encode(uint8_t *out, size_t cap, size_t *outlen,
-				   const struct fwc_pl_product_register *p)
+                                   const struct fwc_pl_product_register *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_id(NULL, 0, 1, p->id, FWC_PL_ID_MAX)) < 0 ||
@@ -674,8 +701,8 @@ int fwc_pl_product_register_encode(uint8_t *out, size_t cap, size_t *outlen,
 	return enc_done(e, outlen);
 }
 
-int fwc_pl_product_register_decode(struct fwc_pl_product_register *p, const uint8_t *in,
-				   size_t len, struct fwc_errinfo *ei)
+int fwc_pl_product_register_decode(struct fwc_pl_product_register *p, const uint8_t *in, size_t len,
+                                   struct fwc_errinfo *ei)
 {
 	struct fwc_pl_product_register v;
 	struct rd r;
@@ -691,13 +718,18 @@ int fwc_pl_product_register_decode(struct fwc_pl_product_register *p, const uint
 		size_t off = r.dec.pos;
 
 		switch (k) {
-		case 1: rc = rd_id(&r, k, &v.id, FWC_PL_ID_MAX); break;
-		case 2: rc = rd_text(&r, k, &v.name, 1, FWC_PL_NAME_MAX); break;
+		case 1:
+			rc = rd_id(&r, k, &v.id, FWC_PL_ID_MAX);
+			break;
+		case 2:
+			rc = rd_text(&r, k, &v.name, 1, FWC_PL_NAME_MAX);
+			break;
 		case 3:
 			if ((rc = rd_item(&r, &v.root_set)) == FWC_OK)
 				rc = check_keyset(ei, off, k, v.root_set);
 			break;
-		default: rc = rd_unknown(&r, k);
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -726,7 +758,7 @@ static int enc_wrapped(uint8_t *out, size_t cap, size_t *outlen, struct fwc_cbor
 }
 
 static int dec_wrapped(struct fwc_cbor_bytes *obj, const uint8_t *in, size_t len,
-		       struct fwc_errinfo *ei)
+                       struct fwc_errinfo *ei)
 {
 	struct fwc_cbor_bytes v = {0};
 	struct rd r;
@@ -750,37 +782,36 @@ static int dec_wrapped(struct fwc_cbor_bytes *obj, const uint8_t *in, size_t len
 }
 
 int fwc_pl_keyset_statement_encode(uint8_t *out, size_t cap, size_t *outlen,
-				   const struct fwc_pl_keyset_statement *p)
+                                   const struct fwc_pl_keyset_statement *p)
 {
 	return p == NULL ? FWC_ERR_ARG : enc_wrapped(out, cap, outlen, p->statement);
 }
 
-int fwc_pl_keyset_statement_decode(struct fwc_pl_keyset_statement *p, const uint8_t *in,
-				   size_t len, struct fwc_errinfo *ei)
+int fwc_pl_keyset_statement_decode(struct fwc_pl_keyset_statement *p, const uint8_t *in, size_t len,
+                                   struct fwc_errinfo *ei)
 {
 	return p == NULL ? FWC_ERR_ARG : dec_wrapped(&p->statement, in, len, ei);
 }
 
-int fwc_pl_release_encode(uint8_t *out, size_t cap, size_t *outlen,
-			  const struct fwc_pl_release *p)
+int fwc_pl_release_encode(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_pl_release *p)
 {
 	return p == NULL ? FWC_ERR_ARG : enc_wrapped(out, cap, outlen, p->manifest);
 }
 
 int fwc_pl_release_decode(struct fwc_pl_release *p, const uint8_t *in, size_t len,
-			  struct fwc_errinfo *ei)
+                          struct fwc_errinfo *ei)
 {
 	return p == NULL ? FWC_ERR_ARG : dec_wrapped(&p->manifest, in, len, ei);
 }
 
 int fwc_pl_device_event_encode(uint8_t *out, size_t cap, size_t *outlen,
-			       const struct fwc_pl_device_event *p)
+                               const struct fwc_pl_device_event *p)
 {
 	return p == NULL ? FWC_ERR_ARG : enc_wrapped(out, cap, outlen, p->event);
 }
 
 int fwc_pl_device_event_decode(struct fwc_pl_device_event *p, const uint8_t *in, size_t len,
-			       struct fwc_errinfo *ei)
+                               struct fwc_errinfo *ei)
 {
 	return p == NULL ? FWC_ERR_ARG : dec_wrapped(&p->event, in, len, ei);
 }
@@ -789,7 +820,7 @@ int fwc_pl_device_event_decode(struct fwc_pl_device_event *p, const uint8_t *in,
 /* DEVICE_REGISTER                                                                          */
 
 int fwc_pl_device_register_encode(uint8_t *out, size_t cap, size_t *outlen,
-				  const struct fwc_pl_device_register *p)
+                                  const struct fwc_pl_device_register *p)
 {
 	unsigned n = 3;
 
@@ -837,12 +868,12 @@ static int rd_flag(struct rd *r, unsigned key, int *v)
 
 	if (rc == FWC_OK && !*v)
 		rc = fwc_fail(r->ei, off, FWC_ERR_NONCANONICAL, "field %u: false must be left out",
-			      key);
+		              key);
 	return rc;
 }
 
-int fwc_pl_device_register_decode(struct fwc_pl_device_register *p, const uint8_t *in,
-				  size_t len, struct fwc_errinfo *ei)
+int fwc_pl_device_register_decode(struct fwc_pl_device_register *p, const uint8_t *in, size_t len,
+                                  struct fwc_errinfo *ei)
 {
 	struct fwc_pl_device_register v;
 	struct rd r;
@@ -858,28 +889,41 @@ int fwc_pl_device_register_decode(struct fwc_pl_device_register *p, const uint8_
 		size_t off = r.dec.pos;
 
 		switch (k) {
-		case 1: rc = rd_key(&r, k, &v.device); break;
-		case 2: rc = rd_id(&r, k, &v.product, FWC_PL_ID_MAX); break;
-		case 3: rc = rd_hwid(&r, k, &v.hwid); break;
+		case 1:
+			rc = rd_key(&r, k, &v.device);
+			break;
+		case 2:
+			rc = rd_id(&r, k, &v.product, FWC_PL_ID_MAX);
+			break;
+		case 3:
+			rc = rd_hwid(&r, k, &v.hwid);
+			break;
 		case 4:
 			if ((rc = rd_groups(&r, k, &v.groups)) == FWC_OK && v.groups.n == 0)
 				rc = fwc_fail(ei, off, FWC_ERR_NONCANONICAL,
-					      "field 4: empty groups must be left out");
+				              "field 4: empty groups must be left out");
 			break;
-		case 5: rc = rd_text(&r, k, &v.region, 1, FWC_PL_REGION_MAX); break;
+		case 5:
+			rc = rd_text(&r, k, &v.region, 1, FWC_PL_REGION_MAX);
+			break;
 		case 6:
 			if ((rc = rd_attrs(&r, k, &v.attrs)) == FWC_OK && v.attrs.n == 0)
 				rc = fwc_fail(ei, off, FWC_ERR_NONCANONICAL,
-					      "field 6: empty attributes must be left out");
+				              "field 6: empty attributes must be left out");
 			break;
 		case 7:
 			if ((rc = rd_uint(&r, &v.counter)) == FWC_OK && v.counter == 0)
 				rc = fwc_fail(ei, off, FWC_ERR_NONCANONICAL,
-					      "field 7: counter 0 must be left out");
+				              "field 7: counter 0 must be left out");
 			break;
-		case 8: rc = rd_flag(&r, k, &v.update); break;
-		case 9: rc = rd_flag(&r, k, &v.retire); break;
-		default: rc = rd_unknown(&r, k);
+		case 8:
+			rc = rd_flag(&r, k, &v.update);
+			break;
+		case 9:
+			rc = rd_flag(&r, k, &v.retire);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -888,7 +932,8 @@ int fwc_pl_device_register_decode(struct fwc_pl_device_register *p, const uint8_
 		return rc;
 	/* An update restates the device; its counter only moves with device events. */
 	if (v.update && v.counter > 0)
-		return fwc_fail(ei, 0, FWC_ERR_MALFORMED, "field 7 (counter) is not allowed with 8 (update)");
+		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+		                "field 7 (counter) is not allowed with 8 (update)");
 	if (v.retire && !v.update)
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED, "field 9 (retire) needs 8 (update)");
 	*p = v;
@@ -899,7 +944,7 @@ int fwc_pl_device_register_decode(struct fwc_pl_device_register *p, const uint8_
 /* RELEASE_REVOKE, ROLLOUT, POSTPONE                                                        */
 
 int fwc_pl_release_revoke_encode(uint8_t *out, size_t cap, size_t *outlen,
-				 const struct fwc_pl_release_revoke *p)
+                                 const struct fwc_pl_release_revoke *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_text(NULL, 0, 2, p->reason, 0, FWC_PL_REASON_MAX)) < 0)
@@ -912,7 +957,7 @@ int fwc_pl_release_revoke_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_release_revoke_decode(struct fwc_pl_release_revoke *p, const uint8_t *in, size_t len,
-				 struct fwc_errinfo *ei)
+                                 struct fwc_errinfo *ei)
 {
 	struct fwc_pl_release_revoke v;
 	struct rd r;
@@ -926,9 +971,14 @@ int fwc_pl_release_revoke_decode(struct fwc_pl_release_revoke *p, const uint8_t 
 		return rc;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_fixed(&r, k, v.release_id, FWC_RELEASE_ID_LEN); break;
-		case 2: rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX); break;
-		default: rc = rd_unknown(&r, k);
+		case 1:
+			rc = rd_fixed(&r, k, v.release_id, FWC_RELEASE_ID_LEN);
+			break;
+		case 2:
+			rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -939,8 +989,7 @@ int fwc_pl_release_revoke_decode(struct fwc_pl_release_revoke *p, const uint8_t 
 	return FWC_OK;
 }
 
-int fwc_pl_rollout_encode(uint8_t *out, size_t cap, size_t *outlen,
-			  const struct fwc_pl_rollout *p)
+int fwc_pl_rollout_encode(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_pl_rollout *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_text(NULL, 0, 3, p->reason, 0, FWC_PL_REASON_MAX)) < 0)
@@ -956,7 +1005,7 @@ int fwc_pl_rollout_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_rollout_decode(struct fwc_pl_rollout *p, const uint8_t *in, size_t len,
-			  struct fwc_errinfo *ei)
+                          struct fwc_errinfo *ei)
 {
 	struct fwc_pl_rollout v;
 	struct rd r;
@@ -972,15 +1021,20 @@ int fwc_pl_rollout_decode(struct fwc_pl_rollout *p, const uint8_t *in, size_t le
 		size_t off = r.dec.pos;
 
 		switch (k) {
-		case 1: rc = rd_fixed(&r, k, v.release_id, FWC_RELEASE_ID_LEN); break;
+		case 1:
+			rc = rd_fixed(&r, k, v.release_id, FWC_RELEASE_ID_LEN);
+			break;
 		case 2:
 			if ((rc = rd_uint_max(&r, k, &v.action, FWC_ROLLOUT_HALT)) == FWC_OK &&
 			    v.action < FWC_ROLLOUT_PAUSE)
 				rc = fwc_fail(ei, off, FWC_ERR_RANGE,
-					      "field 2: rollout action must be 1, 2 or 3");
+				              "field 2: rollout action must be 1, 2 or 3");
 			break;
-		case 3: rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX); break;
-		default: rc = rd_unknown(&r, k);
+		case 3:
+			rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -992,7 +1046,7 @@ int fwc_pl_rollout_decode(struct fwc_pl_rollout *p, const uint8_t *in, size_t le
 }
 
 int fwc_pl_postpone_encode(uint8_t *out, size_t cap, size_t *outlen,
-			   const struct fwc_pl_postpone *p)
+                           const struct fwc_pl_postpone *p)
 {
 	ENC_PROLOGUE();
 	if (!!p->has_device == !!p->has_group)
@@ -1014,7 +1068,7 @@ int fwc_pl_postpone_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_postpone_decode(struct fwc_pl_postpone *p, const uint8_t *in, size_t len,
-			   struct fwc_errinfo *ei)
+                           struct fwc_errinfo *ei)
 {
 	struct fwc_pl_postpone v;
 	struct rd r;
@@ -1028,12 +1082,25 @@ int fwc_pl_postpone_decode(struct fwc_pl_postpone *p, const uint8_t *in, size_t 
 		return rc;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: v.has_device = 1; rc = rd_key(&r, k, &v.device); break;
-		case 2: rc = rd_fixed(&r, k, v.release_id, FWC_RELEASE_ID_LEN); break;
-		case 3: rc = rd_uint(&r, &v.until); break;
-		case 4: rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX); break;
-		case 5: v.has_group = 1; rc = rd_id(&r, k, &v.group, FWC_PL_GROUP_MAX); break;
-		default: rc = rd_unknown(&r, k);
+		case 1:
+			v.has_device = 1;
+			rc = rd_key(&r, k, &v.device);
+			break;
+		case 2:
+			rc = rd_fixed(&r, k, v.release_id, FWC_RELEASE_ID_LEN);
+			break;
+		case 3:
+			rc = rd_uint(&r, &v.until);
+			break;
+		case 4:
+			rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX);
+			break;
+		case 5:
+			v.has_group = 1;
+			rc = rd_id(&r, k, &v.group, FWC_PL_GROUP_MAX);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -1042,7 +1109,7 @@ int fwc_pl_postpone_decode(struct fwc_pl_postpone *p, const uint8_t *in, size_t 
 		return rc;
 	if (v.has_device == v.has_group)
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
-				"exactly one of field 1 (device) and field 5 (group) is required");
+		                "exactly one of field 1 (device) and field 5 (group) is required");
 	*p = v;
 	return FWC_OK;
 }
@@ -1057,7 +1124,7 @@ static int check_config_name(struct fwc_errinfo *ei, size_t off, struct fwc_cbor
 }
 
 int fwc_pl_config_update_encode(uint8_t *out, size_t cap, size_t *outlen,
-			     const struct fwc_pl_config_update *p)
+                                const struct fwc_pl_config_update *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_id(NULL, 0, 1, p->product, FWC_PL_ID_MAX)) < 0 ||
@@ -1067,8 +1134,8 @@ int fwc_pl_config_update_encode(uint8_t *out, size_t cap, size_t *outlen,
 		return rc;
 	if (p->has_group && p->has_device)
 		return FWC_ERR_MALFORMED;
-	if (p->has_value && (p->value.len > FWC_PL_CONFIG_VALUE_MAX ||
-			     (p->value.p == NULL && p->value.len != 0)))
+	if (p->has_value &&
+	    (p->value.len > FWC_PL_CONFIG_VALUE_MAX || (p->value.p == NULL && p->value.len != 0)))
 		return FWC_ERR_RANGE;
 	fwc_cbor_put_map(e, 2u + !!p->has_group + !!p->has_device + !!p->has_value);
 	put_str(e, 1, p->product);
@@ -1083,7 +1150,7 @@ int fwc_pl_config_update_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_config_update_decode(struct fwc_pl_config_update *p, const uint8_t *in, size_t len,
-			     struct fwc_errinfo *ei)
+                                struct fwc_errinfo *ei)
 {
 	struct fwc_pl_config_update v;
 	struct rd r;
@@ -1099,13 +1166,18 @@ int fwc_pl_config_update_decode(struct fwc_pl_config_update *p, const uint8_t *i
 		size_t off = r.dec.pos;
 
 		switch (k) {
-		case 1: rc = rd_id(&r, k, &v.product, FWC_PL_ID_MAX); break;
-		case 2: v.has_group = 1; rc = rd_id(&r, k, &v.group, FWC_PL_GROUP_MAX); break;
+		case 1:
+			rc = rd_id(&r, k, &v.product, FWC_PL_ID_MAX);
+			break;
+		case 2:
+			v.has_group = 1;
+			rc = rd_id(&r, k, &v.group, FWC_PL_GROUP_MAX);
+			break;
 		case 3:
 			v.has_device = 1;
 			if ((rc = rd_key(&r, k, &v.device)) == FWC_OK && v.has_group)
 				rc = fwc_fail(ei, off, FWC_ERR_MALFORMED,
-					      "fields 2 (group) and 3 (device) exclude each other");
+				              "fields 2 (group) and 3 (device) exclude each other");
 			break;
 		case 4:
 			if ((rc = fwc_cbor_get_text(&r.dec, &v.name.p, &v.name.len)) == FWC_OK)
@@ -1115,7 +1187,8 @@ int fwc_pl_config_update_decode(struct fwc_pl_config_update *p, const uint8_t *i
 			v.has_value = 1;
 			rc = rd_bytes(&r, k, &v.value, 0, FWC_PL_CONFIG_VALUE_MAX);
 			break;
-		default: rc = rd_unknown(&r, k);
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -1130,7 +1203,7 @@ int fwc_pl_config_update_decode(struct fwc_pl_config_update *p, const uint8_t *i
 /* LICENCE_ISSUE, LICENCE_REVOKE                                                            */
 
 int fwc_pl_licence_issue_encode(uint8_t *out, size_t cap, size_t *outlen,
-				const struct fwc_pl_licence_issue *p)
+                                const struct fwc_pl_licence_issue *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_id(NULL, 0, 1, p->id, FWC_PL_ID_MAX)) < 0 ||
@@ -1150,7 +1223,7 @@ int fwc_pl_licence_issue_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_licence_issue_decode(struct fwc_pl_licence_issue *p, const uint8_t *in, size_t len,
-				struct fwc_errinfo *ei)
+                                struct fwc_errinfo *ei)
 {
 	struct fwc_pl_licence_issue v;
 	struct rd r;
@@ -1164,13 +1237,27 @@ int fwc_pl_licence_issue_decode(struct fwc_pl_licence_issue *p, const uint8_t *i
 		return rc;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_id(&r, k, &v.id, FWC_PL_ID_MAX); break;
-		case 2: rc = rd_id(&r, k, &v.product, FWC_PL_ID_MAX); break;
-		case 3: v.has_device = 1; rc = rd_key(&r, k, &v.device); break;
-		case 4: rc = rd_text(&r, k, &v.feature, 1, FWC_PL_FEATURE_MAX); break;
-		case 5: rc = rd_uint(&r, &v.not_before); break;
-		case 6: rc = rd_uint(&r, &v.not_after); break;
-		default: rc = rd_unknown(&r, k);
+		case 1:
+			rc = rd_id(&r, k, &v.id, FWC_PL_ID_MAX);
+			break;
+		case 2:
+			rc = rd_id(&r, k, &v.product, FWC_PL_ID_MAX);
+			break;
+		case 3:
+			v.has_device = 1;
+			rc = rd_key(&r, k, &v.device);
+			break;
+		case 4:
+			rc = rd_text(&r, k, &v.feature, 1, FWC_PL_FEATURE_MAX);
+			break;
+		case 5:
+			rc = rd_uint(&r, &v.not_before);
+			break;
+		case 6:
+			rc = rd_uint(&r, &v.not_after);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -1182,7 +1269,7 @@ int fwc_pl_licence_issue_decode(struct fwc_pl_licence_issue *p, const uint8_t *i
 }
 
 int fwc_pl_licence_revoke_encode(uint8_t *out, size_t cap, size_t *outlen,
-				 const struct fwc_pl_licence_revoke *p)
+                                 const struct fwc_pl_licence_revoke *p)
 {
 	ENC_PROLOGUE();
 	if ((rc = check_id(NULL, 0, 1, p->id, FWC_PL_ID_MAX)) < 0 ||
@@ -1198,7 +1285,7 @@ int fwc_pl_licence_revoke_encode(uint8_t *out, size_t cap, size_t *outlen,
 }
 
 int fwc_pl_licence_revoke_decode(struct fwc_pl_licence_revoke *p, const uint8_t *in, size_t len,
-				 struct fwc_errinfo *ei)
+                                 struct fwc_errinfo *ei)
 {
 	struct fwc_pl_licence_revoke v;
 	struct rd r;
@@ -1212,10 +1299,17 @@ int fwc_pl_licence_revoke_decode(struct fwc_pl_licence_revoke *p, const uint8_t 
 		return rc;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_id(&r, k, &v.id, FWC_PL_ID_MAX); break;
-		case 2: rc = rd_id(&r, k, &v.product, FWC_PL_ID_MAX); break;
-		case 3: rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX); break;
-		default: rc = rd_unknown(&r, k);
+		case 1:
+			rc = rd_id(&r, k, &v.id, FWC_PL_ID_MAX);
+			break;
+		case 2:
+			rc = rd_id(&r, k, &v.product, FWC_PL_ID_MAX);
+			break;
+		case 3:
+			rc = rd_text(&r, k, &v.reason, 1, FWC_PL_REASON_MAX);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -1230,7 +1324,7 @@ int fwc_pl_licence_revoke_decode(struct fwc_pl_licence_revoke *p, const uint8_t 
 /* VALIDATOR_SET                                                                            */
 
 int fwc_pl_validator_set_encode(uint8_t *out, size_t cap, size_t *outlen,
-				const struct fwc_pl_validator_set *p)
+                                const struct fwc_pl_validator_set *p)
 {
 	size_t i;
 
@@ -1274,9 +1368,14 @@ static int rd_validator(struct rd *outer, struct fwc_pl_validator *val)
 	memset(val, 0, sizeof(*val));
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_key(&r, k, &val->key); break;
-		case 2: rc = rd_text(&r, k, &val->name, 1, FWC_PL_NAME_MAX); break;
-		default: rc = rd_unknown(&r, k);
+		case 1:
+			rc = rd_key(&r, k, &val->key);
+			break;
+		case 2:
+			rc = rd_text(&r, k, &val->name, 1, FWC_PL_NAME_MAX);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			break;
@@ -1287,12 +1386,12 @@ static int rd_validator(struct rd *outer, struct fwc_pl_validator *val)
 		return fwc_fail(outer->ei, base, rc, "field 2: bad validator entry");
 	if (val->key.alg != FWC_ALG_ED25519)
 		return fwc_fail(outer->ei, base, FWC_ERR_KEY,
-				"field 2: validator keys must be ed25519");
+		                "field 2: validator keys must be ed25519");
 	return FWC_OK;
 }
 
 int fwc_pl_validator_set_decode(struct fwc_pl_validator_set *p, const uint8_t *in, size_t len,
-				struct fwc_errinfo *ei)
+                                struct fwc_errinfo *ei)
 {
 	struct fwc_pl_validator_set *v = p;
 	struct rd r;
@@ -1313,22 +1412,27 @@ int fwc_pl_validator_set_decode(struct fwc_pl_validator_set *p, const uint8_t *i
 		uint64_t n, i;
 
 		switch (k) {
-		case 1: rc = rd_uint(&r, &v->version); break;
+		case 1:
+			rc = rd_uint(&r, &v->version);
+			break;
 		case 2:
 			if ((rc = fwc_cbor_get_array(&r.dec, &n)) < 0)
 				break;
 			if (n == 0 || n > FWC_PL_VALIDATORS_MAX) {
 				rc = fwc_fail(ei, off, FWC_ERR_RANGE,
-					      "field 2: %llu validators, want 1..%d",
-					      (unsigned long long)n, FWC_PL_VALIDATORS_MAX);
+				              "field 2: %llu validators, want 1..%d",
+				              (unsigned long long)n, FWC_PL_VALIDATORS_MAX);
 				break;
 			}
 			for (i = 0; i < n && rc == FWC_OK; i++)
 				rc = rd_validator(&r, &v->v[i]);
 			v->n = (size_t)n;
 			break;
-		case 3: rc = rd_uint(&r, &v->quorum); break;
-		default: rc = rd_unknown(&r, k);
+		case 3:
+			rc = rd_uint(&r, &v->quorum);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -1367,7 +1471,7 @@ static int event_body_encode(struct fwc_cbor_enc *e, const struct fwc_event *ev)
 }
 
 int fwc_event_sign(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_event *ev,
-		   const struct fwc_seckey *sk)
+                   const struct fwc_seckey *sk)
 {
 	uint8_t body[512], digest[FWC_SHA256_LEN], sig[FWC_SIG_LEN];
 	struct fwc_pubkey pub;
@@ -1396,7 +1500,7 @@ int fwc_event_sign(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_ev
 }
 
 static int event_body_decode(struct fwc_event *v, const uint8_t *in, size_t len, size_t base,
-			     struct fwc_errinfo *ei)
+                             struct fwc_errinfo *ei)
 {
 	struct rd r;
 	unsigned k;
@@ -1406,17 +1510,31 @@ static int event_body_decode(struct fwc_event *v, const uint8_t *in, size_t len,
 		goto fail;
 	while ((rc = rd_next(&r, &k)) > 0) {
 		switch (k) {
-		case 1: rc = rd_key(&r, k, &v->device); break;
-		case 2: rc = rd_uint(&r, &v->seq); break;
-		case 3: rc = rd_uint(&r, &v->time); break;
-		case 4: rc = rd_uint(&r, &v->kind); break;
+		case 1:
+			rc = rd_key(&r, k, &v->device);
+			break;
+		case 2:
+			rc = rd_uint(&r, &v->seq);
+			break;
+		case 3:
+			rc = rd_uint(&r, &v->time);
+			break;
+		case 4:
+			rc = rd_uint(&r, &v->kind);
+			break;
 		case 5:
 			v->has_release = 1;
 			rc = rd_fixed(&r, k, v->release_id, FWC_RELEASE_ID_LEN);
 			break;
-		case 6: v->has_counter = 1; rc = rd_uint(&r, &v->counter); break;
-		case 7: rc = rd_text(&r, k, &v->detail, 1, FWC_PL_REASON_MAX); break;
-		default: rc = rd_unknown(&r, k);
+		case 6:
+			v->has_counter = 1;
+			rc = rd_uint(&r, &v->counter);
+			break;
+		case 7:
+			rc = rd_text(&r, k, &v->detail, 1, FWC_PL_REASON_MAX);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			goto fail;
@@ -1427,14 +1545,13 @@ static int event_body_decode(struct fwc_event *v, const uint8_t *in, size_t len,
 		return fwc_fail(ei, base, FWC_ERR_RANGE, "event: sequence number must be >= 1");
 	if (v->kind == 0 || (v->kind > FWC_EVENT_POSTPONED && v->kind < FWC_EVENT_VENDOR_MIN))
 		return fwc_fail(ei, base, FWC_ERR_RANGE, "event: kind %llu is not defined",
-				(unsigned long long)v->kind);
+		                (unsigned long long)v->kind);
 	return FWC_OK;
 fail:
 	return fwc_fail(ei, base, rc, "event body: %s", fwc_strerror(rc));
 }
 
-int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len,
-		     struct fwc_errinfo *ei)
+int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct fwc_errinfo *ei)
 {
 	struct fwc_event v;
 	struct rd r;
@@ -1454,8 +1571,11 @@ int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len,
 			if ((rc = rd_item(&r, &v.body)) == FWC_OK)
 				rc = event_body_decode(&v, v.body.p, v.body.len, off, ei);
 			break;
-		case 2: rc = rd_fixed(&r, k, v.sig, FWC_SIG_LEN); break;
-		default: rc = rd_unknown(&r, k);
+		case 2:
+			rc = rd_fixed(&r, k, v.sig, FWC_SIG_LEN);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -1476,7 +1596,7 @@ int fwc_event_verify(const struct fwc_event *ev)
 	if ((rc = fwc_tagged_hash(digest, FWC_TAG_EVENT, ev->body.p, ev->body.len)) < 0)
 		return rc;
 	return fwc_verify(&ev->device, ev->sig, digest, sizeof(digest)) == FWC_OK ? FWC_OK
-										 : FWC_ERR_BADSIG;
+	                                                                          : FWC_ERR_BADSIG;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1503,7 +1623,7 @@ static int rotation_body_put(struct fwc_cbor_enc *e, const struct fwc_rotation *
 }
 
 int fwc_rotation_body_encode(uint8_t *out, size_t cap, size_t *outlen,
-			     const struct fwc_rotation *rot)
+                             const struct fwc_rotation *rot)
 {
 	struct fwc_cbor_enc e;
 	int rc;
@@ -1543,7 +1663,7 @@ static int sig_cmp(const struct fwc_keyset_sig *a, const struct fwc_keyset_sig *
 }
 
 int fwc_rotation_encode(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_rotation *rot,
-			const struct fwc_keyset_sig *sigs, size_t n_sigs)
+                        const struct fwc_keyset_sig *sigs, size_t n_sigs)
 {
 	const struct fwc_keyset_sig *order[FWC_PL_SIGS_MAX];
 	struct fwc_cbor_enc e;
@@ -1598,14 +1718,21 @@ static int rotation_body_decode(struct fwc_rotation *v, struct fwc_errinfo *ei, 
 		size_t off = r.dec.pos;
 
 		switch (k) {
-		case 1: rc = rd_id(&r, k, &v->product, FWC_PL_ID_MAX); break;
-		case 2: rc = rd_uint_max(&r, k, &v->set, FWC_ROTATE_RELEASE); break;
-		case 3: rc = rd_uint(&r, &v->version); break;
+		case 1:
+			rc = rd_id(&r, k, &v->product, FWC_PL_ID_MAX);
+			break;
+		case 2:
+			rc = rd_uint_max(&r, k, &v->set, FWC_ROTATE_RELEASE);
+			break;
+		case 3:
+			rc = rd_uint(&r, &v->version);
+			break;
 		case 4:
 			if ((rc = rd_item(&r, &v->keyset)) == FWC_OK)
 				rc = check_keyset(&inner, off, k, v->keyset);
 			break;
-		default: rc = rd_unknown(&r, k);
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			goto fail;
@@ -1613,7 +1740,8 @@ static int rotation_body_decode(struct fwc_rotation *v, struct fwc_errinfo *ei, 
 	if (rc < 0 || (rc = rd_close(&r, 0x1e, 1)) < 0)
 		goto fail;
 	if (v->set < FWC_ROTATE_ROOT)
-		return fwc_fail(ei, base, FWC_ERR_RANGE, "statement: set must be 1 (root) or 2 (release)");
+		return fwc_fail(ei, base, FWC_ERR_RANGE,
+		                "statement: set must be 1 (root) or 2 (release)");
 	if (v->version < 1)
 		return fwc_fail(ei, base, FWC_ERR_RANGE, "statement: version must be >= 1");
 	return FWC_OK;
@@ -1632,7 +1760,7 @@ static int rotation_sigs_decode(struct rd *outer, struct fwc_rotation *v)
 		return rc;
 	if (n == 0 || n > FWC_PL_SIGS_MAX)
 		return fwc_fail(ei, base, FWC_ERR_RANGE, "statement: %llu signatures, want 1..%d",
-				(unsigned long long)n, FWC_PL_SIGS_MAX);
+		                (unsigned long long)n, FWC_PL_SIGS_MAX);
 	for (i = 0; i < n; i++) {
 		size_t off = outer->dec.pos;
 		struct fwc_cbor_bytes pk = {0}, sig = {0};
@@ -1646,41 +1774,47 @@ static int rotation_sigs_decode(struct rd *outer, struct fwc_rotation *v)
 			return rc;
 		if (pairs != 2)
 			return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-					"statement: signature %llu must be {1: key, 2: signature}",
-					(unsigned long long)i);
+			                "statement: signature %llu must be {1: key, 2: signature}",
+			                (unsigned long long)i);
 		if ((rc = fwc_cbor_get_uint(&outer->dec, &pairs)) < 0)
 			return rc;
 		k = (unsigned)pairs;
-		if (k != 1 || (rc = rd_bytes(outer, 1, &pk, FWC_PUBKEY_BIN_LEN,
-					     FWC_PUBKEY_BIN_LEN)) < 0)
-			return k != 1 ? fwc_fail(ei, off, FWC_ERR_MALFORMED,
-						 "statement: signature %llu must be {1: key, 2: signature}",
-						 (unsigned long long)i)
-				      : rc;
+		if (k != 1 ||
+		    (rc = rd_bytes(outer, 1, &pk, FWC_PUBKEY_BIN_LEN, FWC_PUBKEY_BIN_LEN)) < 0)
+			return k != 1
+			           ? fwc_fail(
+			                 ei, off, FWC_ERR_MALFORMED,
+			                 "statement: signature %llu must be {1: key, 2: signature}",
+			                 (unsigned long long)i)
+			           : rc;
 		if ((rc = fwc_cbor_get_uint(&outer->dec, &pairs)) < 0)
 			return rc;
 		if (pairs != 2 || (rc = rd_bytes(outer, 2, &sig, FWC_SIG_LEN, FWC_SIG_LEN)) < 0)
-			return pairs != 2 ? fwc_fail(ei, off, FWC_ERR_MALFORMED,
-						     "statement: signature %llu must be {1: key, 2: signature}",
-						     (unsigned long long)i)
-					  : rc;
+			return pairs != 2
+			           ? fwc_fail(
+			                 ei, off, FWC_ERR_MALFORMED,
+			                 "statement: signature %llu must be {1: key, 2: signature}",
+			                 (unsigned long long)i)
+			           : rc;
 		if (fwc_pubkey_from_bin(&key, pk.p, pk.len, NULL) != FWC_OK)
-			return fwc_fail(ei, off, FWC_ERR_KEY, "statement: signature %llu: invalid key",
-					(unsigned long long)i);
+			return fwc_fail(ei, off, FWC_ERR_KEY,
+			                "statement: signature %llu: invalid key",
+			                (unsigned long long)i);
 		v->sigs[i].pubkey = pk.p;
 		v->sigs[i].sig = sig.p;
 		if (i > 0 && sig_cmp(&v->sigs[i - 1], &v->sigs[i]) >= 0)
 			return fwc_fail(ei, off,
-					sig_cmp(&v->sigs[i - 1], &v->sigs[i]) == 0 ? FWC_ERR_DUPLICATE
-										     : FWC_ERR_UNSORTED,
-					"statement: signatures must be sorted by key, one per key");
+			                sig_cmp(&v->sigs[i - 1], &v->sigs[i]) == 0
+			                    ? FWC_ERR_DUPLICATE
+			                    : FWC_ERR_UNSORTED,
+			                "statement: signatures must be sorted by key, one per key");
 	}
 	v->n_sigs = (size_t)n;
 	return FWC_OK;
 }
 
 int fwc_rotation_decode(struct fwc_rotation *rot, const uint8_t *in, size_t len,
-			struct fwc_errinfo *ei)
+                        struct fwc_errinfo *ei)
 {
 	static const struct fwc_rotation zero;
 	struct fwc_rotation v = zero;
@@ -1700,8 +1834,11 @@ int fwc_rotation_decode(struct fwc_rotation *rot, const uint8_t *in, size_t len,
 			if ((rc = rd_item(&r, &v.body)) == FWC_OK)
 				rc = rotation_body_decode(&v, ei, off);
 			break;
-		case 2: rc = rotation_sigs_decode(&r, &v); break;
-		default: rc = rd_unknown(&r, k);
+		case 2:
+			rc = rotation_sigs_decode(&r, &v);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
 		}
 		if (rc < 0)
 			return rc;
@@ -1716,7 +1853,7 @@ int fwc_rotation_decode(struct fwc_rotation *rot, const uint8_t *in, size_t len,
 /* Dispatch by transaction type                                                             */
 
 int fwc_payload_decode(struct fwc_payload *pl, uint32_t type, const uint8_t *in, size_t len,
-		       struct fwc_errinfo *ei)
+                       struct fwc_errinfo *ei)
 {
 	struct fwc_payload v;
 	int rc;
@@ -1777,7 +1914,7 @@ int fwc_payload_decode(struct fwc_payload *pl, uint32_t type, const uint8_t *in,
 		break;
 	default:
 		return fwc_fail(ei, 0, FWC_ERR_UNSUPPORTED, "unknown transaction type %u",
-				(unsigned)type);
+		                (unsigned)type);
 	}
 	if (rc < 0)
 		return rc;

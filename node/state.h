@@ -62,8 +62,8 @@ void node_state_close(struct node_state *st);
  * member (role admin), at time. Once only: FWC_ERR_STATE (why->code "already_initialised")
  * afterwards. FWC_ERR_RANGE for a bad id, name or chain id. */
 int node_state_genesis(struct node_state *st, const char *chain_id, const char *org_id,
-		       const char *org_name, const struct fwc_pubkey *admin, int64_t time,
-		       struct node_refusal *why);
+                       const char *org_name, const struct fwc_pubkey *admin, int64_t time,
+                       struct node_refusal *why);
 
 /* The height recorded in history rows written by the following applies. */
 void node_state_set_height(struct node_state *st, uint64_t height);
@@ -75,7 +75,7 @@ void node_state_set_height(struct node_state *st, uint64_t height);
  * (why may be NULL): see enum node_refusal_kind for what the caller does next. Never reads
  * a clock or randomness. */
 int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size_t len,
-		     int64_t block_time, struct node_refusal *why);
+                     int64_t block_time, struct node_refusal *why);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Queries (read only). Rows are handed to a callback; every pointer in a row is valid only
@@ -98,28 +98,28 @@ struct node_release_row {
 	const uint8_t *sha256; /* 32 bytes */
 	int rollout;           /* enum node_rollout_state */
 	int revoked;
-	int64_t time;          /* block time of publication */
+	int64_t time; /* block time of publication */
 	uint64_t height;
 	const uint8_t *manifest; /* the signed manifest as published */
 	size_t manifest_len;
-	const uint8_t *txid;     /* 32 bytes: SHA-256 of the RELEASE transaction */
+	const uint8_t *txid; /* 32 bytes: SHA-256 of the RELEASE transaction */
 };
 
 typedef int (*node_release_cb)(void *ctx, const struct node_release_row *r);
 
 /* Releases of product, newest counter first; channel NULL means every channel. */
 int node_state_releases(struct node_state *st, const char *product, const char *channel,
-			node_release_cb cb, void *ctx);
+                        node_release_cb cb, void *ctx);
 
 /* The check-in hot path: the release of (product, channel) with the highest counter above
  * counter that lists hwid, is not revoked and whose rollout is active. Calls cb once and
  * returns FWC_OK, or returns FWC_ERR_NOT_FOUND when there is none. */
 int node_state_release_latest(struct node_state *st, const char *product, const char *channel,
-			      const char *hwid, uint64_t counter, node_release_cb cb, void *ctx);
+                              const char *hwid, uint64_t counter, node_release_cb cb, void *ctx);
 
 /* One release by id: FWC_OK (cb called once) or FWC_ERR_NOT_FOUND. */
 int node_state_release_get(struct node_state *st, const uint8_t id[32], node_release_cb cb,
-			   void *ctx);
+                           void *ctx);
 
 struct node_device_row {
 	struct fwc_pubkey key;
@@ -138,12 +138,12 @@ typedef int (*node_device_cb)(void *ctx, const struct node_device_row *d);
 /* Devices of product (group NULL: all of them), ordered by key, at most limit (1..1000)
  * rows after the key `after` (NULL: from the start) — keyset pagination. */
 int node_state_devices(struct node_state *st, const char *product, const char *group,
-		       const struct fwc_pubkey *after, unsigned limit, node_device_cb cb,
-		       void *ctx);
+                       const struct fwc_pubkey *after, unsigned limit, node_device_cb cb,
+                       void *ctx);
 
 /* One device: FWC_OK (cb called once) or FWC_ERR_NOT_FOUND. */
 int node_state_device_get(struct node_state *st, const struct fwc_pubkey *key, node_device_cb cb,
-			  void *ctx);
+                          void *ctx);
 
 struct node_event_row {
 	struct fwc_pubkey device;
@@ -152,7 +152,7 @@ struct node_event_row {
 	const uint8_t *release; /* 32 bytes or NULL */
 	int has_counter;
 	uint64_t counter;
-	const char *detail; /* NUL-terminated, "" when none */
+	const char *detail;      /* NUL-terminated, "" when none */
 	struct fwc_pubkey relay; /* the transaction's sender */
 	int64_t time;            /* block time */
 	uint64_t height;
@@ -163,12 +163,12 @@ typedef int (*node_event_cb)(void *ctx, const struct node_event_row *e);
 /* Events of one device (the device's history), newest first, seq < before_seq (0: from the
  * newest), at most limit (1..1000). */
 int node_state_device_events(struct node_state *st, const struct fwc_pubkey *device,
-			     uint64_t before_seq, unsigned limit, node_event_cb cb, void *ctx);
+                             uint64_t before_seq, unsigned limit, node_event_cb cb, void *ctx);
 
 /* Events of a product's devices in [from, to] block time (to 0: no end), oldest first, at
  * most limit; kind 0 means any kind. */
 int node_state_events(struct node_state *st, const char *product, uint64_t kind, int64_t from,
-		      int64_t to, unsigned limit, node_event_cb cb, void *ctx);
+                      int64_t to, unsigned limit, node_event_cb cb, void *ctx);
 
 struct node_audit_row {
 	uint64_t seq; /* position in the audit trail, increasing */
@@ -186,28 +186,28 @@ struct node_audit_filter {
 	const char *org;
 	const char *product;
 	const struct fwc_pubkey *sender;
-	int type;          /* -1: any */
-	int64_t from, to;  /* block time range; to 0: no end */
-	uint64_t after;    /* rows with seq > after */
-	unsigned limit;    /* 1..1000 */
-	int failed;        /* -1 any, 0 applied only, 1 refused only */
+	int type;         /* -1: any */
+	int64_t from, to; /* block time range; to 0: no end */
+	uint64_t after;   /* rows with seq > after */
+	unsigned limit;   /* 1..1000 */
+	int failed;       /* -1 any, 0 applied only, 1 refused only */
 };
 
 typedef int (*node_audit_cb)(void *ctx, const struct node_audit_row *a);
 
 int node_state_audit(struct node_state *st, const struct node_audit_filter *f, node_audit_cb cb,
-		     void *ctx);
+                     void *ctx);
 
 /* The roles of a member key and its organisation (org: at least NODE_STATE_ID_BUF bytes).
  * FWC_OK or FWC_ERR_NOT_FOUND. */
 #define NODE_STATE_ID_BUF 65
 int node_state_member(struct node_state *st, const struct fwc_pubkey *key, char *org,
-		      uint32_t *roles);
+                      uint32_t *roles);
 
 /* Current key set (keyset.h encoding) and version of a product: set 1 root, 2 release. *out
  * is malloc'd (free()). FWC_OK, FWC_ERR_NOT_FOUND, FWC_ERR_NOMEM. */
 int node_state_keyset(struct node_state *st, const char *product, int set, uint8_t **out,
-		      size_t *len, uint64_t *version);
+                      size_t *len, uint64_t *version);
 
 /* Last accepted nonce of a sender (0 when it never sent). */
 int node_state_nonce(struct node_state *st, const struct fwc_pubkey *sender, uint64_t *nonce);

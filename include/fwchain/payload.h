@@ -27,26 +27,26 @@ extern "C" {
 #endif
 
 /* Bounds (bytes unless said otherwise). */
-#define FWC_PL_ID_MAX 64          /* organisation, product, licence id */
-#define FWC_PL_NAME_MAX 128       /* names, labels */
-#define FWC_PL_REASON_MAX 255     /* reasons, event detail */
+#define FWC_PL_ID_MAX 64      /* organisation, product, licence id */
+#define FWC_PL_NAME_MAX 128   /* names, labels */
+#define FWC_PL_REASON_MAX 255 /* reasons, event detail */
 #define FWC_PL_HWID_MAX 64
 #define FWC_PL_GROUP_MAX 32
-#define FWC_PL_GROUPS_MAX 16      /* groups per device */
+#define FWC_PL_GROUPS_MAX 16 /* groups per device */
 #define FWC_PL_REGION_MAX 32
-#define FWC_PL_ATTRS_MAX 16       /* attributes per device */
+#define FWC_PL_ATTRS_MAX 16 /* attributes per device */
 #define FWC_PL_ATTR_KEY_MAX 32
 #define FWC_PL_ATTR_VALUE_MAX 128
 #define FWC_PL_CONFIG_NAME_MAX 64
 #define FWC_PL_CONFIG_VALUE_MAX 1024
 #define FWC_PL_FEATURE_MAX 64
 #define FWC_PL_VALIDATORS_MAX 64
-#define FWC_PL_SIGS_MAX 16        /* signatures on a rotation statement */
+#define FWC_PL_SIGS_MAX 16                   /* signatures on a rotation statement */
 #define FWC_PL_OBJECT_MAX FWC_TX_PAYLOAD_MAX /* an embedded manifest, key set, statement */
 #define FWC_RELEASE_ID_LEN 32
 
 /* Roles are enum fwc_role (tx.h); the state keeps a member's roles as a bit mask. */
-#define FWC_ROLE_BIT(role) (1u << ((unsigned)(role) - 1u))
+#define FWC_ROLE_BIT(role) (1u << ((unsigned)(role)-1u))
 #define FWC_ROLE_BITS_ALL 0x1fu
 
 /* Tag of the key-set statement (one tag per signed object type, as in sha256.h). */
@@ -209,11 +209,11 @@ struct fwc_pl_validator_set {
 	uint64_t quorum;
 };
 
-#define FWC_PL_DECLARE(name)                                                                   \
-	int fwc_pl_##name##_encode(uint8_t *out, size_t cap, size_t *outlen,                   \
-				   const struct fwc_pl_##name *p);                             \
-	int fwc_pl_##name##_decode(struct fwc_pl_##name *p, const uint8_t *in, size_t len,     \
-				   struct fwc_errinfo *ei);
+#define FWC_PL_DECLARE(name)                                                                       \
+	int fwc_pl_##name##_encode(uint8_t *out, size_t cap, size_t *outlen,                       \
+	                           const struct fwc_pl_##name *p);                                 \
+	int fwc_pl_##name##_decode(struct fwc_pl_##name *p, const uint8_t *in, size_t len,         \
+	                           struct fwc_errinfo *ei);
 
 /* Encoders and decoders, one pair per payload type (see the note at the top for the calling
  * convention). Encoders return FWC_ERR_ARG for NULL pointers, the decoder's error code for a
@@ -266,7 +266,7 @@ struct fwc_payload {
 /* Decode the payload of a transaction of the given type. FWC_ERR_UNSUPPORTED for a type this
  * version does not know; otherwise as the per-type decoder. pl is written only on success. */
 int fwc_payload_decode(struct fwc_payload *pl, uint32_t type, const uint8_t *in, size_t len,
-		       struct fwc_errinfo *ei);
+                       struct fwc_errinfo *ei);
 
 /* ---------------------------------------------------------------------------------------- */
 /* The device event: {1: body, 2: signature}; the device signs
@@ -302,10 +302,9 @@ struct fwc_event {
 /* Encode ev's body, sign it with sk (which must be the secret key of ev->device: checked,
  * FWC_ERR_KEY otherwise) and write the whole event object. */
 int fwc_event_sign(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_event *ev,
-		   const struct fwc_seckey *sk);
+                   const struct fwc_seckey *sk);
 /* Strict decode; does not verify the signature. Kinds 8..63 are refused (FWC_ERR_RANGE). */
-int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len,
-		     struct fwc_errinfo *ei);
+int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct fwc_errinfo *ei);
 /* FWC_OK when ev->sig is the device key's signature of ev->body; FWC_ERR_BADSIG otherwise. */
 int fwc_event_verify(const struct fwc_event *ev);
 
@@ -335,18 +334,18 @@ struct fwc_rotation {
 
 /* Encode the body only (what the signers sign). */
 int fwc_rotation_body_encode(uint8_t *out, size_t cap, size_t *outlen,
-			     const struct fwc_rotation *rot);
+                             const struct fwc_rotation *rot);
 /* The digest the keys sign: tagged_hash(FWC_TAG_ROTATION, body): rot->body when set (a
  * decoded statement), else the encoding of rot's fields. */
 int fwc_rotation_digest(uint8_t out[32], const struct fwc_rotation *rot);
 /* Encode the statement: rot's body and sigs[0..n_sigs) (any order: sorted here; one key twice
  * is FWC_ERR_DUPLICATE; each pubkey must be a valid 33-byte binary key). */
 int fwc_rotation_encode(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_rotation *rot,
-			const struct fwc_keyset_sig *sigs, size_t n_sigs);
+                        const struct fwc_keyset_sig *sigs, size_t n_sigs);
 /* Strict decode; signatures are not verified (the state machine counts them against the
  * product's root set with fwc_keyset_verify_threshold()). */
 int fwc_rotation_decode(struct fwc_rotation *rot, const uint8_t *in, size_t len,
-			struct fwc_errinfo *ei);
+                        struct fwc_errinfo *ei);
 
 /* 1 when s[0..len) is an id: [a-z0-9][a-z0-9._-]* of 1..max bytes. */
 int fwc_pl_id_valid(const char *s, size_t len, size_t max);

@@ -31,10 +31,18 @@ enum {
 	BADM, /* admin of "beta" */
 	BOP,  /* operator of "beta" */
 	BREL, /* release role, beta */
-	K1, K2, K3, K4, K5, /* product root keys */
-	S1, S2, S3,         /* release keys */
-	D1, D2, D3,         /* devices */
-	STRANGER,           /* a key nobody registered */
+	K1,
+	K2,
+	K3,
+	K4,
+	K5, /* product root keys */
+	S1,
+	S2,
+	S3, /* release keys */
+	D1,
+	D2,
+	D3,       /* devices */
+	STRANGER, /* a key nobody registered */
 	N_ACTORS
 };
 
@@ -69,7 +77,7 @@ static void actors_init(void)
 
 /* Build and sign a transaction. */
 static size_t make_tx(uint8_t *out, size_t cap, int who, uint32_t type, uint64_t nonce,
-		      const char *chain, uint64_t time, const uint8_t *pl, size_t pl_len)
+                      const char *chain, uint64_t time, const uint8_t *pl, size_t pl_len)
 {
 	struct fwc_tx tx;
 	uint8_t body[FWC_TX_BODY_MAX];
@@ -109,7 +117,7 @@ static const char *submit(int who, uint32_t type, const uint8_t *pl, size_t pl_l
 {
 	static uint8_t tx[FWC_TX_MAX];
 	size_t len = make_tx(tx, sizeof(tx), who, type, act[who].nonce + 1, CHAIN, (uint64_t)now,
-			     pl, pl_len);
+	                     pl, pl_len);
 	int rc = apply_raw(tx, len);
 
 	if (rc == FWC_OK) {
@@ -123,23 +131,22 @@ static const char *submit(int who, uint32_t type, const uint8_t *pl, size_t pl_l
 	return why.code;
 }
 
-#define EXPECT(who, type, pl, len, code)                                                       \
-	do {                                                                                   \
-		const char *got_ = submit(who, type, pl, len);                                 \
-		t_checks++;                                                                    \
-		if (strcmp(got_, code) != 0) {                                                 \
-			t_failed++;                                                            \
-			fprintf(stderr, "%s:%d: %s by %s: got '%s' (%s), want '%s'\n",         \
-				__FILE__, __LINE__, fwc_tx_type_name((int)(type)), #who, got_,  \
-				why.msg, code);                                                \
-		}                                                                              \
+#define EXPECT(who, type, pl, len, code)                                                           \
+	do {                                                                                       \
+		const char *got_ = submit(who, type, pl, len);                                     \
+		t_checks++;                                                                        \
+		if (strcmp(got_, code) != 0) {                                                     \
+			t_failed++;                                                                \
+			fprintf(stderr, "%s:%d: %s by %s: got '%s' (%s), want '%s'\n", __FILE__,   \
+			        __LINE__, fwc_tx_type_name((int)(type)), #who, got_, why.msg,      \
+			        code);                                                             \
+		}                                                                                  \
 	} while (0)
 
 static uint8_t pl[FWC_TX_PAYLOAD_MAX];
 static size_t pl_len;
 
-static struct fwc_cbor_str S(const char *s)
-{
+static struct fwc_cbor_str S(const char *s) {
 	struct fwc_cbor_str v = {s, strlen(s)};
 	return v;
 }
@@ -147,7 +154,8 @@ static struct fwc_cbor_str S(const char *s)
 /* ---------------------------------------------------------------------------------------- */
 /* Payload builders                                                                         */
 
-static void p_org(const char *id, int admin)
+static void
+p_org(const char *id, int admin)
 {
 	struct fwc_pl_org_register p = {S(id), S("An organisation"), act[admin].pk};
 	CHECK_RC(fwc_pl_org_register_encode(pl, sizeof(pl), &pl_len, &p), FWC_OK);
@@ -200,7 +208,7 @@ static void p_product(const char *id, unsigned threshold, const int *roots, size
 
 /* A key-set statement for product, signed by signers[0..n_signers), wrapped as payload. */
 static void p_statement(const char *product, uint32_t set, uint64_t version, unsigned threshold,
-			const int *keys, size_t n_keys, const int *signers, size_t n_signers)
+                        const int *keys, size_t n_keys, const int *signers, size_t n_signers)
 {
 	uint8_t ks[FWC_KEYSET_ENC_MAX], stmt[4096], digest[32];
 	uint8_t bins[FWC_PL_SIGS_MAX][FWC_PUBKEY_BIN_LEN], sigs[FWC_PL_SIGS_MAX][FWC_SIG_LEN];
@@ -251,10 +259,10 @@ static void p_device(int dev, const char *product, const char *hwid, int update,
 /* A signed manifest for (product, channel, counter, hw "rev-b" and "rev-c"), signed by
  * signers, wrapped as a RELEASE payload; *id gets the release id. */
 static void p_release(const char *product, const char *channel, uint64_t counter,
-		      const int *signers, size_t n_signers, uint8_t id[32])
+                      const int *signers, size_t n_signers, uint8_t id[32])
 {
 	static uint8_t body[FWC_MANIFEST_BODY_MAX], a[FWC_SIGNED_MANIFEST_MAX],
-		b[FWC_SIGNED_MANIFEST_MAX];
+	    b[FWC_SIGNED_MANIFEST_MAX];
 	struct fwc_manifest m;
 	struct fwc_pl_release r;
 	uint8_t cid[36] = {0x01, 0x55, 0x12, 0x20};
@@ -279,13 +287,14 @@ static void p_release(const char *product, const char *channel, uint64_t counter
 	m.hw[1] = S("rev-c");
 	m.created = T0;
 	CHECK_RC(fwc_manifest_encode(body, sizeof(body), &blen, &m, NULL), FWC_OK);
-	CHECK_RC(fwc_signed_manifest_encode(a, sizeof(a), &alen, body, blen, NULL, 0, NULL), FWC_OK);
+	CHECK_RC(fwc_signed_manifest_encode(a, sizeof(a), &alen, body, blen, NULL, 0, NULL),
+	         FWC_OK);
 	for (size_t i = 0; i < n_signers; i++) {
 		size_t nlen = 0;
 
 		CHECK_RC(fwc_signed_manifest_sign(b, sizeof(b), &nlen, a, alen, &act[signers[i]].sk,
-						  NULL, NULL),
-			 FWC_OK);
+		                                  NULL, NULL),
+		         FWC_OK);
 		memcpy(a, b, nlen);
 		alen = nlen;
 	}
@@ -379,9 +388,9 @@ static void setup(void)
 	open_db(&db, &st);
 	CHECK(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
 	CHECK_RC(node_state_genesis(&st, CHAIN, "root", "Root org", &act[ROOT].pk, T0, &why),
-		 FWC_OK);
+	         FWC_OK);
 	CHECK_RC(node_state_genesis(&st, CHAIN, "root", "Root org", &act[ROOT].pk, T0, &why),
-		 FWC_ERR_STATE);
+	         FWC_ERR_STATE);
 	CHECK(strcmp(why.code, "already_initialised") == 0);
 }
 
@@ -460,15 +469,23 @@ static void test_role_matrix(void)
 		uint32_t type;
 		uint32_t allowed; /* role bits */
 	} types[] = {
-		{FWC_TX_ORG_REGISTER, 1u << 0},    {FWC_TX_MEMBER_ADD, 1u << 0},
-		{FWC_TX_MEMBER_REMOVE, 1u << 0},   {FWC_TX_KEYSET_REGISTER, 1u << 0},
-		{FWC_TX_KEYSET_ROTATE, 1u << 0},   {FWC_TX_KEY_REVOKE, 1u << 0},
-		{FWC_TX_PRODUCT_REGISTER, 1u << 0}, {FWC_TX_DEVICE_REGISTER, 1u << 2},
-		{FWC_TX_RELEASE, 1u << 1},         {FWC_TX_RELEASE_REVOKE, 1u << 1},
-		{FWC_TX_DEVICE_EVENT, 1u << 2 | 1u << 3}, {FWC_TX_CONFIG_UPDATE, 1u << 2},
-		{FWC_TX_LICENCE_ISSUE, 1u << 2},   {FWC_TX_LICENCE_REVOKE, 1u << 2},
-		{FWC_TX_ROLLOUT_CONTROL, 1u << 2}, {FWC_TX_POSTPONE, 1u << 2},
-		{FWC_TX_VALIDATOR_SET, 1u << 0},
+	    {FWC_TX_ORG_REGISTER, 1u << 0},
+	    {FWC_TX_MEMBER_ADD, 1u << 0},
+	    {FWC_TX_MEMBER_REMOVE, 1u << 0},
+	    {FWC_TX_KEYSET_REGISTER, 1u << 0},
+	    {FWC_TX_KEYSET_ROTATE, 1u << 0},
+	    {FWC_TX_KEY_REVOKE, 1u << 0},
+	    {FWC_TX_PRODUCT_REGISTER, 1u << 0},
+	    {FWC_TX_DEVICE_REGISTER, 1u << 2},
+	    {FWC_TX_RELEASE, 1u << 1},
+	    {FWC_TX_RELEASE_REVOKE, 1u << 1},
+	    {FWC_TX_DEVICE_EVENT, 1u << 2 | 1u << 3},
+	    {FWC_TX_CONFIG_UPDATE, 1u << 2},
+	    {FWC_TX_LICENCE_ISSUE, 1u << 2},
+	    {FWC_TX_LICENCE_REVOKE, 1u << 2},
+	    {FWC_TX_ROLLOUT_CONTROL, 1u << 2},
+	    {FWC_TX_POSTPONE, 1u << 2},
+	    {FWC_TX_VALIDATOR_SET, 1u << 0},
 	};
 	static const int role_actor[5] = {ADM, REL, OP, GW, AU};
 	static const uint8_t empty[] = {0xa0};
@@ -483,7 +500,7 @@ static void test_role_matrix(void)
 			if (strcmp(code, allowed ? "malformed_payload" : "role_required") != 0) {
 				t_failed++;
 				fprintf(stderr, "matrix: type %u role %d: got '%s' (%s)\n",
-					(unsigned)types[t].type, r + 1, code, why.msg);
+				        (unsigned)types[t].type, r + 1, code, why.msg);
 			}
 		}
 	/* A type number the state machine does not know is in the log as failed... but the
@@ -509,8 +526,7 @@ static void test_products_and_keysets(void)
 {
 	static const int roots[] = {K1, K2, K3}, rels[] = {S1, S2, S3};
 	static const int k1[] = {K1}, k1k2[] = {K1, K2}, k1k3[] = {K1, K3}, k1x[] = {K1, S1};
-	static const int newroot[] = {K4, K5}, k1k2k4k5[] = {K1, K2, K4, K5},
-			 k4k5[] = {K4, K5};
+	static const int newroot[] = {K4, K5}, k1k2k4k5[] = {K1, K2, K4, K5}, k4k5[] = {K4, K5};
 	uint8_t *ks = NULL;
 	size_t kslen = 0;
 	uint64_t version = 0;
@@ -586,7 +602,7 @@ static void test_products_and_keysets(void)
 	EXPECT(REL, FWC_TX_KEYSET_ROTATE, pl, pl_len, "role_required");
 	EXPECT(ADM, FWC_TX_KEYSET_ROTATE, pl, pl_len, "");
 	CHECK_RC(node_state_keyset(&st, "thermo", FWC_ROTATE_RELEASE, &ks, &kslen, &version),
-		 FWC_OK);
+	         FWC_OK);
 	CHECK(version == 2);
 	free(ks);
 
@@ -654,7 +670,7 @@ static void test_releases(void)
 		int i;
 
 		CHECK_RC(node_state_keyset(&st, "thermo", FWC_ROTATE_RELEASE, &ks, &kslen, NULL),
-			 FWC_OK);
+		         FWC_OK);
 		CHECK_RC(fwc_keyset_decode(&set, ks, kslen, NULL), FWC_OK);
 		i = fwc_keyset_find(&set, &act[S1].pk);
 		CHECK(i >= 0 && set.revoked[i] == 1);
@@ -882,7 +898,7 @@ static void test_events(void)
 	CHECK(c.n == 2);
 	memset(&c, 0, sizeof(c));
 	CHECK_RC(node_state_events(&st, "thermo", FWC_EVENT_CONFIRMED, 0, 0, 100, on_event, &c),
-		 FWC_OK);
+	         FWC_OK);
 	CHECK(c.n == 1 && c.counters[0] == 4);
 }
 
@@ -920,8 +936,9 @@ static void test_config_licences_postpone(void)
 		/* The version counts on across a delete. */
 		sqlite3_stmt *s;
 
-		CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM state_config WHERE scope = 0",
-					 -1, &s, NULL) == SQLITE_OK);
+		CHECK(sqlite3_prepare_v2(db,
+		                         "SELECT max(version) FROM state_config WHERE scope = 0",
+		                         -1, &s, NULL) == SQLITE_OK);
 		CHECK(sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 2);
 		sqlite3_finalize(s);
 	}
@@ -1011,7 +1028,7 @@ static void test_envelope(void)
 	CHECK(before == act[ADM].nonce);
 	/* Wrong chain. */
 	len = make_tx(tx, sizeof(tx), ADM, FWC_TX_MEMBER_ADD, before + 1, "other-chain", T0, pl,
-		      pl_len);
+	              pl_len);
 	rc = apply_raw(tx, len);
 	CHECK(rc < 0 && strcmp(why.code, "chain_id_mismatch") == 0 &&
 	      why.kind == NODE_REFUSAL_REJECT);
@@ -1019,10 +1036,10 @@ static void test_envelope(void)
 	len = make_tx(tx, sizeof(tx), ADM, FWC_TX_MEMBER_ADD, before + 2, CHAIN, T0, pl, pl_len);
 	CHECK(apply_raw(tx, len) < 0 && strcmp(why.code, "nonce_gap") == 0);
 	len = make_tx(tx, sizeof(tx), ADM, FWC_TX_MEMBER_ADD, before + 1, CHAIN,
-		      (uint64_t)now + 601, pl, pl_len);
+	              (uint64_t)now + 601, pl, pl_len);
 	CHECK(apply_raw(tx, len) < 0 && strcmp(why.code, "time_in_future") == 0);
 	len = make_tx(tx, sizeof(tx), ADM, FWC_TX_MEMBER_ADD, before + 1, CHAIN,
-		      (uint64_t)now - 86401, pl, pl_len);
+	              (uint64_t)now - 86401, pl, pl_len);
 	CHECK(apply_raw(tx, len) < 0 && strcmp(why.code, "tx_expired") == 0);
 	/* A bad signature: flip the last byte. */
 	len = make_tx(tx, sizeof(tx), ADM, FWC_TX_MEMBER_ADD, before + 1, CHAIN, T0, pl, pl_len);
@@ -1107,11 +1124,11 @@ static void test_audit(void)
 static void dump(sqlite3 *d, uint8_t out[32])
 {
 	static const char *const tables[] = {
-		"state_meta",	      "state_orgs",	     "state_members",	 "state_nonces",
-		"state_revoked",      "state_products",	     "state_keysets",	 "state_product_keys",
-		"state_devices",      "state_device_groups", "state_releases",	 "state_release_hw",
-		"state_events",	      "state_postponements", "state_config",	 "state_licences",
-		"state_validator_sets", "state_audit",
+	    "state_meta",           "state_orgs",          "state_members",  "state_nonces",
+	    "state_revoked",        "state_products",      "state_keysets",  "state_product_keys",
+	    "state_devices",        "state_device_groups", "state_releases", "state_release_hw",
+	    "state_events",         "state_postponements", "state_config",   "state_licences",
+	    "state_validator_sets", "state_audit",
 	};
 	struct fwc_sha256 h;
 
@@ -1164,11 +1181,11 @@ static void test_determinism(void)
 
 	open_db(&db2, &st2);
 	CHECK_RC(node_state_genesis(&st2, CHAIN, "root", "Root org", &act[ROOT].pk, T0, NULL),
-		 FWC_OK);
+	         FWC_OK);
 	for (size_t i = 0; i < n_journal; i++) {
 		struct node_refusal w;
-		int rc = node_state_apply(&st2, db2, journal[i].tx, journal[i].len, journal[i].time,
-					  &w);
+		int rc =
+		    node_state_apply(&st2, db2, journal[i].tx, journal[i].len, journal[i].time, &w);
 
 		ok += rc == FWC_OK || w.kind == NODE_REFUSAL_FAIL;
 	}
@@ -1195,9 +1212,9 @@ static void test_misuse(void)
 	CHECK(strcmp(why.code, "not_initialised") == 0);
 	CHECK_RC(node_state_apply(&s, db, tx, len, T0, &why), FWC_ERR_ARG);
 	CHECK_RC(node_state_genesis(&s, "", "root", "Root", &act[ROOT].pk, T0, &why),
-		 FWC_ERR_RANGE);
+	         FWC_ERR_RANGE);
 	CHECK_RC(node_state_genesis(&s, CHAIN, "Root!", "Root", &act[ROOT].pk, T0, &why),
-		 FWC_ERR_RANGE);
+	         FWC_ERR_RANGE);
 	node_state_close(&s);
 	node_state_close(&s); /* twice is fine */
 	sqlite3_close(d);

@@ -13,61 +13,61 @@
 #define KEY_V_HEX "02d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 
 static const char ex_org_register[] =
-	"a3016461636d65026941434d4520436f727003582101f9308a019258c31049344f85f89d5229b531c84583"
-	"6f99b08601f113bce036f9";
+    "a3016461636d65026941434d4520436f727003582101f9308a019258c31049344f85f89d5229b531c84583"
+    "6f99b08601f113bce036f9";
 static const char ex_member_add[] =
-	"a301582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659020303636f"
-	"7073";
+    "a301582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659020303636f"
+    "7073";
 static const char ex_member_remove[] =
-	"a101582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659";
+    "a101582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659";
 static const char ex_device_register[] =
-	"a701582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba6590266746865"
-	"726d6f03657265762d6204826265756570696c6f74056765752d7765737406a16473697465646c796f6e"
-	"0705";
+    "a701582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba6590266746865"
+    "726d6f03657265762d6204826265756570696c6f74056765752d7765737406a16473697465646c796f6e"
+    "0705";
 static const char ex_release_revoke[] =
-	"a2015820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0263626164";
+    "a2015820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0263626164";
 static const char ex_rollout[] =
-	"a2015820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0201";
+    "a2015820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0201";
 static const char ex_postpone[] =
-	"a3025820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f031a655542800565"
-	"70696c6f74";
+    "a3025820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f031a655542800565"
+    "70696c6f74";
 static const char ex_config_update[] = "a40166746865726d6f026265750468696e74657276616c05413c";
 static const char ex_licence_issue[] =
-	"a601656c69632d310266746865726d6f03582101dff1d77f2a671c5f36183726db2341be58feae1da2dece"
-	"d843240f7b502ba659046370726f051a6553f1000600";
+    "a601656c69632d310266746865726d6f03582101dff1d77f2a671c5f36183726db2341be58feae1da2dece"
+    "d843240f7b502ba659046370726f051a6553f1000600";
 static const char ex_licence_revoke[] = "a201656c69632d310266746865726d6f";
 static const char ex_key_revoke[] =
-	"a201582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba65902646c6f7374";
+    "a201582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba65902646c6f7374";
 static const char ex_validator_set[] =
-	"a301020281a201582102d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a02"
-	"6276310301";
+    "a301020281a201582102d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a02"
+    "6276310301";
 static const char ex_keyset[] =
-	"a3000101010282582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba65958"
-	"2101f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
+    "a3000101010282582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba65958"
+    "2101f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
 static const char ex_product_register[] =
-	"a30166746865726d6f026a546865726d6f7374617403a3000101010282582101dff1d77f2a671c5f361837"
-	"26db2341be58feae1da2deced843240f7b502ba659582101f9308a019258c31049344f85f89d5229b531c8"
-	"45836f99b08601f113bce036f9";
+    "a30166746865726d6f026a546865726d6f7374617403a3000101010282582101dff1d77f2a671c5f361837"
+    "26db2341be58feae1da2deced843240f7b502ba659582101f9308a019258c31049344f85f89d5229b531c8"
+    "45836f99b08601f113bce036f9";
 static const char ex_event_body[] =
-	"a601582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba6590207031a6553"
-	"f1000404055820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0605";
+    "a601582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba6590207031a6553"
+    "f1000404055820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0605";
 static const char ex_event_digest[] =
-	"980dc90cc6cc8b069ecbdce2bd389906c66266040df487f290b725ccb2f9819d";
+    "980dc90cc6cc8b069ecbdce2bd389906c66266040df487f290b725ccb2f9819d";
 static const char ex_event[] =
-	"a201a601582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba6590207031a"
-	"6553f1000404055820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0605"
-	"02584051398a308d18ff729de7b4aca72e0fa0e4c65af0c578d5115807405adcbd7f4e93490122c6d8d535"
-	"5261b374557208ba737734c6a321491746d59157dceee1de";
+    "a201a601582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba6590207031a"
+    "6553f1000404055820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0605"
+    "02584051398a308d18ff729de7b4aca72e0fa0e4c65af0c578d5115807405adcbd7f4e93490122c6d8d535"
+    "5261b374557208ba737734c6a321491746d59157dceee1de";
 static const char ex_statement_body[] =
-	"a40166746865726d6f0202030104a3000101010281582101dff1d77f2a671c5f36183726db2341be58feae"
-	"1da2deced843240f7b502ba659";
+    "a40166746865726d6f0202030104a3000101010281582101dff1d77f2a671c5f36183726db2341be58feae"
+    "1da2deced843240f7b502ba659";
 static const char ex_statement_digest[] =
-	"354b92d60e2e27797df378af2e60bd60f652a427048046c2dbb835afa2764470";
+    "354b92d60e2e27797df378af2e60bd60f652a427048046c2dbb835afa2764470";
 static const char ex_statement[] =
-	"a201a40166746865726d6f0202030104a3000101010281582101dff1d77f2a671c5f36183726db2341be58"
-	"feae1da2deced843240f7b502ba6590281a201582101f9308a019258c31049344f85f89d5229b531c84583"
-	"6f99b08601f113bce036f90258405b25ec312cebea79b2fd2e2b43bd64aa76d9a8e9e05ce11ad85d1892ea"
-	"f3a55b28cd2594d01e505540ad70431b9ed415c8602285c22afadfa02481c2f8fcd96a";
+    "a201a40166746865726d6f0202030104a3000101010281582101dff1d77f2a671c5f36183726db2341be58"
+    "feae1da2deced843240f7b502ba6590281a201582101f9308a019258c31049344f85f89d5229b531c84583"
+    "6f99b08601f113bce036f90258405b25ec312cebea79b2fd2e2b43bd64aa76d9a8e9e05ce11ad85d1892ea"
+    "f3a55b28cd2594d01e505540ad70431b9ed415c8602285c22afadfa02481c2f8fcd96a";
 
 static uint8_t buf[4096], want[4096];
 static size_t buflen, wantlen;
@@ -88,13 +88,13 @@ static struct fwc_pubkey key_of(const char *hex)
 	return pk;
 }
 
-static struct fwc_cbor_str S(const char *s)
-{
+static struct fwc_cbor_str S(const char *s) {
 	struct fwc_cbor_str v = {s, strlen(s)};
 	return v;
 }
 
-static int str_is(struct fwc_cbor_str v, const char *s)
+static int
+str_is(struct fwc_cbor_str v, const char *s)
 {
 	return v.len == strlen(s) && memcmp(v.p, s, v.len) == 0;
 }
@@ -106,12 +106,12 @@ static void release_id(uint8_t id[32])
 }
 
 /* Encoded bytes must equal the reference example exactly. */
-#define CHECK_ENCODES(fn, p, hex)                                                              \
-	do {                                                                                   \
-		unhex(hex);                                                                    \
-		CHECK_RC(fn(buf, sizeof(buf), &buflen, p), FWC_OK);                            \
-		CHECK(buflen == wantlen);                                                      \
-		CHECK_MEM(buf, want, wantlen);                                                 \
+#define CHECK_ENCODES(fn, p, hex)                                                                  \
+	do {                                                                                       \
+		unhex(hex);                                                                        \
+		CHECK_RC(fn(buf, sizeof(buf), &buflen, p), FWC_OK);                                \
+		CHECK(buflen == wantlen);                                                          \
+		CHECK_MEM(buf, want, wantlen);                                                     \
 	} while (0)
 
 static void test_org_register(void)
@@ -167,7 +167,8 @@ static void test_device_register(void)
 	p.counter = 5;
 	CHECK_ENCODES(fwc_pl_device_register_encode, &p, ex_device_register);
 	CHECK_RC(fwc_pl_device_register_decode(&d, want, wantlen, NULL), FWC_OK);
-	CHECK(str_is(d.product, "thermo") && str_is(d.hwid, "rev-b") && str_is(d.region, "eu-west"));
+	CHECK(str_is(d.product, "thermo") && str_is(d.hwid, "rev-b") &&
+	      str_is(d.region, "eu-west"));
 	CHECK(d.groups.n == 2 && str_is(d.groups.v[1], "pilot"));
 	CHECK(d.attrs.n == 1 && str_is(d.attrs.v[0].value, "lyon"));
 	CHECK(d.counter == 5 && !d.update && !d.retire);
@@ -362,7 +363,7 @@ static void test_product_and_statement(void)
 		struct fwc_keyset_sig two[2] = {sig, sig};
 
 		CHECK_RC(fwc_rotation_encode(buf, sizeof(buf), &buflen, &rot, two, 2),
-			 FWC_ERR_DUPLICATE);
+		         FWC_ERR_DUPLICATE);
 	}
 	/* Version 0 is refused. */
 	rot.version = 0;
@@ -402,7 +403,7 @@ static void test_event(void)
 
 	/* Sign our own with key B (secret of BIP-340 vector 1) and verify it. */
 	test_unhex(secret, sizeof(secret),
-		   "b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef");
+	           "b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef");
 	CHECK_RC(fwc_key_from_secret(&sk, FWC_ALG_BIP340, secret), FWC_OK);
 	memset(&mine, 0, sizeof(mine));
 	mine.device = key_of(KEY_B_HEX);
@@ -498,7 +499,7 @@ static void test_dispatch(void)
 	CHECK(fwc_payload_decode(&pl, FWC_TX_ORG_REGISTER, want, wantlen, NULL) < 0);
 	CHECK_RC(fwc_payload_decode(&pl, 0, want, wantlen, NULL), FWC_ERR_UNSUPPORTED);
 	CHECK_RC(fwc_payload_decode(&pl, FWC_TX_TYPE_MAX + 1, want, wantlen, NULL),
-		 FWC_ERR_UNSUPPORTED);
+	         FWC_ERR_UNSUPPORTED);
 	CHECK(fwc_pl_id_valid("a", 1, 64) && !fwc_pl_id_valid("-a", 2, 64) &&
 	      !fwc_pl_id_valid("", 0, 64) && fwc_pl_id_valid("a.b_c-9", 7, 64) &&
 	      !fwc_pl_id_valid("ab", 2, 1));
