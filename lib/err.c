@@ -38,6 +38,7 @@ static const char *const msgs[] = {
 	"value out of range",
 	"operation not allowed in this state",
 	"invalid key",
+	"file already exists",
 };
 
 const char *fwc_strerror(int err)

@@ -122,22 +122,34 @@ int fwc_key_secret(uint8_t secret[32], const struct fwc_seckey *sk)
 
 int fwc_key_public(struct fwc_pubkey *pk, const struct fwc_seckey *sk)
 {
+	secp256k1_context *ctx;
 	secp256k1_keypair kp;
 	secp256k1_xonly_pubkey xpk;
-	int rc = FWC_ERR_CRYPTO;
+	uint8_t out[FWC_PUBKEY_LEN];
+	int rc;
 
 	if (pk == NULL || sk == NULL)
 		return FWC_ERR_ARG;
 	switch (sk->alg) {
 	case FWC_ALG_BIP340:
-		if (!secp256k1_keypair_create(secp256k1_context_static, &kp, sk->key))
-			return FWC_ERR_KEY;
-		if (secp256k1_keypair_xonly_pub(secp256k1_context_static, &xpk, NULL, &kp) &&
-		    secp256k1_xonly_pubkey_serialize(secp256k1_context_static, pk->key, &xpk)) {
+		/* keypair_create multiplies by the generator, which the static context cannot do
+		 * (libsecp256k1 aborts through its illegal-argument callback): use a blinded
+		 * signing context, as for signing. */
+		if ((rc = init_sodium()) < 0)
+			return rc;
+		if ((ctx = sign_ctx()) == NULL)
+			return FWC_ERR_NOMEM;
+		rc = FWC_ERR_CRYPTO;
+		if (!secp256k1_keypair_create(ctx, &kp, sk->key)) {
+			rc = FWC_ERR_KEY;
+		} else if (secp256k1_keypair_xonly_pub(ctx, &xpk, NULL, &kp) &&
+			   secp256k1_xonly_pubkey_serialize(ctx, out, &xpk)) {
 			pk->alg = FWC_ALG_BIP340;
+			memcpy(pk->key, out, sizeof(out));
 			rc = FWC_OK;
 		}
 		fwc_wipe(&kp, sizeof(kp));
+		secp256k1_context_destroy(ctx);
 		return rc;
 	case FWC_ALG_ED25519:
 		pk->alg = FWC_ALG_ED25519;
@@ -335,11 +347,20 @@ int fwc_pubkey_from_text(struct fwc_pubkey *pk, const char *in, size_t len,
 		return fwc_fail(ei, 0, FWC_ERR_UNSUPPORTED,
 				"unknown key algorithm '%.*s' (bip340 or ed25519)",
 				(int)(colon > 16 ? 16 : colon), in);
-	if (len - colon - 1 != 2 * FWC_PUBKEY_LEN ||
-	    fwc_hex_decode(tmp.key, sizeof(tmp.key), &got, in + colon + 1, len - colon - 1) < 0)
+	if (len - colon - 1 != 2 * FWC_PUBKEY_LEN)
 		return fwc_fail(ei, colon + 1, FWC_ERR_MALFORMED,
-				"public key must be exactly 64 hex digits after '%s:'",
-				fwc_alg_name(alg));
+				"public key must be exactly 64 hex digits after '%s:', got %zu",
+				fwc_alg_name(alg), len - colon - 1);
+	/* Only lowercase digits, so every key has exactly one text form and texts can be
+	 * compared as strings. */
+	for (size_t i = colon + 1; i < len; i++)
+		if (!((in[i] >= '0' && in[i] <= '9') || (in[i] >= 'a' && in[i] <= 'f')))
+			return fwc_fail(ei, i, FWC_ERR_MALFORMED,
+					"public key text has a character that is not a lowercase "
+					"hex digit at offset %zu",
+					i);
+	if (fwc_hex_decode(tmp.key, sizeof(tmp.key), &got, in + colon + 1, len - colon - 1) < 0)
+		return fwc_fail(ei, colon + 1, FWC_ERR_MALFORMED, "public key hex does not decode");
 	tmp.alg = (uint8_t)alg;
 	if (fwc_pubkey_check(&tmp) < 0)
 		return fwc_fail(ei, colon + 1, FWC_ERR_KEY,

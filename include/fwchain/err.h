@@ -44,6 +44,7 @@ enum fwc_err {
 	FWC_ERR_RANGE = -27,       /* a value is outside its allowed range */
 	FWC_ERR_STATE = -28,       /* operation not allowed in the current state */
 	FWC_ERR_KEY = -29,         /* invalid key (not on the curve, wrong algorithm) */
+	FWC_ERR_EXISTS = -30,      /* refusing to overwrite an existing file */
 };
 
 /* Where and why a decoder refused its input. Optional everywhere (pass NULL). */

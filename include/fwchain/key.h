@@ -69,7 +69,11 @@ int fwc_pubkey_to_bin(uint8_t out[FWC_PUBKEY_BIN_LEN], const struct fwc_pubkey *
 /* Parse the binary form (len must be 33; the key must be valid for its algorithm). */
 int fwc_pubkey_from_bin(struct fwc_pubkey *pk, const uint8_t *in, size_t len,
 			struct fwc_errinfo *ei);
-/* Text form "bip340:<64 hex>" or "ed25519:<64 hex>", NUL-terminated. */
+/* Text form "bip340:<64 hex>" or "ed25519:<64 hex>" (lowercase hex only), NUL-terminated.
+ * fwc_pubkey_from_text() parses exactly len bytes (no NUL needed) and rejects an unknown
+ * algorithm (FWC_ERR_UNSUPPORTED), a missing colon, wrong length or any character but 0-9a-f
+ * (FWC_ERR_MALFORMED) and a point not on the curve (FWC_ERR_KEY); pk is written only on
+ * success. */
 int fwc_pubkey_to_text(char *out, size_t outcap, const struct fwc_pubkey *pk);
 int fwc_pubkey_from_text(struct fwc_pubkey *pk, const char *in, size_t len,
 			 struct fwc_errinfo *ei);
