@@ -8,8 +8,8 @@
  * signature or commit fails is dropped whole and its transactions go back to the front of the
  * mempool, so the in-memory head never runs ahead of the disk.
  *
- * Interim parts, each to be replaced by libfwchain code as it lands on main: the frontier and
- * root (merkle.h), the cosignature (note.h) and the envelope checks (tx.h: until then a
+ * Interim parts, each to be replaced by libfwchain code as it lands on main: the cosignature
+ * (note.h) and the envelope checks (tx.h: until then a
  * transaction is opaque bytes, checked for size only, and recorded with type 0, a one-byte
  * placeholder sender and nonce 0). */
 #include "chain.h"
@@ -24,79 +24,11 @@
 #include <time.h>
 
 #include "fwchain/hex.h"
+#include "fwchain/merkle.h"
 #include "fwchain/sha256.h"
 
 #define REFUSED_RING 1024
 #define NOTE_MAX 4096
-
-/* ---------------------------------------------------------------- interim frontier (merkle.h) */
-
-struct frontier {
-	uint64_t size;
-	uint8_t hash[64][32];
-};
-
-static int node_hash(uint8_t out[32], const uint8_t l[32], const uint8_t r[32])
-{
-	uint8_t buf[65];
-
-	buf[0] = 0x01;
-	memcpy(buf + 1, l, 32);
-	memcpy(buf + 33, r, 32);
-	return fwc_sha256(out, buf, sizeof(buf));
-}
-
-static int leaf_hash(uint8_t out[32], const uint8_t *data, size_t len)
-{
-	struct fwc_sha256 h;
-	uint8_t zero = 0;
-	int rc = fwc_sha256_init(&h);
-
-	if (rc == FWC_OK)
-		rc = fwc_sha256_update(&h, &zero, 1);
-	if (rc == FWC_OK)
-		rc = fwc_sha256_update(&h, data, len);
-	if (rc == FWC_OK)
-		rc = fwc_sha256_final(&h, out);
-	fwc_sha256_cleanup(&h);
-	return rc;
-}
-
-static int frontier_append(struct frontier *f, const uint8_t leaf[32])
-{
-	uint8_t h[32];
-	unsigned level = 0;
-
-	memcpy(h, leaf, 32);
-	while (f->size >> level & 1) {
-		if (node_hash(h, f->hash[level], h) != FWC_OK)
-			return FWC_ERR_CRYPTO;
-		level++;
-	}
-	memcpy(f->hash[level], h, 32);
-	f->size++;
-	return FWC_OK;
-}
-
-static int frontier_root(uint8_t out[32], const struct frontier *f)
-{
-	uint8_t acc[32];
-	int have = 0;
-
-	if (f->size == 0)
-		return fwc_sha256(out, "", 0);
-	for (unsigned level = 0; level < 64; level++) {
-		if (!(f->size >> level & 1))
-			continue;
-		if (!have)
-			memcpy(acc, f->hash[level], 32);
-		else if (node_hash(acc, f->hash[level], acc) != FWC_OK)
-			return FWC_ERR_CRYPTO;
-		have = 1;
-	}
-	memcpy(out, acc, 32);
-	return FWC_OK;
-}
 
 /* ---------------------------------------------------------------- checkpoint text */
 
@@ -237,7 +169,7 @@ struct node_chain {
 	/* The committed head. Written by the producer with mu held. */
 	uint64_t height;
 	int64_t time;
-	struct frontier log;
+	struct fwc_merkle_frontier log;
 	char *note;
 	size_t note_len;
 	struct timespec last_block;
@@ -420,7 +352,7 @@ static int make_block(struct node_chain *c, const struct pending *txs, size_t n,
 	struct node_db_tx *rows = NULL;
 	struct node_db_block row;
 	struct node_block b;
-	struct frontier next;
+	struct fwc_merkle_frontier next;
 	char body[NOTE_MAX], *note = NULL;
 	size_t note_len = 0;
 	int rc, blen;
@@ -455,16 +387,16 @@ static int make_block(struct node_chain *c, const struct pending *txs, size_t n,
 		t->nonce = 0;
 		t->leaf_index = next.size;
 		t->status = NODE_TX_APPLIED;
-		rc = leaf_hash(t->leaf_hash, t->bytes, t->len);
+		rc = fwc_merkle_leaf_hash(t->leaf_hash, t->bytes, t->len);
 		if (rc == FWC_OK)
-			rc = frontier_append(&next, t->leaf_hash);
+			rc = fwc_merkle_frontier_append(&next, t->leaf_hash);
 		if (rc != FWC_OK)
 			goto out;
 	}
 	b.log_size = next.size;
 	b.txs = rows;
 	b.ntx = n;
-	rc = frontier_root(b.root, &next);
+	rc = fwc_merkle_frontier_root(b.root, &next);
 	if (rc != FWC_OK)
 		goto out;
 	blen = node_checkpoint_body(body, sizeof(body), c->chain_id, b.log_size, b.root, b.height,
@@ -594,31 +526,19 @@ static void *producer(void *arg)
 /* Rebuild the frontier from the stored leaves and check it against the head's checkpoint. */
 static int restore(struct node_chain *c, const struct node_db_block *head, struct fwc_errinfo *ei)
 {
-	enum { CHUNK = 4096 };
-	uint8_t(*buf)[32] = malloc(CHUNK * 32);
+	struct fwc_merkle_source src;
 	uint8_t root[32];
 	char body[NOTE_MAX];
-	int rc = FWC_OK, blen;
+	int rc, blen;
 	const char *nl1, *nl2, *nl3;
 
-	if (buf == NULL)
-		return FWC_ERR_NOMEM;
-	memset(&c->log, 0, sizeof(c->log));
-	for (uint64_t at = 0; at < head->log_size && rc == FWC_OK;) {
-		uint64_t k = head->log_size - at < CHUNK ? head->log_size - at : CHUNK;
-
-		rc = node_db_leaves_get(c->db, buf, at, k);
-		for (uint64_t i = 0; i < k && rc == FWC_OK; i++)
-			rc = frontier_append(&c->log, buf[i]);
-		at += k;
-	}
-	free(buf);
+	node_db_merkle_source(c->db, &src);
+	rc = fwc_merkle_frontier_restore(&c->log, &src, head->log_size);
+	if (rc == FWC_OK)
+		rc = fwc_merkle_frontier_root(root, &c->log);
 	if (rc != FWC_OK)
-		return fwc_fail(ei, 0, rc, "ledger: cannot read the log's leaves: %s",
+		return fwc_fail(ei, 0, rc, "ledger: cannot rebuild the log from its leaves: %s",
 		                fwc_strerror(rc));
-	rc = frontier_root(root, &c->log);
-	if (rc != FWC_OK)
-		return rc;
 	/* The checkpoint's first three lines (origin, size, root) must match what the leaves
 	 * give; anything else is a damaged ledger, and the node must not extend it. */
 	blen = node_checkpoint_body(body, sizeof(body), c->chain_id, c->log.size, root, 0, 0, NULL);
@@ -668,6 +588,7 @@ int node_chain_start(struct node_chain **out, const struct node_chain_config *cf
 	pthread_cond_init(&c->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	clock_gettime(CLOCK_MONOTONIC, &c->last_block);
+	fwc_merkle_frontier_init(&c->log);
 
 	rc = node_db_head(db, &head);
 	if (rc == FWC_ERR_NOT_FOUND) {

@@ -15,6 +15,8 @@
  * HTTP readers; a reader connection per thread is the upgrade path if readers ever queue). */
 #include "db.h"
 
+#include "fwchain/merkle.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -570,6 +572,18 @@ int node_db_leaves_get(struct node_db *db, uint8_t (*out)[32], uint64_t start, u
 	}
 	pthread_mutex_unlock(&db->mu);
 	return rc;
+}
+
+static int leaf_cb(void *ctx, uint8_t out[FWC_MERKLE_HASH_LEN], uint64_t index)
+{
+	return node_db_leaves_get(ctx, (uint8_t(*)[32])out, index, 1);
+}
+
+void node_db_merkle_source(struct node_db *db, struct fwc_merkle_source *src)
+{
+	src->leaf = leaf_cb;
+	src->subtree = NULL;
+	src->ctx = db;
 }
 
 int node_db_nonce_get(struct node_db *db, uint64_t *nonce, const uint8_t *sender, size_t len)

@@ -93,6 +93,10 @@ void node_db_tx_cleanup(struct node_db_tx *tx);
  * is shorter. */
 int node_db_leaves_get(struct node_db *db, uint8_t (*out)[32], uint64_t start, uint64_t count);
 
+/* A Merkle leaf source (include/fwchain/merkle.h) reading the committed leaves of db. */
+struct fwc_merkle_source;
+void node_db_merkle_source(struct node_db *db, struct fwc_merkle_source *src);
+
 /* Highest nonce committed for sender, or FWC_ERR_NOT_FOUND when it never sent. */
 int node_db_nonce_get(struct node_db *db, uint64_t *nonce, const uint8_t *sender, size_t len);
 

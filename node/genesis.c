@@ -479,13 +479,8 @@ static int create_genesis(struct node_datadir *dd, struct fwc_errinfo *ei)
 	}
 	if ((rc = node_datadir_path(dd->admin_keystore, sizeof(dd->admin_keystore), dd,
 	                            NODE_FILE_ADMIN_KEYSTORE)) != FWC_OK ||
-	    (rc = node_keystore_save(dd->admin_keystore, &admin_sk, pass, passlen, ei)) != FWC_OK) {
-		/* Interim (see keystore_glue.c): without keystore support the dev chain still
-		 * starts; its admin key is simply not kept. */
-		if (rc != FWC_ERR_UNSUPPORTED)
-			goto out;
-		dd->admin_keystore[0] = '\0';
-	}
+	    (rc = node_keystore_save(dd->admin_keystore, &admin_sk, pass, passlen, ei)) != FWC_OK)
+		goto out;
 
 	/* An empty ledger that already knows its chain, then the commit point. */
 	if ((rc = node_datadir_path(p, sizeof(p), dd, NODE_FILE_LEDGER)) != FWC_OK ||

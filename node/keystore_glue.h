@@ -10,8 +10,8 @@
 #include "fwchain/key.h"
 
 /* Save sk encrypted under pass[0..passlen) at path (mode 0600) with the keystore's default
- * parameters. FWC_OK, FWC_ERR_UNSUPPORTED when this build has no keystore, or the keystore's
- * error with a message in ei. */
+ * parameters. FWC_OK, or the keystore's error with a message in ei (FWC_ERR_EXISTS when path
+ * exists). */
 int node_keystore_save(const char *path, const struct fwc_seckey *sk, const char *pass,
                        size_t passlen, struct fwc_errinfo *ei);
 

@@ -157,13 +157,8 @@ int main(int argc, char **argv)
 	if (dd.created) {
 		fprintf(stderr, "fwchaind: created genesis of chain %s in %s\n",
 		        dd.genesis.chain_id, dd.dir);
-		if (dd.admin_keystore[0])
-			fprintf(stderr, "fwchaind: admin keystore: %s (passphrase %s)\n",
-			        dd.admin_keystore,
-			        dd.admin_pass[0] ? dd.admin_pass : "from FWCHAIN_PASSPHRASE");
-		else
-			fprintf(stderr, "fwchaind: warning: admin key not saved (this build has no"
-			                " keystore)\n");
+		fprintf(stderr, "fwchaind: admin keystore: %s (passphrase %s)\n", dd.admin_keystore,
+		        dd.admin_pass[0] ? dd.admin_pass : "from FWCHAIN_PASSPHRASE");
 	}
 	if (node_datadir_path(path, sizeof(path), &dd, NODE_FILE_LEDGER) != FWC_OK ||
 	    node_db_open(&db, path, 0, &ei) != FWC_OK) {
