@@ -46,6 +46,7 @@ for round in 1 2; do
 	start_node "r$round" "$D" --block-interval-ms 50
 	: >"$TMP/ids.$round"
 	(
+		trap - EXIT # the writer must not run the node-killing cleanup when it ends
 		for i in $(seq 1 300); do
 			printf 'round %s tx %s %s' "$round" "$i" "$RANDOM" |
 				curl -s --max-time 2 -w '\n' --data-binary @- "$URL/v1/txs" |
