@@ -32,8 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size != FWC_KEYSTORE_LEN || kf.header != data || kf.salt != data + 20 ||
 	    kf.nonce != data + 36 || kf.ct != data + FWC_KEYSTORE_HEADER_LEN ||
-	    fwc_pubkey_check(&kf.pk) != FWC_OK ||
-	    kf.params.opslimit > FWC_KEYSTORE_OPSLIMIT_MAX ||
+	    fwc_pubkey_check(&kf.pk) != FWC_OK || kf.params.opslimit > FWC_KEYSTORE_OPSLIMIT_MAX ||
 	    kf.params.memlimit > FWC_KEYSTORE_MEMLIMIT_MAX)
 		abort();
 	if (kf.params.opslimit != 1 || kf.params.memlimit > 16 * 1024)

@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&ei, 0, sizeof(ei));
 	if (fwc_pubkey_from_text(&pk, (const char *)data, size, &ei) == FWC_OK) {
-		if (fwc_pubkey_to_text(text, sizeof(text), &pk) != FWC_OK ||
-		    strlen(text) != size || memcmp(text, data, size) != 0 ||
-		    fwc_pubkey_check(&pk) != FWC_OK || fwc_key_id(id, &pk) != FWC_OK)
+		if (fwc_pubkey_to_text(text, sizeof(text), &pk) != FWC_OK || strlen(text) != size ||
+		    memcmp(text, data, size) != 0 || fwc_pubkey_check(&pk) != FWC_OK ||
+		    fwc_key_id(id, &pk) != FWC_OK)
 			abort();
 	} else {
 		check_refusal(&ei, size);

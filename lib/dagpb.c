@@ -109,7 +109,7 @@ static int decode_link(struct rd *r, struct fwc_dagpb_link *l)
 
 	memset(&out, 0, sizeof(out));
 	while (r->pos < r->end) {
-		size_t at = r->pos, s, n;
+		size_t at = r->pos, s = 0, n = 0;
 		uint64_t f;
 		unsigned wt;
 		int rc;
@@ -177,7 +177,7 @@ int fwc_dagpb_decode(struct fwc_dagpb_node *node, const uint8_t *in, size_t len,
 				"block of %zu bytes exceeds %u", len, FWC_DAGPB_MAX_BLOCK);
 	memset(&out, 0, sizeof(out));
 	while (r.pos < r.end) {
-		size_t at = r.pos, s, n;
+		size_t at = r.pos, s = 0, n = 0;
 		uint64_t f;
 		unsigned wt;
 		int rc;
@@ -241,7 +241,7 @@ int fwc_dagpb_iter_next(struct fwc_dagpb_iter *it, struct fwc_dagpb_link *link)
 	struct rd r = {it->p, 0, it->left, NULL};
 	uint64_t f;
 	unsigned wt;
-	size_t s, n;
+	size_t s = 0, n = 0;
 	int rc;
 
 	if (it->left == 0)
@@ -356,7 +356,7 @@ int fwc_unixfs_data_decode(struct fwc_unixfs_data *u, const uint8_t *in, size_t 
 		return FWC_ERR_ARG;
 	memset(&out, 0, sizeof(out));
 	while (r.pos < r.end) {
-		size_t at = r.pos, s, n;
+		size_t at = r.pos, s = 0, n = 0;
 		uint64_t f, v;
 		unsigned wt;
 		int rc;

@@ -46,16 +46,16 @@ enum {
 _Static_assert(OFF_CT == FWC_KEYSTORE_HEADER_LEN, "header layout");
 _Static_assert(OFF_CT + FWC_KEYSTORE_CT_LEN == FWC_KEYSTORE_LEN, "file layout");
 _Static_assert(FWC_KEYSTORE_CT_LEN == SECRET_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES,
-	       "ciphertext length");
+               "ciphertext length");
 _Static_assert(FWC_KEYSTORE_SALT_LEN == crypto_pwhash_argon2id_SALTBYTES, "salt length");
 _Static_assert(FWC_KEYSTORE_NONCE_LEN == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-	       "nonce length");
+               "nonce length");
 _Static_assert(FWC_KEYSTORE_OPSLIMIT_MIN >= crypto_pwhash_argon2id_OPSLIMIT_MIN, "ops min");
 _Static_assert(FWC_KEYSTORE_MEMLIMIT_MIN >= crypto_pwhash_argon2id_MEMLIMIT_MIN, "mem min");
 
 static const struct fwc_keystore_params default_params = {
-	crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
-	crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE,
+    crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+    crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE,
 };
 
 static uint32_t get_be32(const uint8_t *p)
@@ -81,7 +81,7 @@ static int params_check(const struct fwc_keystore_params *p)
 
 /* Argon2id(pass, salt) -> AEAD key. The parameters were bounded by the caller. */
 static int derive(uint8_t key[KEY_LEN], const char *pass, size_t passlen, const uint8_t *salt,
-		  const struct fwc_keystore_params *p, struct fwc_errinfo *ei)
+                  const struct fwc_keystore_params *p, struct fwc_errinfo *ei)
 {
 	static const char empty[1];
 
@@ -90,16 +90,17 @@ static int derive(uint8_t key[KEY_LEN], const char *pass, size_t passlen, const 
 	if (pass == NULL)
 		pass = empty;
 	if (crypto_pwhash(key, KEY_LEN, pass, passlen, salt, p->opslimit, p->memlimit,
-			  crypto_pwhash_ALG_ARGON2ID13) != 0)
+	                  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return fwc_fail(ei, 0, FWC_ERR_NOMEM,
-				"Argon2id could not allocate %zu KiB of memory", p->memlimit / 1024);
+		                "Argon2id could not allocate %zu KiB of memory",
+		                p->memlimit / 1024);
 	return FWC_OK;
 }
 
 int fwc_keystore_encode(uint8_t out[FWC_KEYSTORE_LEN], const struct fwc_seckey *sk,
-			const char *pass, size_t passlen, const struct fwc_keystore_params *params,
-			const uint8_t salt[FWC_KEYSTORE_SALT_LEN],
-			const uint8_t nonce[FWC_KEYSTORE_NONCE_LEN], struct fwc_errinfo *ei)
+                        const char *pass, size_t passlen, const struct fwc_keystore_params *params,
+                        const uint8_t salt[FWC_KEYSTORE_SALT_LEN],
+                        const uint8_t nonce[FWC_KEYSTORE_NONCE_LEN], struct fwc_errinfo *ei)
 {
 	uint8_t buf[FWC_KEYSTORE_LEN], key[KEY_LEN], secret[SECRET_LEN];
 	unsigned long long ctlen = 0;
@@ -113,17 +114,17 @@ int fwc_keystore_encode(uint8_t out[FWC_KEYSTORE_LEN], const struct fwc_seckey *
 		params = &default_params;
 	if (!params_check(params))
 		return fwc_fail(ei, 0, FWC_ERR_ARG,
-				"Argon2id parameters out of bounds: opslimit %llu (%llu..%llu), "
-				"memlimit %zu (%zu..%zu, whole KiB)",
-				params->opslimit, FWC_KEYSTORE_OPSLIMIT_MIN,
-				FWC_KEYSTORE_OPSLIMIT_MAX, params->memlimit,
-				FWC_KEYSTORE_MEMLIMIT_MIN, FWC_KEYSTORE_MEMLIMIT_MAX);
+		                "Argon2id parameters out of bounds: opslimit %llu (%llu..%llu), "
+		                "memlimit %zu (%zu..%zu, whole KiB)",
+		                params->opslimit, FWC_KEYSTORE_OPSLIMIT_MIN,
+		                FWC_KEYSTORE_OPSLIMIT_MAX, params->memlimit,
+		                FWC_KEYSTORE_MEMLIMIT_MIN, FWC_KEYSTORE_MEMLIMIT_MAX);
 	if (sodium_init() < 0)
 		return fwc_fail(ei, 0, FWC_ERR_CRYPTO, "libsodium failed to initialise");
 	/* Deriving the public key also proves the secret key is usable. */
 	if ((rc = fwc_key_public(&pk, sk)) < 0)
 		return fwc_fail(ei, 0, rc, "secret key is not a usable %s key",
-				fwc_alg_name(sk->alg) ? fwc_alg_name(sk->alg) : "(unknown)");
+		                fwc_alg_name(sk->alg) ? fwc_alg_name(sk->alg) : "(unknown)");
 
 	memcpy(buf + OFF_MAGIC, magic, sizeof(magic));
 	buf[OFF_VERSION] = FWC_KEYSTORE_VERSION;
@@ -141,7 +142,7 @@ int fwc_keystore_encode(uint8_t out[FWC_KEYSTORE_LEN], const struct fwc_seckey *
 	if ((rc = derive(key, pass, passlen, salt, params, ei)) < 0)
 		goto out;
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + OFF_CT, &ctlen, secret, SECRET_LEN,
-						       buf, OFF_CT, NULL, nonce, key) != 0 ||
+	                                               buf, OFF_CT, NULL, nonce, key) != 0 ||
 	    ctlen != FWC_KEYSTORE_CT_LEN) {
 		rc = fwc_fail(ei, 0, FWC_ERR_CRYPTO, "encryption failed");
 		goto out;
@@ -156,7 +157,7 @@ out:
 }
 
 int fwc_keystore_parse(struct fwc_keystore_file *kf, const uint8_t *buf, size_t len,
-		       struct fwc_errinfo *ei)
+                       struct fwc_errinfo *ei)
 {
 	struct fwc_keystore_file tmp;
 	size_t n = len < sizeof(magic) ? len : sizeof(magic);
@@ -168,53 +169,53 @@ int fwc_keystore_parse(struct fwc_keystore_file *kf, const uint8_t *buf, size_t 
 	 * future version with another size, gets the message that names its real problem. */
 	if (n > 0 && memcmp(buf, magic, n) != 0)
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
-				"not an fwchain keystore (bad magic bytes)");
+		                "not an fwchain keystore (bad magic bytes)");
 	if (len > OFF_VERSION && buf[OFF_VERSION] != FWC_KEYSTORE_VERSION)
 		return fwc_fail(ei, OFF_VERSION, FWC_ERR_UNSUPPORTED,
-				"keystore version %u is not supported (only %u)",
-				buf[OFF_VERSION], FWC_KEYSTORE_VERSION);
+		                "keystore version %u is not supported (only %u)", buf[OFF_VERSION],
+		                FWC_KEYSTORE_VERSION);
 	if (len < FWC_KEYSTORE_LEN)
 		return fwc_fail(ei, len, FWC_ERR_TRUNCATED,
-				"keystore is truncated: %zu bytes, a version 1 keystore has %u", len,
-				FWC_KEYSTORE_LEN);
+		                "keystore is truncated: %zu bytes, a version 1 keystore has %u",
+		                len, FWC_KEYSTORE_LEN);
 	if (len > FWC_KEYSTORE_LEN)
 		return fwc_fail(ei, FWC_KEYSTORE_LEN, FWC_ERR_TRAILING,
-				"keystore has %zu bytes after its end (byte %u)",
-				len - FWC_KEYSTORE_LEN, FWC_KEYSTORE_LEN);
+		                "keystore has %zu bytes after its end (byte %u)",
+		                len - FWC_KEYSTORE_LEN, FWC_KEYSTORE_LEN);
 	if (fwc_alg_name(buf[OFF_ALG]) == NULL)
 		return fwc_fail(ei, OFF_ALG, FWC_ERR_UNSUPPORTED,
-				"unknown key algorithm %u in keystore", buf[OFF_ALG]);
+		                "unknown key algorithm %u in keystore", buf[OFF_ALG]);
 	if (buf[OFF_KDF] != FWC_KEYSTORE_KDF_ARGON2ID)
 		return fwc_fail(ei, OFF_KDF, FWC_ERR_UNSUPPORTED,
-				"unknown key derivation function %u in keystore (1 = Argon2id)",
-				buf[OFF_KDF]);
+		                "unknown key derivation function %u in keystore (1 = Argon2id)",
+		                buf[OFF_KDF]);
 	if (buf[OFF_RESERVED] != 0)
 		return fwc_fail(ei, OFF_RESERVED, FWC_ERR_MALFORMED,
-				"reserved keystore byte is %u, must be 0", buf[OFF_RESERVED]);
+		                "reserved keystore byte is %u, must be 0", buf[OFF_RESERVED]);
 	ops = get_be32(buf + OFF_OPSLIMIT);
 	if (ops < FWC_KEYSTORE_OPSLIMIT_MIN)
 		return fwc_fail(ei, OFF_OPSLIMIT, FWC_ERR_MALFORMED,
-				"Argon2id pass count %lu is below the minimum %llu",
-				(unsigned long)ops, FWC_KEYSTORE_OPSLIMIT_MIN);
+		                "Argon2id pass count %lu is below the minimum %llu",
+		                (unsigned long)ops, FWC_KEYSTORE_OPSLIMIT_MIN);
 	if (ops > FWC_KEYSTORE_OPSLIMIT_MAX)
 		return fwc_fail(ei, OFF_OPSLIMIT, FWC_ERR_UNSUPPORTED,
-				"Argon2id pass count %lu is above the supported maximum %llu",
-				(unsigned long)ops, FWC_KEYSTORE_OPSLIMIT_MAX);
+		                "Argon2id pass count %lu is above the supported maximum %llu",
+		                (unsigned long)ops, FWC_KEYSTORE_OPSLIMIT_MAX);
 	kib = get_be32(buf + OFF_MEMLIMIT);
 	if (kib < FWC_KEYSTORE_MEMLIMIT_MIN / 1024)
 		return fwc_fail(ei, OFF_MEMLIMIT, FWC_ERR_MALFORMED,
-				"Argon2id memory %lu KiB is below the minimum %zu KiB",
-				(unsigned long)kib, FWC_KEYSTORE_MEMLIMIT_MIN / 1024);
+		                "Argon2id memory %lu KiB is below the minimum %zu KiB",
+		                (unsigned long)kib, FWC_KEYSTORE_MEMLIMIT_MIN / 1024);
 	if (kib > FWC_KEYSTORE_MEMLIMIT_MAX / 1024)
 		return fwc_fail(ei, OFF_MEMLIMIT, FWC_ERR_UNSUPPORTED,
-				"Argon2id memory %lu KiB is above the supported maximum %zu KiB",
-				(unsigned long)kib, FWC_KEYSTORE_MEMLIMIT_MAX / 1024);
+		                "Argon2id memory %lu KiB is above the supported maximum %zu KiB",
+		                (unsigned long)kib, FWC_KEYSTORE_MEMLIMIT_MAX / 1024);
 	tmp.pk.alg = buf[OFF_ALG];
 	memcpy(tmp.pk.key, buf + OFF_PUBKEY, FWC_PUBKEY_LEN);
 	if (fwc_pubkey_check(&tmp.pk) < 0)
 		return fwc_fail(ei, OFF_PUBKEY, FWC_ERR_KEY,
-				"keystore's %s public key is not a valid curve point",
-				fwc_alg_name(tmp.pk.alg));
+		                "keystore's %s public key is not a valid curve point",
+		                fwc_alg_name(tmp.pk.alg));
 	tmp.version = buf[OFF_VERSION];
 	tmp.kdf = buf[OFF_KDF];
 	tmp.params.opslimit = ops;
@@ -228,7 +229,7 @@ int fwc_keystore_parse(struct fwc_keystore_file *kf, const uint8_t *buf, size_t 
 }
 
 int fwc_keystore_decrypt(struct fwc_seckey *sk, const struct fwc_keystore_file *kf,
-			 const char *pass, size_t passlen, struct fwc_errinfo *ei)
+                         const char *pass, size_t passlen, struct fwc_errinfo *ei)
 {
 	uint8_t key[KEY_LEN], secret[SECRET_LEN];
 	unsigned long long n = 0;
@@ -239,20 +240,20 @@ int fwc_keystore_decrypt(struct fwc_seckey *sk, const struct fwc_keystore_file *
 	if (sk == NULL || kf == NULL || (pass == NULL && passlen != 0))
 		return fwc_fail(ei, 0, FWC_ERR_ARG, "missing argument");
 	/* kf may have been filled by hand: hold it to the parser's bounds before Argon2 runs. */
-	if (!params_check(&kf->params) || kf->header == NULL || kf->ct == NULL)
+	if (!params_check(&kf->params) || kf->header == NULL || kf->ct == NULL ||
+	    kf->salt == NULL || kf->nonce == NULL)
 		return fwc_fail(ei, 0, FWC_ERR_ARG, "keystore not parsed");
 	if (sodium_init() < 0)
 		return fwc_fail(ei, 0, FWC_ERR_CRYPTO, "libsodium failed to initialise");
 	memset(&tmp, 0, sizeof(tmp));
 	if ((rc = derive(key, pass, passlen, kf->salt, &kf->params, ei)) < 0)
 		goto out;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, &n, NULL, kf->ct,
-						       FWC_KEYSTORE_CT_LEN, kf->header,
-						       FWC_KEYSTORE_HEADER_LEN, kf->nonce,
-						       key) != 0 ||
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+	        secret, &n, NULL, kf->ct, FWC_KEYSTORE_CT_LEN, kf->header, FWC_KEYSTORE_HEADER_LEN,
+	        kf->nonce, key) != 0 ||
 	    n != SECRET_LEN) {
 		rc = fwc_fail(ei, 0, FWC_ERR_PASSPHRASE,
-			      "wrong passphrase, or the keystore file was modified");
+		              "wrong passphrase, or the keystore file was modified");
 		goto out;
 	}
 	if ((rc = fwc_key_from_secret(&tmp, (enum fwc_alg)kf->pk.alg, secret)) < 0 ||
@@ -262,7 +263,7 @@ int fwc_keystore_decrypt(struct fwc_seckey *sk, const struct fwc_keystore_file *
 	}
 	if (!fwc_pubkey_equal(&pk, &kf->pk)) {
 		rc = fwc_fail(ei, OFF_PUBKEY, FWC_ERR_KEY,
-			      "keystore's public key does not belong to its secret key");
+		              "keystore's public key does not belong to its secret key");
 		goto out;
 	}
 	*sk = tmp;
@@ -276,8 +277,8 @@ out:
 
 /* Read the whole keystore at path into buf (cap bytes, one more than a valid file so that
  * trailing bytes are seen). check_mode refuses a file others can access, before reading. */
-static int read_keystore(uint8_t *buf, size_t cap, size_t *len, const char *path,
-			 int check_mode, struct fwc_errinfo *ei)
+static int read_keystore(uint8_t *buf, size_t cap, size_t *len, const char *path, int check_mode,
+                         struct fwc_errinfo *ei)
 {
 	struct stat st;
 	size_t got = 0;
@@ -287,10 +288,10 @@ static int read_keystore(uint8_t *buf, size_t cap, size_t *len, const char *path
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return fwc_fail(ei, 0, FWC_ERR_IO, "cannot open keystore %s: %s", path,
-				strerror(errno));
+		                strerror(errno));
 	if (fstat(fd, &st) != 0) {
 		rc = fwc_fail(ei, 0, FWC_ERR_IO, "cannot stat keystore %s: %s", path,
-			      strerror(errno));
+		              strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -299,9 +300,9 @@ static int read_keystore(uint8_t *buf, size_t cap, size_t *len, const char *path
 	}
 	if (check_mode && (st.st_mode & 077) != 0) {
 		rc = fwc_fail(ei, 0, FWC_ERR_PERMISSIONS,
-			      "keystore %s has mode %04o, readable or writable by others; "
-			      "run: chmod 600 %s",
-			      path, (unsigned)(st.st_mode & 07777), path);
+		              "keystore %s has mode %04o, readable or writable by others; "
+		              "run: chmod 600 %s",
+		              path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	while (got < cap) {
@@ -311,7 +312,7 @@ static int read_keystore(uint8_t *buf, size_t cap, size_t *len, const char *path
 			continue;
 		if (r < 0) {
 			rc = fwc_fail(ei, got, FWC_ERR_IO, "cannot read keystore %s: %s", path,
-				      strerror(errno));
+			              strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -325,7 +326,7 @@ out:
 }
 
 int fwc_keystore_load(struct fwc_seckey *sk, const char *path, const char *pass, size_t passlen,
-		      struct fwc_errinfo *ei)
+                      struct fwc_errinfo *ei)
 {
 	uint8_t buf[FWC_KEYSTORE_LEN + 1];
 	struct fwc_keystore_file kf;
@@ -414,14 +415,13 @@ static int create_temp(char *tmp, size_t cap, const char *path, struct fwc_errin
 			continue;
 		if (fd < 0)
 			return fwc_fail(ei, 0, FWC_ERR_IO, "cannot create %s: %s", tmp,
-					strerror(errno));
+			                strerror(errno));
 		if (fchmod(fd, 0600) != 0) {
 			int e = errno;
 
 			close(fd);
 			unlink(tmp);
-			return fwc_fail(ei, 0, FWC_ERR_IO, "cannot chmod %s: %s", tmp,
-					strerror(e));
+			return fwc_fail(ei, 0, FWC_ERR_IO, "cannot chmod %s: %s", tmp, strerror(e));
 		}
 		return fd;
 	}
@@ -429,8 +429,8 @@ static int create_temp(char *tmp, size_t cap, const char *path, struct fwc_errin
 }
 
 int fwc_keystore_save(const char *path, const struct fwc_seckey *sk, const char *pass,
-		      size_t passlen, const struct fwc_keystore_params *params,
-		      struct fwc_errinfo *ei)
+                      size_t passlen, const struct fwc_keystore_params *params,
+                      struct fwc_errinfo *ei)
 {
 	uint8_t buf[FWC_KEYSTORE_LEN], salt[FWC_KEYSTORE_SALT_LEN], nonce[FWC_KEYSTORE_NONCE_LEN];
 	char tmp[PATH_MAX], dir[PATH_MAX];
@@ -448,7 +448,7 @@ int fwc_keystore_save(const char *path, const struct fwc_seckey *sk, const char 
 	/* Early, friendly refusal before the slow KDF; link() below is what makes it safe. */
 	if (lstat(path, &st) == 0)
 		return fwc_fail(ei, 0, FWC_ERR_EXISTS,
-				"%s already exists; refusing to overwrite a keystore", path);
+		                "%s already exists; refusing to overwrite a keystore", path);
 	if (errno != ENOENT)
 		return fwc_fail(ei, 0, FWC_ERR_IO, "cannot check %s: %s", path, strerror(errno));
 	if (sodium_init() < 0)
@@ -480,10 +480,10 @@ int fwc_keystore_save(const char *path, const struct fwc_seckey *sk, const char 
 	if (link(tmp, path) != 0) {
 		if (errno == EEXIST)
 			rc = fwc_fail(ei, 0, FWC_ERR_EXISTS,
-				      "%s already exists; refusing to overwrite a keystore", path);
+			              "%s already exists; refusing to overwrite a keystore", path);
 		else
 			rc = fwc_fail(ei, 0, FWC_ERR_IO, "cannot create %s: %s", path,
-				      strerror(errno));
+			              strerror(errno));
 		goto out;
 	}
 	rc = FWC_OK;
@@ -493,15 +493,15 @@ out:
 	/* Only the final name may remain, whatever happened. */
 	if (have_tmp && unlink(tmp) != 0 && rc == FWC_OK)
 		rc = fwc_fail(ei, 0, FWC_ERR_IO, "keystore written to %s, but cannot remove %s: %s",
-			      path, tmp, strerror(errno));
+		              path, tmp, strerror(errno));
 	/* The new name (and the removed temporary one) are durable only once the directory
 	 * itself is synced. */
 	if (rc == FWC_OK) {
 		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0 || fsync(dfd) != 0)
 			rc = fwc_fail(ei, 0, FWC_ERR_IO,
-				      "keystore written to %s, but cannot sync directory %s: %s",
-				      path, dir, strerror(errno));
+			              "keystore written to %s, but cannot sync directory %s: %s",
+			              path, dir, strerror(errno));
 		if (dfd >= 0)
 			close(dfd);
 	}

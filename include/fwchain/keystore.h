@@ -63,8 +63,8 @@ struct fwc_keystore_file {
  * FWC_ERR_EXISTS, FWC_ERR_IO (with ei saying which system call failed and why),
  * FWC_ERR_NOMEM/FWC_ERR_CRYPTO (Argon2 could not run). */
 int fwc_keystore_save(const char *path, const struct fwc_seckey *sk, const char *pass,
-		      size_t passlen, const struct fwc_keystore_params *params,
-		      struct fwc_errinfo *ei);
+                      size_t passlen, const struct fwc_keystore_params *params,
+                      struct fwc_errinfo *ei);
 
 /* Read and decrypt the keystore at path into *sk (written only on success; the caller wipes
  * it with fwc_seckey_wipe()). Refuses, in this order: a path that is not a regular file or
@@ -72,7 +72,7 @@ int fwc_keystore_save(const char *path, const struct fwc_seckey *sk, const char 
  * (FWC_ERR_PERMISSIONS, before reading a byte), then whatever fwc_keystore_parse() and
  * fwc_keystore_decrypt() refuse. */
 int fwc_keystore_load(struct fwc_seckey *sk, const char *path, const char *pass, size_t passlen,
-		      struct fwc_errinfo *ei);
+                      struct fwc_errinfo *ei);
 
 /* The public key stored in the keystore at path, without the passphrase and without
  * checking the file's mode (nothing secret is read). The key is not authenticated by this
@@ -87,7 +87,7 @@ int fwc_keystore_peek(struct fwc_pubkey *pk, const char *path, struct fwc_errinf
  * FWC_KEYSTORE_*_MAX), FWC_ERR_TRUNCATED (shorter than FWC_KEYSTORE_LEN),
  * FWC_ERR_TRAILING (longer). */
 int fwc_keystore_parse(struct fwc_keystore_file *kf, const uint8_t *buf, size_t len,
-		       struct fwc_errinfo *ei);
+                       struct fwc_errinfo *ei);
 
 /* Derive the key from pass and open a parsed file's ciphertext into *sk (written only on
  * success). FWC_ERR_PASSPHRASE when the passphrase is wrong or any byte of the file was
@@ -96,16 +96,16 @@ int fwc_keystore_parse(struct fwc_keystore_file *kf, const uint8_t *buf, size_t 
  * FWC_ERR_NOMEM/FWC_ERR_CRYPTO when Argon2 cannot run. Costs one Argon2id run of the
  * file's parameters, which fwc_keystore_parse() has bounded. */
 int fwc_keystore_decrypt(struct fwc_seckey *sk, const struct fwc_keystore_file *kf,
-			 const char *pass, size_t passlen, struct fwc_errinfo *ei);
+                         const char *pass, size_t passlen, struct fwc_errinfo *ei);
 
 /* Build a keystore image in out with the given salt and nonce (fwc_keystore_save() draws them
  * from the OS; passing fixed ones is for known-answer tests and the format's worked example
  * only: reusing a (passphrase, salt, nonce) triple for two keys leaks both). params NULL means
  * the defaults. Returns as fwc_keystore_save() minus the file errors. */
 int fwc_keystore_encode(uint8_t out[FWC_KEYSTORE_LEN], const struct fwc_seckey *sk,
-			const char *pass, size_t passlen, const struct fwc_keystore_params *params,
-			const uint8_t salt[FWC_KEYSTORE_SALT_LEN],
-			const uint8_t nonce[FWC_KEYSTORE_NONCE_LEN], struct fwc_errinfo *ei);
+                        const char *pass, size_t passlen, const struct fwc_keystore_params *params,
+                        const uint8_t salt[FWC_KEYSTORE_SALT_LEN],
+                        const uint8_t nonce[FWC_KEYSTORE_NONCE_LEN], struct fwc_errinfo *ei);
 
 #ifdef __cplusplus
 }

@@ -12,11 +12,11 @@ static const struct {
 	const char *tag;
 	const char *sha;
 } tags[] = {
-	{FWC_TAG_MANIFEST, "ee8268c24798a380d1645bc0b0c52ea9f383cae0fba45f7d19d98cbb9f93f7a0"},
-	{FWC_TAG_TX, "51584789b1cf31f3d3e0b1243b7fda562acde0c813a2ccb01304446e49c08d33"},
-	{FWC_TAG_KEYID, "791e4973f742b7cd3ab0da17ce2edb3b1f9d01603c73b22ee99682ed55fddb08"},
-	{FWC_TAG_EVENT, "811b1177adaad6e97758de834e365cebb121be592239d6bc438f52a8398c5258"},
-	{FWC_TAG_KEYSTORE, "d5de5db33ddd5dea138d936ae512ed773e72a92ae6ea53ea6c46817bad9a34a3"},
+    {FWC_TAG_MANIFEST, "ee8268c24798a380d1645bc0b0c52ea9f383cae0fba45f7d19d98cbb9f93f7a0"},
+    {FWC_TAG_TX, "51584789b1cf31f3d3e0b1243b7fda562acde0c813a2ccb01304446e49c08d33"},
+    {FWC_TAG_KEYID, "791e4973f742b7cd3ab0da17ce2edb3b1f9d01603c73b22ee99682ed55fddb08"},
+    {FWC_TAG_EVENT, "811b1177adaad6e97758de834e365cebb121be592239d6bc438f52a8398c5258"},
+    {FWC_TAG_KEYSTORE, "d5de5db33ddd5dea138d936ae512ed773e72a92ae6ea53ea6c46817bad9a34a3"},
 };
 
 #define EXAMPLE_RESULT "401f43f7f5e62d87f050cc55dad392489478a86371afaaeed06cdf9278511bda"
@@ -26,7 +26,8 @@ static char doc[32768];
 static void load_doc(void)
 {
 	char path[512];
-	FILE *f = fopen(test_vector_path(path, sizeof(path), "../../docs/formats/hashing.md"), "rb");
+	FILE *f =
+	    fopen(test_vector_path(path, sizeof(path), "../../docs/formats/hashing.md"), "rb");
 	size_t n = 0;
 
 	if (f != NULL) {

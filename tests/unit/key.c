@@ -100,11 +100,12 @@ static void test_bip340_vectors(void)
 		 * pointer and as NULL. */
 		if (fwc_verify(&pk, sig, msg, mlen) != (expect_ok ? FWC_OK : FWC_ERR_BADSIG)) {
 			fprintf(stderr, "BIP-340 row %s (%s): wrong verification result\n", fld[0],
-				fld[7]);
+			        fld[7]);
 			CHECK(0);
 		}
 		if (mlen == 0)
-			CHECK_RC(fwc_verify(&pk, sig, NULL, 0), expect_ok ? FWC_OK : FWC_ERR_BADSIG);
+			CHECK_RC(fwc_verify(&pk, sig, NULL, 0),
+			         expect_ok ? FWC_OK : FWC_ERR_BADSIG);
 		if (expect_ok) {
 			/* a valid signature must stop verifying when any part changes */
 			sig[63] ^= 0x01;
@@ -118,7 +119,8 @@ static void test_bip340_vectors(void)
 			bin[0] = FWC_ALG_BIP340;
 			memcpy(bin + 1, pk.key, 32);
 			CHECK(!expect_ok);
-			CHECK_RC(fwc_pubkey_from_bin(&derived, bin, sizeof(bin), NULL), FWC_ERR_KEY);
+			CHECK_RC(fwc_pubkey_from_bin(&derived, bin, sizeof(bin), NULL),
+			         FWC_ERR_KEY);
 		}
 
 		if (fld[1][0] == '\0')
@@ -271,7 +273,7 @@ static void keyid_by_definition(uint8_t id[32], const struct fwc_pubkey *pk)
 }
 
 static void check_example(enum fwc_alg alg, const char *secret_hex, const char *text,
-			  const char *bin_hex, const char *id_hex, const char *doc)
+                          const char *bin_hex, const char *id_hex, const char *doc)
 {
 	uint8_t secret[32], bin[33], id[32], id2[32];
 	char s[FWC_PUBKEY_TEXT_MAX], h[67];
@@ -308,10 +310,10 @@ static void test_doc_example_and_keyid(void)
 
 	test_vector_path(path, sizeof(path), "../../docs/formats/keys.md");
 	CHECK(read_text(doc, sizeof(doc), path) > 0);
-	check_example(FWC_ALG_BIP340, EX_BIP340_SECRET, EX_BIP340_TEXT, EX_BIP340_BIN,
-		      EX_BIP340_ID, doc);
+	check_example(FWC_ALG_BIP340, EX_BIP340_SECRET, EX_BIP340_TEXT, EX_BIP340_BIN, EX_BIP340_ID,
+	              doc);
 	check_example(FWC_ALG_ED25519, EX_ED25519_SECRET, EX_ED25519_TEXT, EX_ED25519_BIN,
-		      EX_ED25519_ID, doc);
+	              EX_ED25519_ID, doc);
 }
 
 static void test_round_trips(void)
@@ -386,14 +388,14 @@ static void test_rejections(void)
 	/* x = p + 1 (BIP-340 row 14, beyond the field) and a valid x without a curve point
 	 * (row 5) */
 	static const char off1[] =
-		"bip340:fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc30";
+	    "bip340:fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc30";
 	static const char off2[] =
-		"bip340:eefdea4cdb677750a420fee807eacf21eb9898ae79b9768766e4faa04a2d4a34";
+	    "bip340:eefdea4cdb677750a420fee807eacf21eb9898ae79b9768766e4faa04a2d4a34";
 	/* Ed25519: the identity (small order), y = 2^255 - 1 (not canonical, >= p) */
 	static const char ed_id[] =
-		"ed25519:0100000000000000000000000000000000000000000000000000000000000000";
+	    "ed25519:0100000000000000000000000000000000000000000000000000000000000000";
 	static const char ed_big[] =
-		"ed25519:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f";
+	    "ed25519:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f";
 	char buf[160];
 	uint8_t bin[40];
 	struct fwc_pubkey pk;
@@ -431,8 +433,9 @@ static void test_rejections(void)
 		}
 	}
 	/* uppercase hex is refused: one text form per key */
-	snprintf(buf, sizeof(buf), "bip340:F9308A019258C31049344F85F89D5229B531C845836F99B0"
-				   "8601F113BCE036F9");
+	snprintf(buf, sizeof(buf),
+	         "bip340:F9308A019258C31049344F85F89D5229B531C845836F99B0"
+	         "8601F113BCE036F9");
 	text_rejects(buf, strlen(buf), FWC_ERR_MALFORMED);
 	/* length is what counts, not NUL termination: a valid key followed by junk in the
 	 * buffer parses when len stops before the junk */
@@ -502,7 +505,7 @@ static void test_misc(void)
 	struct fwc_pubkey pk;
 	/* the secp256k1 group order n: not a valid scalar, nor is 0 */
 	static const char order[] =
-		"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
+	    "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
 
 	CHECK_RC(fwc_alg_from_name(&alg, "bip340", 6), FWC_OK);
 	CHECK(alg == FWC_ALG_BIP340);

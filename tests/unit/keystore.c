@@ -26,10 +26,10 @@ static char dir[64];
 #define EX_SECRET "b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef"
 #define EX_PUBKEY "dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659"
 #define EX_PASS "fwchain example passphrase"
-#define EX_FILE                                                                                \
-	"6677632d6b65790a010101000000000100000008000102030405060708090a0b0c0d0e0f101112131415" \
-	"161718191a1b1c1d1e1f2021222324252627dff1d77f2a671c5f36183726db2341be58feae1da2deced8" \
-	"43240f7b502ba659a0078e5cb83c34eb92137cf43eb34a8b45303d980e8322e9145f606a40e433edbd1d" \
+#define EX_FILE                                                                                    \
+	"6677632d6b65790a010101000000000100000008000102030405060708090a0b0c0d0e0f101112131415"     \
+	"161718191a1b1c1d1e1f2021222324252627dff1d77f2a671c5f36183726db2341be58feae1da2deced8"     \
+	"43240f7b502ba659a0078e5cb83c34eb92137cf43eb34a8b45303d980e8322e9145f606a40e433edbd1d"     \
 	"ba940c050b2cc10b5c1c3482c1ef"
 
 static void unhex(uint8_t *out, size_t len, const char *hex)
@@ -89,8 +89,8 @@ static int count_entries(const char *prefix)
 
 /* A keystore file straight from docs/formats/keystore.md, with libsodium and no fwchain code. */
 static void build_by_spec(uint8_t out[140], uint8_t alg, const uint8_t pk[32],
-			  const uint8_t secret[32], const char *pass, uint32_t ops, uint32_t kib,
-			  const uint8_t salt[16], const uint8_t nonce[24])
+                          const uint8_t secret[32], const char *pass, uint32_t ops, uint32_t kib,
+                          const uint8_t salt[16], const uint8_t nonce[24])
 {
 	uint8_t key[32];
 
@@ -107,9 +107,9 @@ static void build_by_spec(uint8_t out[140], uint8_t alg, const uint8_t pk[32],
 	memcpy(out + 36, nonce, 24);
 	memcpy(out + 60, pk, 32);
 	CHECK(crypto_pwhash(key, 32, pass, strlen(pass), salt, ops, (size_t)kib * 1024,
-			    crypto_pwhash_ALG_ARGON2ID13) == 0);
+	                    crypto_pwhash_ALG_ARGON2ID13) == 0);
 	CHECK(crypto_aead_xchacha20poly1305_ietf_encrypt(out + 92, NULL, secret, 32, out, 92, NULL,
-							 nonce, key) == 0);
+	                                                 nonce, key) == 0);
 }
 
 /* Parse and decrypt an in-memory image: the load path without the file. */
@@ -144,7 +144,7 @@ static void test_worked_example(void)
 
 	CHECK_RC(fwc_key_from_secret(&sk, FWC_ALG_BIP340, secret), FWC_OK);
 	CHECK_RC(fwc_keystore_encode(got, &sk, EX_PASS, strlen(EX_PASS), &fast, salt, nonce, NULL),
-		 FWC_OK);
+	         FWC_OK);
 	CHECK_MEM(got, want, 140);
 
 	CHECK_RC(fwc_keystore_parse(&kf, want, sizeof(want), NULL), FWC_OK);
@@ -158,7 +158,7 @@ static void test_worked_example(void)
 	CHECK(memcmp(pk.key, pkb, 32) == 0);
 
 	f = fopen(test_vector_path(docpath, sizeof(docpath), "../../docs/formats/keystore.md"),
-		  "rb");
+	          "rb");
 	CHECK(f != NULL);
 	if (f != NULL) {
 		doc[fread(doc, 1, sizeof(doc) - 1, f)] = '\0';
@@ -327,8 +327,8 @@ static void test_truncation_and_trailing(void)
 
 static void test_permissions(void)
 {
-	static const mode_t refused[] = {0644, 0640, 0604, 0602, 0620, 0610, 0601, 0660, 0666,
-					 0700 | 0040};
+	static const mode_t refused[] = {0644, 0640, 0604, 0602, 0620,
+	                                 0610, 0601, 0660, 0666, 0700 | 0040};
 	struct fwc_seckey sk, back;
 	struct fwc_pubkey pk;
 	struct fwc_errinfo ei;
@@ -373,22 +373,22 @@ static void test_header_refusals(void)
 		size_t n;
 		int want;
 	} cases[] = {
-		{0, {'F'}, 1, FWC_ERR_MALFORMED},
-		{7, {0}, 1, FWC_ERR_MALFORMED},
-		{8, {2}, 1, FWC_ERR_UNSUPPORTED},
-		{8, {0}, 1, FWC_ERR_UNSUPPORTED},
-		{9, {0}, 1, FWC_ERR_UNSUPPORTED},
-		{9, {3}, 1, FWC_ERR_UNSUPPORTED},
-		{10, {0}, 1, FWC_ERR_UNSUPPORTED},
-		{10, {2}, 1, FWC_ERR_UNSUPPORTED},
-		{11, {1}, 1, FWC_ERR_MALFORMED},
-		{12, {0, 0, 0, 0}, 4, FWC_ERR_MALFORMED},
-		{12, {0, 0, 0, 17}, 4, FWC_ERR_UNSUPPORTED},
-		{12, {0xff, 0xff, 0xff, 0xff}, 4, FWC_ERR_UNSUPPORTED},
-		{16, {0, 0, 0, 7}, 4, FWC_ERR_MALFORMED},
-		{16, {0, 0, 0, 0}, 4, FWC_ERR_MALFORMED},
-		{16, {0, 4, 0, 1}, 4, FWC_ERR_UNSUPPORTED}, /* 256 MiB + 1 KiB */
-		{16, {0xff, 0xff, 0xff, 0xff}, 4, FWC_ERR_UNSUPPORTED},
+	    {0, {'F'}, 1, FWC_ERR_MALFORMED},
+	    {7, {0}, 1, FWC_ERR_MALFORMED},
+	    {8, {2}, 1, FWC_ERR_UNSUPPORTED},
+	    {8, {0}, 1, FWC_ERR_UNSUPPORTED},
+	    {9, {0}, 1, FWC_ERR_UNSUPPORTED},
+	    {9, {3}, 1, FWC_ERR_UNSUPPORTED},
+	    {10, {0}, 1, FWC_ERR_UNSUPPORTED},
+	    {10, {2}, 1, FWC_ERR_UNSUPPORTED},
+	    {11, {1}, 1, FWC_ERR_MALFORMED},
+	    {12, {0, 0, 0, 0}, 4, FWC_ERR_MALFORMED},
+	    {12, {0, 0, 0, 17}, 4, FWC_ERR_UNSUPPORTED},
+	    {12, {0xff, 0xff, 0xff, 0xff}, 4, FWC_ERR_UNSUPPORTED},
+	    {16, {0, 0, 0, 7}, 4, FWC_ERR_MALFORMED},
+	    {16, {0, 0, 0, 0}, 4, FWC_ERR_MALFORMED},
+	    {16, {0, 4, 0, 1}, 4, FWC_ERR_UNSUPPORTED}, /* 256 MiB + 1 KiB */
+	    {16, {0xff, 0xff, 0xff, 0xff}, 4, FWC_ERR_UNSUPPORTED},
 	};
 
 	CHECK_RC(fwc_key_generate(&sk, FWC_ALG_BIP340), FWC_OK);
@@ -588,7 +588,7 @@ static void test_io_refusals(void)
 	CHECK_RC(fwc_keystore_peek(NULL, path, NULL), FWC_ERR_ARG);
 	CHECK_RC(fwc_keystore_parse(NULL, junk, 140, NULL), FWC_ERR_ARG);
 	CHECK_RC(fwc_keystore_parse((struct fwc_keystore_file *)junk, NULL, 140, NULL),
-		 FWC_ERR_ARG);
+	         FWC_ERR_ARG);
 	fwc_seckey_wipe(&sk);
 }
 
