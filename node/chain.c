@@ -8,10 +8,11 @@
  * signature or commit fails is dropped whole and its transactions go back to the front of the
  * mempool, so the in-memory head never runs ahead of the disk.
  *
- * Interim parts, each to be replaced by libfwchain code as it lands on main: the cosignature
- * (note.h) and the envelope checks (tx.h: until then a
- * transaction is opaque bytes, checked for size only, and recorded with type 0, a one-byte
- * placeholder sender and nonce 0). */
+ * Submission checks the envelope (tx.h: canonical decode, chain id, signature) and the sender's
+ * nonce (exactly last + 1, counting committed and pending transactions). The state machine
+ * (roles, time window, per-type rules: docs/state-machine.md) is not wired in yet: every
+ * transaction that passed submission is applied. Interim: the cosignature is built here until
+ * libfwchain's note.h lands. */
 #include "chain.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "fwchain/hex.h"
 #include "fwchain/merkle.h"
 #include "fwchain/sha256.h"
+#include "fwchain/tx.h"
 
 #define REFUSED_RING 1024
 #define NOTE_MAX 4096
@@ -138,6 +140,9 @@ struct pending {
 	uint8_t id[32];
 	uint8_t *bytes;
 	size_t len;
+	uint32_t type;
+	uint8_t sender[FWC_PUBKEY_BIN_LEN];
+	uint64_t nonce;
 };
 
 struct refused {
@@ -218,69 +223,132 @@ static int known_pending(struct node_chain *c, const uint8_t id[32])
 	return 0;
 }
 
+/* Highest nonce of sender among pending and in-flight transactions (0 when none); mu held. */
+static uint64_t pending_nonce(struct node_chain *c, const uint8_t sender[FWC_PUBKEY_BIN_LEN])
+{
+	uint64_t top = 0;
+
+	for (size_t i = 0; i < c->count; i++) {
+		const struct pending *p = &c->pool[(c->head + i) % c->cfg.mempool_max];
+
+		if (memcmp(p->sender, sender, FWC_PUBKEY_BIN_LEN) == 0 && p->nonce > top)
+			top = p->nonce;
+	}
+	for (size_t i = 0; i < c->ninflight; i++)
+		if (memcmp(c->inflight[i].sender, sender, FWC_PUBKEY_BIN_LEN) == 0 &&
+		    c->inflight[i].nonce > top)
+			top = c->inflight[i].nonce;
+	return top;
+}
+
 int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
                       const uint8_t *tx, size_t len)
 {
+	struct fwc_signed_tx stx;
+	struct fwc_errinfo ei = {0};
 	struct node_db_tx stored;
-	uint8_t txid[32];
-	uint8_t *copy;
+	struct pending p;
+	size_t max = c ? (c->cfg.tx_max_bytes < FWC_TX_MAX ? c->cfg.tx_max_bytes : FWC_TX_MAX) : 0;
+	uint64_t last = 0, top;
 	int rc;
 
 	if (c == NULL || id == NULL || (tx == NULL && len))
 		return FWC_ERR_ARG;
+	memset(&p, 0, sizeof(p));
 	if (len == 0) {
 		refuse(r, "malformed_tx", "empty transaction");
 		return FWC_ERR_TRUNCATED;
 	}
-	if (len > c->cfg.tx_max_bytes) {
+	if (len > max) {
 		refuse(r, "too_large", "transaction of %zu bytes exceeds the %zu-byte limit", len,
-		       c->cfg.tx_max_bytes);
+		       max);
 		return FWC_ERR_TOO_LARGE;
 	}
-	/* Envelope, chain id, signature and nonce checks go here once tx.h lands. */
-	rc = fwc_sha256(txid, tx, len);
+	/* Checks in the order of docs/state-machine.md section 3: decode, chain id, signature,
+	 * nonce. Role and time checks belong to the state machine at block time. */
+	rc = fwc_tx_decode(&stx, tx, len, &ei);
 	if (rc != FWC_OK) {
-		refuse(r, "internal_error", "hashing failed");
+		refuse(r, "malformed_tx", "byte %zu: %s", ei.offset,
+		       ei.msg[0] ? ei.msg : fwc_strerror(rc));
 		return rc;
 	}
-	rc = node_db_tx_get(c->db, &stored, txid);
+	if (stx.tx.chain_id.len != strlen(c->chain_id) ||
+	    memcmp(stx.tx.chain_id.p, c->chain_id, stx.tx.chain_id.len) != 0) {
+		refuse(r, "chain_id_mismatch", "transaction is for chain '%.*s', this is '%s'",
+		       (int)(stx.tx.chain_id.len > 64 ? 64 : stx.tx.chain_id.len),
+		       stx.tx.chain_id.p, c->chain_id);
+		return FWC_ERR_STATE;
+	}
+	rc = fwc_tx_verify(&stx, &ei);
+	if (rc != FWC_OK) {
+		refuse(r, "bad_signature", "the signature does not verify under the sender key");
+		return FWC_ERR_BADSIG;
+	}
+	rc = fwc_tx_id(p.id, tx, len);
+	if (rc == FWC_OK)
+		rc = fwc_pubkey_to_bin(p.sender, &stx.tx.sender);
+	if (rc != FWC_OK) {
+		refuse(r, "internal_error", "%s", fwc_strerror(rc));
+		return rc;
+	}
+	p.type = stx.tx.type;
+	p.nonce = stx.tx.nonce;
+	rc = node_db_tx_get(c->db, &stored, p.id);
 	if (rc == FWC_OK) {
-		node_db_tx_cleanup(&stored);
 		refuse(r, "duplicate", "transaction already committed in block %llu",
 		       (unsigned long long)stored.height);
+		node_db_tx_cleanup(&stored);
 		return FWC_ERR_DUPLICATE;
 	}
 	if (rc != FWC_ERR_NOT_FOUND) {
 		refuse(r, "internal_error", "ledger read failed");
 		return rc;
 	}
-	copy = malloc(len);
-	if (copy == NULL) {
+	p.bytes = malloc(len);
+	if (p.bytes == NULL) {
 		refuse(r, "internal_error", "out of memory");
 		return FWC_ERR_NOMEM;
 	}
-	memcpy(copy, tx, len);
+	memcpy(p.bytes, tx, len);
+	p.len = len;
+
 	pthread_mutex_lock(&c->mu);
-	if (known_pending(c, txid)) {
+	/* The committed nonce is read under mu: the producer publishes a block (and clears its
+	 * in-flight batch) under mu only after the ledger has it, so between the ledger and the
+	 * pending sets every accepted nonce is seen exactly once. */
+	rc = node_db_nonce_get(c->db, &last, p.sender, sizeof(p.sender));
+	if (rc == FWC_ERR_NOT_FOUND) {
+		last = 0;
+		rc = FWC_OK;
+	}
+	top = pending_nonce(c, p.sender);
+	if (top > last)
+		last = top;
+	if (rc != FWC_OK) {
+		refuse(r, "internal_error", "ledger read failed");
+	} else if (known_pending(c, p.id)) {
 		rc = FWC_ERR_DUPLICATE;
 		refuse(r, "duplicate", "transaction already pending");
+	} else if (p.nonce <= last) {
+		rc = FWC_ERR_STATE;
+		refuse(r, "nonce_replay", "nonce %llu already used; the next is %llu",
+		       (unsigned long long)p.nonce, (unsigned long long)last + 1);
+	} else if (p.nonce != last + 1) {
+		rc = FWC_ERR_STATE;
+		refuse(r, "nonce_gap", "nonce %llu skips ahead; the next is %llu",
+		       (unsigned long long)p.nonce, (unsigned long long)last + 1);
 	} else if (c->count == c->cfg.mempool_max) {
 		rc = FWC_ERR_RANGE;
 		refuse(r, "mempool_full", "%zu transactions pending; retry later", c->count);
 	} else {
-		struct pending *p = &c->pool[(c->head + c->count) % c->cfg.mempool_max];
-
-		memcpy(p->id, txid, 32);
-		p->bytes = copy;
-		p->len = len;
-		copy = NULL;
+		c->pool[(c->head + c->count) % c->cfg.mempool_max] = p;
+		p.bytes = NULL;
 		c->count++;
-		rc = FWC_OK;
 	}
 	pthread_mutex_unlock(&c->mu);
-	free(copy);
+	free(p.bytes);
 	if (rc == FWC_OK)
-		memcpy(id, txid, 32);
+		memcpy(id, p.id, 32);
 	return rc;
 }
 
@@ -381,10 +449,10 @@ static int make_block(struct node_chain *c, const struct pending *txs, size_t n,
 		memcpy(t->id, txs[i].id, 32);
 		t->bytes = txs[i].bytes;
 		t->len = txs[i].len;
-		t->type = 0;
-		t->sender[0] = 0;
-		t->sender_len = 1;
-		t->nonce = 0;
+		t->type = (int)txs[i].type;
+		memcpy(t->sender, txs[i].sender, FWC_PUBKEY_BIN_LEN);
+		t->sender_len = FWC_PUBKEY_BIN_LEN;
+		t->nonce = txs[i].nonce;
 		t->leaf_index = next.size;
 		t->status = NODE_TX_APPLIED;
 		rc = fwc_merkle_leaf_hash(t->leaf_hash, t->bytes, t->len);

@@ -44,13 +44,33 @@ r=$(http GET "/v1/proofs/consistency?from=0&to=999999"); expect_status 400 "$r" 
 r=$(http GET "/v1/bad%zz"); expect_status 400 "$r" "bad escape"
 
 # A transaction: 202 with its id (SHA-256 of the bytes), then committed with a proof.
-printf 'fwchain test transaction %s' "$chain" >"$TMP/tx1"
+TXTOOL="$FWC_BIN/test_node_txtool"
+SEED=0101010101010101010101010101010101010101010101010101010101010101
+"$TXTOOL" make "$chain" "$SEED" 1 2 "first" >"$TMP/tx1"
 want=$(sha256sum "$TMP/tx1" | cut -c1-64)
 r=$(http POST /v1/txs --data-binary @"$TMP/tx1" -H 'Content-Type: application/cbor')
 expect_status 202 "$r" "submit"
 [ "$(json id)" = "$want" ] || fail "tx id $(json id), want $want"
-r=$(http POST /v1/txs --data-binary @"$TMP/tx1")
-case "${r%% *}" in 409) ;; *) fail "duplicate submit: $r" ;; esac
+r=$(http POST /v1/txs --data-binary @"$TMP/tx1"); expect_status 409 "$r" "duplicate"
+[ "$(json code)" = duplicate ] || fail "duplicate body: $r"
+
+# Refusals of bad transactions name what was wrong.
+printf 'not cbor at all' >"$TMP/junk"
+r=$(http POST /v1/txs --data-binary @"$TMP/junk"); expect_status 400 "$r" "malformed tx"
+[ "$(json code)" = malformed_tx ] || fail "malformed body: $r"
+json message | grep -q "byte 0" || fail "malformed tx message does not say where: $r"
+"$TXTOOL" make fwchain-dev-00000000 "$SEED" 2 >"$TMP/txc"
+r=$(http POST /v1/txs --data-binary @"$TMP/txc"); expect_status 400 "$r" "other chain"
+[ "$(json code)" = chain_id_mismatch ] || fail "chain id body: $r"
+"$TXTOOL" sign-bad "$chain" "$SEED" 2 >"$TMP/txs"
+r=$(http POST /v1/txs --data-binary @"$TMP/txs"); expect_status 400 "$r" "bad signature"
+[ "$(json code)" = bad_signature ] || fail "bad signature body: $r"
+"$TXTOOL" make "$chain" "$SEED" 1 2 "replayed nonce" >"$TMP/txr"
+r=$(http POST /v1/txs --data-binary @"$TMP/txr"); expect_status 400 "$r" "nonce replay"
+[ "$(json code)" = nonce_replay ] || fail "replay body: $r"
+"$TXTOOL" make "$chain" "$SEED" 5 >"$TMP/txg"
+r=$(http POST /v1/txs --data-binary @"$TMP/txg"); expect_status 400 "$r" "nonce gap"
+[ "$(json code)" = nonce_gap ] || fail "gap body: $r"
 wait_committed "$want"
 python3 - "$TMP/body" "$TMP/tx1" <<'PY' || fail "inclusion proof does not verify"
 import base64, hashlib, json, sys
@@ -103,5 +123,10 @@ r=$(http GET /v1/health); expect_status 200 "$r" "health after restart"
 [ "$(json chain_id)" = "$chain" ] || fail "chain id changed on restart"
 [ "$(json log_size)" = 1 ] || fail "log size after restart: $r"
 r=$(http GET "/v1/txs/$want"); [ "$(json status)" = committed ] || fail "tx lost: $r"
+# The sender's next nonce survives the restart: 1 is a replay, 2 is accepted.
+r=$(http POST /v1/txs --data-binary @"$TMP/txr"); [ "$(json code)" = nonce_replay ] ||
+	fail "replay after restart: $r"
+"$TXTOOL" make "$chain" "$SEED" 2 >"$TMP/tx2"
+r=$(http POST /v1/txs --data-binary @"$TMP/tx2"); expect_status 202 "$r" "nonce 2 after restart"
 stop_node "$NODE_PID"
 echo "node_api: 1 passed, 0 failed"

@@ -42,13 +42,15 @@ PY
 }
 
 D="$TMP/data"
+SEEDTAIL=$(printf '01%.0s' $(seq 31)) # a fresh sender per round: nonces 1, 2, ...
 for round in 1 2; do
 	start_node "r$round" "$D" --block-interval-ms 50
+	http GET /v1/health >/dev/null; chain=$(json chain_id)
 	: >"$TMP/ids.$round"
 	(
 		trap - EXIT # the writer must not run the node-killing cleanup when it ends
 		for i in $(seq 1 300); do
-			printf 'round %s tx %s %s' "$round" "$i" "$RANDOM" |
+			"$FWC_BIN/test_node_txtool" make "$chain" "0$round$SEEDTAIL" "$i" 2 "$RANDOM" |
 				curl -s --max-time 2 -w '\n' --data-binary @- "$URL/v1/txs" |
 				sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p' >>"$TMP/ids.$round" || true
 		done
