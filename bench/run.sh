@@ -21,5 +21,5 @@ done
 for sh in bench/*.sh; do
   name=$(basename "$sh" .sh)
   [ "$name" = run ] && continue
-  run "$name" bash "$sh" build/release
+  run "$name" bash "$sh"
 done
