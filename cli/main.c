@@ -26,6 +26,8 @@ static const struct command commands[] = {
     {"verify-sig", cmd_verify_sig, "verify a signature over a message or file"},
     {"cid", cmd_cid, "print a file's IPFS CID (as `ipfs add` computes it)"},
     {"manifest", cmd_manifest, "create, sign, verify and show release manifests"},
+    {"trust", cmd_trust, "create and show trust anchors files (chain, validators, keys)"},
+    {"proof", cmd_proof, "verify a proof bundle offline against a trust file; export it"},
     {NULL, NULL, NULL},
 };
 
@@ -44,7 +46,8 @@ static void usage(FILE *f)
 	fputs("\n"
 	      "'fwchain COMMAND --help' (or 'fwchain help COMMAND') describes a command.\n"
 	      "\n"
-	      "Exit codes: 0 success; 1 a verification failed (verify-sig, manifest verify);\n"
+	      "Exit codes: 0 success; 1 a verification failed (verify-sig, manifest verify,\n"
+	      "proof verify);\n"
 	      "2 usage error, unreadable or malformed input, or any other failure.\n"
 	      "Errors are one line on stderr: \"fwchain: COMMAND: what was wrong\".\n"
 	      "\n"

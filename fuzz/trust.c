@@ -40,10 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (t.products[i].id < s || t.products[i].id + t.products[i].id_len > s + size ||
 		    !(t.products[i].has_root || t.products[i].has_release))
 			abort();
-	if (fwc_trust_format(out, sizeof(out), &n, &t) != FWC_OK)
+	if (fwc_trust_format(out, sizeof(out), &n, &t, NULL) != FWC_OK)
 		abort();
 	if (fwc_trust_parse(&t2, out, n, NULL) != FWC_OK ||
-	    fwc_trust_format(out2, sizeof(out2), &n2, &t2) != FWC_OK || n2 != n ||
+	    fwc_trust_format(out2, sizeof(out2), &n2, &t2, NULL) != FWC_OK || n2 != n ||
 	    memcmp(out, out2, n) != 0)
 		abort();
 	if (t2.n_validators != t.n_validators || t2.quorum != t.quorum || t2.max_age != t.max_age ||

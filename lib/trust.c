@@ -328,22 +328,10 @@ int fwc_trust_parse(struct fwc_trust *out, const char *text, size_t len, struct 
 		p.line++;
 		p.line_off = off;
 		nl = memchr(s, '\n', len - off);
-		if (nl == NULL)
-			return fwc_fail(ei, len, FWC_ERR_MALFORMED,
-			                "line %zu does not end with a newline", p.line);
-		n = (size_t)(nl - s);
-		for (i = 0; i < n; i++)
-			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-				return fwc_fail(ei, off + i, FWC_ERR_MALFORMED,
-				                "line %zu: control character 0x%02x", p.line,
-				                (unsigned)(unsigned char)s[i]);
-		if (!fwc_utf8_valid((const uint8_t *)s, n, &bad))
-			return fwc_fail(ei, off + bad, FWC_ERR_MALFORMED, "line %zu: invalid UTF-8",
-			                p.line);
-		off += n + 1;
-		if (p.line == 1) {
-			if (n == hlen && memcmp(s, header, hlen) == 0)
-				continue;
+		n = nl != NULL ? (size_t)(nl - s) : len - off;
+		/* The header first: a file that is not a trust file at all (a binary, another
+		 * format) should say so rather than report its first odd byte. */
+		if (p.line == 1 && !(n == hlen && memcmp(s, header, hlen) == 0)) {
 			if (n > 15 && memcmp(s, "fwchain-trust/v", 15) == 0)
 				return fwc_fail(
 				    ei, 0, FWC_ERR_UNSUPPORTED,
@@ -353,6 +341,20 @@ int fwc_trust_parse(struct fwc_trust *out, const char *text, size_t len, struct 
 			return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
 			                "not a trust file: the first line must be %s", header);
 		}
+		if (nl == NULL)
+			return fwc_fail(ei, len, FWC_ERR_MALFORMED,
+			                "line %zu does not end with a newline", p.line);
+		for (i = 0; i < n; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				return fwc_fail(ei, off + i, FWC_ERR_MALFORMED,
+				                "line %zu: control character 0x%02x", p.line,
+				                (unsigned)(unsigned char)s[i]);
+		if (!fwc_utf8_valid((const uint8_t *)s, n, &bad))
+			return fwc_fail(ei, off + bad, FWC_ERR_MALFORMED, "line %zu: invalid UTF-8",
+			                p.line);
+		off += n + 1;
+		if (p.line == 1)
+			continue;
 		if (n == 0 || s[0] == '#')
 			continue;
 		sp = memchr(s, ' ', n);
@@ -430,7 +432,7 @@ static int put_set(struct out *o, const char *thr_kw, const char *key_kw,
 	int rc;
 
 	if (ks->n > FWC_KEYSET_MAX)
-		return FWC_ERR_RANGE;
+		return FWC_ERR_TOO_LARGE;
 	put_num(o, thr_kw, ks->threshold);
 	for (i = 0; i < ks->n; i++) {
 		if (ks->revoked[i])
@@ -442,7 +444,8 @@ static int put_set(struct out *o, const char *thr_kw, const char *key_kw,
 	return FWC_OK;
 }
 
-int fwc_trust_format(char *out, size_t cap, size_t *outlen, const struct fwc_trust *t)
+int fwc_trust_format(char *out, size_t cap, size_t *outlen, const struct fwc_trust *t,
+                     struct fwc_errinfo *ei)
 {
 	struct out o = {out, out != NULL ? cap : 0, 0};
 	char vk[FWC_NOTE_VKEY_TEXT_MAX];
@@ -484,7 +487,7 @@ int fwc_trust_format(char *out, size_t cap, size_t *outlen, const struct fwc_tru
 	out[o.n] = '\0';
 	/* What this writes, the parser must accept: a struct that breaks a rule (quorum 0, a
 	 * product without key sets, a threshold above its keys, ...) is refused here. */
-	if ((rc = fwc_trust_parse(&back, out, o.n, NULL)) < 0) {
+	if ((rc = fwc_trust_parse(&back, out, o.n, ei)) < 0) {
 		out[0] = '\0';
 		return rc;
 	}

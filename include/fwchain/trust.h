@@ -72,9 +72,11 @@ int fwc_trust_parse(struct fwc_trust *t, const char *text, size_t len, struct fw
 /* Write the canonical text of t (the form docs/formats/trust.md shows: no comments, no empty
  * lines) and a NUL to out. *outlen (optional) gets the length without the NUL; with
  * FWC_ERR_BUFSIZE it gets the size needed (without the NUL). The output is parsed back before
- * returning, so a struct that breaks a rule gives that rule's error and no output; key sets
- * with a revoked key are refused (FWC_ERR_ARG: a trust file lists the keys that count). */
-int fwc_trust_format(char *out, size_t cap, size_t *outlen, const struct fwc_trust *t);
+ * returning, so a struct that breaks a rule gives that rule's error, its message in ei (naming
+ * the line of the would-be text) and no output; key sets with a revoked key are refused
+ * (FWC_ERR_ARG: a trust file lists the keys that count). */
+int fwc_trust_format(char *out, size_t cap, size_t *outlen, const struct fwc_trust *t,
+                     struct fwc_errinfo *ei);
 
 /* The product with this id, or NULL. */
 const struct fwc_trust_product *fwc_trust_product_find(const struct fwc_trust *t, const char *id,

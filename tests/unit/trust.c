@@ -138,36 +138,38 @@ static void test_format(void)
 {
 	static struct fwc_trust t, c;
 	static char out[4096];
+	struct fwc_errinfo ei;
 	size_t n = 0, need = 0;
 
 	CHECK_RC(fwc_trust_parse(&t, canonical, canonical_len, NULL), FWC_OK);
-	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &t), FWC_OK);
+	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &t, NULL), FWC_OK);
 	CHECK(n == canonical_len && memcmp(out, canonical, n) == 0 && out[n] == '\0');
 	/* The commented form means the same and formats to the canonical bytes. */
 	CHECK_RC(fwc_trust_parse(&c, commented, commented_len, NULL), FWC_OK);
-	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c), FWC_OK);
+	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c, NULL), FWC_OK);
 	CHECK(n == canonical_len && memcmp(out, canonical, n) == 0);
 	/* Measuring and short buffers. */
-	CHECK_RC(fwc_trust_format(NULL, 0, &need, &t), FWC_ERR_BUFSIZE);
+	CHECK_RC(fwc_trust_format(NULL, 0, &need, &t, NULL), FWC_ERR_BUFSIZE);
 	CHECK(need == canonical_len);
-	CHECK_RC(fwc_trust_format(out, canonical_len, &need, &t), FWC_ERR_BUFSIZE);
-	CHECK_RC(fwc_trust_format(out, canonical_len + 1, &need, &t), FWC_OK);
+	CHECK_RC(fwc_trust_format(out, canonical_len, &need, &t, NULL), FWC_ERR_BUFSIZE);
+	CHECK_RC(fwc_trust_format(out, canonical_len + 1, &need, &t, NULL), FWC_OK);
 	/* A struct the parser would refuse is not written. */
 	c = t;
 	c.quorum = 4;
-	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c), FWC_ERR_RANGE);
+	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c, &ei), FWC_ERR_RANGE);
 	CHECK(out[0] == '\0');
+	CHECK(strstr(ei.msg, "line 6: quorum must be 1..3") != NULL);
 	c = t;
 	c.products[0].release.revoked[1] = 1;
-	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c), FWC_ERR_ARG);
+	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c, NULL), FWC_ERR_ARG);
 	c = t;
 	c.products[0].has_root = c.products[0].has_release = 0;
-	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c), FWC_ERR_MISSING_FIELD);
+	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c, NULL), FWC_ERR_MISSING_FIELD);
 	/* Without max-age and products: the minimal file. */
 	c = t;
 	c.max_age = 0;
 	c.n_products = 0;
-	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c), FWC_OK);
+	CHECK_RC(fwc_trust_format(out, sizeof(out), &n, &c, NULL), FWC_OK);
 	CHECK(strstr(out, "max-age") == NULL && strstr(out, "product") == NULL);
 	CHECK(n > 6 && memcmp(out + n - 9, "quorum 2\n", 9) == 0);
 	CHECK_RC(fwc_trust_parse(&c, out, n, NULL), FWC_OK);
