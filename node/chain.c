@@ -11,8 +11,7 @@
  * Submission checks the envelope (tx.h: canonical decode, chain id, signature) and the sender's
  * nonce (exactly last + 1, counting committed and pending transactions). The state machine
  * (roles, time window, per-type rules: docs/state-machine.md) is not wired in yet: every
- * transaction that passed submission is applied. Interim: the cosignature is built here until
- * libfwchain's note.h lands. */
+ * transaction that passed submission is applied. */
 #include "chain.h"
 
 #include <errno.h>
@@ -26,6 +25,7 @@
 
 #include "fwchain/hex.h"
 #include "fwchain/merkle.h"
+#include "fwchain/note.h"
 #include "fwchain/sha256.h"
 #include "fwchain/tx.h"
 
@@ -43,78 +43,57 @@ int node_checkpoint_body(char *out, size_t cap, const char *origin, uint64_t siz
                          const uint8_t root[32], uint64_t height, int64_t time,
                          const uint8_t *prev_hash)
 {
-	char r64[48], p64[48];
-	int n;
+	char hl[32], tl[32], pl[64], p64[48];
+	struct fwc_note_line ext[3];
+	size_t n = 0, len = 0;
+	int rc;
 
 	if (out == NULL || origin == NULL || root == NULL)
 		return FWC_ERR_ARG;
-	b64(r64, sizeof(r64), root, 32);
+	ext[0].len = (size_t)snprintf(hl, sizeof(hl), "height %llu", (unsigned long long)height);
+	ext[0].ptr = hl;
+	ext[1].len = (size_t)snprintf(tl, sizeof(tl), "time %lld", (long long)time);
+	ext[1].ptr = tl;
+	n = 2;
 	if (prev_hash) {
 		b64(p64, sizeof(p64), prev_hash, 32);
-		n = snprintf(out, cap, "%s\n%llu\n%s\nheight %llu\ntime %lld\nprev %s\n", origin,
-		             (unsigned long long)size, r64, (unsigned long long)height,
-		             (long long)time, p64);
-	} else {
-		n = snprintf(out, cap, "%s\n%llu\n%s\nheight %llu\ntime %lld\n", origin,
-		             (unsigned long long)size, r64, (unsigned long long)height,
-		             (long long)time);
+		ext[2].len = (size_t)snprintf(pl, sizeof(pl), "prev %s", p64);
+		ext[2].ptr = pl;
+		n = 3;
 	}
-	if (n < 0 || (size_t)n >= cap)
-		return FWC_ERR_BUFSIZE;
-	return n;
+	rc = fwc_checkpoint_format(out, cap, &len, origin, strlen(origin), size, root, ext, n);
+	if (rc != FWC_OK)
+		return rc;
+	return (int)len;
 }
 
 /* ---------------------------------------------------------------- dev consensus */
 
-/* Interim C2SP tlog-cosignature/v1 (to be replaced by note.h): key id = first 4 bytes of
- * SHA-256(name || "\n" || 0x04 || Ed25519 public key); the signed message is
- * "cosignature/v1\ntime <T>\n" || body; the signature line is
- * "— <name> base64(key id || T as 8 bytes big-endian || Ed25519 signature)". */
+/* The dev engine's one validator cosigns (c2sp.org/tlog-cosignature, via note.h) with the
+ * block time as the cosignature's timestamp. */
 static int dev_propose(void *ctx, char **note, size_t *note_len, const struct node_block *b)
 {
 	struct node_consensus_dev *st = ctx;
-	struct fwc_pubkey pk;
-	uint8_t kid_in[128 + 2 + 32], kid[32], blob[4 + 8 + 64], *msg = NULL;
-	char head[64], sig64[120], *out = NULL;
-	size_t nlen = strlen(st->name), hlen, mlen, olen;
-	uint64_t t = b->time < 0 ? 0 : (uint64_t)b->time;
+	struct fwc_note_signer signer;
+	size_t cap = b->body_len + 512, len = 0;
+	char *out = malloc(cap);
 	int rc;
 
-	rc = fwc_key_public(&pk, &st->sk);
-	if (rc != FWC_OK)
-		return rc;
-	memcpy(kid_in, st->name, nlen);
-	kid_in[nlen] = '\n';
-	kid_in[nlen + 1] = 0x04;
-	memcpy(kid_in + nlen + 2, pk.key, 32);
-	rc = fwc_sha256(kid, kid_in, nlen + 34);
-	if (rc != FWC_OK)
-		return rc;
-	hlen = (size_t)snprintf(head, sizeof(head), "cosignature/v1\ntime %llu\n",
-	                        (unsigned long long)t);
-	mlen = hlen + b->body_len;
-	msg = malloc(mlen);
-	if (msg == NULL)
-		return FWC_ERR_NOMEM;
-	memcpy(msg, head, hlen);
-	memcpy(msg + hlen, b->body, b->body_len);
-	memcpy(blob, kid, 4);
-	for (int i = 0; i < 8; i++)
-		blob[4 + i] = (uint8_t)(t >> (56 - 8 * i));
-	rc = fwc_sign(blob + 12, &st->sk, msg, mlen);
-	free(msg);
-	if (rc != FWC_OK)
-		return rc;
-	b64(sig64, sizeof(sig64), blob, sizeof(blob));
-	olen = b->body_len + 1 + strlen("\xe2\x80\x94 ") + nlen + 1 + strlen(sig64) + 1;
-	out = malloc(olen + 1);
 	if (out == NULL)
 		return FWC_ERR_NOMEM;
-	memcpy(out, b->body, b->body_len);
-	snprintf(out + b->body_len, olen + 1 - b->body_len, "\n\xe2\x80\x94 %s %s\n", st->name,
-	         sig64);
+	memset(&signer, 0, sizeof(signer));
+	signer.name = st->name;
+	signer.name_len = strlen(st->name);
+	signer.type = FWC_NOTE_SIG_COSIG_V1;
+	signer.sk = &st->sk;
+	signer.timestamp = b->time < 0 ? 0 : (uint64_t)b->time;
+	rc = fwc_note_sign_text(out, cap, &len, b->body, b->body_len, &signer);
+	if (rc != FWC_OK) {
+		free(out);
+		return rc;
+	}
 	*note = out;
-	*note_len = olen;
+	*note_len = len;
 	return FWC_OK;
 }
 

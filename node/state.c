@@ -286,6 +286,9 @@ static const char *const sql[Q_COUNT] = {
                 "(?8 < 0 OR (refusal != '') = ?8) ORDER BY seq LIMIT ?9",
 };
 
+_Static_assert(Q_COUNT <= sizeof(((struct node_state *)0)->stmts) / sizeof(void *),
+               "struct node_state has room for every cached statement");
+
 /* The cached statement id, reset and with no bindings; NULL when it cannot be prepared. */
 static sqlite3_stmt *stmt_get(struct node_state *st, int id)
 {

@@ -640,6 +640,25 @@ static void test_releases(void)
 	/* Threshold 2 of 3: one signature is not enough. */
 	p_release("thermo", "stable", 11, s2, 1, tmp);
 	EXPECT(REL, FWC_TX_RELEASE, pl, pl_len, "threshold_not_met");
+	/* 2 of 3 with the same key twice: a signed manifest cannot carry it (entries sorted
+	 * strictly by key), so the hand-made one with S2's entry repeated is malformed. */
+	{
+		static uint8_t m[FWC_SIGNED_MANIFEST_MAX + 128];
+		struct fwc_pl_release r;
+		const size_t entry = 1 + 2 + 33 + 2 + 64; /* [key, signature] */
+		size_t n;
+
+		CHECK_RC(fwc_pl_release_decode(&r, pl, pl_len, NULL), FWC_OK);
+		n = r.manifest.len;
+		memcpy(m, r.manifest.p, n);
+		CHECK(m[n - entry - 1] == 0x81);
+		m[n - entry - 1] = 0x82;
+		memcpy(m + n, m + n - entry, entry);
+		r.manifest.p = m;
+		r.manifest.len = n + entry;
+		CHECK_RC(fwc_pl_release_encode(pl, sizeof(pl), &pl_len, &r), FWC_OK);
+		EXPECT(REL, FWC_TX_RELEASE, pl, pl_len, "malformed_manifest");
+	}
 	p_release("thermo", "stable", 11, s1s2, 2, rid11);
 	EXPECT(REL, FWC_TX_RELEASE, pl, pl_len, "");
 	p_release("nothere", "stable", 1, s1s2, 2, tmp);
