@@ -223,7 +223,8 @@ static int manifest_create(int argc, char **argv)
 			m.has_rollout = 1;
 			break;
 		case O_ROLLOUT_NOT_BEFORE:
-			if (cli_time_arg(cmd, "--rollout-not-before", val, &m.rollout.not_before) != 0)
+			if (cli_time_arg(cmd, "--rollout-not-before", val, &m.rollout.not_before) !=
+			    0)
 				goto out;
 			m.rollout.has_not_before = 1;
 			m.has_rollout = 1;

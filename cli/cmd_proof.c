@@ -16,14 +16,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "fwchain/base64.h"
 #include "fwchain/bundle.h"
 #include "fwchain/hex.h"
+#include "fwchain/merkle.h"
 #include "fwchain/keyset.h"
 #include "fwchain/manifest.h"
 #include "fwchain/payload.h"
 #include "fwchain/trust.h"
 #include "fwchain/tx.h"
+#include "client.h"
 #include "commands.h"
+#include "txsend.h"
 #include "util.h"
 
 enum {
@@ -36,6 +40,10 @@ enum {
 	O_JSON,
 	O_ENTRY,
 	O_OUT,
+	O_TX,
+	O_NODE,
+	O_TIMEOUT,
+	O_WAIT,
 };
 
 /* ---- reading inputs ---- */
@@ -626,6 +634,186 @@ out:
 	return rc;
 }
 
+/* ---- proof fetch ---- */
+
+static const char fetch_help[] =
+    "usage: fwchain proof fetch --tx FILE --out BUNDLE [--node URL] [--timeout SECONDS]\n"
+    "                           [--wait SECONDS] [--json]\n"
+    "\n"
+    "Builds a proof bundle for a committed transaction: asks the node (GET /v1/txs/ID, ID\n"
+    "the SHA-256 of FILE) for its leaf index, inclusion path and the checkpoint they belong\n"
+    "to, and writes them with the transaction's bytes as a CBOR bundle (docs/formats/\n"
+    "bundle.md) to BUNDLE, atomically (it replaces BUNDLE). Nothing the node says is\n"
+    "trusted here: check the bundle with 'fwchain proof verify --trust FILE BUNDLE'.\n"
+    "\n"
+    "  --tx FILE        the signed transaction (CBOR), as submitted\n"
+    "  --out BUNDLE     the bundle to write\n"
+    "  --wait SECONDS   while it is pending, wait up to SECONDS for its block\n"
+    "  --json           print {\"file\",\"tx_id\",\"leaf_index\",\"tree_size\",\"block\"}\n"
+    "\n"
+    "Exit codes: 0 written; 1 the transaction is not committed (pending after --wait, or\n"
+    "refused); 2 usage error, unreadable FILE, unknown transaction, node unreachable, or an\n"
+    "answer without a usable proof.\n";
+
+static int proof_fetch(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+	    {"help", O_HELP, 0},       {"tx", O_TX, 1},
+	    {"out", O_OUT, 1},         {"node", O_NODE, 1},
+	    {"timeout", O_TIMEOUT, 1}, {"wait", O_WAIT, 1},
+	    {"json", O_JSON, 0},       {NULL, 0, 0},
+	};
+	const char *cmd = "proof fetch", *val, *txfile = NULL, *out = NULL, *url = NULL, *st, *note,
+	           *lh_b64;
+	static uint8_t path[FWC_BUNDLE_MAX_PATH][32];
+	struct fwc_signed_tx stx;
+	struct fwc_errinfo ei = {0};
+	struct fwc_bundle b;
+	struct cli_node n;
+	struct cli_parser p;
+	uint8_t *tx = NULL, *enc = NULL, idb[FWC_TX_ID_LEN], leaf[32], lh[32];
+	char hex[2 * FWC_TX_ID_LEN + 1];
+	unsigned long long timeout = 0, wait = 0;
+	long long index, size, block;
+	json_t *j = NULL, *inc, *hashes;
+	size_t len = 0, elen = 0, i, nh, dl;
+	int id, json = 0, lrc, rc = CLI_EXIT_ERROR, have_node = 0;
+
+	cli_parser_init(&p, cmd, argc, argv, 2);
+	while ((id = cli_next(&p, opts, &val)) != CLI_NEXT_END) {
+		switch (id) {
+		case O_HELP:
+			fputs(fetch_help, stdout);
+			return cli_stdout_done(cmd);
+		case O_TX:
+			txfile = val;
+			break;
+		case O_OUT:
+			out = val;
+			break;
+		case O_NODE:
+			url = val;
+			break;
+		case O_TIMEOUT:
+			if (cli_u64_arg(cmd, "--timeout", val, 3600, &timeout) != 0)
+				return CLI_EXIT_ERROR;
+			if (timeout == 0)
+				return cli_err(cmd, "--timeout must be 1..3600 seconds");
+			break;
+		case O_WAIT:
+			if (cli_u64_arg(cmd, "--wait", val, 3600, &wait) != 0)
+				return CLI_EXIT_ERROR;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		case CLI_NEXT_POS:
+			return cli_usage_err(cmd, "unexpected argument '%.64s'", val);
+		default:
+			return CLI_EXIT_ERROR;
+		}
+	}
+	if (txfile == NULL || out == NULL)
+		return cli_usage_err(cmd, "--tx FILE and --out BUNDLE are required");
+	if (cli_file_read(cmd, txfile, FWC_TX_MAX, &tx, &len) != 0)
+		return CLI_EXIT_ERROR;
+	if ((lrc = fwc_tx_decode(&stx, tx, len, &ei)) < 0) {
+		cli_err_rc(cmd, lrc, &ei, "transaction %s (byte %zu)", txfile, ei.offset);
+		goto out;
+	}
+	fwc_tx_id(idb, tx, len);
+	fwc_hex_encode(hex, sizeof(hex), idb, sizeof(idb));
+	if (cli_node_init(&n, cmd, url, (unsigned)timeout) != 0)
+		goto out;
+	have_node = 1;
+	if (cli_tx_poll(&n, &j, hex, (unsigned)wait) != 0)
+		goto out;
+	st = cli_json_string(j, "status");
+	if (strcmp(st, "committed") != 0) {
+		cli_tx_status_print(cmd, j, hex, wait > 0, 0);
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	inc = json_object_get(j, "inclusion");
+	index = cli_json_int(inc, "leaf_index");
+	size = cli_json_int(inc, "tree_size");
+	block = cli_json_int(j, "block");
+	note = cli_json_string(inc, "checkpoint");
+	lh_b64 = cli_json_string(inc, "leaf_hash");
+	hashes = json_object_get(inc, "hashes");
+	if (!json_is_object(inc) || index < 0 || size <= index || note == NULL || lh_b64 == NULL ||
+	    !json_is_array(hashes)) {
+		cli_err(cmd, "the node's answer for %s has no usable inclusion proof", hex);
+		goto out;
+	}
+	nh = json_array_size(hashes);
+	if (nh > FWC_BUNDLE_MAX_PATH) {
+		cli_err(cmd, "the node's inclusion path has %zu hashes, at most %d", nh,
+		        FWC_BUNDLE_MAX_PATH);
+		goto out;
+	}
+	for (i = 0; i < nh; i++) {
+		const char *h = json_string_value(json_array_get(hashes, i));
+
+		if (h == NULL || fwc_base64_decode(path[i], 32, &dl, h, strlen(h), NULL) < 0 ||
+		    dl != 32) {
+			cli_err(cmd, "the node's inclusion path hash %zu is not base64 of 32 bytes",
+			        i);
+			goto out;
+		}
+	}
+	/* The node says which leaf hash it proved; a different one means it proved another
+	 * transaction than FILE (or FILE is not what was submitted). */
+	fwc_merkle_leaf_hash(leaf, tx, len);
+	if (fwc_base64_decode(lh, sizeof(lh), &dl, lh_b64, strlen(lh_b64), NULL) < 0 || dl != 32 ||
+	    !fwc_ct_equal(lh, leaf, 32)) {
+		cli_err(cmd, "the node proved another leaf than SHA-256(00 || %s)", txfile);
+		goto out;
+	}
+	memset(&b, 0, sizeof(b));
+	b.release.tx = tx;
+	b.release.tx_len = len;
+	b.release.index = (uint64_t)index;
+	b.release.path = (const uint8_t(*)[32])path;
+	b.release.path_len = nh;
+	b.size = (uint64_t)size;
+	b.checkpoint = note;
+	b.checkpoint_len = strlen(note);
+	if ((lrc = fwc_bundle_encode(NULL, 0, &elen, &b)) < 0 && lrc != FWC_ERR_BUFSIZE) {
+		cli_err_rc(cmd, lrc, NULL, "building the bundle");
+		goto out;
+	}
+	if ((enc = malloc(elen)) == NULL) {
+		cli_err(cmd, "out of memory");
+		goto out;
+	}
+	if ((lrc = fwc_bundle_encode(enc, elen, &elen, &b)) < 0) {
+		cli_err_rc(cmd, lrc, NULL, "building the bundle");
+		goto out;
+	}
+	if (cli_file_write_atomic(cmd, out, enc, elen, 0644, 1) != 0)
+		goto out;
+	if (json) {
+		fputs("{\"file\":", stdout);
+		cli_json_str(stdout, out, strlen(out));
+		printf(",\"tx_id\":\"%s\",\"leaf_index\":%lld,\"tree_size\":%lld,\"block\":%lld}\n",
+		       hex, index, size, block);
+	} else {
+		fputs("bundle:      ", stdout);
+		cli_text_safe(stdout, out, strlen(out));
+		printf(" (%zu bytes)\ntransaction: %s\nleaf:        %lld of %lld (block %lld)\n",
+		       elen, hex, index, size, block);
+	}
+	rc = cli_stdout_done(cmd);
+out:
+	json_decref(j);
+	if (have_node)
+		cli_node_cleanup(&n);
+	free(tx);
+	free(enc);
+	return rc;
+}
+
 /* ---- dispatch ---- */
 
 static const char proof_help[] = "usage: fwchain proof verify|export [OPTIONS] BUNDLE\n"
@@ -638,7 +826,7 @@ static const char proof_help[] = "usage: fwchain proof verify|export [OPTIONS] B
 int cmd_proof(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_err("proof", "missing subcommand (verify, export)");
+		return cli_usage_err("proof", "missing subcommand (verify, export, fetch)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(proof_help, stdout);
 		return cli_stdout_done("proof");
@@ -647,5 +835,8 @@ int cmd_proof(int argc, char **argv)
 		return proof_verify(argc, argv);
 	if (strcmp(argv[1], "export") == 0)
 		return proof_export(argc, argv);
-	return cli_usage_err("proof", "unknown subcommand '%.64s' (verify, export)", argv[1]);
+	if (strcmp(argv[1], "fetch") == 0)
+		return proof_fetch(argc, argv);
+	return cli_usage_err("proof", "unknown subcommand '%.64s' (verify, export, fetch)",
+	                     argv[1]);
 }

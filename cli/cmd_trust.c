@@ -78,10 +78,11 @@ int cli_keyset_args(const char *cmd, struct fwc_keyset *ks, char **lists, size_t
 	return 0;
 }
 
-/* A validator given as a C2SP vkey, or as NAME=ALG:HEX (a cosignature/v1 key). */
+/* A validator given as a C2SP vkey, or as NAME=KEY (a cosignature/v1 verifier of that Ed25519
+ * key; KEY as cli_pubkey_resolve takes it). */
 static int validator_arg(const char *cmd, struct fwc_note_vkey *vk, const char *arg)
 {
-	struct fwc_errinfo ei = {0}, e2 = {0};
+	struct fwc_errinfo ei = {0};
 	struct fwc_pubkey pk;
 	const char *eq;
 	int rc;
@@ -92,8 +93,8 @@ static int validator_arg(const char *cmd, struct fwc_note_vkey *vk, const char *
 	eq = strrchr(arg, '=');
 	if (eq == NULL || strchr(arg, '+') != NULL)
 		return cli_err_rc(cmd, rc, &ei, "--validator '%.120s'", arg);
-	if ((rc = fwc_pubkey_from_text(&pk, eq + 1, strlen(eq + 1), &e2)) < 0)
-		return cli_err_rc(cmd, rc, &e2, "--validator '%.120s': its key", arg);
+	if (cli_pubkey_resolve(cmd, eq + 1, &pk) != 0)
+		return CLI_EXIT_ERROR;
 	if ((rc = fwc_note_vkey_init(vk, arg, (size_t)(eq - arg), FWC_NOTE_SIG_COSIG_V1, &pk)) < 0)
 		return cli_err_rc(cmd, rc, NULL,
 		                  "--validator '%.120s' (an Ed25519 key and a valid key name)",

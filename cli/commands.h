@@ -55,4 +55,27 @@ int cmd_proof(int argc, char **argv);
  * Prints one line and returns CLI_EXIT_ERROR on failure. */
 int cli_trust_load(const char *cmd, struct fwc_trust *t, uint8_t **buf, const char *path);
 
+/* cmd_node.c */
+int cmd_status(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_tx(int argc, char **argv);
+/* A transaction type by name ("release") or number (1..17). Prints one line and returns
+ * CLI_EXIT_ERROR when it is neither. */
+int cli_tx_type_arg(const char *cmd, const char *s, uint32_t *type);
+
+/* cmd_ledger.c */
+int cmd_org(int argc, char **argv);
+int cmd_member(int argc, char **argv);
+int cmd_product(int argc, char **argv);
+int cmd_keyset(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_rollout(int argc, char **argv);
+int cmd_postpone(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_licence(int argc, char **argv);
+int cmd_validators(int argc, char **argv);
+/* fwchain key revoke (dispatched from cmd_key). */
+int cli_key_revoke(int argc, char **argv);
+
 #endif
