@@ -301,6 +301,7 @@ static int accept_offer(struct fwc_agent *ctx)
 		return rc;
 	ctx->source = 0;
 	ctx->chunk_failures = 0;
+	ctx->clean_pos = UINT64_MAX;
 	if (same_download(&r->download, o) && r->download.slot == slot) {
 		fwc_port_log(ctx->port, FWC_LOG_INFO, "resuming download", (int64_t)o->counter,
 			     (int64_t)r->download.verified);
@@ -384,6 +385,7 @@ static enum fwc_agent_state source_failed(struct fwc_agent *ctx, int err)
 
 	fwc_port_log(ctx->port, FWC_LOG_WARN, "source failed", ctx->source, err);
 	ctx->last_err = err;
+	ctx->clean_pos = UINT64_MAX; /* the failed attempt may have programmed past pos */
 	ctx->chunk_failures++;
 	ctx->source = (uint8_t)((ctx->source + 1) % ctx->offer.source_count);
 	if (ctx->chunk_failures < ctx->offer.source_count * FWC_AGENT_SOURCE_ROUNDS)
@@ -416,10 +418,12 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 		return FWC_AGENT_VERIFY;
 
 	pos = d->verified;
-	if (pos % ctx->erase_unit != 0) {
-		/* The erase unit holding pos also holds verified bytes before it; restarting
-		 * inside it would program unerased flash. Move the recorded progress back to
-		 * the unit's start first, so the record never claims bytes about to be erased. */
+	if (pos % ctx->erase_unit != 0 && pos != ctx->clean_pos) {
+		/* pos lies inside an erase unit (units larger than chunks) whose rest this
+		 * session has not just left erased: a reset or a failed attempt may have
+		 * programmed it, and flash cannot be programmed twice. Restart at the unit's
+		 * start, which gets erased again; move the recorded progress back first, so the
+		 * record never claims bytes that are about to be erased. */
 		pos -= pos % ctx->erase_unit;
 		prepare(ctx)->download.verified = pos;
 		if ((rc = commit(ctx)) < 0)
@@ -430,6 +434,7 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 	len = d->image.size - pos < ctx->offer.chunk_size ? d->image.size - pos
 							     : ctx->offer.chunk_size;
 	rc = fetch_chunk(ctx, digest, &local, d->slot, pos, len);
+	ctx->clean_pos = UINT64_MAX;
 	if (rc < 0 && local)
 		return fail(ctx, rc, "download storage failure", FWC_AGENT_IDLE);
 	if (rc < 0)
@@ -445,6 +450,7 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 	prepare(ctx)->download.verified = pos + len;
 	if ((rc = commit(ctx)) < 0)
 		return fail(ctx, rc, "cannot record download progress", FWC_AGENT_IDLE);
+	ctx->clean_pos = pos + len;
 	return pos + len == d->image.size ? FWC_AGENT_VERIFY : FWC_AGENT_DOWNLOAD;
 }
 

@@ -327,7 +327,7 @@ static int area_blank(const uint8_t *p, size_t len)
 int fwc_agent_store_load(struct fwc_agent_store *st, struct fwc_port *port,
 			 uint64_t factory_floor)
 {
-	int written = 0;
+	int written = 0; /* copies that hold something (or could not be read) */
 
 	if (st == NULL)
 		return FWC_ERR_ARG;
@@ -340,14 +340,14 @@ int fwc_agent_store_load(struct fwc_agent_store *st, struct fwc_port *port,
 
 		if (rc < 0) {
 			/* unreadable is not evidence of a blank device */
-			written = 1;
+			written++;
 			fwc_port_log(port, FWC_LOG_WARN, "record copy unreadable", c, rc);
 			continue;
 		}
 		if (got > sizeof(st->buf))
 			got = sizeof(st->buf);
 		if (!area_blank(st->buf, got))
-			written = 1;
+			written++;
 		rc = fwc_agent_record_decode(port, c == 0 ? &st->cur : &st->scratch, st->buf, got);
 		if (rc == FWC_OK)
 			st->valid_mask |= (uint8_t)(1u << c);
@@ -373,7 +373,10 @@ int fwc_agent_store_load(struct fwc_agent_store *st, struct fwc_port *port,
 		st->newest = 1;
 		break;
 	default:
-		st->status = written ? FWC_AGENT_LOAD_CORRUPT : FWC_AGENT_LOAD_BLANK;
+		/* One blank copy means at most one commit was ever attempted (the second goes
+		 * to the other copy), and no single commit can have raised the floor above
+		 * the factory value: a torn first write is a fresh device, not a corrupt one. */
+		st->status = written == 2 ? FWC_AGENT_LOAD_CORRUPT : FWC_AGENT_LOAD_BLANK;
 		fwc_agent_record_factory(&st->cur, factory_floor);
 		break;
 	}

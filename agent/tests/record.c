@@ -387,6 +387,11 @@ static void test_both_corrupt(void)
 	CHECK_RC(fwc_port_record_write(&port, 0, junk, sizeof(junk)), FWC_OK);
 	CHECK_RC(fwc_port_record_write(&port, 1, junk, sizeof(junk)), FWC_OK);
 	CHECK(load_floor(&st, &status) == 777 && status == FWC_AGENT_LOAD_BLANK);
+	/* one copy torn, the other blank: a first commit torn, a fresh device */
+	CHECK_RC(fwc_port_record_write(&port, 0, junk, 0), FWC_OK);
+	junk[7] = 0;
+	CHECK_RC(fwc_port_record_write(&port, 1, junk, sizeof(junk)), FWC_OK);
+	CHECK(load_floor(&st, &status) == 777 && status == FWC_AGENT_LOAD_BLANK);
 	/* and the store recovers: the next commit makes a valid record again */
 	commit_floor(&st, 52);
 	CHECK(load_floor(&st, &status) == 52 && status == FWC_AGENT_LOAD_ONE);

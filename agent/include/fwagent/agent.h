@@ -79,6 +79,8 @@ struct fwc_agent {
 	int last_err;
 	int rollback_code;
 	uint32_t erase_unit;
+	uint64_t clean_pos;     /* download offset up to which this session programmed its erase
+				   unit, the rest of which is still erased; UINT64_MAX: unknown */
 	uint64_t slot_size[2];
 	uint64_t factory_floor;
 	struct fwc_agent_store store;

@@ -120,8 +120,9 @@ void fwc_agent_record_push_event(struct fwc_agent_record *rec, uint8_t type, uin
 enum fwc_agent_load_status {
 	FWC_AGENT_LOAD_BOTH = 0,    /* both copies valid; the newer one is used */
 	FWC_AGENT_LOAD_ONE = 1,     /* one copy valid (the other torn, corrupt or never written) */
-	FWC_AGENT_LOAD_BLANK = 2,   /* neither copy ever written: factory state */
-	FWC_AGENT_LOAD_CORRUPT = 3  /* neither copy valid though something was written: factory
+	FWC_AGENT_LOAD_BLANK = 2,   /* no valid copy and at least one copy blank (never written,
+				       or only a first write that was torn): factory state */
+	FWC_AGENT_LOAD_CORRUPT = 3  /* both copies hold something and neither is valid: factory
 				       state, and the caller should report it */
 };
 

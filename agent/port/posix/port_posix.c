@@ -115,7 +115,9 @@ static int power_gate(struct fwc_port *port, size_t *allowed, uint64_t len)
 		uint64_t h = (uint64_t)(op + 1) * 2654435761u;
 
 		port->power_lost = true;
-		*allowed = (size_t)(h % (len + 1));
+		*allowed = port->tear == FWC_POSIX_TEAR_NONE  ? 0
+			   : port->tear == FWC_POSIX_TEAR_ALL ? (size_t)len
+							      : (size_t)(h % (len + 1));
 		return 1;
 	}
 	return FWC_OK;

@@ -31,6 +31,13 @@ extern "C" {
 #endif
 
 #define FWC_POSIX_PATH_MAX 512
+
+/* What of the operation cut by a simulated power loss reaches storage. */
+enum fwc_posix_tear {
+	FWC_POSIX_TEAR_RANDOM = 0, /* a prefix of pseudo-random length in [0, len], by op number */
+	FWC_POSIX_TEAR_NONE = 1,   /* nothing: power fails just before the operation */
+	FWC_POSIX_TEAR_ALL = 2     /* everything: power fails just after it, before it returns */
+};
 #define FWC_POSIX_CMD_MAX 512
 
 struct fwc_port {
@@ -53,6 +60,7 @@ struct fwc_port {
 	/* power-loss simulation */
 	long ops;        /* mutating storage operations so far */
 	long cut_at;     /* number of the operation during which power fails, -1: never [-1] */
+	int tear;        /* what of the cut operation reaches storage: FWC_POSIX_TEAR_* [RANDOM] */
 	bool power_lost; /* the cut happened */
 
 	/* test knobs and counters */
