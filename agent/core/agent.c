@@ -128,6 +128,12 @@ static int load(struct fwc_agent *ctx, struct fwc_port *port,
 					    FWC_AGENT_REASON_NONE, FWC_ERR_HASH_MISMATCH, 0,
 					    now_or_zero(ctx));
 		(void)commit(ctx);
+	} else if (ctx->store.status == FWC_AGENT_LOAD_BLANK) {
+		/* First power-on: make the provisioned state durable, so the floor no longer
+		 * depends on what the platform passes at each boot. A failure is harmless: the
+		 * record stays blank and the next start tries again. */
+		prepare(ctx);
+		(void)commit(ctx);
 	}
 	for (uint8_t s = 0; s < 2; s++)
 		if ((rc = fwc_port_slot_info(port, &info[s], s)) < 0)

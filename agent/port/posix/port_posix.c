@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +189,27 @@ int fwc_posix_format(const char *dir, uint64_t slot_size, uint32_t erase_unit)
 	return rc;
 }
 
+/* x-only public key of a BIP-340 secret. Done here with a signing-capable context rather
+ * than through fwc_key_public(), which (in the skeleton's lib/key.c) passes libsecp256k1's
+ * static context to secp256k1_keypair_create and so aborts in libsecp256k1 0.2.0. */
+static int bip340_public(uint8_t pub[32], const uint8_t secret[32])
+{
+	secp256k1_context *c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+	secp256k1_keypair kp;
+	secp256k1_xonly_pubkey xpk;
+	int rc = FWC_ERR_KEY;
+
+	if (c == NULL)
+		return FWC_ERR_NOMEM;
+	if (secp256k1_keypair_create(c, &kp, secret) &&
+	    secp256k1_keypair_xonly_pub(c, &xpk, NULL, &kp) &&
+	    secp256k1_xonly_pubkey_serialize(c, pub, &xpk))
+		rc = FWC_OK;
+	fwc_wipe(&kp, sizeof(kp));
+	secp256k1_context_destroy(c);
+	return rc;
+}
+
 static int load_key(struct fwc_port *port)
 {
 	char path[FWC_POSIX_PATH_MAX], hex[64];
@@ -207,6 +230,8 @@ static int load_key(struct fwc_port *port)
 		rc = FWC_ERR_MALFORMED;
 	if (rc == FWC_OK && n == sizeof(secret))
 		rc = fwc_key_from_secret(&port->device_key, FWC_ALG_BIP340, secret);
+	if (rc == FWC_OK)
+		rc = bip340_public(port->device_pub, secret);
 	fwc_wipe(secret, sizeof(secret));
 	fwc_wipe(hex, sizeof(hex));
 	if (rc == FWC_OK)
@@ -548,16 +573,11 @@ int fwc_port_sha256_final(struct fwc_port *port, struct fwc_port_sha256 *h, uint
 
 int fwc_port_device_pubkey(struct fwc_port *port, uint8_t pub[32])
 {
-	struct fwc_pubkey pk;
-	int rc;
-
 	if (port == NULL || pub == NULL)
 		return FWC_ERR_ARG;
 	if (!port->have_key)
 		return FWC_ERR_NOT_FOUND;
-	if ((rc = fwc_key_public(&pk, &port->device_key)) < 0)
-		return rc;
-	memcpy(pub, pk.key, 32);
+	memcpy(pub, port->device_pub, 32);
 	return FWC_OK;
 }
 

@@ -71,6 +71,7 @@ struct fwc_port {
 
 	bool have_key;
 	struct fwc_seckey device_key;
+	uint8_t device_pub[32];
 	bool curl_ready;
 };
 
