@@ -23,19 +23,19 @@
 
 FWC_STATIC_ASSERT(context_fits, sizeof(struct fwc_agent) <= FWC_AGENT_CONTEXT_MAX);
 FWC_STATIC_ASSERT(block_pow2, FWC_AGENT_BLOCK_SIZE >= 64 &&
-				      (FWC_AGENT_BLOCK_SIZE & (FWC_AGENT_BLOCK_SIZE - 1)) == 0);
+                                  (FWC_AGENT_BLOCK_SIZE & (FWC_AGENT_BLOCK_SIZE - 1)) == 0);
 FWC_STATIC_ASSERT(chunk_blocks, FWC_AGENT_MAX_CHUNK_SIZE % FWC_AGENT_BLOCK_SIZE == 0);
 FWC_STATIC_ASSERT(chunks_bound, FWC_AGENT_MAX_CHUNKS >= 1 && FWC_AGENT_MAX_CHUNKS <= 65535);
 FWC_STATIC_ASSERT(sources_bound, FWC_AGENT_MAX_SOURCES >= 1 && FWC_AGENT_MAX_SOURCES <= 255);
 FWC_STATIC_ASSERT(url_bound, FWC_AGENT_URL_MAX >= 8 && FWC_AGENT_URL_MAX <= 65535);
 FWC_STATIC_ASSERT(rounds_bound, FWC_AGENT_SOURCE_ROUNDS >= 1 &&
-					FWC_AGENT_SOURCE_ROUNDS * FWC_AGENT_MAX_SOURCES <= 255);
+                                    FWC_AGENT_SOURCE_ROUNDS * FWC_AGENT_MAX_SOURCES <= 255);
 FWC_STATIC_ASSERT(attempts_bound,
-		  FWC_AGENT_MAX_BOOT_ATTEMPTS >= 1 && FWC_AGENT_MAX_BOOT_ATTEMPTS <= 254);
+                  FWC_AGENT_MAX_BOOT_ATTEMPTS >= 1 && FWC_AGENT_MAX_BOOT_ATTEMPTS <= 254);
 
 static const char *const state_names[] = {
-	"IDLE",	      "CHECKIN", "DECIDE",     "DOWNLOAD", "VERIFY",  "INSTALL",
-	"REBOOT",     "BOOT_CHECK", "CONFIRM", "ROLLBACK", "REPORT",
+    "IDLE",   "CHECKIN",    "DECIDE",  "DOWNLOAD", "VERIFY", "INSTALL",
+    "REBOOT", "BOOT_CHECK", "CONFIRM", "ROLLBACK", "REPORT",
 };
 
 const char *fwc_agent_state_name(int state)
@@ -71,7 +71,7 @@ static int commit(struct fwc_agent *ctx)
 /* Record an error and go to `next`: the step's work is abandoned, the record stays as it was
  * (or as the last commit left it), and resume_state() decides again from there. */
 static enum fwc_agent_state fail(struct fwc_agent *ctx, int err, const char *msg,
-				 enum fwc_agent_state next)
+                                 enum fwc_agent_state next)
 {
 	ctx->last_err = err;
 	fwc_port_log(ctx->port, FWC_LOG_WARN, msg, err, ctx->state);
@@ -109,7 +109,7 @@ static enum fwc_agent_state resume_state(struct fwc_agent *ctx)
 
 /* Load the record and the slot geometry: common to the boot selection and the agent. */
 static int load(struct fwc_agent *ctx, struct fwc_port *port,
-		const struct fwc_agent_provision *prov)
+                const struct fwc_agent_provision *prov)
 {
 	struct fwc_port_slot_info info[2];
 	int rc;
@@ -125,8 +125,8 @@ static int load(struct fwc_agent *ctx, struct fwc_port *port,
 		 * ledger learns that this device's rollback protection was reset. */
 		fwc_port_log(port, FWC_LOG_ERROR, "record corrupt: factory state", 0, 0);
 		fwc_agent_record_push_event(prepare(ctx), FWC_AGENT_EV_RECORD_RESET,
-					    FWC_AGENT_REASON_NONE, FWC_ERR_HASH_MISMATCH, 0,
-					    now_or_zero(ctx));
+		                            FWC_AGENT_REASON_NONE, FWC_ERR_HASH_MISMATCH, 0,
+		                            now_or_zero(ctx));
 		(void)commit(ctx);
 	} else if (ctx->store.status == FWC_AGENT_LOAD_BLANK) {
 		/* First power-on: make the provisioned state durable, so the floor no longer
@@ -151,7 +151,7 @@ static int load(struct fwc_agent *ctx, struct fwc_port *port,
 /* FWC_AGENT_MATCH when slot's first img->size bytes hash to img->sha256. *err gets the read
  * or hash error when the slot could not be hashed (the result is then FWC_AGENT_NOMATCH). */
 static uint32_t slot_matches(struct fwc_agent *ctx, int *err, uint8_t slot,
-			     const struct fwc_agent_image *img)
+                             const struct fwc_agent_image *img)
 {
 	uint8_t digest[32];
 	volatile uint32_t m;
@@ -163,7 +163,7 @@ static uint32_t slot_matches(struct fwc_agent *ctx, int *err, uint8_t slot,
 		return FWC_AGENT_NOMATCH;
 	}
 	rc = fwc_agent_slot_hash(ctx->port, &ctx->hash, digest, ctx->block, sizeof(ctx->block),
-				 slot, img->size);
+	                         slot, img->size);
 	if (rc < 0) {
 		*err = rc;
 		return FWC_AGENT_NOMATCH;
@@ -188,13 +188,13 @@ static int record_rollback(struct fwc_agent *ctx, uint8_t reason, int code)
 	memset(&n->pending, 0, sizeof(n->pending));
 	n->boot_attempts = 0;
 	fwc_agent_record_push_event(n, FWC_AGENT_EV_ROLLED_BACK, reason, code, counter,
-				    now_or_zero(ctx));
+	                            now_or_zero(ctx));
 	fwc_port_log(ctx->port, FWC_LOG_WARN, "rolling back", reason, code);
 	return commit(ctx);
 }
 
 int fwc_agent_boot_select(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port *port,
-			  const struct fwc_agent_provision *prov)
+                          const struct fwc_agent_provision *prov)
 {
 	const struct fwc_agent_record *r;
 	uint32_t m;
@@ -210,11 +210,10 @@ int fwc_agent_boot_select(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port 
 			/* every trial boot ended before a confirmation or a rollback */
 			(void)record_rollback(ctx, FWC_AGENT_REASON_ATTEMPTS, FWC_ERR_STATE);
 		} else if ((m = slot_matches(ctx, &err, r->pending_slot, &r->pending)) !=
-			   FWC_AGENT_MATCH) {
-			(void)record_rollback(ctx,
-					      err < 0 ? FWC_AGENT_REASON_STORAGE
-						      : FWC_AGENT_REASON_HASH,
-					      err < 0 ? err : FWC_ERR_HASH_MISMATCH);
+		           FWC_AGENT_MATCH) {
+			(void)record_rollback(
+			    ctx, err < 0 ? FWC_AGENT_REASON_STORAGE : FWC_AGENT_REASON_HASH,
+			    err < 0 ? err : FWC_ERR_HASH_MISMATCH);
 		} else if (m == FWC_AGENT_MATCH) {
 			/* Count the trial boot before starting it, so an image that crashes
 			 * before its health check still uses up its attempts. If the count
@@ -234,7 +233,7 @@ int fwc_agent_boot_select(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port 
 	if (r->active.size != 0) {
 		if (slot_matches(ctx, &err, r->active_slot, &r->active) != FWC_AGENT_MATCH) {
 			fwc_port_log(port, FWC_LOG_ERROR, "confirmed image damaged", r->active_slot,
-				     err);
+			             err);
 			return FWC_ERR_HASH_MISMATCH;
 		}
 	}
@@ -244,7 +243,7 @@ int fwc_agent_boot_select(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port 
 }
 
 int fwc_agent_init(struct fwc_agent *ctx, struct fwc_port *port,
-		   const struct fwc_agent_provision *prov)
+                   const struct fwc_agent_provision *prov)
 {
 	uint8_t running = FWC_SLOT_NONE;
 	int rc;
@@ -310,7 +309,7 @@ static int accept_offer(struct fwc_agent *ctx)
 	ctx->clean_pos = UINT64_MAX;
 	if (same_download(&r->download, o) && r->download.slot == slot) {
 		fwc_port_log(ctx->port, FWC_LOG_INFO, "resuming download", (int64_t)o->counter,
-			     (int64_t)r->download.verified);
+		             (int64_t)r->download.verified);
 		ctx->have_offer = 1;
 		return FWC_OK;
 	}
@@ -325,7 +324,7 @@ static int accept_offer(struct fwc_agent *ctx)
 	if ((rc = commit(ctx)) < 0)
 		return rc;
 	fwc_port_log(ctx->port, FWC_LOG_INFO, "download started", (int64_t)o->counter,
-		     (int64_t)o->size);
+	             (int64_t)o->size);
 	ctx->have_offer = 1;
 	return FWC_OK;
 }
@@ -334,7 +333,7 @@ static int accept_offer(struct fwc_agent *ctx)
  * hashing it on the way. *local is set when a failure is the device's own (storage, hash
  * engine) rather than the source's. digest is written on FWC_OK. */
 static int fetch_chunk(struct fwc_agent *ctx, uint8_t digest[32], int *local, uint8_t slot,
-		       uint64_t pos, uint64_t len)
+                       uint64_t pos, uint64_t len)
 {
 	const struct fwc_agent_source *src = &ctx->offer.sources[ctx->source];
 	uint64_t t0 = fwc_port_uptime_ms(ctx->port);
@@ -345,13 +344,13 @@ static int fetch_chunk(struct fwc_agent *ctx, uint8_t digest[32], int *local, ui
 	if ((rc = fwc_port_sha256_init(ctx->port, &ctx->hash)) < 0)
 		return rc;
 	for (uint64_t done = 0; done < len;) {
-		size_t n = len - done < FWC_AGENT_BLOCK_SIZE ? (size_t)(len - done)
-							     : FWC_AGENT_BLOCK_SIZE;
+		size_t n =
+		    len - done < FWC_AGENT_BLOCK_SIZE ? (size_t)(len - done) : FWC_AGENT_BLOCK_SIZE;
 		size_t got = 0;
 		uint64_t elapsed;
 
 		rc = fwc_port_http_get(ctx->port, ctx->block, n, &got, src->url, src->len,
-				       pos + done);
+		                       pos + done);
 		if (rc == FWC_OK && got != n)
 			rc = FWC_ERR_TRUNCATED;
 		if (rc < 0) {
@@ -359,7 +358,7 @@ static int fetch_chunk(struct fwc_agent *ctx, uint8_t digest[32], int *local, ui
 			break;
 		}
 		if ((rc = fwc_agent_slot_program(ctx->port, slot, ctx->slot_size[slot],
-						 ctx->erase_unit, pos + done, ctx->block, n)) < 0)
+		                                 ctx->erase_unit, pos + done, ctx->block, n)) < 0)
 			break;
 		if ((rc = fwc_port_sha256_update(ctx->port, &ctx->hash, ctx->block, n)) < 0)
 			break;
@@ -368,7 +367,7 @@ static int fetch_chunk(struct fwc_agent *ctx, uint8_t digest[32], int *local, ui
 		if (done < len && elapsed > FWC_AGENT_MIN_RATE_GRACE_MS &&
 		    done * 1000u / elapsed < FWC_AGENT_MIN_RATE) {
 			fwc_port_log(ctx->port, FWC_LOG_WARN, "source below minimum rate",
-				     ctx->source, (int64_t)(done * 1000u / elapsed));
+			             ctx->source, (int64_t)(done * 1000u / elapsed));
 			rc = FWC_ERR_IO;
 			*local = 0;
 			break;
@@ -400,7 +399,7 @@ static enum fwc_agent_state source_failed(struct fwc_agent *ctx, int err)
 	counter = n->download.image.counter;
 	memset(&n->download, 0, sizeof(n->download));
 	fwc_agent_record_push_event(n, FWC_AGENT_EV_DOWNLOAD_FAILED, FWC_AGENT_REASON_NONE, err,
-				    counter, now_or_zero(ctx));
+	                            counter, now_or_zero(ctx));
 	ctx->have_offer = 0;
 	if (commit(ctx) < 0)
 		return FWC_AGENT_IDLE;
@@ -438,7 +437,7 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 	}
 	chunk = pos / ctx->offer.chunk_size;
 	len = d->image.size - pos < ctx->offer.chunk_size ? d->image.size - pos
-							     : ctx->offer.chunk_size;
+	                                                  : ctx->offer.chunk_size;
 	rc = fetch_chunk(ctx, digest, &local, d->slot, pos, len);
 	ctx->clean_pos = UINT64_MAX;
 	if (rc < 0 && local)
@@ -480,12 +479,11 @@ static enum fwc_agent_state step_verify(struct fwc_agent *ctx)
 	counter = n->download.image.counter;
 	memset(&n->download, 0, sizeof(n->download));
 	fwc_agent_record_push_event(n, FWC_AGENT_EV_VERIFY_FAILED, FWC_AGENT_REASON_HASH,
-				    FWC_ERR_HASH_MISMATCH, counter, now_or_zero(ctx));
+	                            FWC_ERR_HASH_MISMATCH, counter, now_or_zero(ctx));
 	ctx->have_offer = 0;
 	if (commit(ctx) < 0)
 		return fail(ctx, FWC_ERR_IO, "cannot record failed verification", FWC_AGENT_IDLE);
-	return fail(ctx, FWC_ERR_HASH_MISMATCH, "image in slot does not match",
-		    FWC_AGENT_REPORT);
+	return fail(ctx, FWC_ERR_HASH_MISMATCH, "image in slot does not match", FWC_AGENT_REPORT);
 }
 
 static enum fwc_agent_state step_install(struct fwc_agent *ctx)
@@ -505,7 +503,7 @@ static enum fwc_agent_state step_install(struct fwc_agent *ctx)
 		return fail(ctx, rc, "cannot mark image pending", FWC_AGENT_IDLE);
 	ctx->have_offer = 0;
 	fwc_port_log(ctx->port, FWC_LOG_INFO, "image pending, rebooting",
-		     ctx->store.cur.pending_slot, (int64_t)ctx->store.cur.pending.counter);
+	             ctx->store.cur.pending_slot, (int64_t)ctx->store.cur.pending.counter);
 	return FWC_AGENT_REBOOT;
 }
 
@@ -551,11 +549,11 @@ static enum fwc_agent_state step_confirm(struct fwc_agent *ctx)
 	memset(&n->pending, 0, sizeof(n->pending));
 	n->boot_attempts = 0;
 	fwc_agent_record_push_event(n, FWC_AGENT_EV_CONFIRMED, FWC_AGENT_REASON_NONE, FWC_OK,
-				    n->active.counter, now_or_zero(ctx));
+	                            n->active.counter, now_or_zero(ctx));
 	if ((rc = commit(ctx)) < 0)
 		return fail(ctx, rc, "cannot confirm", FWC_AGENT_IDLE);
 	fwc_port_log(ctx->port, FWC_LOG_INFO, "image confirmed", ctx->store.cur.active_slot,
-		     (int64_t)ctx->store.cur.floor);
+	             (int64_t)ctx->store.cur.floor);
 	return FWC_AGENT_REPORT;
 }
 
@@ -569,7 +567,7 @@ static enum fwc_agent_state step_rollback(struct fwc_agent *ctx)
 		return fail(ctx, rc, "cannot record rollback", FWC_AGENT_IDLE);
 	/* still running the abandoned image: reset into the confirmed one */
 	return ctx->running_slot != ctx->store.cur.active_slot ? FWC_AGENT_REBOOT
-							       : FWC_AGENT_REPORT;
+	                                                       : FWC_AGENT_REPORT;
 }
 
 static enum fwc_agent_state step_report(struct fwc_agent *ctx)

@@ -55,7 +55,7 @@ FWC_STATIC_ASSERT(layout_fixed, OFF_EVENTS == FWC_AGENT_RECORD_FIXED);
 static const uint8_t magic[4] = {'F', 'W', 'A', 'R'};
 
 static int hash_buf(struct fwc_port *port, struct fwc_port_sha256 *h, uint8_t out[32],
-		    const uint8_t *data, size_t len)
+                    const uint8_t *data, size_t len)
 {
 	int rc = fwc_port_sha256_init(port, h);
 	int rc2;
@@ -99,7 +99,7 @@ static int check_record(const struct fwc_agent_record *r, unsigned q)
 		if (r->boot_attempts != 0 || !image_is_zero(&r->pending))
 			return FWC_ERR_RANGE;
 	} else if ((r->pending_slot != FWC_SLOT_A && r->pending_slot != FWC_SLOT_B) ||
-		   r->pending_slot == r->active_slot || r->pending.size == 0) {
+	           r->pending_slot == r->active_slot || r->pending.size == 0) {
 		return FWC_ERR_RANGE;
 	}
 	if (d->active == 0) {
@@ -107,8 +107,8 @@ static int check_record(const struct fwc_agent_record *r, unsigned q)
 		    d->verified != 0)
 			return FWC_ERR_RANGE;
 	} else if (d->active != 1 || (d->slot != FWC_SLOT_A && d->slot != FWC_SLOT_B) ||
-		   d->slot == r->active_slot || r->pending_slot != FWC_SLOT_NONE ||
-		   d->image.size == 0 || d->verified > d->image.size) {
+	           d->slot == r->active_slot || r->pending_slot != FWC_SLOT_NONE ||
+	           d->image.size == 0 || d->verified > d->image.size) {
 		/* a download only ever runs into the inactive slot while nothing is pending */
 		return FWC_ERR_RANGE;
 	}
@@ -131,7 +131,7 @@ void fwc_agent_record_factory(struct fwc_agent_record *rec, uint64_t floor)
 }
 
 int fwc_agent_record_encode(struct fwc_port *port, uint8_t *out, size_t cap, size_t *len,
-			    const struct fwc_agent_record *rec)
+                            const struct fwc_agent_record *rec)
 {
 	struct fwc_port_sha256 h;
 	const size_t body = FWC_AGENT_RECORD_LEN - 32;
@@ -192,8 +192,8 @@ static int16_t get_i16(const uint8_t *p)
 	return v >= 0x8000u ? (int16_t)((int32_t)v - 0x10000) : (int16_t)v;
 }
 
-int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
-			    const uint8_t *in, size_t len)
+int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec, const uint8_t *in,
+                            size_t len)
 {
 	struct fwc_port_sha256 h;
 	struct fwc_agent_record r;
@@ -229,7 +229,7 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 	if (count > q)
 		return FWC_ERR_RANGE;
 	if (!fwc_all_zero(in + OFF_EVENTS + (size_t)count * FWC_AGENT_EVENT_LEN,
-			  (size_t)(q - count) * FWC_AGENT_EVENT_LEN))
+	                  (size_t)(q - count) * FWC_AGENT_EVENT_LEN))
 		return FWC_ERR_MALFORMED;
 
 	memset(&r, 0, sizeof(r));
@@ -270,8 +270,8 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 		ev->time = fwc_get_le64(p + 16);
 	}
 	r.event_count = (uint8_t)(count - skip);
-	r.events_dropped = (r.events_dropped > UINT32_MAX - skip) ? UINT32_MAX
-								    : r.events_dropped + skip;
+	r.events_dropped =
+	    (r.events_dropped > UINT32_MAX - skip) ? UINT32_MAX : r.events_dropped + skip;
 	if ((rc = check_record(&r, FWC_AGENT_EVENT_QUEUE)) < 0)
 		return rc;
 	*rec = r;
@@ -279,7 +279,7 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 }
 
 void fwc_agent_record_push_event(struct fwc_agent_record *rec, uint8_t type, uint8_t reason,
-				 int code, uint64_t counter, uint64_t time)
+                                 int code, uint64_t counter, uint64_t time)
 {
 	struct fwc_agent_event *ev;
 
@@ -289,7 +289,7 @@ void fwc_agent_record_push_event(struct fwc_agent_record *rec, uint8_t type, uin
 		/* Keep the newest: the latest outcome is what the fleet operator needs most; the
 		 * dropped count tells the ledger that history is missing. */
 		memmove(&rec->events[0], &rec->events[1],
-			(FWC_AGENT_EVENT_QUEUE - 1) * sizeof(rec->events[0]));
+		        (FWC_AGENT_EVENT_QUEUE - 1) * sizeof(rec->events[0]));
 		rec->event_count = FWC_AGENT_EVENT_QUEUE - 1;
 		if (rec->events_dropped != UINT32_MAX)
 			rec->events_dropped++;
@@ -324,8 +324,7 @@ static int area_blank(const uint8_t *p, size_t len)
 	return ff || zero;
 }
 
-int fwc_agent_store_load(struct fwc_agent_store *st, struct fwc_port *port,
-			 uint64_t factory_floor)
+int fwc_agent_store_load(struct fwc_agent_store *st, struct fwc_port *port, uint64_t factory_floor)
 {
 	int written = 0; /* copies that hold something (or could not be read) */
 
@@ -396,13 +395,12 @@ int fwc_agent_store_commit(struct fwc_agent_store *st, const struct fwc_agent_re
 	st->scratch.seq = st->cur.seq + 1;
 	/* the copy not holding the newest state: after a torn write that is the torn one */
 	target = st->newest == 0 ? 1 : 0;
-	if ((rc = fwc_agent_record_encode(st->port, st->buf, sizeof(st->buf), &len,
-					  &st->scratch)) < 0)
+	if ((rc = fwc_agent_record_encode(st->port, st->buf, sizeof(st->buf), &len, &st->scratch)) <
+	    0)
 		return rc;
 	if ((rc = fwc_port_record_write(st->port, target, st->buf, len)) < 0)
 		return FWC_ERR_IO;
-	if ((rc = fwc_port_record_read(st->port, st->check, sizeof(st->check), &got, target)) <
-		    0 ||
+	if ((rc = fwc_port_record_read(st->port, st->check, sizeof(st->check), &got, target)) < 0 ||
 	    got < len || memcmp(st->check, st->buf, len) != 0) {
 		fwc_port_log(st->port, FWC_LOG_ERROR, "record read-back differs", target, rc);
 		return FWC_ERR_IO;

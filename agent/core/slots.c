@@ -20,7 +20,7 @@ int fwc_agent_slot_geometry_ok(uint32_t erase_unit, uint64_t slot_size)
 }
 
 int fwc_agent_slot_program(struct fwc_port *port, uint8_t slot, uint64_t slot_size,
-			   uint32_t erase_unit, uint64_t off, const uint8_t *data, size_t len)
+                           uint32_t erase_unit, uint64_t off, const uint8_t *data, size_t len)
 {
 	int rc;
 
@@ -28,7 +28,8 @@ int fwc_agent_slot_program(struct fwc_port *port, uint8_t slot, uint64_t slot_si
 	    off % FWC_AGENT_BLOCK_SIZE != 0 || off >= slot_size || len > slot_size - off)
 		return FWC_ERR_ARG;
 	if (off % erase_unit == 0) {
-		uint64_t elen = erase_unit > FWC_AGENT_BLOCK_SIZE ? erase_unit : FWC_AGENT_BLOCK_SIZE;
+		uint64_t elen =
+		    erase_unit > FWC_AGENT_BLOCK_SIZE ? erase_unit : FWC_AGENT_BLOCK_SIZE;
 
 		if (elen > slot_size - off)
 			elen = slot_size - off;
@@ -39,7 +40,7 @@ int fwc_agent_slot_program(struct fwc_port *port, uint8_t slot, uint64_t slot_si
 }
 
 int fwc_agent_slot_hash(struct fwc_port *port, struct fwc_port_sha256 *h, uint8_t out[32],
-			uint8_t *buf, size_t cap, uint8_t slot, uint64_t size)
+                        uint8_t *buf, size_t cap, uint8_t slot, uint64_t size)
 {
 	uint8_t digest[32];
 	uint64_t off = 0;

@@ -24,12 +24,12 @@ int fwc_agent_slot_geometry_ok(uint32_t erase_unit, uint64_t slot_size);
  * immediately before the first write into its unit. Returns FWC_OK, FWC_ERR_ARG (range
  * outside the slot), or the port's error. */
 int fwc_agent_slot_program(struct fwc_port *port, uint8_t slot, uint64_t slot_size,
-			   uint32_t erase_unit, uint64_t off, const uint8_t *data, size_t len);
+                           uint32_t erase_unit, uint64_t off, const uint8_t *data, size_t len);
 
 /* SHA-256 of the first size bytes of slot, read through buf[0..cap) (cap > 0). h is used as
  * the hash context and is finalised on every path. out is written only on FWC_OK.
  * Returns FWC_OK, FWC_ERR_ARG, or the port's error. */
 int fwc_agent_slot_hash(struct fwc_port *port, struct fwc_port_sha256 *h, uint8_t out[32],
-			uint8_t *buf, size_t cap, uint8_t slot, uint64_t size);
+                        uint8_t *buf, size_t cap, uint8_t slot, uint64_t size);
 
 #endif

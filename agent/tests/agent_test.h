@@ -76,7 +76,6 @@ static inline char *test_read_file(const char *path, size_t *len)
 	return buf;
 }
 
-
 /* ---- an agent fixture: a device with a factory image in slot A and a new image to offer -- */
 
 #define TEST_SLOT_SIZE (1024u * 1024u + 131072u)
@@ -84,9 +83,9 @@ static inline char *test_read_file(const char *path, size_t *len)
 #define TEST_COUNTER 43u
 
 struct fixture {
-	char root[256];   /* scratch folder */
-	char dev[300];    /* device directory */
-	char src[300];    /* the new image as a file: a download source */
+	char root[256]; /* scratch folder */
+	char dev[300];  /* device directory */
+	char src[300];  /* the new image as a file: a download source */
 	struct fwc_port port;
 	struct fwc_agent_provision prov;
 	uint8_t *factory;
@@ -132,7 +131,7 @@ static inline void test_offer_source(struct fwc_agent_offer *o, const char *path
 /* An offer for img as a release with counter `counter`, chunks of chunk_size, no source yet.
  * Every digest is computed here with libfwchain, independently of the agent. */
 static inline void test_offer_build(struct fwc_agent_offer *o, const uint8_t *img, size_t len,
-				    uint64_t counter, uint32_t chunk_size)
+                                    uint64_t counter, uint32_t chunk_size)
 {
 	memset(o, 0, sizeof(*o));
 	o->counter = counter;
@@ -150,7 +149,7 @@ static inline void test_offer_build(struct fwc_agent_offer *o, const uint8_t *im
 }
 
 static inline int fixture_setup(struct fixture *fx, const char *tag, size_t image_len,
-				uint32_t chunk_size, uint32_t erase_unit)
+                                uint32_t chunk_size, uint32_t erase_unit)
 {
 	memset(fx, 0, sizeof(*fx));
 	if (test_mkdtemp(fx->root, sizeof(fx->root), tag) != 0)
@@ -169,8 +168,7 @@ static inline int fixture_setup(struct fixture *fx, const char *tag, size_t imag
 		return -1;
 	if (fwc_posix_format(fx->dev, TEST_SLOT_SIZE, erase_unit) != FWC_OK ||
 	    test_open(&fx->port, fx->dev) != FWC_OK ||
-	    fwc_posix_factory_write(&fx->port, FWC_SLOT_A, fx->factory, fx->factory_len) !=
-		    FWC_OK)
+	    fwc_posix_factory_write(&fx->port, FWC_SLOT_A, fx->factory, fx->factory_len) != FWC_OK)
 		return -1;
 	test_offer_build(&fx->offer, fx->image, image_len, TEST_COUNTER, chunk_size);
 	test_offer_source(&fx->offer, fx->src);
@@ -229,7 +227,7 @@ static inline enum fwc_agent_state run_agent(struct fwc_agent *a, struct fwc_por
  * max_resets times). Returns the number of power-ons, or -1 on a power-on error (kept in
  * *err when err is not NULL). */
 static inline int boot_until_idle(struct fwc_agent *a, struct fwc_port *port,
-				  const struct fwc_agent_provision *prov, int max_resets, int *err)
+                                  const struct fwc_agent_provision *prov, int max_resets, int *err)
 {
 	for (int n = 1; n <= max_resets; n++) {
 		int rc = fwc_posix_power_on(a, NULL, port, prov);

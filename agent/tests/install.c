@@ -460,8 +460,8 @@ static void test_offer_checks(void)
 	CHECK(rec()->download.active == 0 && fx.port.record_writes == 1 && rec()->seq == 1);
 	/* an unsupported scheme is a failing source, not a crash */
 	o = fx.offer;
-	o.sources[0].len = (uint16_t)snprintf(o.sources[0].url, sizeof(o.sources[0].url),
-					      "gopher://x/");
+	o.sources[0].len =
+	    (uint16_t)snprintf(o.sources[0].url, sizeof(o.sources[0].url), "gopher://x/");
 	CHECK_RC(fwc_agent_test_offer(&agent, &o), FWC_OK);
 	CHECK(run_agent(&agent, &fx.port, 100) == FWC_AGENT_IDLE);
 	CHECK(last_event()->type == FWC_AGENT_EV_DOWNLOAD_FAILED);

@@ -17,14 +17,15 @@ static struct fwc_port port;
 
 static void test_sha256(void)
 {
-	static const uint8_t abc[32] = {
-		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
-		0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
-		0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
-	static const uint8_t two_blocks[32] = { /* "abcdbcde...nopq", FIPS 180-2 B.2 */
-		0x24, 0x8d, 0x6a, 0x61, 0xd2, 0x06, 0x38, 0xb8, 0xe5, 0xc0, 0x26,
-		0x93, 0x0c, 0x3e, 0x60, 0x39, 0xa3, 0x3c, 0xe4, 0x59, 0x64, 0xff,
-		0x21, 0x67, 0xf6, 0xec, 0xed, 0xd4, 0x19, 0xdb, 0x06, 0xc1};
+	static const uint8_t abc[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+	                                0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+	                                0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+	                                0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+	static const uint8_t two_blocks[32] = {/* "abcdbcde...nopq", FIPS 180-2 B.2 */
+	                                       0x24, 0x8d, 0x6a, 0x61, 0xd2, 0x06, 0x38, 0xb8,
+	                                       0xe5, 0xc0, 0x26, 0x93, 0x0c, 0x3e, 0x60, 0x39,
+	                                       0xa3, 0x3c, 0xe4, 0x59, 0x64, 0xff, 0x21, 0x67,
+	                                       0xf6, 0xec, 0xed, 0xd4, 0x19, 0xdb, 0x06, 0xc1};
 	const char *m2 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	struct fwc_port_sha256 h;
 	uint8_t out[32];
@@ -99,8 +100,8 @@ static void test_ed25519(void)
 
 	test_unhex(pub, 32, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
 	test_unhex(sig, 64,
-		   "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb882159"
-		   "0a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+	           "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb882159"
+	           "0a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
 	CHECK_RC(fwc_port_ed25519_verify(&port, pub, sig, NULL, 0), FWC_PORT_VALID);
 	sig[10] ^= 1;
 	CHECK_RC(fwc_port_ed25519_verify(&port, pub, sig, NULL, 0), FWC_ERR_BADSIG);
@@ -289,7 +290,7 @@ static void test_file_get(void)
 	CHECK_RC(fwc_port_http_get(&port, buf, 5000, &got, url, (size_t)n, 18000), FWC_OK);
 	CHECK(got == 2000 && memcmp(buf, body + 18000, 2000) == 0);
 	CHECK_RC(fwc_port_http_get(&port, buf, 10, &got, "file:///nonexistent/x", 21, 0),
-		 FWC_ERR_NOT_FOUND);
+	         FWC_ERR_NOT_FOUND);
 	CHECK_RC(fwc_port_http_get(&port, buf, 10, &got, "ftp://x/y", 9, 0), FWC_ERR_UNSUPPORTED);
 	CHECK_RC(fwc_port_http_get(&port, buf, 10, &got, "file:///a\0b", 11, 0), FWC_ERR_ARG);
 	CHECK_RC(fwc_port_http_get(&port, buf, 10, &got, url, 0, 0), FWC_ERR_ARG);
@@ -363,8 +364,8 @@ static void serve_one(int c)
 		olen = 0;
 	}
 	n = (size_t)snprintf(hdr, sizeof(hdr),
-			     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-			     status, olen);
+	                     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+	                     status, olen);
 	if (write(c, hdr, n) < 0 || (olen && write(c, out, olen) < 0))
 		return;
 }
@@ -400,11 +401,13 @@ static void test_http(void)
 	close(s);
 	CHECK(pid > 0);
 
-#define URL(path) (n = snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", ntohs(sa.sin_port), path), (size_t)n)
+#define URL(path)                                                                                  \
+	(n = snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", ntohs(sa.sin_port), path),        \
+	 (size_t)n)
 	CHECK_RC(fwc_port_http_get(&port, buf, 5000, &got, url, URL("/img"), 4096), FWC_OK);
 	CHECK(got == 5000 && memcmp(buf, body + 4096, 5000) == 0);
 	CHECK_RC(fwc_port_http_get(&port, buf, 100, &got, url, URL("/missing"), 0),
-		 FWC_ERR_NOT_FOUND);
+	         FWC_ERR_NOT_FOUND);
 	/* a server ignoring the range is usable only from offset 0 */
 	CHECK_RC(fwc_port_http_get(&port, buf, 100, &got, url, URL("/norange"), 0), FWC_OK);
 	CHECK(got == 100 && memcmp(buf, body, 100) == 0);
@@ -415,15 +418,15 @@ static void test_http(void)
 	CHECK(got == 1000 && memcmp(buf, body, 1000) == 0 && buf[1000] == 0xEE);
 	/* POST */
 	CHECK_RC(fwc_port_http_post(&port, resp, sizeof(resp), &rlen, url, URL("/echo"),
-				    (const uint8_t *)"hello", 5),
-		 FWC_OK);
+	                            (const uint8_t *)"hello", 5),
+	         FWC_OK);
 	CHECK(rlen == 8 && memcmp(resp, "ok:hello", 8) == 0);
 	CHECK_RC(fwc_port_http_post(&port, resp, sizeof(resp), &rlen, url, URL("/big"),
-				    (const uint8_t *)"x", 1),
-		 FWC_ERR_TOO_LARGE);
-	CHECK_RC(fwc_port_http_post(&port, resp, sizeof(resp), &rlen, url, URL("/nothere"),
-				    NULL, 0),
-		 FWC_ERR_NOT_FOUND);
+	                            (const uint8_t *)"x", 1),
+	         FWC_ERR_TOO_LARGE);
+	CHECK_RC(
+	    fwc_port_http_post(&port, resp, sizeof(resp), &rlen, url, URL("/nothere"), NULL, 0),
+	    FWC_ERR_NOT_FOUND);
 #undef URL
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }

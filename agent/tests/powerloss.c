@@ -83,10 +83,10 @@ static int fresh_device(const struct scenario *sc)
 	if (sc == &first) {
 		if (fwc_posix_format(fx.dev, TEST_SLOT_SIZE, 4096) != FWC_OK || open_quiet() != 0)
 			return -1;
-		return fwc_posix_factory_write(&fx.port, FWC_SLOT_A, fx.factory,
-					       fx.factory_len) == FWC_OK
-			       ? 0
-			       : -1;
+		return fwc_posix_factory_write(&fx.port, FWC_SLOT_A, fx.factory, fx.factory_len) ==
+		               FWC_OK
+		           ? 0
+		           : -1;
 	}
 	for (int i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", fx.dev, snap_files[i]);
@@ -185,17 +185,18 @@ static int run_cut(const struct scenario *sc, long cut, int tear)
 	} else if (slot == sc->new_slot) {
 		bad |= !slot_holds(&fx.port, slot, sc->new_img, sc->new_len) << 3;
 		bad |= !(r->pending_slot == slot || r->active_slot == slot) << 4;
-		bad |= (r->floor != (r->active_slot == slot ? sc->new_counter : sc->old_floor)) << 5;
+		bad |= (r->floor != (r->active_slot == slot ? sc->new_counter : sc->old_floor))
+		       << 5;
 	} else {
 		bad |= 1 << 6;
 	}
 	if (r->download.active)
 		bad |= (r->download.slot != sc->new_slot || r->download.verified > sc->new_len ||
-			(r->download.verified % CHUNK != 0 && r->download.verified != sc->new_len))
+		        (r->download.verified % CHUNK != 0 && r->download.verified != sc->new_len))
 		       << 7;
 	if (bad) {
 		fprintf(stderr, "%s: cut %ld tear %d: after power-on slot %u, checks 0x%x failed\n",
-			sc->name, cut, tear, slot, bad);
+		        sc->name, cut, tear, slot, bad);
 		return -1;
 	}
 
@@ -203,8 +204,8 @@ static int run_cut(const struct scenario *sc, long cut, int tear)
 	d = drive(sc, 0);
 	if (d != 1) {
 		fprintf(stderr, "%s: cut %ld tear %d: resume did not complete (%d, %s, err %d)\n",
-			sc->name, cut, tear, d, fwc_agent_state_name(fwc_agent_state(&agent)),
-			fwc_agent_last_error(&agent));
+		        sc->name, cut, tear, d, fwc_agent_state_name(fwc_agent_state(&agent)),
+		        fwc_agent_last_error(&agent));
 		return -1;
 	}
 	r = rec();
@@ -214,7 +215,7 @@ static int run_cut(const struct scenario *sc, long cut, int tear)
 	bad |= (r->active.counter != sc->new_counter || r->active.size != sc->new_len) << 3;
 	if (bad) {
 		fprintf(stderr, "%s: cut %ld tear %d: after resume, checks 0x%x failed\n", sc->name,
-			cut, tear, bad);
+		        cut, tear, bad);
 		return -1;
 	}
 	return 1;
@@ -285,12 +286,13 @@ int main(void)
 		return 1;
 	test_offer_build(&offer44, image44, IMAGE_LEN, TEST_COUNTER + 1, CHUNK);
 	test_offer_source(&offer44, src44);
-	first = (struct scenario){"first install", FWC_SLOT_A, FWC_SLOT_B, fx.factory, fx.image,
-				  fx.factory_len, IMAGE_LEN, 0, TEST_COUNTER, &fx.offer, 0,
-				  FIRST_BOOT_OPS + EXPECTED_OPS};
-	second = (struct scenario){"second install", FWC_SLOT_B, FWC_SLOT_A, fx.image, image44,
-				   IMAGE_LEN, IMAGE_LEN, TEST_COUNTER, TEST_COUNTER + 1,
-				   &offer44, 1, EXPECTED_OPS};
+	first = (struct scenario){"first install", FWC_SLOT_A, FWC_SLOT_B,
+	                          fx.factory,      fx.image,   fx.factory_len,
+	                          IMAGE_LEN,       0,          TEST_COUNTER,
+	                          &fx.offer,       0,          FIRST_BOOT_OPS + EXPECTED_OPS};
+	second = (struct scenario){"second install", FWC_SLOT_B, FWC_SLOT_A, fx.image,
+	                           image44,          IMAGE_LEN,  IMAGE_LEN,  TEST_COUNTER,
+	                           TEST_COUNTER + 1, &offer44,   1,          EXPECTED_OPS};
 	RUN(test_uninterrupted);
 	RUN(test_first_install_sweep);
 	RUN(test_second_install_sweeps);

@@ -55,8 +55,8 @@ static void example_record(struct fwc_agent_record *r)
 	r->next_event_seq = 3;
 	r->event_count = 2;
 	r->events[0] = (struct fwc_agent_event){1, FWC_AGENT_EV_CONFIRMED, 0, 0, 42, 1700000100};
-	r->events[1] = (struct fwc_agent_event){2, FWC_AGENT_EV_DOWNLOAD_FAILED, 0,
-						FWC_ERR_HASH_MISMATCH, 43, 1700000200};
+	r->events[1] = (struct fwc_agent_event){
+	    2, FWC_AGENT_EV_DOWNLOAD_FAILED, 0, FWC_ERR_HASH_MISMATCH, 43, 1700000200};
 }
 
 /* Parse the hex dump that follows the example marker in the format page. */
@@ -182,15 +182,15 @@ static void test_decode_rules(void)
 		size_t off;
 		uint8_t val;
 	} range[] = {
-		{12, 2},    /* active slot out of range */
-		{13, 1},    /* pending == active (B) */
-		{13, 7},    /* pending slot out of range */
-		{14, 1},    /* attempts without a pending image */
-		{15, 2},    /* download state out of range */
-		{168, 1},   /* download into the active slot */
-		{268, 9},   /* more events than the queue holds */
-		{272 + 4, 0}, /* a used event entry with type 0 */
-		{72 + 8, 1},  /* pending image data with nothing pending */
+	    {12, 2},      /* active slot out of range */
+	    {13, 1},      /* pending == active (B) */
+	    {13, 7},      /* pending slot out of range */
+	    {14, 1},      /* attempts without a pending image */
+	    {15, 2},      /* download state out of range */
+	    {168, 1},     /* download into the active slot */
+	    {268, 9},     /* more events than the queue holds */
+	    {272 + 4, 0}, /* a used event entry with type 0 */
+	    {72 + 8, 1},  /* pending image data with nothing pending */
 	};
 	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
 		memcpy(b, good, L);
@@ -439,7 +439,7 @@ static void test_every_byte(void)
 			}
 		}
 		CHECK_RC(fwc_port_record_write(&port, (uint8_t)copy, copy == 0 ? c0 : c1, L),
-			 FWC_OK);
+		         FWC_OK);
 	}
 	CHECK(cases == 2 * 496 * 4);
 	CHECK(bad == 0);

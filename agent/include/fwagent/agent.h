@@ -44,20 +44,20 @@ enum fwc_agent_state {
  * proof bundle has been verified (checkpoint quorum, inclusion proof, release-key threshold,
  * product and hardware match; docs/agent.md). Every field is then trusted. */
 struct fwc_agent_source {
-	uint16_t len;                 /* bytes of url used */
-	char url[FWC_AGENT_URL_MAX];  /* not NUL-terminated */
+	uint16_t len;                /* bytes of url used */
+	char url[FWC_AGENT_URL_MAX]; /* not NUL-terminated */
 };
 
 struct fwc_agent_offer {
-	uint64_t counter;             /* release counter (must exceed the floor) */
-	uint64_t size;                /* signed image size: never more is fetched */
-	uint8_t sha256[32];           /* signed SHA-256 of the whole image */
-	uint8_t target[32];           /* identifies the download across resets (content id digest) */
-	uint32_t chunk_size;          /* bytes per verified chunk (a multiple of the block size);
-				         every chunk but the last is full */
-	uint32_t chunk_count;         /* ceil(size / chunk_size) */
+	uint64_t counter;     /* release counter (must exceed the floor) */
+	uint64_t size;        /* signed image size: never more is fetched */
+	uint8_t sha256[32];   /* signed SHA-256 of the whole image */
+	uint8_t target[32];   /* identifies the download across resets (content id digest) */
+	uint32_t chunk_size;  /* bytes per verified chunk (a multiple of the block size);
+	                         every chunk but the last is full */
+	uint32_t chunk_count; /* ceil(size / chunk_size) */
 	uint8_t chunk_sha256[FWC_AGENT_MAX_CHUNKS][32]; /* SHA-256 of each chunk */
-	uint8_t source_count;         /* 1..FWC_AGENT_MAX_SOURCES, tried in order */
+	uint8_t source_count; /* 1..FWC_AGENT_MAX_SOURCES, tried in order */
 	struct fwc_agent_source sources[FWC_AGENT_MAX_SOURCES];
 };
 
@@ -79,8 +79,8 @@ struct fwc_agent {
 	int last_err;
 	int rollback_code;
 	uint32_t erase_unit;
-	uint64_t clean_pos;     /* download offset up to which this session programmed its erase
-				   unit, the rest of which is still erased; UINT64_MAX: unknown */
+	uint64_t clean_pos; /* download offset up to which this session programmed its erase
+	                       unit, the rest of which is still erased; UINT64_MAX: unknown */
 	uint64_t slot_size[2];
 	uint64_t factory_floor;
 	struct fwc_agent_store store;
@@ -101,7 +101,7 @@ struct fwc_agent {
  * Returns FWC_OK, FWC_ERR_ARG, FWC_ERR_HASH_MISMATCH (the confirmed image is damaged and there
  * is nothing to fall back to: the platform's recovery decides), FWC_ERR_IO (slot geometry). */
 int fwc_agent_boot_select(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port *port,
-			  const struct fwc_agent_provision *prov);
+                          const struct fwc_agent_provision *prov);
 
 /* Start the agent of the running image: load the record, read the slot geometry and the
  * running slot from the port, and set the state from which to resume (a trial boot goes to
@@ -109,7 +109,7 @@ int fwc_agent_boot_select(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port 
  * the port must outlive the context. Returns FWC_OK, FWC_ERR_ARG, FWC_ERR_IO (geometry or
  * running slot unknown), FWC_ERR_UNSUPPORTED (erase unit incompatible with the block size). */
 int fwc_agent_init(struct fwc_agent *ctx, struct fwc_port *port,
-		   const struct fwc_agent_provision *prov);
+                   const struct fwc_agent_provision *prov);
 
 /* Do the work of the current state and return the next one. Errors do not stop the machine:
  * they are logged, kept for fwc_agent_last_error(), and the agent falls back to a safe state

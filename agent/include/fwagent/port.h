@@ -66,8 +66,8 @@ enum fwc_slot {
  * Returns FWC_OK, FWC_ERR_NOT_FOUND (the resource does not exist, HTTP 404/416),
  * FWC_ERR_UNSUPPORTED (scheme not supported by this port), FWC_ERR_IO (anything else:
  * connection, timeout, unexpected status). The port bounds the time a request may take. */
-int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got,
-		      const char *url, size_t url_len, uint64_t offset);
+int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got, const char *url,
+                      size_t url_len, uint64_t offset);
 
 /* POST body[0..body_len) to url (content type application/cbor) and store the response body.
  *   resp, resp_cap   caller buffer for the response; a longer response is an error
@@ -76,7 +76,7 @@ int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *g
  * Returns FWC_OK for a 2xx answer, FWC_ERR_NOT_FOUND, FWC_ERR_TOO_LARGE, FWC_ERR_UNSUPPORTED,
  * FWC_ERR_IO. */
 int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, size_t *resp_len,
-		       const char *url, size_t url_len, const uint8_t *body, size_t body_len);
+                       const char *url, size_t url_len, const uint8_t *body, size_t body_len);
 
 /* ------------------------------------------------------------------------------------------
  * Slot storage: two firmware slots (A and B) of flash-like memory. Bytes read as 0xFF after an
@@ -95,8 +95,7 @@ int fwc_port_slot_info(struct fwc_port *port, struct fwc_port_slot_info *info, u
 
 /* Read len bytes at offset off of slot into buf. The range lies inside the slot.
  * Returns FWC_OK, FWC_ERR_ARG (range outside the slot), FWC_ERR_IO. */
-int fwc_port_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uint8_t slot,
-		       uint64_t off);
+int fwc_port_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uint8_t slot, uint64_t off);
 
 /* Program len bytes (1..FWC_AGENT_BLOCK_SIZE) at offset off of slot. off is a multiple of
  * FWC_AGENT_BLOCK_SIZE; len is FWC_AGENT_BLOCK_SIZE except for the last block of an image. A
@@ -104,7 +103,7 @@ int fwc_port_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uint8_t 
  * by fwc_port_slot_erase() beforehand. Returns FWC_OK, FWC_ERR_ARG, FWC_ERR_IO. A power loss
  * during the call may leave any prefix of the range programmed. */
 int fwc_port_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off, const uint8_t *data,
-			size_t len);
+                        size_t len);
 
 /* Erase [off, off + len) of slot to 0xFF; off and len are multiples of the erase unit.
  * Returns FWC_OK, FWC_ERR_ARG, FWC_ERR_IO. A power loss may leave the range partly erased. */
@@ -126,7 +125,7 @@ int fwc_port_running_slot(struct fwc_port *port, uint8_t *slot);
  * bytes the area holds (a never-written area may hold 0 bytes or erased bytes; both simply fail
  * the core's validation). Returns FWC_OK, FWC_ERR_ARG, FWC_ERR_IO. */
 int fwc_port_record_read(struct fwc_port *port, uint8_t *buf, size_t cap, size_t *got,
-			 uint8_t copy);
+                         uint8_t copy);
 
 /* Replace the content of area `copy` with data[0..len), len <= FWC_AGENT_RECORD_MAX, and make
  * it durable (erase + program + flush, or write + fsync) before returning FWC_OK. Must not
@@ -199,7 +198,7 @@ int fwc_port_sha256_init(struct fwc_port *port, struct fwc_port_sha256 *h);
 
 /* Absorb data[0..len) (data may be NULL when len is 0). Returns FWC_OK or FWC_ERR_CRYPTO. */
 int fwc_port_sha256_update(struct fwc_port *port, struct fwc_port_sha256 *h, const void *data,
-			   size_t len);
+                           size_t len);
 
 /* Write the digest to out and release whatever init took; h is dead afterwards (a new init is
  * needed to hash again). Returns FWC_OK or FWC_ERR_CRYPTO (out then undefined; h still
@@ -224,12 +223,12 @@ int fwc_port_device_sign(struct fwc_port *port, uint8_t sig[64], const uint8_t m
  * Returns FWC_PORT_VALID when it verifies, FWC_ERR_BADSIG when it does not (including a pub
  * that is not a valid key), FWC_ERR_CRYPTO on an internal failure. */
 int fwc_port_bip340_verify(struct fwc_port *port, const uint8_t pub[32], const uint8_t sig[64],
-			   const uint8_t *msg, size_t len);
+                           const uint8_t *msg, size_t len);
 
 /* RFC 8032 Ed25519 verification of sig over msg[0..len) by pub (validator cosignatures).
  * Returns FWC_PORT_VALID, FWC_ERR_BADSIG or FWC_ERR_CRYPTO, as above. */
 int fwc_port_ed25519_verify(struct fwc_port *port, const uint8_t pub[32], const uint8_t sig[64],
-			    const uint8_t *msg, size_t len);
+                            const uint8_t *msg, size_t len);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,7 @@ extern "C" {
 #define FWC_AGENT_RECORD_FIXED 272 /* bytes before the event entries */
 #define FWC_AGENT_EVENT_LEN 24     /* bytes per event entry */
 /* Encoded length of a record with a queue of q events. */
-#define FWC_AGENT_RECORD_LEN_Q(q) (FWC_AGENT_RECORD_FIXED + (q) * FWC_AGENT_EVENT_LEN + 32)
+#define FWC_AGENT_RECORD_LEN_Q(q) (FWC_AGENT_RECORD_FIXED + (q)*FWC_AGENT_EVENT_LEN + 32)
 #define FWC_AGENT_RECORD_LEN FWC_AGENT_RECORD_LEN_Q(FWC_AGENT_EVENT_QUEUE)
 
 /* What a slot holds, as the agent recorded it when it wrote the image. size 0 means "not
@@ -59,9 +59,9 @@ enum fwc_agent_event_type {
 
 enum fwc_agent_reason {
 	FWC_AGENT_REASON_NONE = 0,
-	FWC_AGENT_REASON_HEALTH = 1,     /* the health check failed on every trial boot */
-	FWC_AGENT_REASON_ATTEMPTS = 2,   /* the image never reached its health check */
-	FWC_AGENT_REASON_HASH = 3,       /* the slot's content no longer matches the recorded hash */
+	FWC_AGENT_REASON_HEALTH = 1,   /* the health check failed on every trial boot */
+	FWC_AGENT_REASON_ATTEMPTS = 2, /* the image never reached its health check */
+	FWC_AGENT_REASON_HASH = 3,     /* the slot's content no longer matches the recorded hash */
 	FWC_AGENT_REASON_NOT_BOOTED = 4, /* the platform booted another slot than the trial one */
 	FWC_AGENT_REASON_STORAGE = 5     /* the slot could not be read */
 };
@@ -99,7 +99,7 @@ void fwc_agent_record_factory(struct fwc_agent_record *rec, uint64_t floor);
  * would not decode is refused with FWC_ERR_RANGE), so what is written can always be read back.
  * Returns FWC_OK, FWC_ERR_ARG, FWC_ERR_BUFSIZE, FWC_ERR_RANGE, or the port's hash error. */
 int fwc_agent_record_encode(struct fwc_port *port, uint8_t *out, size_t cap, size_t *len,
-			    const struct fwc_agent_record *rec);
+                            const struct fwc_agent_record *rec);
 
 /* Parse and check one record copy. in[0..len) is the area content; bytes after the record's
  * own length are ignored (an area is larger than the record). A record written with a
@@ -108,22 +108,22 @@ int fwc_agent_record_encode(struct fwc_port *port, uint8_t *out, size_t cap, siz
  * Returns FWC_OK, FWC_ERR_TRUNCATED, FWC_ERR_MALFORMED (magic, length, layout rule),
  * FWC_ERR_UNSUPPORTED (version), FWC_ERR_HASH_MISMATCH, FWC_ERR_RANGE (a field out of range),
  * or the port's hash error. */
-int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
-			    const uint8_t *in, size_t len);
+int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec, const uint8_t *in,
+                            size_t len);
 
 /* Queue an event (oldest dropped and counted when the queue is full); it gets the next
  * sequence number. Only changes rec in memory. */
 void fwc_agent_record_push_event(struct fwc_agent_record *rec, uint8_t type, uint8_t reason,
-				 int code, uint64_t counter, uint64_t time);
+                                 int code, uint64_t counter, uint64_t time);
 
 /* How fwc_agent_store_load() found the two copies. */
 enum fwc_agent_load_status {
-	FWC_AGENT_LOAD_BOTH = 0,    /* both copies valid; the newer one is used */
-	FWC_AGENT_LOAD_ONE = 1,     /* one copy valid (the other torn, corrupt or never written) */
-	FWC_AGENT_LOAD_BLANK = 2,   /* no valid copy and at least one copy blank (never written,
-				       or only a first write that was torn): factory state */
-	FWC_AGENT_LOAD_CORRUPT = 3  /* both copies hold something and neither is valid: factory
-				       state, and the caller should report it */
+	FWC_AGENT_LOAD_BOTH = 0,   /* both copies valid; the newer one is used */
+	FWC_AGENT_LOAD_ONE = 1,    /* one copy valid (the other torn, corrupt or never written) */
+	FWC_AGENT_LOAD_BLANK = 2,  /* no valid copy and at least one copy blank (never written,
+	                              or only a first write that was torn): factory state */
+	FWC_AGENT_LOAD_CORRUPT = 3 /* both copies hold something and neither is valid: factory
+	                              state, and the caller should report it */
 };
 
 /* The two copies and the newest valid state. Caller storage (the agent keeps one in its
@@ -143,8 +143,7 @@ struct fwc_agent_store {
 /* Read both copies and make st->cur the newest valid one (ties: copy 0), or the factory state
  * with floor factory_floor when neither is valid. A torn or corrupt copy is never an error.
  * Returns FWC_OK or FWC_ERR_ARG. */
-int fwc_agent_store_load(struct fwc_agent_store *st, struct fwc_port *port,
-			 uint64_t factory_floor);
+int fwc_agent_store_load(struct fwc_agent_store *st, struct fwc_port *port, uint64_t factory_floor);
 
 /* Make next the durable state: encode it with sequence number cur.seq + 1, write it over the
  * older copy (the one not holding cur), read it back and compare. On FWC_OK st->cur is next

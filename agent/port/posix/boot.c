@@ -8,7 +8,7 @@
 #include "port_posix.h"
 
 int fwc_posix_power_on(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port *port,
-		       const struct fwc_agent_provision *prov)
+                       const struct fwc_agent_provision *prov)
 {
 	uint8_t s = FWC_SLOT_NONE;
 	int rc;

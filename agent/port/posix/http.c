@@ -110,8 +110,8 @@ static CURL *easy_new(const char *url, struct sink *s)
 	return c;
 }
 
-int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got,
-		      const char *url, size_t url_len, uint64_t offset)
+int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got, const char *url,
+                      size_t url_len, uint64_t offset)
 {
 	char u[FWC_AGENT_URL_MAX + 1], range[64];
 	struct sink s = {buf, len, 0, false};
@@ -151,7 +151,7 @@ int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *g
 }
 
 int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, size_t *resp_len,
-		       const char *url, size_t url_len, const uint8_t *body, size_t body_len)
+                       const char *url, size_t url_len, const uint8_t *body, size_t body_len)
 {
 	char u[FWC_AGENT_URL_MAX + 1];
 	struct sink s = {resp, resp_cap, 0, false};

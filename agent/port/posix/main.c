@@ -26,9 +26,9 @@ static struct fwc_agent agent; /* 14 KiB: static, as on a device */
 static int usage(void)
 {
 	fprintf(stderr, "usage: fwagent format DIR SLOT_SIZE [ERASE_UNIT]\n"
-			"       fwagent factory DIR IMAGE\n"
-			"       fwagent status DIR\n"
-			"       fwagent boot DIR [--floor N] [--health CMD]\n");
+	                "       fwagent factory DIR IMAGE\n"
+	                "       fwagent status DIR\n"
+	                "       fwagent boot DIR [--floor N] [--health CMD]\n");
 	return 2;
 }
 
@@ -60,15 +60,15 @@ static void print_record(const struct fwc_agent_record *r)
 	if (r->download.active)
 		printf("  download: slot %s, counter %" PRIu64 ", %" PRIu64 " of %" PRIu64
 		       " bytes verified\n",
-		       slot_name(r->download.slot), r->download.image.counter,
-		       r->download.verified, r->download.image.size);
+		       slot_name(r->download.slot), r->download.image.counter, r->download.verified,
+		       r->download.image.size);
 	else
 		printf("  download: none\n");
 	printf("  events: %u queued, %" PRIu32 " dropped, next seq %" PRIu32 "\n", r->event_count,
 	       r->events_dropped, r->next_event_seq);
 	for (unsigned i = 0; i < r->event_count; i++)
-		printf("    #%" PRIu32 " type %u reason %u code %d counter %" PRIu64 " time %" PRIu64
-		       "\n",
+		printf("    #%" PRIu32 " type %u reason %u code %d counter %" PRIu64
+		       " time %" PRIu64 "\n",
 		       r->events[i].seq, r->events[i].type, r->events[i].reason, r->events[i].code,
 		       r->events[i].counter, r->events[i].time);
 }
@@ -76,8 +76,7 @@ static void print_record(const struct fwc_agent_record *r)
 static int cmd_status(struct fwc_port *port)
 {
 	static const char *const status[] = {"both copies valid", "one copy valid",
-					     "blank (factory state)",
-					     "CORRUPT (factory state)"};
+	                                     "blank (factory state)", "CORRUPT (factory state)"};
 	struct fwc_agent_store *st = &agent.store;
 
 	fwc_agent_store_load(st, port, 0);
@@ -181,7 +180,7 @@ int main(int argc, char **argv)
 			if (strcmp(argv[i], "--floor") == 0 && i + 1 < argc) {
 				prov.factory_floor = strtoull(argv[++i], NULL, 0);
 			} else if (strcmp(argv[i], "--health") == 0 && i + 1 < argc &&
-				   strlen(argv[i + 1]) < sizeof(port.health_cmd)) {
+			           strlen(argv[i + 1]) < sizeof(port.health_cmd)) {
 				strcpy(port.health_cmd, argv[++i]);
 			} else {
 				rc = usage();

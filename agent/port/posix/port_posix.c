@@ -27,7 +27,7 @@
 #include "fwchain/sha256.h"
 
 _Static_assert(sizeof(struct fwc_sha256) <= FWC_PORT_SHA256_CTX_SIZE,
-	       "fwc_sha256 must fit the port's hash context");
+               "fwc_sha256 must fit the port's hash context");
 
 static const char *const slot_files[2] = {"slot-a", "slot-b"};
 static const char *const record_files[2] = {"record-0", "record-1"};
@@ -118,8 +118,8 @@ static int power_gate(struct fwc_port *port, size_t *allowed, uint64_t len)
 
 		port->power_lost = true;
 		*allowed = port->tear == FWC_POSIX_TEAR_NONE  ? 0
-			   : port->tear == FWC_POSIX_TEAR_ALL ? (size_t)len
-							      : (size_t)(h % (len + 1));
+		           : port->tear == FWC_POSIX_TEAR_ALL ? (size_t)len
+		                                              : (size_t)(h % (len + 1));
 		return 1;
 	}
 	return FWC_OK;
@@ -331,8 +331,7 @@ int fwc_posix_factory_write(struct fwc_port *port, uint8_t slot, const uint8_t *
 
 static int slot_range_ok(struct fwc_port *port, uint8_t slot, uint64_t off, uint64_t len)
 {
-	return port != NULL && slot <= 1 && off <= port->slot_size &&
-	       len <= port->slot_size - off;
+	return port != NULL && slot <= 1 && off <= port->slot_size && len <= port->slot_size - off;
 }
 
 int fwc_port_slot_info(struct fwc_port *port, struct fwc_port_slot_info *info, uint8_t slot)
@@ -344,8 +343,7 @@ int fwc_port_slot_info(struct fwc_port *port, struct fwc_port_slot_info *info, u
 	return FWC_OK;
 }
 
-int fwc_port_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uint8_t slot,
-		       uint64_t off)
+int fwc_port_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uint8_t slot, uint64_t off)
 {
 	size_t got = 0;
 
@@ -359,7 +357,7 @@ int fwc_port_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uint8_t 
 }
 
 int fwc_port_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off, const uint8_t *data,
-			size_t len)
+                        size_t len)
 {
 	uint8_t cur[FWC_AGENT_BLOCK_SIZE];
 	size_t allowed, got = 0;
@@ -373,7 +371,7 @@ int fwc_port_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off, const
 		for (size_t i = 0; i < len; i++) {
 			if (cur[i] != 0xFF) {
 				fwc_port_log(port, FWC_LOG_ERROR, "programming unerased flash",
-					     (int64_t)(off + i), slot);
+				             (int64_t)(off + i), slot);
 				return FWC_ERR_IO;
 			}
 		}
@@ -418,8 +416,7 @@ int fwc_port_running_slot(struct fwc_port *port, uint8_t *slot)
 
 /* ---- record areas ----------------------------------------------------------------------- */
 
-int fwc_port_record_read(struct fwc_port *port, uint8_t *buf, size_t cap, size_t *got,
-			 uint8_t copy)
+int fwc_port_record_read(struct fwc_port *port, uint8_t *buf, size_t cap, size_t *got, uint8_t copy)
 {
 	if (port == NULL || buf == NULL || got == NULL || copy > 1)
 		return FWC_ERR_ARG;
@@ -497,8 +494,8 @@ void fwc_port_log(struct fwc_port *port, int level, const char *msg, int64_t a, 
 
 	if (level > max || level < 0 || level > 3 || msg == NULL)
 		return;
-	fprintf(stderr, "fwagent %s: %s (%" PRId64 ", %" PRId64 ")%s%s\n", names[level], msg, a,
-		b, port != NULL ? " " : "", port != NULL ? port->dir : "");
+	fprintf(stderr, "fwagent %s: %s (%" PRId64 ", %" PRId64 ")%s%s\n", names[level], msg, a, b,
+	        port != NULL ? " " : "", port != NULL ? port->dir : "");
 }
 
 void fwc_port_reboot(struct fwc_port *port)
@@ -519,7 +516,7 @@ int fwc_port_health_check(struct fwc_port *port, uint8_t slot)
 		int status;
 
 		snprintf(cmd, sizeof(cmd), "FWC_AGENT_SLOT=%c; export FWC_AGENT_SLOT; %s",
-			 'a' + slot, port->health_cmd);
+		         'a' + slot, port->health_cmd);
 		status = system(cmd);
 		return status == 0 ? FWC_PORT_HEALTHY : FWC_ERR_STATE;
 	}
@@ -545,7 +542,7 @@ int fwc_port_sha256_init(struct fwc_port *port, struct fwc_port_sha256 *h)
 }
 
 int fwc_port_sha256_update(struct fwc_port *port, struct fwc_port_sha256 *h, const void *data,
-			   size_t len)
+                           size_t len)
 {
 	struct fwc_sha256 s;
 
@@ -590,8 +587,8 @@ int fwc_port_device_sign(struct fwc_port *port, uint8_t sig[64], const uint8_t m
 	return fwc_sign(sig, &port->device_key, msg32, 32);
 }
 
-static int verify_alg(uint8_t alg, const uint8_t pub[32], const uint8_t sig[64],
-		      const uint8_t *msg, size_t len)
+static int verify_alg(uint8_t alg, const uint8_t pub[32], const uint8_t sig[64], const uint8_t *msg,
+                      size_t len)
 {
 	struct fwc_pubkey pk;
 	int rc;
@@ -607,13 +604,13 @@ static int verify_alg(uint8_t alg, const uint8_t pub[32], const uint8_t sig[64],
 }
 
 int fwc_port_bip340_verify(struct fwc_port *port, const uint8_t pub[32], const uint8_t sig[64],
-			   const uint8_t *msg, size_t len)
+                           const uint8_t *msg, size_t len)
 {
 	return verify_alg(FWC_ALG_BIP340, pub, sig, msg, len);
 }
 
 int fwc_port_ed25519_verify(struct fwc_port *port, const uint8_t pub[32], const uint8_t sig[64],
-			    const uint8_t *msg, size_t len)
+                            const uint8_t *msg, size_t len)
 {
 	return verify_alg(FWC_ALG_ED25519, pub, sig, msg, len);
 }

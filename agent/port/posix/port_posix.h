@@ -46,8 +46,8 @@ struct fwc_port {
 	int record_fd[2];
 	uint64_t slot_size;
 	uint32_t erase_unit;
-	uint8_t running_slot;   /* set by fwc_posix_power_on() */
-	bool reboot_requested;  /* fwc_port_reboot() was called */
+	uint8_t running_slot;  /* set by fwc_posix_power_on() */
+	bool reboot_requested; /* fwc_port_reboot() was called */
 
 	/* settings (fwc_posix_open() sets the defaults given in brackets) */
 	bool sync;         /* fsync after every mutation [true]; off in simulation tests */
@@ -55,7 +55,7 @@ struct fwc_port {
 	bool no_clock;     /* behave as a device without a wall clock [false] */
 	int log_level;     /* drop messages above this level [FWC_LOG_WARN, or FWC_AGENT_LOG] */
 	char health_cmd[FWC_POSIX_CMD_MAX]; /* shell command run as the health check, with
-					      FWC_AGENT_SLOT=a|b; empty: marker files [""] */
+	                                      FWC_AGENT_SLOT=a|b; empty: marker files [""] */
 
 	/* power-loss simulation */
 	long ops;        /* mutating storage operations so far */
@@ -96,7 +96,7 @@ int fwc_posix_factory_write(struct fwc_port *port, uint8_t slot, const uint8_t *
  * (fwc_agent_init()). *slot gets the started slot on FWC_OK (may be NULL).
  * Returns FWC_OK or the error of either call. */
 int fwc_posix_power_on(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port *port,
-		       const struct fwc_agent_provision *prov);
+                       const struct fwc_agent_provision *prov);
 
 #ifdef __cplusplus
 }
