@@ -45,6 +45,7 @@ enum fwc_err {
 	FWC_ERR_STATE = -28,       /* operation not allowed in the current state */
 	FWC_ERR_KEY = -29,         /* invalid key (not on the curve, wrong algorithm) */
 	FWC_ERR_EXISTS = -30,      /* refusing to overwrite an existing file */
+	FWC_ERR_NOSPACE = -31,     /* not enough disk space (or below the configured floor) */
 };
 
 /* Where and why a decoder refused its input. Optional everywhere (pass NULL). */
