@@ -174,7 +174,8 @@ int fwc_utf8_valid(const uint8_t *s, size_t len, size_t *bad)
 			cp = c & 0x07;
 			min = 0x10000;
 		} else {
-			goto bad; /* continuation byte, overlong lead 0xc0/0xc1, or > U+10FFFF lead */
+			goto bad; /* continuation byte, overlong lead 0xc0/0xc1, or > U+10FFFF lead
+			           */
 		}
 		if (need > len - i - 1)
 			goto bad;
@@ -197,8 +198,8 @@ bad:
 /* ---------------------------------------------------------------------------------------- */
 /* Decoder                                                                                  */
 
-void fwc_cbor_dec_init(struct fwc_cbor_dec *dec, const uint8_t *buf, size_t len,
-		       size_t max_item, struct fwc_errinfo *ei)
+void fwc_cbor_dec_init(struct fwc_cbor_dec *dec, const uint8_t *buf, size_t len, size_t max_item,
+                       struct fwc_errinfo *ei)
 {
 	memset(dec, 0, sizeof(*dec));
 	dec->buf = buf;
@@ -210,7 +211,8 @@ void fwc_cbor_dec_init(struct fwc_cbor_dec *dec, const uint8_t *buf, size_t len,
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int fail(struct fwc_cbor_dec *d, size_t off, int code, const char *fmt, ...)
+static int
+fail(struct fwc_cbor_dec *d, size_t off, int code, const char *fmt, ...)
 {
 	char msg[sizeof(((struct fwc_errinfo *)0)->msg)];
 	va_list ap;
@@ -224,9 +226,14 @@ static int fail(struct fwc_cbor_dec *d, size_t off, int code, const char *fmt, .
 
 static const char *type_name(int t)
 {
-	static const char *const names[] = {"unsigned integer", "negative integer",
-					    "byte string", "text string",
-					    "array", "map", "bool", "null"};
+	static const char *const names[] = {"unsigned integer",
+	                                    "negative integer",
+	                                    "byte string",
+	                                    "text string",
+	                                    "array",
+	                                    "map",
+	                                    "bool",
+	                                    "null"};
 	return t >= 0 && t <= FWC_CBOR_NULL ? names[t] : "item";
 }
 
@@ -260,7 +267,7 @@ static int read_head(struct fwc_cbor_dec *d, struct head *h)
 		return d->err;
 	if (d->done)
 		return fwc_fail(d->ei, off, FWC_ERR_STATE,
-				"cbor: read past the end of the top-level item");
+		                "cbor: read past the end of the top-level item");
 	if (off >= d->len)
 		return fail(d, off, FWC_ERR_TRUNCATED, "input ends where an item should start");
 	rest = d->len - off;
@@ -271,33 +278,32 @@ static int read_head(struct fwc_cbor_dec *d, struct head *h)
 	if (ai == 31) {
 		if (major >= 2 && major <= 5)
 			return fail(d, off, FWC_ERR_INDEFINITE,
-				    "indefinite-length %s (initial byte 0x%02x)",
-				    type_name((int)major), ib);
+			            "indefinite-length %s (initial byte 0x%02x)",
+			            type_name((int)major), ib);
 		if (major == 7)
 			return fail(d, off, FWC_ERR_MALFORMED,
-				    "break code 0xff outside an indefinite-length item");
+			            "break code 0xff outside an indefinite-length item");
 		return fail(d, off, FWC_ERR_MALFORMED,
-			    "invalid additional information 31 for major type %u", major);
+		            "invalid additional information 31 for major type %u", major);
 	}
 	if (ai >= 28)
-		return fail(d, off, FWC_ERR_MALFORMED, "reserved additional information %u",
-			    ai);
+		return fail(d, off, FWC_ERR_MALFORMED, "reserved additional information %u", ai);
 	if (major == 6)
 		return fail(d, off, FWC_ERR_UNSUPPORTED, "tags are not supported (0x%02x)", ib);
 	if (major == 7) {
 		if (ai >= 25)
 			return fail(d, off, FWC_ERR_UNSUPPORTED,
-				    "floating-point values are not supported (0x%02x)", ib);
+			            "floating-point values are not supported (0x%02x)", ib);
 		if (ai < 20 || ai > 22)
 			return fail(d, off, FWC_ERR_UNSUPPORTED,
-				    "simple value other than false/true/null (0x%02x)", ib);
+			            "simple value other than false/true/null (0x%02x)", ib);
 		h->type = ai == 22 ? FWC_CBOR_NULL : FWC_CBOR_BOOL;
 		h->arg = ai == 21;
 		h->hlen = 1;
 		if (at_key(d))
 			return fail(d, off, FWC_ERR_UNSUPPORTED,
-				    "map key must be an integer or a string, not %s",
-				    type_name(h->type));
+			            "map key must be an integer or a string, not %s",
+			            type_name(h->type));
 		return FWC_OK;
 	}
 
@@ -310,8 +316,8 @@ static int read_head(struct fwc_cbor_dec *d, struct head *h)
 		v = v << 8 | d->buf[off + 1 + i];
 	if (n > 0 && fwc_cbor_head_size(v) != n + 1)
 		return fail(d, off, FWC_ERR_NONCANONICAL,
-			    "value %llu encoded in %zu bytes instead of %zu",
-			    (unsigned long long)v, n + 1, fwc_cbor_head_size(v));
+		            "value %llu encoded in %zu bytes instead of %zu", (unsigned long long)v,
+		            n + 1, fwc_cbor_head_size(v));
 	h->type = (int)major;
 	h->arg = v;
 	h->hlen = n + 1;
@@ -319,29 +325,29 @@ static int read_head(struct fwc_cbor_dec *d, struct head *h)
 
 	if (major >= 4 && at_key(d))
 		return fail(d, off, FWC_ERR_UNSUPPORTED,
-			    "map key must be an integer or a string, not %s", type_name(h->type));
+		            "map key must be an integer or a string, not %s", type_name(h->type));
 	if (major == 2 || major == 3) {
 		if (v > d->max_item)
 			return fail(d, off, FWC_ERR_TOO_LARGE, "%s of %llu bytes exceeds limit %zu",
-				    type_name(h->type), (unsigned long long)v, d->max_item);
+			            type_name(h->type), (unsigned long long)v, d->max_item);
 		if (v > rest)
 			return fail(d, off, FWC_ERR_TRUNCATED,
-				    "%s of %llu bytes but only %zu bytes left", type_name(h->type),
-				    (unsigned long long)v, rest);
+			            "%s of %llu bytes but only %zu bytes left", type_name(h->type),
+			            (unsigned long long)v, rest);
 	} else if (major == 4 || major == 5) {
 		if (d->depth >= FWC_CBOR_MAX_DEPTH)
 			return fail(d, off, FWC_ERR_TOO_DEEP, "more than %d nested containers",
-				    FWC_CBOR_MAX_DEPTH);
+			            FWC_CBOR_MAX_DEPTH);
 		if (v > d->max_item)
 			return fail(d, off, FWC_ERR_TOO_LARGE,
-				    "%s of %llu entries exceeds limit %zu", type_name(h->type),
-				    (unsigned long long)v, d->max_item);
+			            "%s of %llu entries exceeds limit %zu", type_name(h->type),
+			            (unsigned long long)v, d->max_item);
 		/* Every entry takes at least one byte: refuse impossible counts up front so no
 		 * loop ever runs on a count the input cannot hold. */
 		if (v > rest || (major == 5 && v > rest / 2))
 			return fail(d, off, FWC_ERR_TRUNCATED,
-				    "%s of %llu entries cannot fit in the %zu bytes left",
-				    type_name(h->type), (unsigned long long)v, rest);
+			            "%s of %llu entries cannot fit in the %zu bytes left",
+			            type_name(h->type), (unsigned long long)v, rest);
 	}
 	return FWC_OK;
 }
@@ -375,11 +381,11 @@ static int check_key(struct fwc_cbor_dec *d, size_t start, size_t end)
 
 		if (c == 0 && l->key_len == klen)
 			return fail(d, start, FWC_ERR_DUPLICATE,
-				    "duplicate map key (same as the key at byte %zu)", l->key_off);
+			            "duplicate map key (same as the key at byte %zu)", l->key_off);
 		if (c > 0 || (c == 0 && l->key_len > klen))
 			return fail(d, start, FWC_ERR_UNSORTED,
-				    "map key sorts before the previous key at byte %zu",
-				    l->key_off);
+			            "map key sorts before the previous key at byte %zu",
+			            l->key_off);
 	}
 	l->key_off = start;
 	l->key_len = klen;
@@ -398,7 +404,7 @@ static int read_item(struct fwc_cbor_dec *d, int want, struct head *h)
 		return rc;
 	if (want >= 0 && h->type != want)
 		return fail(d, start, FWC_ERR_TYPE, "expected %s, found %s", type_name(want),
-			    type_name(h->type));
+		            type_name(h->type));
 	if (h->type == FWC_CBOR_ARRAY || h->type == FWC_CBOR_MAP) {
 		d->pos = start + h->hlen;
 		if (h->arg == 0) {
@@ -425,7 +431,7 @@ static int read_item(struct fwc_cbor_dec *d, int want, struct head *h)
 
 		if (!fwc_utf8_valid(d->buf + start + h->hlen, (size_t)h->arg, &bad))
 			return fail(d, start + h->hlen + bad, FWC_ERR_MALFORMED,
-				    "text string is not valid UTF-8");
+			            "text string is not valid UTF-8");
 	}
 	rc = check_key(d, start, end);
 	if (rc != FWC_OK)
@@ -465,7 +471,7 @@ int fwc_cbor_get_int(struct fwc_cbor_dec *dec, int64_t *v)
 		return rc;
 	if (h.type != FWC_CBOR_UINT && h.type != FWC_CBOR_NINT)
 		return fail(dec, start, FWC_ERR_TYPE, "expected integer, found %s",
-			    type_name(h.type));
+		            type_name(h.type));
 	if (h.arg > INT64_MAX)
 		return fail(dec, start, FWC_ERR_RANGE, "integer does not fit in 64 signed bits");
 	rc = read_item(dec, h.type, &h);
@@ -574,10 +580,10 @@ int fwc_cbor_finish(struct fwc_cbor_dec *dec)
 		return dec->err;
 	if (!dec->done)
 		return fail(dec, dec->pos, FWC_ERR_TRUNCATED,
-			    "the top-level item was not read to its end");
+		            "the top-level item was not read to its end");
 	if (dec->pos < dec->len)
 		return fail(dec, dec->pos, FWC_ERR_TRAILING, "%zu bytes after the item",
-			    dec->len - dec->pos);
+		            dec->len - dec->pos);
 	return FWC_OK;
 }
 

@@ -28,7 +28,7 @@ size_t fwc_pb_varint_len(uint64_t v)
 	return n;
 }
 
-static size_t put_varint(uint8_t *out, uint64_t v)
+size_t fwc_pb_varint_put(uint8_t *out, uint64_t v)
 {
 	size_t n = 0;
 
@@ -109,7 +109,7 @@ static int decode_link(struct rd *r, struct fwc_dagpb_link *l)
 
 	memset(&out, 0, sizeof(out));
 	while (r->pos < r->end) {
-		size_t at = r->pos, s, n;
+		size_t at = r->pos, s = 0, n = 0;
 		uint64_t f;
 		unsigned wt;
 		int rc;
@@ -177,7 +177,7 @@ int fwc_dagpb_decode(struct fwc_dagpb_node *node, const uint8_t *in, size_t len,
 				"block of %zu bytes exceeds %u", len, FWC_DAGPB_MAX_BLOCK);
 	memset(&out, 0, sizeof(out));
 	while (r.pos < r.end) {
-		size_t at = r.pos, s, n;
+		size_t at = r.pos, s = 0, n = 0;
 		uint64_t f;
 		unsigned wt;
 		int rc;
@@ -241,7 +241,7 @@ int fwc_dagpb_iter_next(struct fwc_dagpb_iter *it, struct fwc_dagpb_link *link)
 	struct rd r = {it->p, 0, it->left, NULL};
 	uint64_t f;
 	unsigned wt;
-	size_t s, n;
+	size_t s = 0, n = 0;
 	int rc;
 
 	if (it->left == 0)
@@ -317,26 +317,26 @@ int fwc_dagpb_encode(uint8_t *out, size_t outcap, size_t *outlen,
 		if (rc < 0)
 			return rc;
 		out[n++] = 0x12;
-		n += put_varint(out + n, link_body_len(l, cl));
+		n += fwc_pb_varint_put(out + n, link_body_len(l, cl));
 		out[n++] = 0x0a;
-		n += put_varint(out + n, cl);
+		n += fwc_pb_varint_put(out + n, cl);
 		memcpy(out + n, cb, cl);
 		n += cl;
 		if (l->has_name) {
 			out[n++] = 0x12;
-			n += put_varint(out + n, l->name_len);
+			n += fwc_pb_varint_put(out + n, l->name_len);
 			if (l->name_len)
 				memcpy(out + n, l->name, l->name_len);
 			n += l->name_len;
 		}
 		if (l->has_tsize) {
 			out[n++] = 0x18;
-			n += put_varint(out + n, l->tsize);
+			n += fwc_pb_varint_put(out + n, l->tsize);
 		}
 	}
 	if (has_data) {
 		out[n++] = 0x0a;
-		n += put_varint(out + n, data_len);
+		n += fwc_pb_varint_put(out + n, data_len);
 		if (data_len)
 			memcpy(out + n, data, data_len);
 		n += data_len;
@@ -356,7 +356,7 @@ int fwc_unixfs_data_decode(struct fwc_unixfs_data *u, const uint8_t *in, size_t 
 		return FWC_ERR_ARG;
 	memset(&out, 0, sizeof(out));
 	while (r.pos < r.end) {
-		size_t at = r.pos, s, n;
+		size_t at = r.pos, s = 0, n = 0;
 		uint64_t f, v;
 		unsigned wt;
 		int rc;
@@ -483,29 +483,29 @@ int fwc_unixfs_data_encode(uint8_t *out, size_t outcap, size_t *outlen,
 	if (need > outcap)
 		return FWC_ERR_BUFSIZE;
 	out[k++] = 0x08;
-	k += put_varint(out + k, u->type);
+	k += fwc_pb_varint_put(out + k, u->type);
 	if (u->has_data) {
 		out[k++] = 0x12;
-		k += put_varint(out + k, u->data_len);
+		k += fwc_pb_varint_put(out + k, u->data_len);
 		if (u->data_len)
 			memcpy(out + k, u->data, u->data_len);
 		k += u->data_len;
 	}
 	if (u->has_filesize) {
 		out[k++] = 0x18;
-		k += put_varint(out + k, u->filesize);
+		k += fwc_pb_varint_put(out + k, u->filesize);
 	}
 	for (size_t i = 0; i < n; i++) {
 		out[k++] = 0x20;
-		k += put_varint(out + k, blocksizes[i]);
+		k += fwc_pb_varint_put(out + k, blocksizes[i]);
 	}
 	if (u->has_hash_type) {
 		out[k++] = 0x28;
-		k += put_varint(out + k, u->hash_type);
+		k += fwc_pb_varint_put(out + k, u->hash_type);
 	}
 	if (u->has_fanout) {
 		out[k++] = 0x30;
-		k += put_varint(out + k, u->fanout);
+		k += fwc_pb_varint_put(out + k, u->fanout);
 	}
 	*outlen = k;
 	return FWC_OK;

@@ -27,7 +27,7 @@ int fwc_keyset_find(const struct fwc_keyset *ks, const struct fwc_pubkey *pk)
 
 /* Append to a bounded message, silently stopping when it is full. */
 static void note(char *buf, size_t cap, size_t *used, const char *fmt, const char *who,
-		 const char *why)
+                 const char *why)
 {
 	int n;
 
@@ -40,8 +40,8 @@ static void note(char *buf, size_t cap, size_t *used, const char *fmt, const cha
 }
 
 int fwc_keyset_verify_threshold(const struct fwc_keyset *ks, const uint8_t digest[32],
-				const struct fwc_keyset_sig *sigs, size_t n_sigs, unsigned *valid,
-				struct fwc_errinfo *ei)
+                                const struct fwc_keyset_sig *sigs, size_t n_sigs, unsigned *valid,
+                                struct fwc_errinfo *ei)
 {
 	uint8_t counted[FWC_KEYSET_MAX] = {0};
 	unsigned count = 0;
@@ -87,7 +87,7 @@ int fwc_keyset_verify_threshold(const struct fwc_keyset *ks, const uint8_t diges
 	if (count >= ks->threshold)
 		return FWC_OK;
 	return fwc_fail(ei, 0, FWC_ERR_THRESHOLD, "%u of %zu required, %u valid%s%s%s",
-			ks->threshold, ks->n, count, used ? " (" : "", why, used ? ")" : "");
+	                ks->threshold, ks->n, count, used ? " (" : "", why, used ? ")" : "");
 }
 
 int fwc_keyset_check(const struct fwc_keyset *ks, struct fwc_errinfo *ei)
@@ -96,17 +96,17 @@ int fwc_keyset_check(const struct fwc_keyset *ks, struct fwc_errinfo *ei)
 		return FWC_ERR_ARG;
 	if (ks->n == 0 || ks->n > FWC_KEYSET_MAX)
 		return fwc_fail(ei, 0, FWC_ERR_RANGE, "key set: %zu keys (allowed 1..%d)", ks->n,
-				FWC_KEYSET_MAX);
+		                FWC_KEYSET_MAX);
 	if (ks->threshold == 0 || ks->threshold > ks->n)
 		return fwc_fail(ei, 0, FWC_ERR_RANGE, "key set: threshold %u (allowed 1..%zu)",
-				ks->threshold, ks->n);
+		                ks->threshold, ks->n);
 	for (size_t i = 0; i < ks->n; i++) {
 		if (fwc_pubkey_check(&ks->keys[i]) != FWC_OK)
 			return fwc_fail(ei, 0, FWC_ERR_KEY, "key set: key %zu is not valid", i);
 		for (size_t j = 0; j < i; j++)
 			if (fwc_pubkey_equal(&ks->keys[i], &ks->keys[j]))
 				return fwc_fail(ei, 0, FWC_ERR_DUPLICATE,
-						"key set: keys %zu and %zu are the same", j, i);
+				                "key set: keys %zu and %zu are the same", j, i);
 	}
 	return FWC_OK;
 }
@@ -156,8 +156,7 @@ int fwc_keyset_encode(uint8_t *out, size_t outcap, size_t *outlen, const struct 
 	return fwc_cbor_enc_finish(&enc, outlen);
 }
 
-int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
-		      struct fwc_errinfo *ei)
+int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len, struct fwc_errinfo *ei)
 {
 	struct fwc_cbor_dec d;
 	struct fwc_keyset tmp;
@@ -182,8 +181,8 @@ int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
 				return rc;
 			if (v != FWC_KEYSET_VERSION)
 				return fwc_fail(ei, off, FWC_ERR_UNSUPPORTED,
-						"key set: format version %llu (expected %d)",
-						(unsigned long long)v, FWC_KEYSET_VERSION);
+				                "key set: format version %llu (expected %d)",
+				                (unsigned long long)v, FWC_KEYSET_VERSION);
 			seen_version = 1;
 			break;
 		case 1:
@@ -191,8 +190,8 @@ int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
 				return rc;
 			if (v == 0 || v > FWC_KEYSET_MAX)
 				return fwc_fail(ei, off, FWC_ERR_RANGE,
-						"key set: threshold %llu (allowed 1..%d)",
-						(unsigned long long)v, FWC_KEYSET_MAX);
+				                "key set: threshold %llu (allowed 1..%d)",
+				                (unsigned long long)v, FWC_KEYSET_MAX);
 			tmp.threshold = (unsigned)v;
 			seen_threshold = 1;
 			break;
@@ -201,8 +200,8 @@ int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
 				return rc;
 			if (n == 0 || n > FWC_KEYSET_MAX)
 				return fwc_fail(ei, off, FWC_ERR_RANGE,
-						"key set: %llu keys (allowed 1..%d)",
-						(unsigned long long)n, FWC_KEYSET_MAX);
+				                "key set: %llu keys (allowed 1..%d)",
+				                (unsigned long long)n, FWC_KEYSET_MAX);
 			for (size_t i = 0; i < n; i++) {
 				const uint8_t *p;
 				size_t plen;
@@ -211,12 +210,14 @@ int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
 				if ((rc = fwc_cbor_get_bytes(&d, &p, &plen)) != FWC_OK)
 					return rc;
 				if (plen != FWC_PUBKEY_BIN_LEN)
-					return fwc_fail(ei, off, FWC_ERR_MALFORMED,
-							"key set: key %zu is %zu bytes (expected %d)",
-							i, plen, FWC_PUBKEY_BIN_LEN);
-				if ((rc = fwc_pubkey_from_bin(&tmp.keys[i], p, plen, NULL)) != FWC_OK)
-					return fwc_fail(ei, off, rc, "key set: key %zu is not valid",
-							i);
+					return fwc_fail(
+					    ei, off, FWC_ERR_MALFORMED,
+					    "key set: key %zu is %zu bytes (expected %d)", i, plen,
+					    FWC_PUBKEY_BIN_LEN);
+				if ((rc = fwc_pubkey_from_bin(&tmp.keys[i], p, plen, NULL)) !=
+				    FWC_OK)
+					return fwc_fail(ei, off, rc,
+					                "key set: key %zu is not valid", i);
 				if (i > 0) {
 					uint8_t prev[FWC_PUBKEY_BIN_LEN];
 					int c;
@@ -225,12 +226,13 @@ int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
 					c = memcmp(prev, p, FWC_PUBKEY_BIN_LEN);
 					if (c == 0)
 						return fwc_fail(ei, off, FWC_ERR_DUPLICATE,
-								"key set: key %zu repeats key %zu",
-								i, i - 1);
+						                "key set: key %zu repeats key %zu",
+						                i, i - 1);
 					if (c > 0)
-						return fwc_fail(ei, off, FWC_ERR_UNSORTED,
-								"key set: key %zu sorts before key %zu",
-								i, i - 1);
+						return fwc_fail(
+						    ei, off, FWC_ERR_UNSORTED,
+						    "key set: key %zu sorts before key %zu", i,
+						    i - 1);
 				}
 			}
 			tmp.n = (size_t)n;
@@ -241,26 +243,26 @@ int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
 
 			if (!seen_keys)
 				return fwc_fail(ei, off, FWC_ERR_MISSING_FIELD,
-						"key set: field 2 (keys) missing");
+				                "key set: field 2 (keys) missing");
 			if ((rc = fwc_cbor_get_array(&d, &n)) != FWC_OK)
 				return rc;
 			if (n == 0 || n > tmp.n)
 				return fwc_fail(ei, off, FWC_ERR_RANGE,
-						"key set: %llu revoked indices (allowed 1..%zu)",
-						(unsigned long long)n, tmp.n);
+				                "key set: %llu revoked indices (allowed 1..%zu)",
+				                (unsigned long long)n, tmp.n);
 			for (uint64_t i = 0; i < n; i++) {
 				off = d.pos;
 				if ((rc = fwc_cbor_get_uint(&d, &v)) != FWC_OK)
 					return rc;
 				if (v >= tmp.n)
 					return fwc_fail(ei, off, FWC_ERR_RANGE,
-							"key set: revoked index %llu but %zu keys",
-							(unsigned long long)v, tmp.n);
+					                "key set: revoked index %llu but %zu keys",
+					                (unsigned long long)v, tmp.n);
 				if (i > 0 && v <= prev)
 					return fwc_fail(ei, off,
-							v == prev ? FWC_ERR_DUPLICATE
-								  : FWC_ERR_UNSORTED,
-							"key set: revoked indices must increase");
+					                v == prev ? FWC_ERR_DUPLICATE
+					                          : FWC_ERR_UNSORTED,
+					                "key set: revoked indices must increase");
 				tmp.revoked[v] = 1;
 				prev = v;
 			}
@@ -268,17 +270,19 @@ int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
 		}
 		default:
 			return fwc_fail(ei, koff, FWC_ERR_UNKNOWN_FIELD,
-					"key set: unknown field %llu", (unsigned long long)key);
+			                "key set: unknown field %llu", (unsigned long long)key);
 		}
 	}
 	if ((rc = fwc_cbor_finish(&d)) != FWC_OK)
 		return rc;
 	if (!seen_version || !seen_threshold || !seen_keys)
 		return fwc_fail(ei, 0, FWC_ERR_MISSING_FIELD, "key set: field %d missing",
-				!seen_version ? 0 : !seen_threshold ? 1 : 2);
+		                !seen_version     ? 0
+		                : !seen_threshold ? 1
+		                                  : 2);
 	if (tmp.threshold > tmp.n)
 		return fwc_fail(ei, 0, FWC_ERR_RANGE, "key set: threshold %u above %zu keys",
-				tmp.threshold, tmp.n);
+		                tmp.threshold, tmp.n);
 	*ks = tmp;
 	return FWC_OK;
 }

@@ -140,7 +140,7 @@ int fwc_merkle_root(uint8_t out[HLEN], const uint8_t (*leaves)[HLEN], uint64_t n
 
 /* Root of the perfect subtree of 2^level leaves starting at leaf `start`. */
 static int perfect_hash(uint8_t out[HLEN], const struct fwc_merkle_source *src, unsigned level,
-			uint64_t start)
+                        uint64_t start)
 {
 	uint64_t count, mask;
 	int rc;
@@ -156,7 +156,8 @@ static int perfect_hash(uint8_t out[HLEN], const struct fwc_merkle_source *src, 
 			return rc;
 		/* Not cached here; lower levels may be. Depth is bounded by level <= 63. */
 		if ((rc = perfect_hash(l, src, level - 1, start)) < 0 ||
-		    (rc = perfect_hash(r, src, level - 1, start + ((uint64_t)1 << (level - 1)))) < 0)
+		    (rc = perfect_hash(r, src, level - 1, start + ((uint64_t)1 << (level - 1)))) <
+		        0)
 			return rc;
 		return fwc_merkle_node_hash(out, l, r);
 	}
@@ -181,7 +182,7 @@ static int perfect_hash(uint8_t out[HLEN], const struct fwc_merkle_source *src, 
  * set bits of r, largest first, folded right to left; in the RFC recursion every range starts
  * at a multiple of its largest power of two, so each piece is an aligned (cacheable) subtree. */
 static int range_hash(uint8_t out[HLEN], const struct fwc_merkle_source *src, uint64_t a,
-		      uint64_t b)
+                      uint64_t b)
 {
 	struct fwc_merkle_frontier f;
 	uint64_t len = b - a, pos = a;
@@ -223,7 +224,7 @@ int fwc_merkle_source_root(uint8_t out[HLEN], const struct fwc_merkle_source *sr
 }
 
 int fwc_merkle_frontier_restore(struct fwc_merkle_frontier *f, const struct fwc_merkle_source *src,
-				uint64_t size)
+                                uint64_t size)
 {
 	struct fwc_merkle_frontier tmp;
 	uint64_t pos = 0;
@@ -287,7 +288,7 @@ struct range {
 };
 
 int fwc_merkle_prove_inclusion(uint8_t (*path)[HLEN], size_t cap, size_t *pathlen,
-			       const struct fwc_merkle_source *src, uint64_t index, uint64_t size)
+                               const struct fwc_merkle_source *src, uint64_t index, uint64_t size)
 {
 	uint8_t tmp[FWC_MERKLE_MAX_PROOF][HLEN];
 	struct range sib[FWC_MERKLE_MAX_PROOF];
@@ -328,8 +329,8 @@ int fwc_merkle_prove_inclusion(uint8_t (*path)[HLEN], size_t cap, size_t *pathle
 }
 
 int fwc_merkle_prove_consistency(uint8_t (*proof)[HLEN], size_t cap, size_t *prooflen,
-				 const struct fwc_merkle_source *src, uint64_t size1,
-				 uint64_t size2)
+                                 const struct fwc_merkle_source *src, uint64_t size1,
+                                 uint64_t size2)
 {
 	uint8_t tmp[FWC_MERKLE_MAX_PROOF][HLEN];
 	struct range rec[FWC_MERKLE_MAX_PROOF];
@@ -385,8 +386,8 @@ int fwc_merkle_prove_consistency(uint8_t (*proof)[HLEN], size_t cap, size_t *pro
 /* ---- verification (RFC 9162 §2.1.3.2 and §2.1.4.2) --------------------------------------- */
 
 int fwc_merkle_inclusion_root(uint8_t out[HLEN], const uint8_t leaf_hash[HLEN], uint64_t index,
-			      uint64_t size, const uint8_t (*path)[HLEN], size_t pathlen,
-			      struct fwc_errinfo *ei)
+                              uint64_t size, const uint8_t (*path)[HLEN], size_t pathlen,
+                              struct fwc_errinfo *ei)
 {
 	uint8_t r[HLEN];
 	uint64_t fn, sn;
@@ -396,20 +397,21 @@ int fwc_merkle_inclusion_root(uint8_t out[HLEN], const uint8_t leaf_hash[HLEN], 
 		return FWC_ERR_ARG;
 	if (index >= size)
 		return fwc_fail(ei, 0, FWC_ERR_PROOF,
-				"leaf index %llu is not below the tree size %llu",
-				(unsigned long long)index, (unsigned long long)size);
+		                "leaf index %llu is not below the tree size %llu",
+		                (unsigned long long)index, (unsigned long long)size);
 	want = fwc_merkle_inclusion_len(index, size);
 	if ((size_t)want != pathlen)
-		return fwc_fail(ei, 0, FWC_ERR_PROOF,
-				"inclusion path has %zu hashes; leaf %llu of a tree of %llu needs %d",
-				pathlen, (unsigned long long)index, (unsigned long long)size, want);
+		return fwc_fail(
+		    ei, 0, FWC_ERR_PROOF,
+		    "inclusion path has %zu hashes; leaf %llu of a tree of %llu needs %d", pathlen,
+		    (unsigned long long)index, (unsigned long long)size, want);
 	fn = index;
 	sn = size - 1;
 	memcpy(r, leaf_hash, HLEN);
 	for (size_t i = 0; i < pathlen; i++) {
 		if (sn == 0)
 			return fwc_fail(ei, i, FWC_ERR_PROOF, "inclusion path too long at hash %zu",
-					i);
+			                i);
 		if ((fn & 1) || fn == sn) {
 			if ((rc = fwc_merkle_node_hash(r, path[i], r)) < 0)
 				return rc;
@@ -431,8 +433,8 @@ int fwc_merkle_inclusion_root(uint8_t out[HLEN], const uint8_t leaf_hash[HLEN], 
 }
 
 int fwc_merkle_verify_inclusion(const uint8_t leaf_hash[HLEN], uint64_t index, uint64_t size,
-				const uint8_t (*path)[HLEN], size_t pathlen,
-				const uint8_t root[HLEN], struct fwc_errinfo *ei)
+                                const uint8_t (*path)[HLEN], size_t pathlen,
+                                const uint8_t root[HLEN], struct fwc_errinfo *ei)
 {
 	uint8_t r[HLEN];
 	int rc;
@@ -443,15 +445,15 @@ int fwc_merkle_verify_inclusion(const uint8_t leaf_hash[HLEN], uint64_t index, u
 		return rc;
 	if (!fwc_ct_equal(r, root, HLEN))
 		return fwc_fail(ei, 0, FWC_ERR_PROOF,
-				"inclusion path for leaf %llu leads to a different root than the "
-				"tree of size %llu has",
-				(unsigned long long)index, (unsigned long long)size);
+		                "inclusion path for leaf %llu leads to a different root than the "
+		                "tree of size %llu has",
+		                (unsigned long long)index, (unsigned long long)size);
 	return FWC_OK;
 }
 
 int fwc_merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[HLEN],
-				  const uint8_t root2[HLEN], const uint8_t (*proof)[HLEN],
-				  size_t prooflen, struct fwc_errinfo *ei)
+                                  const uint8_t root2[HLEN], const uint8_t (*proof)[HLEN],
+                                  size_t prooflen, struct fwc_errinfo *ei)
 {
 	uint8_t fr[HLEN], sr[HLEN];
 	const uint8_t *first;
@@ -463,19 +465,19 @@ int fwc_merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t 
 		return FWC_ERR_ARG;
 	if (size1 > size2)
 		return fwc_fail(ei, 0, FWC_ERR_PROOF,
-				"old tree size %llu is larger than new tree size %llu",
-				(unsigned long long)size1, (unsigned long long)size2);
+		                "old tree size %llu is larger than new tree size %llu",
+		                (unsigned long long)size1, (unsigned long long)size2);
 	want = fwc_merkle_consistency_len(size1, size2);
 	if ((size_t)want != prooflen)
 		return fwc_fail(ei, 0, FWC_ERR_PROOF,
-				"consistency proof has %zu hashes; sizes %llu -> %llu need %d",
-				prooflen, (unsigned long long)size1, (unsigned long long)size2,
-				want);
+		                "consistency proof has %zu hashes; sizes %llu -> %llu need %d",
+		                prooflen, (unsigned long long)size1, (unsigned long long)size2,
+		                want);
 	if (size1 == size2) {
 		if (!fwc_ct_equal(root1, root2, HLEN))
 			return fwc_fail(ei, 0, FWC_ERR_PROOF,
-					"trees of equal size %llu have different roots",
-					(unsigned long long)size1);
+			                "trees of equal size %llu have different roots",
+			                (unsigned long long)size1);
 		return FWC_OK;
 	}
 	if (size1 == 0)
@@ -499,7 +501,7 @@ int fwc_merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t 
 	for (; i < prooflen; i++) {
 		if (sn == 0)
 			return fwc_fail(ei, i, FWC_ERR_PROOF,
-					"consistency proof too long at hash %zu", i);
+			                "consistency proof too long at hash %zu", i);
 		if ((fn & 1) || fn == sn) {
 			if ((rc = fwc_merkle_node_hash(fr, proof[i], fr)) < 0 ||
 			    (rc = fwc_merkle_node_hash(sr, proof[i], sr)) < 0)
@@ -519,11 +521,11 @@ int fwc_merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t 
 		return fwc_fail(ei, prooflen, FWC_ERR_PROOF, "consistency proof too short");
 	if (!fwc_ct_equal(fr, root1, HLEN))
 		return fwc_fail(ei, 0, FWC_ERR_PROOF,
-				"consistency proof does not lead to the old root (size %llu)",
-				(unsigned long long)size1);
+		                "consistency proof does not lead to the old root (size %llu)",
+		                (unsigned long long)size1);
 	if (!fwc_ct_equal(sr, root2, HLEN))
 		return fwc_fail(ei, 0, FWC_ERR_PROOF,
-				"consistency proof does not lead to the new root (size %llu)",
-				(unsigned long long)size2);
+		                "consistency proof does not lead to the new root (size %llu)",
+		                (unsigned long long)size2);
 	return FWC_OK;
 }

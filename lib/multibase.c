@@ -169,6 +169,9 @@ int fwc_base58_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *i
 			carry >>= 8;
 		}
 	}
+	if (zeros + nbytes > FWC_BASE58_MAX_BYTES)
+		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE,
+				"base58 text decodes to more than %d bytes", FWC_BASE58_MAX_BYTES);
 	if (outcap < zeros + nbytes)
 		return FWC_ERR_BUFSIZE;
 	memset(out, 0, zeros);

@@ -136,18 +136,6 @@ static int emit_block(struct fwc_unixfs_importer *im, struct fwc_cid *cid, unsig
 
 static int add_link(struct fwc_unixfs_importer *im, int h, const struct entry *e);
 
-static size_t put_varint(uint8_t *out, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
 /* Turns pending level h into one dag-pb block and adds it as a child of level h+1. */
 static int flush_level(struct fwc_unixfs_importer *im, int h, struct entry *node_out)
 {
@@ -180,7 +168,7 @@ static int flush_level(struct fwc_unixfs_importer *im, int h, struct entry *node
 		uint64_t v = im->lv[h][i].fsize;
 
 		im->ubuf[ulen++] = 0x20;
-		ulen += put_varint(im->ubuf + ulen, v);
+		ulen += fwc_pb_varint_put(im->ubuf + ulen, v);
 	}
 	rc = fwc_dagpb_encode(im->nbuf, im->ncap, &nlen, im->links, n, im->ubuf, ulen, 1);
 	if (rc < 0)
@@ -234,17 +222,17 @@ static int leaf_done(struct fwc_unixfs_importer *im, const uint8_t *data, size_t
 		ulen = 2 + (dlen ? 1 + fwc_pb_varint_len(dlen) + dlen : 0) + 1 +
 		       fwc_pb_varint_len(dlen);
 		hdr[hl++] = 0x0a;
-		hl += put_varint(hdr + hl, ulen);
+		hl += fwc_pb_varint_put(hdr + hl, ulen);
 		hdr[hl++] = 0x08;
 		hdr[hl++] = FWC_UNIXFS_FILE;
 		if (dlen) {
 			hdr[hl++] = 0x12;
-			hl += put_varint(hdr + hl, dlen);
+			hl += fwc_pb_varint_put(hdr + hl, dlen);
 		}
 		start = d - hl;
 		memcpy(start, hdr, hl);
 		d[dlen + tl++] = 0x18;
-		tl += put_varint(d + dlen + tl, dlen);
+		tl += fwc_pb_varint_put(d + dlen + tl, dlen);
 		blen = hl + dlen + tl;
 		rc = emit_block(im, &e.cid, im->opt.cid_version, FWC_CID_CODEC_DAGPB, start, blen);
 		e.tsize = blen;

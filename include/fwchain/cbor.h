@@ -112,17 +112,17 @@ struct fwc_cbor_dec {
 	size_t pos;      /* offset of the next unread byte */
 	size_t max_item; /* limit on any string's byte length and any container's entry count */
 	struct fwc_errinfo *ei;
-	int err;         /* FWC_OK or the first error; every later call returns it again */
-	unsigned depth;  /* open containers */
-	uint8_t done;    /* the top-level item has been read completely */
+	int err;        /* FWC_OK or the first error; every later call returns it again */
+	unsigned depth; /* open containers */
+	uint8_t done;   /* the top-level item has been read completely */
 	struct fwc_cbor_level stack[FWC_CBOR_MAX_DEPTH];
 };
 
 /* Start decoding buf[0..len). max_item bounds every string length and every array/map entry
  * count (FWC_ERR_TOO_LARGE beyond it). ei (optional) receives the first error's offset and
  * message. */
-void fwc_cbor_dec_init(struct fwc_cbor_dec *dec, const uint8_t *buf, size_t len,
-		       size_t max_item, struct fwc_errinfo *ei);
+void fwc_cbor_dec_init(struct fwc_cbor_dec *dec, const uint8_t *buf, size_t len, size_t max_item,
+                       struct fwc_errinfo *ei);
 
 /* All getters: read the next item, which must have the asked type (FWC_ERR_TYPE otherwise,
  * nothing consumed), and return FWC_OK or an error code. Out-params are written only on

@@ -128,6 +128,8 @@ int fwc_unixfs_data_encode(uint8_t *out, size_t outcap, size_t *outlen,
 
 /* Bytes a protobuf varint of v takes (1..10); exposed for encoders sizing their buffers. */
 size_t fwc_pb_varint_len(uint64_t v);
+/* Write v as a protobuf varint (up to 10 bytes) to out; returns the byte count. */
+size_t fwc_pb_varint_put(uint8_t *out, uint64_t v);
 
 #ifdef __cplusplus
 }

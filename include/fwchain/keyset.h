@@ -46,8 +46,8 @@ struct fwc_keyset_sig {
  * a usable key set (threshold 0 or above n). sigs may be NULL when n_sigs is 0. *valid
  * (optional) receives the number of keys that counted, on FWC_OK and FWC_ERR_THRESHOLD. */
 int fwc_keyset_verify_threshold(const struct fwc_keyset *ks, const uint8_t digest[32],
-				const struct fwc_keyset_sig *sigs, size_t n_sigs, unsigned *valid,
-				struct fwc_errinfo *ei);
+                                const struct fwc_keyset_sig *sigs, size_t n_sigs, unsigned *valid,
+                                struct fwc_errinfo *ei);
 
 /* Index of pk in ks, or -1. */
 int fwc_keyset_find(const struct fwc_keyset *ks, const struct fwc_pubkey *pk);
@@ -65,7 +65,7 @@ int fwc_keyset_encode(uint8_t *out, size_t outcap, size_t *outlen, const struct 
  * Refuses non-canonical CBOR, unknown fields, unsorted or duplicate keys, invalid keys,
  * thresholds outside 1..n, and bad revoked indices, each with its error code and offset. */
 int fwc_keyset_decode(struct fwc_keyset *ks, const uint8_t *buf, size_t len,
-		      struct fwc_errinfo *ei);
+                      struct fwc_errinfo *ei);
 
 #ifdef __cplusplus
 }

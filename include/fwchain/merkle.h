@@ -31,12 +31,12 @@ int fwc_merkle_leaf_hash(uint8_t out[FWC_MERKLE_HASH_LEN], const void *data, siz
 
 /* SHA-256(0x01 || left || right). out may alias left or right. */
 int fwc_merkle_node_hash(uint8_t out[FWC_MERKLE_HASH_LEN], const uint8_t left[FWC_MERKLE_HASH_LEN],
-			 const uint8_t right[FWC_MERKLE_HASH_LEN]);
+                         const uint8_t right[FWC_MERKLE_HASH_LEN]);
 
 /* Root (RFC 9162 MTH) of the n leaf hashes leaves[0..n). n == 0 gives SHA-256(""). Uses O(1)
  * memory besides the input (a frontier on the stack). */
 int fwc_merkle_root(uint8_t out[FWC_MERKLE_HASH_LEN], const uint8_t (*leaves)[FWC_MERKLE_HASH_LEN],
-		    uint64_t n);
+                    uint64_t n);
 
 /* The compact range of a tree: for every set bit i of `size`, hash[i] is the root of the perfect
  * subtree of 2^i leaves that bit stands for (the left-most, largest, subtree sits at the highest
@@ -53,7 +53,7 @@ void fwc_merkle_frontier_init(struct fwc_merkle_frontier *f);
 /* Append one leaf hash (already leaf-hashed). FWC_ERR_RANGE when the tree holds 2^64-1 leaves.
  * The frontier is unchanged on failure. */
 int fwc_merkle_frontier_append(struct fwc_merkle_frontier *f,
-			       const uint8_t leaf_hash[FWC_MERKLE_HASH_LEN]);
+                               const uint8_t leaf_hash[FWC_MERKLE_HASH_LEN]);
 
 /* Root of the tree the frontier stands for (SHA-256("") when empty). */
 int fwc_merkle_frontier_root(uint8_t out[FWC_MERKLE_HASH_LEN], const struct fwc_merkle_frontier *f);
@@ -80,12 +80,12 @@ struct fwc_merkle_source {
 
 /* Root of the first `size` leaves of src (a past tree head). */
 int fwc_merkle_source_root(uint8_t out[FWC_MERKLE_HASH_LEN], const struct fwc_merkle_source *src,
-			   uint64_t size);
+                           uint64_t size);
 
 /* Rebuild the frontier of the first `size` leaves of src (e.g. after a restart). f is written
  * only on success. Cost: one perfect subtree hash per set bit of size (see the source costs). */
 int fwc_merkle_frontier_restore(struct fwc_merkle_frontier *f, const struct fwc_merkle_source *src,
-				uint64_t size);
+                                uint64_t size);
 
 /* Number of hashes in the inclusion proof of leaf `index` in a tree of `size` leaves, or -1 when
  * index >= size. */
@@ -100,40 +100,40 @@ int fwc_merkle_consistency_len(uint64_t size1, uint64_t size2);
  * Returns FWC_OK, FWC_ERR_RANGE (index >= size), FWC_ERR_BUFSIZE (cap too small; nothing read),
  * or an error passed through from src. Outputs are written only on success. */
 int fwc_merkle_prove_inclusion(uint8_t (*path)[FWC_MERKLE_HASH_LEN], size_t cap, size_t *pathlen,
-			       const struct fwc_merkle_source *src, uint64_t index, uint64_t size);
+                               const struct fwc_merkle_source *src, uint64_t index, uint64_t size);
 
 /* RFC 9162 §2.1.4.1 consistency proof from the tree of size1 leaves to the tree of size2 leaves
  * of src. Empty when size1 == 0 or size1 == size2. Returns FWC_OK, FWC_ERR_RANGE
  * (size1 > size2), FWC_ERR_BUFSIZE, or an error passed through from src. */
 int fwc_merkle_prove_consistency(uint8_t (*proof)[FWC_MERKLE_HASH_LEN], size_t cap,
-				 size_t *prooflen, const struct fwc_merkle_source *src,
-				 uint64_t size1, uint64_t size2);
+                                 size_t *prooflen, const struct fwc_merkle_source *src,
+                                 uint64_t size1, uint64_t size2);
 
 /* The root that an inclusion proof leads to (RFC 9162 §2.1.3.2 without the final comparison):
  * out is the root a tree of `size` leaves must have for leaf_hash to sit at `index`.
  * FWC_ERR_PROOF (with a message in ei) when index >= size or the path has the wrong length. */
 int fwc_merkle_inclusion_root(uint8_t out[FWC_MERKLE_HASH_LEN],
-			      const uint8_t leaf_hash[FWC_MERKLE_HASH_LEN], uint64_t index,
-			      uint64_t size, const uint8_t (*path)[FWC_MERKLE_HASH_LEN],
-			      size_t pathlen, struct fwc_errinfo *ei);
+                              const uint8_t leaf_hash[FWC_MERKLE_HASH_LEN], uint64_t index,
+                              uint64_t size, const uint8_t (*path)[FWC_MERKLE_HASH_LEN],
+                              size_t pathlen, struct fwc_errinfo *ei);
 
 /* RFC 9162 §2.1.3.2: FWC_OK when path proves leaf_hash is leaf `index` of the tree of `size`
  * leaves whose root is `root`; FWC_ERR_PROOF otherwise, with ei saying which check failed
  * (index >= size, wrong path length, root mismatch). The root comparison is constant time. */
 int fwc_merkle_verify_inclusion(const uint8_t leaf_hash[FWC_MERKLE_HASH_LEN], uint64_t index,
-				uint64_t size, const uint8_t (*path)[FWC_MERKLE_HASH_LEN],
-				size_t pathlen, const uint8_t root[FWC_MERKLE_HASH_LEN],
-				struct fwc_errinfo *ei);
+                                uint64_t size, const uint8_t (*path)[FWC_MERKLE_HASH_LEN],
+                                size_t pathlen, const uint8_t root[FWC_MERKLE_HASH_LEN],
+                                struct fwc_errinfo *ei);
 
 /* RFC 9162 §2.1.4.2: FWC_OK when proof shows the tree (size2, root2) extends (size1, root1).
  * size1 == size2 needs an empty proof and equal roots; size1 == 0 needs an empty proof (the empty
  * tree is a prefix of every tree). FWC_ERR_PROOF otherwise, with the reason in ei
  * (size1 > size2, wrong proof length, first root mismatch, second root mismatch). */
 int fwc_merkle_verify_consistency(uint64_t size1, uint64_t size2,
-				  const uint8_t root1[FWC_MERKLE_HASH_LEN],
-				  const uint8_t root2[FWC_MERKLE_HASH_LEN],
-				  const uint8_t (*proof)[FWC_MERKLE_HASH_LEN], size_t prooflen,
-				  struct fwc_errinfo *ei);
+                                  const uint8_t root1[FWC_MERKLE_HASH_LEN],
+                                  const uint8_t root2[FWC_MERKLE_HASH_LEN],
+                                  const uint8_t (*proof)[FWC_MERKLE_HASH_LEN], size_t prooflen,
+                                  struct fwc_errinfo *ei);
 
 #ifdef __cplusplus
 }

@@ -48,7 +48,8 @@ int fwc_base32_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *i
 int fwc_base58_encode(char *out, size_t outcap, size_t *outlen, const uint8_t *in, size_t len);
 
 /* Decode inlen base58btc characters into out. Rejects characters outside the alphabet
- * (FWC_ERR_MALFORMED) and text longer than FWC_BASE58_MAX_CHARS (FWC_ERR_TOO_LARGE).
+ * (FWC_ERR_MALFORMED), text longer than FWC_BASE58_MAX_CHARS and values longer than
+ * FWC_BASE58_MAX_BYTES (FWC_ERR_TOO_LARGE), so everything it accepts the encoder can print.
  * Returns FWC_OK, those codes or FWC_ERR_BUFSIZE. *outlen written only on success. */
 int fwc_base58_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in, size_t inlen,
 		      struct fwc_errinfo *ei);

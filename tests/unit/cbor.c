@@ -115,11 +115,11 @@ static void test_appendix_a_encode(void)
 	uint8_t buf[128];
 	struct fwc_cbor_enc e;
 
-#define ENC(stmt, hex)                                                                         \
-	do {                                                                                   \
-		fwc_cbor_enc_init(&e, buf, sizeof(buf));                                       \
-		stmt;                                                                          \
-		CHECK(enc_is(&e, hex));                                                        \
+#define ENC(stmt, hex)                                                                             \
+	do {                                                                                       \
+		fwc_cbor_enc_init(&e, buf, sizeof(buf));                                           \
+		stmt;                                                                              \
+		CHECK(enc_is(&e, hex));                                                            \
 	} while (0)
 
 	ENC(fwc_cbor_put_uint(&e, 0), "00");
@@ -182,14 +182,43 @@ static void test_appendix_a_encode(void)
 static void test_appendix_a_decode(void)
 {
 	static const char *const ok[] = {
-		"00", "01", "0a", "17", "1818", "1819", "1864", "1903e8", "1a000f4240",
-		"1b000000e8d4a51000", "1bffffffffffffffff", "3bffffffffffffffff", "20", "29",
-		"3863", "3903e7", "f4", "f5", "f6", "40", "4401020304", "60", "6161",
-		"6449455446", "62225c", "62c3bc", "63e6b0b4", "64f0908591", "80", "83010203",
-		"8301820203820405",
-		"98190102030405060708090a0b0c0d0e0f101112131415161718181819", "a0", "a201020304",
-		"a26161016162820203", "826161a161626163",
-		"a56161614161626142616361436164614461656145",
+	    "00",
+	    "01",
+	    "0a",
+	    "17",
+	    "1818",
+	    "1819",
+	    "1864",
+	    "1903e8",
+	    "1a000f4240",
+	    "1b000000e8d4a51000",
+	    "1bffffffffffffffff",
+	    "3bffffffffffffffff",
+	    "20",
+	    "29",
+	    "3863",
+	    "3903e7",
+	    "f4",
+	    "f5",
+	    "f6",
+	    "40",
+	    "4401020304",
+	    "60",
+	    "6161",
+	    "6449455446",
+	    "62225c",
+	    "62c3bc",
+	    "63e6b0b4",
+	    "64f0908591",
+	    "80",
+	    "83010203",
+	    "8301820203820405",
+	    "98190102030405060708090a0b0c0d0e0f101112131415161718181819",
+	    "a0",
+	    "a201020304",
+	    "a26161016162820203",
+	    "826161a161626163",
+	    "a56161614161626142616361436164614461656145",
 	};
 	uint8_t in[64];
 	struct fwc_cbor_dec d;
@@ -252,91 +281,91 @@ static void test_refused_examples(void)
 		int code;
 		size_t off;
 	} bad[] = {
-		/* Appendix A: bignums and other tags */
-		{"c249010000000000000000", FWC_ERR_UNSUPPORTED, 0},
-		{"c349010000000000000000", FWC_ERR_UNSUPPORTED, 0},
-		{"c074323031332d30332d32315432303a30343a30305a", FWC_ERR_UNSUPPORTED, 0},
-		{"c11a514b67b0", FWC_ERR_UNSUPPORTED, 0},
-		{"d74401020304", FWC_ERR_UNSUPPORTED, 0},
-		{"d818456449455446", FWC_ERR_UNSUPPORTED, 0},
-		/* Appendix A: floats */
-		{"f90000", FWC_ERR_UNSUPPORTED, 0},
-		{"f98000", FWC_ERR_UNSUPPORTED, 0},
-		{"f93c00", FWC_ERR_UNSUPPORTED, 0},
-		{"fb3ff199999999999a", FWC_ERR_UNSUPPORTED, 0},
-		{"fa47c35000", FWC_ERR_UNSUPPORTED, 0},
-		{"f97c00", FWC_ERR_UNSUPPORTED, 0},
-		{"f97e00", FWC_ERR_UNSUPPORTED, 0},
-		{"fb7ff8000000000000", FWC_ERR_UNSUPPORTED, 0},
-		/* Appendix A: undefined and other simple values */
-		{"f7", FWC_ERR_UNSUPPORTED, 0},
-		{"f0", FWC_ERR_UNSUPPORTED, 0},
-		{"f8ff", FWC_ERR_UNSUPPORTED, 0},
-		/* Appendix A: indefinite-length items */
-		{"5f42010243030405ff", FWC_ERR_INDEFINITE, 0},
-		{"7f657374726561646d696e67ff", FWC_ERR_INDEFINITE, 0},
-		{"9fff", FWC_ERR_INDEFINITE, 0},
-		{"9f018202039f0405ffff", FWC_ERR_INDEFINITE, 0},
-		{"9f01820203820405ff", FWC_ERR_INDEFINITE, 0},
-		{"83018202039f0405ff", FWC_ERR_INDEFINITE, 5},
-		{"83019f0203ff820405", FWC_ERR_INDEFINITE, 2},
-		{"bf61610161629f0203ffff", FWC_ERR_INDEFINITE, 0},
-		{"826161bf61626163ff", FWC_ERR_INDEFINITE, 3},
-		{"bf6346756ef563416d7421ff", FWC_ERR_INDEFINITE, 0},
-		/* Appendix F: end of input in a head */
-		{"18", FWC_ERR_TRUNCATED, 0},
-		{"19", FWC_ERR_TRUNCATED, 0},
-		{"1a", FWC_ERR_TRUNCATED, 0},
-		{"1b", FWC_ERR_TRUNCATED, 0},
-		{"1901", FWC_ERR_TRUNCATED, 0},
-		{"1a0102", FWC_ERR_TRUNCATED, 0},
-		{"1b01020304050607", FWC_ERR_TRUNCATED, 0},
-		{"38", FWC_ERR_TRUNCATED, 0},
-		{"58", FWC_ERR_TRUNCATED, 0},
-		{"78", FWC_ERR_TRUNCATED, 0},
-		{"98", FWC_ERR_TRUNCATED, 0},
-		{"9a01ff00", FWC_ERR_TRUNCATED, 0},
-		{"b8", FWC_ERR_TRUNCATED, 0},
-		/* Appendix F: definite-length strings with short data */
-		{"41", FWC_ERR_TRUNCATED, 0},
-		{"61", FWC_ERR_TRUNCATED, 0},
-		{"5affffffff00", FWC_ERR_TRUNCATED, 0},
-		{"5bffffffffffffffff010203", FWC_ERR_TRUNCATED, 0},
-		{"7affffffff00", FWC_ERR_TRUNCATED, 0},
-		{"7b7fffffffffffffff010203", FWC_ERR_TRUNCATED, 0},
-		/* Appendix F: definite-length containers without enough items */
-		{"81", FWC_ERR_TRUNCATED, 0},
-		{"818181818181818181", FWC_ERR_TRUNCATED, 8},
-		{"8200", FWC_ERR_TRUNCATED, 0},
-		{"a1", FWC_ERR_TRUNCATED, 0},
-		{"a20102", FWC_ERR_TRUNCATED, 0},
-		{"a100", FWC_ERR_TRUNCATED, 0},
-		{"a2000000", FWC_ERR_TRUNCATED, 0},
-		/* Appendix F: tag without content, reserved additional information */
-		{"c0", FWC_ERR_UNSUPPORTED, 0},
-		{"1c", FWC_ERR_MALFORMED, 0},
-		{"1d", FWC_ERR_MALFORMED, 0},
-		{"1e", FWC_ERR_MALFORMED, 0},
-		{"3c", FWC_ERR_MALFORMED, 0},
-		{"5c", FWC_ERR_MALFORMED, 0},
-		{"7d", FWC_ERR_MALFORMED, 0},
-		{"9e", FWC_ERR_MALFORMED, 0},
-		{"bc", FWC_ERR_MALFORMED, 0},
-		{"fc", FWC_ERR_MALFORMED, 0},
-		/* Appendix F: two-byte simple values (also non-canonical) */
-		{"f800", FWC_ERR_UNSUPPORTED, 0},
-		{"f818", FWC_ERR_UNSUPPORTED, 0},
-		{"f81f", FWC_ERR_UNSUPPORTED, 0},
-		/* Appendix F: break outside an indefinite item, also inside definite ones */
-		{"ff", FWC_ERR_MALFORMED, 0},
-		{"81ff", FWC_ERR_MALFORMED, 1},
-		{"8200ff", FWC_ERR_MALFORMED, 2},
-		{"a1ff00", FWC_ERR_MALFORMED, 1},
-		{"a100ff", FWC_ERR_MALFORMED, 2},
-		/* Appendix F: additional information 31 on major types 0, 1, 6 */
-		{"1f", FWC_ERR_MALFORMED, 0},
-		{"3f", FWC_ERR_MALFORMED, 0},
-		{"df", FWC_ERR_MALFORMED, 0},
+	    /* Appendix A: bignums and other tags */
+	    {"c249010000000000000000", FWC_ERR_UNSUPPORTED, 0},
+	    {"c349010000000000000000", FWC_ERR_UNSUPPORTED, 0},
+	    {"c074323031332d30332d32315432303a30343a30305a", FWC_ERR_UNSUPPORTED, 0},
+	    {"c11a514b67b0", FWC_ERR_UNSUPPORTED, 0},
+	    {"d74401020304", FWC_ERR_UNSUPPORTED, 0},
+	    {"d818456449455446", FWC_ERR_UNSUPPORTED, 0},
+	    /* Appendix A: floats */
+	    {"f90000", FWC_ERR_UNSUPPORTED, 0},
+	    {"f98000", FWC_ERR_UNSUPPORTED, 0},
+	    {"f93c00", FWC_ERR_UNSUPPORTED, 0},
+	    {"fb3ff199999999999a", FWC_ERR_UNSUPPORTED, 0},
+	    {"fa47c35000", FWC_ERR_UNSUPPORTED, 0},
+	    {"f97c00", FWC_ERR_UNSUPPORTED, 0},
+	    {"f97e00", FWC_ERR_UNSUPPORTED, 0},
+	    {"fb7ff8000000000000", FWC_ERR_UNSUPPORTED, 0},
+	    /* Appendix A: undefined and other simple values */
+	    {"f7", FWC_ERR_UNSUPPORTED, 0},
+	    {"f0", FWC_ERR_UNSUPPORTED, 0},
+	    {"f8ff", FWC_ERR_UNSUPPORTED, 0},
+	    /* Appendix A: indefinite-length items */
+	    {"5f42010243030405ff", FWC_ERR_INDEFINITE, 0},
+	    {"7f657374726561646d696e67ff", FWC_ERR_INDEFINITE, 0},
+	    {"9fff", FWC_ERR_INDEFINITE, 0},
+	    {"9f018202039f0405ffff", FWC_ERR_INDEFINITE, 0},
+	    {"9f01820203820405ff", FWC_ERR_INDEFINITE, 0},
+	    {"83018202039f0405ff", FWC_ERR_INDEFINITE, 5},
+	    {"83019f0203ff820405", FWC_ERR_INDEFINITE, 2},
+	    {"bf61610161629f0203ffff", FWC_ERR_INDEFINITE, 0},
+	    {"826161bf61626163ff", FWC_ERR_INDEFINITE, 3},
+	    {"bf6346756ef563416d7421ff", FWC_ERR_INDEFINITE, 0},
+	    /* Appendix F: end of input in a head */
+	    {"18", FWC_ERR_TRUNCATED, 0},
+	    {"19", FWC_ERR_TRUNCATED, 0},
+	    {"1a", FWC_ERR_TRUNCATED, 0},
+	    {"1b", FWC_ERR_TRUNCATED, 0},
+	    {"1901", FWC_ERR_TRUNCATED, 0},
+	    {"1a0102", FWC_ERR_TRUNCATED, 0},
+	    {"1b01020304050607", FWC_ERR_TRUNCATED, 0},
+	    {"38", FWC_ERR_TRUNCATED, 0},
+	    {"58", FWC_ERR_TRUNCATED, 0},
+	    {"78", FWC_ERR_TRUNCATED, 0},
+	    {"98", FWC_ERR_TRUNCATED, 0},
+	    {"9a01ff00", FWC_ERR_TRUNCATED, 0},
+	    {"b8", FWC_ERR_TRUNCATED, 0},
+	    /* Appendix F: definite-length strings with short data */
+	    {"41", FWC_ERR_TRUNCATED, 0},
+	    {"61", FWC_ERR_TRUNCATED, 0},
+	    {"5affffffff00", FWC_ERR_TRUNCATED, 0},
+	    {"5bffffffffffffffff010203", FWC_ERR_TRUNCATED, 0},
+	    {"7affffffff00", FWC_ERR_TRUNCATED, 0},
+	    {"7b7fffffffffffffff010203", FWC_ERR_TRUNCATED, 0},
+	    /* Appendix F: definite-length containers without enough items */
+	    {"81", FWC_ERR_TRUNCATED, 0},
+	    {"818181818181818181", FWC_ERR_TRUNCATED, 8},
+	    {"8200", FWC_ERR_TRUNCATED, 0},
+	    {"a1", FWC_ERR_TRUNCATED, 0},
+	    {"a20102", FWC_ERR_TRUNCATED, 0},
+	    {"a100", FWC_ERR_TRUNCATED, 0},
+	    {"a2000000", FWC_ERR_TRUNCATED, 0},
+	    /* Appendix F: tag without content, reserved additional information */
+	    {"c0", FWC_ERR_UNSUPPORTED, 0},
+	    {"1c", FWC_ERR_MALFORMED, 0},
+	    {"1d", FWC_ERR_MALFORMED, 0},
+	    {"1e", FWC_ERR_MALFORMED, 0},
+	    {"3c", FWC_ERR_MALFORMED, 0},
+	    {"5c", FWC_ERR_MALFORMED, 0},
+	    {"7d", FWC_ERR_MALFORMED, 0},
+	    {"9e", FWC_ERR_MALFORMED, 0},
+	    {"bc", FWC_ERR_MALFORMED, 0},
+	    {"fc", FWC_ERR_MALFORMED, 0},
+	    /* Appendix F: two-byte simple values (also non-canonical) */
+	    {"f800", FWC_ERR_UNSUPPORTED, 0},
+	    {"f818", FWC_ERR_UNSUPPORTED, 0},
+	    {"f81f", FWC_ERR_UNSUPPORTED, 0},
+	    /* Appendix F: break outside an indefinite item, also inside definite ones */
+	    {"ff", FWC_ERR_MALFORMED, 0},
+	    {"81ff", FWC_ERR_MALFORMED, 1},
+	    {"8200ff", FWC_ERR_MALFORMED, 2},
+	    {"a1ff00", FWC_ERR_MALFORMED, 1},
+	    {"a100ff", FWC_ERR_MALFORMED, 2},
+	    /* Appendix F: additional information 31 on major types 0, 1, 6 */
+	    {"1f", FWC_ERR_MALFORMED, 0},
+	    {"3f", FWC_ERR_MALFORMED, 0},
+	    {"df", FWC_ERR_MALFORMED, 0},
 	};
 
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
@@ -347,8 +376,10 @@ static void test_refused_examples(void)
 		int rv = fwc_cbor_validate(in, n, BIG, NULL);
 
 		if (rc != bad[k].code || ei.offset != bad[k].off || rv != bad[k].code)
-			fprintf(stderr, "refused example %s: got %d at %zu (%s), validate %d, want %d at %zu\n",
-				bad[k].hex, rc, ei.offset, ei.msg, rv, bad[k].code, bad[k].off);
+			fprintf(
+			    stderr,
+			    "refused example %s: got %d at %zu (%s), validate %d, want %d at %zu\n",
+			    bad[k].hex, rc, ei.offset, ei.msg, rv, bad[k].code, bad[k].off);
 		CHECK_RC(rc, bad[k].code);
 		CHECK(ei.offset == bad[k].off);
 		CHECK(ei.msg[0] != '\0');
@@ -364,42 +395,42 @@ static void test_noncanonical(void)
 		int code;
 		size_t off;
 	} bad[] = {
-		{"1800", FWC_ERR_NONCANONICAL, 0},     /* 0 in 2 bytes */
-		{"1817", FWC_ERR_NONCANONICAL, 0},     /* 23 in 2 bytes */
-		{"190018", FWC_ERR_NONCANONICAL, 0},   /* 24 in 3 bytes */
-		{"1900ff", FWC_ERR_NONCANONICAL, 0},
-		{"1a0000ffff", FWC_ERR_NONCANONICAL, 0},
-		{"1b00000000ffffffff", FWC_ERR_NONCANONICAL, 0},
-		{"3800", FWC_ERR_NONCANONICAL, 0},     /* -1 in 2 bytes */
-		{"5801ff", FWC_ERR_NONCANONICAL, 0},   /* length 1 in 2 bytes */
-		{"780161", FWC_ERR_NONCANONICAL, 0},
-		{"980100", FWC_ERR_NONCANONICAL, 0},
-		{"b800", FWC_ERR_NONCANONICAL, 0},
-		{"82011800", FWC_ERR_NONCANONICAL, 2}, /* nested */
-		/* map keys: bytewise order of encodings, not numeric or length-first order */
-		{"a202000100", FWC_ERR_UNSORTED, 3},
-		{"a2616200616100", FWC_ERR_UNSORTED, 4},
-		{"a3 0a00 2000 186400", FWC_ERR_UNSORTED, 5},
-		{"a2010001 00", FWC_ERR_DUPLICATE, 3},
-		{"a2616100616100", FWC_ERR_DUPLICATE, 4},
-		{"a2 1900ff 00 1900ff 00", FWC_ERR_NONCANONICAL, 1},
-		/* trailing bytes */
-		{"0000", FWC_ERR_TRAILING, 1},
-		{"a0f6", FWC_ERR_TRAILING, 1},
-		/* keys of other types */
-		{"a18000", FWC_ERR_UNSUPPORTED, 1},
-		{"a1a000", FWC_ERR_UNSUPPORTED, 1},
-		{"a1f400", FWC_ERR_UNSUPPORTED, 1},
-		{"a1f600", FWC_ERR_UNSUPPORTED, 1},
-		/* invalid UTF-8: offset of the first bad byte */
-		{"62c080", FWC_ERR_MALFORMED, 1},      /* overlong */
-		{"6261c1", FWC_ERR_MALFORMED, 2},
-		{"63eda080", FWC_ERR_MALFORMED, 1},    /* surrogate U+D800 */
-		{"64f4908080", FWC_ERR_MALFORMED, 1},  /* above U+10FFFF */
-		{"63e080af", FWC_ERR_MALFORMED, 1},    /* overlong 3-byte */
-		{"6180", FWC_ERR_MALFORMED, 1},        /* lone continuation */
-		{"6361e6b0", FWC_ERR_MALFORMED, 2},    /* cut sequence */
-		{"61ff", FWC_ERR_MALFORMED, 1},
+	    {"1800", FWC_ERR_NONCANONICAL, 0},   /* 0 in 2 bytes */
+	    {"1817", FWC_ERR_NONCANONICAL, 0},   /* 23 in 2 bytes */
+	    {"190018", FWC_ERR_NONCANONICAL, 0}, /* 24 in 3 bytes */
+	    {"1900ff", FWC_ERR_NONCANONICAL, 0},
+	    {"1a0000ffff", FWC_ERR_NONCANONICAL, 0},
+	    {"1b00000000ffffffff", FWC_ERR_NONCANONICAL, 0},
+	    {"3800", FWC_ERR_NONCANONICAL, 0},   /* -1 in 2 bytes */
+	    {"5801ff", FWC_ERR_NONCANONICAL, 0}, /* length 1 in 2 bytes */
+	    {"780161", FWC_ERR_NONCANONICAL, 0},
+	    {"980100", FWC_ERR_NONCANONICAL, 0},
+	    {"b800", FWC_ERR_NONCANONICAL, 0},
+	    {"82011800", FWC_ERR_NONCANONICAL, 2}, /* nested */
+	    /* map keys: bytewise order of encodings, not numeric or length-first order */
+	    {"a202000100", FWC_ERR_UNSORTED, 3},
+	    {"a2616200616100", FWC_ERR_UNSORTED, 4},
+	    {"a3 0a00 2000 186400", FWC_ERR_UNSORTED, 5},
+	    {"a2010001 00", FWC_ERR_DUPLICATE, 3},
+	    {"a2616100616100", FWC_ERR_DUPLICATE, 4},
+	    {"a2 1900ff 00 1900ff 00", FWC_ERR_NONCANONICAL, 1},
+	    /* trailing bytes */
+	    {"0000", FWC_ERR_TRAILING, 1},
+	    {"a0f6", FWC_ERR_TRAILING, 1},
+	    /* keys of other types */
+	    {"a18000", FWC_ERR_UNSUPPORTED, 1},
+	    {"a1a000", FWC_ERR_UNSUPPORTED, 1},
+	    {"a1f400", FWC_ERR_UNSUPPORTED, 1},
+	    {"a1f600", FWC_ERR_UNSUPPORTED, 1},
+	    /* invalid UTF-8: offset of the first bad byte */
+	    {"62c080", FWC_ERR_MALFORMED, 1}, /* overlong */
+	    {"6261c1", FWC_ERR_MALFORMED, 2},
+	    {"63eda080", FWC_ERR_MALFORMED, 1},   /* surrogate U+D800 */
+	    {"64f4908080", FWC_ERR_MALFORMED, 1}, /* above U+10FFFF */
+	    {"63e080af", FWC_ERR_MALFORMED, 1},   /* overlong 3-byte */
+	    {"6180", FWC_ERR_MALFORMED, 1},       /* lone continuation */
+	    {"6361e6b0", FWC_ERR_MALFORMED, 2},   /* cut sequence */
+	    {"61ff", FWC_ERR_MALFORMED, 1},
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		struct fwc_errinfo ei = {0, ""};
@@ -407,7 +438,7 @@ static void test_noncanonical(void)
 
 		if (rc != bad[k].code || ei.offset != bad[k].off)
 			fprintf(stderr, "non-canonical %s: got %d at %zu (%s), want %d at %zu\n",
-				bad[k].hex, rc, ei.offset, ei.msg, bad[k].code, bad[k].off);
+			        bad[k].hex, rc, ei.offset, ei.msg, bad[k].code, bad[k].off);
 		CHECK_RC(rc, bad[k].code);
 		CHECK(ei.offset == bad[k].off);
 	}
@@ -415,10 +446,10 @@ static void test_noncanonical(void)
 	CHECK_RC(roundtrip("a3 0a00 186400 2000", BIG, NULL), FWC_OK);
 	CHECK_RC(roundtrip("a2010002f6", BIG, NULL), FWC_OK);
 	CHECK_RC(roundtrip("a2616100616200", BIG, NULL), FWC_OK);
-	CHECK_RC(roundtrip("a20100616100", BIG, NULL), FWC_OK);  /* ints sort before text */
+	CHECK_RC(roundtrip("a20100616100", BIG, NULL), FWC_OK); /* ints sort before text */
 	CHECK_RC(roundtrip("a26161000100", BIG, NULL), FWC_ERR_UNSORTED);
 	CHECK_RC(roundtrip("a2 2000 0100", BIG, NULL), FWC_ERR_UNSORTED); /* -1 after 1 only */
-	CHECK_RC(roundtrip("a201002000", BIG, NULL), FWC_OK);    /* 1 (0x01) < -1 (0x20) */
+	CHECK_RC(roundtrip("a201002000", BIG, NULL), FWC_OK);             /* 1 (0x01) < -1 (0x20) */
 	CHECK_RC(roundtrip("a2616101616100", BIG, NULL), FWC_ERR_DUPLICATE);
 	/* keys of nested maps are checked per map */
 	CHECK_RC(roundtrip("a201a2010002000200", BIG, NULL), FWC_OK);
@@ -628,9 +659,9 @@ static void test_encoder_buffer(void)
 /* Shortest-form boundaries both ways: every encoded boundary value decodes back to itself. */
 static void test_boundaries(void)
 {
-	static const uint64_t vals[] = {0,      23,         24,          255,
-					256,    65535,      65536,       0xffffffffull,
-					1ull << 32, UINT64_MAX - 1, UINT64_MAX};
+	static const uint64_t vals[] = {
+	    0,         23, 24, 255, 256, 65535, 65536, 0xffffffffull, 1ull << 32, UINT64_MAX - 1,
+	    UINT64_MAX};
 	uint8_t buf[16];
 
 	for (size_t k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {

@@ -209,8 +209,50 @@ static void test_text_errors(void)
 	CHECK_RC(fwc_cid_parse(&c, buf, strlen(v1), NULL), FWC_OK);
 }
 
+/* The worked examples of docs/formats/cid.md, byte for byte. */
+static void test_doc_examples(void)
+{
+	static const struct {
+		const char *text, *bin;
+	} ex[] = {
+		{"Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD",
+		 "1220f852c7fa62f971817f54d8a80dcd63fcf7098b3cbde9ae8ec1ee449013ec5db0"},
+		{"bafybeihykld7uyxzogax6vgyvag42y7464eywpf55gxi5qpoisibh3c5wa",
+		 "01701220f852c7fa62f971817f54d8a80dcd63fcf7098b3cbde9ae8ec1ee449013ec5db0"},
+		{"bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
+		 "01551220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"},
+	};
+	uint8_t leaf[64], want[64], got[FWC_CID_MAX_BINARY];
+	size_t ll = test_unhex(leaf, sizeof(leaf), "0a110802120b68656c6c6f20776f726c64180b");
+	struct fwc_cid c, v1, z;
+	char s[FWC_CID_STR_MAX];
+
+	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		size_t wl = test_unhex(want, sizeof(want), ex[i].bin), gl = 0;
+
+		CHECK_RC(fwc_cid_parse(&c, ex[i].text, strlen(ex[i].text), NULL), FWC_OK);
+		CHECK_RC(fwc_cid_encode(got, sizeof(got), &gl, &c), FWC_OK);
+		CHECK(gl == wl && memcmp(got, want, wl) == 0);
+		CHECK_RC(fwc_cid_decode(&c, NULL, want, wl, NULL), FWC_OK);
+		CHECK_RC(fwc_cid_format(s, sizeof(s), &c), FWC_OK);
+		CHECK(strcmp(s, ex[i].text) == 0);
+	}
+	/* Kubo's v0 and v1 (--raw-leaves=false) CIDs of "hello world" name the same leaf block */
+	CHECK_RC(fwc_cid_from_block(&c, 0, FWC_CID_CODEC_DAGPB, leaf, ll), FWC_OK);
+	CHECK_RC(fwc_cid_format(s, sizeof(s), &c), FWC_OK);
+	CHECK(strcmp(s, ex[0].text) == 0);
+	CHECK_RC(fwc_cid_to_v1(&v1, &c), FWC_OK);
+	CHECK_RC(fwc_cid_format(s, sizeof(s), &v1), FWC_OK);
+	CHECK(strcmp(s, ex[1].text) == 0);
+	CHECK_RC(fwc_cid_parse(&z, "zb2rhj7crUKTQYRGCRATFaQ6YFLTde2YzdqbbhAASkL9uRDXn", 49, NULL),
+		 FWC_OK);
+	CHECK_RC(fwc_cid_parse(&c, ex[2].text, strlen(ex[2].text), NULL), FWC_OK);
+	CHECK(fwc_cid_equal(&z, &c));
+}
+
 int main(void)
 {
+	RUN(test_doc_examples);
 	RUN(test_dagpb_spec_empty_block);
 	RUN(test_raw_leaves);
 	RUN(test_base58_v1);

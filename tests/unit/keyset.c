@@ -11,9 +11,9 @@
 #include "fwchain/sha256.h"
 
 static const char *const gx[3] = {
-	"79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", /* 1G */
-	"c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", /* 2G */
-	"f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9", /* 3G */
+    "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", /* 1G */
+    "c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5", /* 2G */
+    "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9", /* 3G */
 };
 
 static struct fwc_seckey sk[4];
@@ -93,7 +93,7 @@ static void test_threshold(void)
 	CHECK_RC(fwc_keyset_verify_threshold(&ks, digest, s, 2, &valid, &ei), FWC_ERR_THRESHOLD);
 	CHECK(valid == 1);
 	snprintf(unknown_hex, sizeof(unknown_hex), "01%02x%02x%02x%02x", bin[3][1], bin[3][2],
-		 bin[3][3], bin[3][4]);
+	         bin[3][3], bin[3][4]);
 	CHECK(strstr(ei.msg, unknown_hex) != NULL && strstr(ei.msg, "unknown") != NULL);
 
 	/* a revoked key counts zero */
@@ -160,7 +160,7 @@ static void test_threshold(void)
 		j.pubkey = junk;
 		j.sig = sigbuf[0];
 		CHECK_RC(fwc_keyset_verify_threshold(&ks, digest, &j, 1, NULL, &ei),
-			 FWC_ERR_THRESHOLD);
+		         FWC_ERR_THRESHOLD);
 		CHECK(strstr(ei.msg, "key 0909090909 unknown") != NULL);
 	}
 
@@ -213,7 +213,7 @@ static void test_codec(void)
 	CHECK_RC(fwc_keyset_encode(buf, sizeof(buf), &len, &ks), FWC_OK);
 	/* {0: 1, 1: 2, 2: [h'01'||1G, h'01'||2G, h'01'||3G], 3: [2]}, written out by hand */
 	snprintf(hex, sizeof(hex), "a4 0001 0102 02 83 5821 01%s 5821 01%s 5821 01%s 03 81 02",
-		 gx[0], gx[1], gx[2]);
+	         gx[0], gx[1], gx[2]);
 	{
 		char clean[300];
 		size_t j = 0;

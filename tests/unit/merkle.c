@@ -86,7 +86,7 @@ static void naive_path(uint8_t (*out)[32], size_t *len, size_t m, uint8_t (*lh)[
 
 /* SUBPROOF(m, D[n], b) appended to out[*len]. */
 static void naive_subproof(uint8_t (*out)[32], size_t *len, size_t m, uint8_t (*lh)[32], size_t n,
-			   int b)
+                           int b)
 {
 	size_t k;
 
@@ -150,19 +150,25 @@ static void make_leaves(void)
 /* ---- known answers ----------------------------------------------------------------------- */
 
 static const char *ct_inputs[8] = {
-	"", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-	"606162636465666768696a6b6c6d6e6f",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
 };
 static const char *ct_roots[9] = {
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-	"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-	"aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-	"d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-	"4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-	"76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-	"ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-	"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
 };
 
 struct ct_proof {
@@ -172,37 +178,44 @@ struct ct_proof {
 
 /* transparency-dev/merkle proof/verify_test.go lists leaf numbers 1-based; these are 0-based. */
 static const struct ct_proof ct_incl[] = {
-	{0, 8,
-	 {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-	  "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-	  "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-	{5, 8,
-	 {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-	  "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-	  "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-	{2, 3, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-	{1, 5,
-	 {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-	  "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-	  "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+    {0,
+     8,
+     {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+    {5,
+     8,
+     {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+      "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+    {2, 3, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
+    {1,
+     5,
+     {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
 };
 
 static const struct ct_proof ct_cons[] = {
-	{1, 8,
-	 {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-	  "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-	  "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-	{6, 8,
-	 {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-	  "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-	  "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-	{2, 5,
-	 {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-	  "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-	{6, 7,
-	 {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-	  "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-	  "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+    {1,
+     8,
+     {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+      "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
+    {6,
+     8,
+     {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+      "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
+    {2,
+     5,
+     {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+      "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
+    {6,
+     7,
+     {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+      "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+      "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
 };
 
 static size_t load_hashes(uint8_t (*out)[32], const char *const hex[3])
@@ -246,35 +259,78 @@ static void test_known_answers(void)
 		const struct ct_proof *p = &ct_incl[t];
 		size_t k = load_hashes(exp, p->hashes);
 
-		CHECK_RC(fwc_merkle_prove_inclusion(path, FWC_MERKLE_MAX_PROOF, &n, &src, p->a, p->b),
-			 FWC_OK);
+		CHECK_RC(
+		    fwc_merkle_prove_inclusion(path, FWC_MERKLE_MAX_PROOF, &n, &src, p->a, p->b),
+		    FWC_OK);
 		CHECK(n == k);
 		CHECK_MEM(path, exp, k * 32);
 		test_unhex(want, 32, ct_roots[p->b]);
 		CHECK_RC(fwc_merkle_verify_inclusion(lh[p->a], p->a, p->b,
-						     (const uint8_t(*)[32])exp, k, want, NULL),
-			 FWC_OK);
+		                                     (const uint8_t(*)[32])exp, k, want, NULL),
+		         FWC_OK);
 	}
 	for (size_t t = 0; t < sizeof(ct_cons) / sizeof(ct_cons[0]); t++) {
 		const struct ct_proof *p = &ct_cons[t];
 		size_t k = load_hashes(exp, p->hashes);
 		uint8_t r1[32], r2[32];
 
-		CHECK_RC(fwc_merkle_prove_consistency(path, FWC_MERKLE_MAX_PROOF, &n, &src, p->a,
-						      p->b),
-			 FWC_OK);
+		CHECK_RC(
+		    fwc_merkle_prove_consistency(path, FWC_MERKLE_MAX_PROOF, &n, &src, p->a, p->b),
+		    FWC_OK);
 		CHECK(n == k);
 		CHECK_MEM(path, exp, k * 32);
 		test_unhex(r1, 32, ct_roots[p->a]);
 		test_unhex(r2, 32, ct_roots[p->b]);
 		CHECK_RC(fwc_merkle_verify_consistency(p->a, p->b, r1, r2,
-						       (const uint8_t(*)[32])exp, k, NULL),
-			 FWC_OK);
+		                                       (const uint8_t(*)[32])exp, k, NULL),
+		         FWC_OK);
 	}
 	/* The empty tree: SHA-256 of nothing. */
 	CHECK_RC(fwc_merkle_root(got, NULL, 0), FWC_OK);
 	test_unhex(want, 32, ct_roots[0]);
 	CHECK_MEM(got, want, 32);
+}
+
+/* docs/formats/merkle.md lists the roots per size between marker lines: they must be ours. */
+static void test_doc_example(void)
+{
+	static char doc[32768];
+	char path[512], *a, *z;
+	uint8_t lh[8][32], want[32], got[32];
+	FILE *f = fopen(test_vector_path(path, sizeof(path), "../../docs/formats/merkle.md"), "rb");
+	size_t n = 0;
+	int rows = 0;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	for (int i = 0; i < 8; i++) {
+		uint8_t d[16];
+
+		fwc_merkle_leaf_hash(lh[i], d, test_unhex(d, sizeof(d), ct_inputs[i]));
+	}
+	a = strstr(doc, "<!-- example-roots -->\n```\n");
+	z = a ? strstr(a, "```\n<!-- /example-roots -->") : NULL;
+	CHECK(a != NULL && z != NULL);
+	if (a == NULL || z == NULL)
+		return;
+	a += strlen("<!-- example-roots -->\n```\n");
+	while (a < z) {
+		unsigned size = 99;
+
+		CHECK(sscanf(a, "%u", &size) == 1 && size <= 8 && size == (unsigned)rows);
+		if (size > 8)
+			return;
+		CHECK(test_unhex(want, 32, strchr(a, ' ') + 1) == 32);
+		CHECK_RC(fwc_merkle_root(got, (const uint8_t(*)[32])lh, size), FWC_OK);
+		CHECK_MEM(got, want, 32);
+		rows++;
+		a = strchr(a, '\n') + 1;
+	}
+	CHECK(rows == 9);
 }
 
 /* ---- every size, index and pair against the naive definitions ---------------------------- */
@@ -314,8 +370,7 @@ static void test_inclusion_all(void)
 {
 	struct arr a = {leaves, MAXN, 0, 0, 0};
 	struct fwc_merkle_source src = {arr_leaf, NULL, &a};
-	uint8_t path[FWC_MERKLE_MAX_PROOF][32], want[FWC_MERKLE_MAX_PROOF][32], root[32],
-		other[32];
+	uint8_t path[FWC_MERKLE_MAX_PROOF][32], want[FWC_MERKLE_MAX_PROOF][32], root[32], other[32];
 	int bad = 0, bad_neg = 0;
 
 	for (size_t n = 1; n <= MAXN; n++) {
@@ -325,57 +380,51 @@ static void test_inclusion_all(void)
 			struct fwc_errinfo ei;
 
 			naive_path(want, &want_len, m, leaves, n);
-			if (fwc_merkle_prove_inclusion(path, FWC_MERKLE_MAX_PROOF, &got_len, &src, m,
-						       n) != FWC_OK ||
+			if (fwc_merkle_prove_inclusion(path, FWC_MERKLE_MAX_PROOF, &got_len, &src,
+			                               m, n) != FWC_OK ||
 			    got_len != want_len || memcmp(path, want, want_len * 32) != 0 ||
 			    fwc_merkle_inclusion_len(m, n) != (int)want_len)
 				bad++;
-			if (fwc_merkle_verify_inclusion(leaves[m], m, n,
-							(const uint8_t(*)[32])want, want_len, root,
-							NULL) != FWC_OK)
+			if (fwc_merkle_verify_inclusion(leaves[m], m, n, (const uint8_t(*)[32])want,
+			                                want_len, root, NULL) != FWC_OK)
 				bad++;
 			/* Each path hash flipped in one bit. */
 			for (size_t i = 0; i < want_len; i++) {
 				want[i][0] ^= 8;
-				if (fwc_merkle_verify_inclusion(leaves[m], m, n,
-								(const uint8_t(*)[32])want,
-								want_len, root, &ei) != FWC_ERR_PROOF)
+				if (fwc_merkle_verify_inclusion(
+				        leaves[m], m, n, (const uint8_t(*)[32])want, want_len, root,
+				        &ei) != FWC_ERR_PROOF)
 					bad_neg++;
 				want[i][0] ^= 8;
 			}
 			/* Neighbouring indices, the wrong leaf. */
-			if (m + 1 < n &&
-			    fwc_merkle_verify_inclusion(leaves[m], m + 1, n,
-							(const uint8_t(*)[32])want, want_len, root,
-							NULL) != FWC_ERR_PROOF)
+			if (m + 1 < n && fwc_merkle_verify_inclusion(
+			                     leaves[m], m + 1, n, (const uint8_t(*)[32])want,
+			                     want_len, root, NULL) != FWC_ERR_PROOF)
 				bad_neg++;
-			if (m > 0 &&
-			    fwc_merkle_verify_inclusion(leaves[m], m - 1, n,
-							(const uint8_t(*)[32])want, want_len, root,
-							NULL) != FWC_ERR_PROOF)
+			if (m > 0 && fwc_merkle_verify_inclusion(
+			                 leaves[m], m - 1, n, (const uint8_t(*)[32])want, want_len,
+			                 root, NULL) != FWC_ERR_PROOF)
 				bad_neg++;
 			if (fwc_merkle_verify_inclusion(leaves[(m + 1) % MAXN], m, n,
-							(const uint8_t(*)[32])want, want_len, root,
-							NULL) != FWC_ERR_PROOF)
+			                                (const uint8_t(*)[32])want, want_len, root,
+			                                NULL) != FWC_ERR_PROOF)
 				bad_neg++;
 			/* The proof checked against the next tree (its size and its root). */
 			if (n < MAXN) {
 				naive_mth(other, leaves, n + 1);
-				if (fwc_merkle_verify_inclusion(leaves[m], m, n + 1,
-								(const uint8_t(*)[32])want,
-								want_len, other,
-								NULL) != FWC_ERR_PROOF)
+				if (fwc_merkle_verify_inclusion(
+				        leaves[m], m, n + 1, (const uint8_t(*)[32])want, want_len,
+				        other, NULL) != FWC_ERR_PROOF)
 					bad_neg++;
 			}
 			/* Truncated and extended paths. */
 			if (want_len > 0 &&
-			    fwc_merkle_verify_inclusion(leaves[m], m, n,
-							(const uint8_t(*)[32])want, want_len - 1,
-							root, NULL) != FWC_ERR_PROOF)
+			    fwc_merkle_verify_inclusion(leaves[m], m, n, (const uint8_t(*)[32])want,
+			                                want_len - 1, root, NULL) != FWC_ERR_PROOF)
 				bad_neg++;
 			if (fwc_merkle_verify_inclusion(leaves[m], m, n, (const uint8_t(*)[32])want,
-							want_len + 1, root,
-							NULL) != FWC_ERR_PROOF)
+			                                want_len + 1, root, NULL) != FWC_ERR_PROOF)
 				bad_neg++;
 		}
 	}
@@ -398,32 +447,32 @@ static void test_consistency_all(void)
 			naive_mth(r1, leaves, m);
 			if (m > 0 && m < n)
 				naive_subproof(want, &want_len, m, leaves, n, 1);
-			if (fwc_merkle_prove_consistency(proof, FWC_MERKLE_MAX_PROOF, &got_len, &src,
-							 m, n) != FWC_OK ||
+			if (fwc_merkle_prove_consistency(proof, FWC_MERKLE_MAX_PROOF, &got_len,
+			                                 &src, m, n) != FWC_OK ||
 			    got_len != want_len || memcmp(proof, want, want_len * 32) != 0 ||
 			    fwc_merkle_consistency_len(m, n) != (int)want_len)
 				bad++;
 			if (fwc_merkle_verify_consistency(m, n, r1, r2, (const uint8_t(*)[32])want,
-							  want_len, NULL) != FWC_OK)
+			                                  want_len, NULL) != FWC_OK)
 				bad++;
 			if (want_len == 0)
 				continue;
 			for (size_t i = 0; i < want_len; i++) {
 				want[i][0] ^= 16;
 				if (fwc_merkle_verify_consistency(m, n, r1, r2,
-								  (const uint8_t(*)[32])want,
-								  want_len, NULL) != FWC_ERR_PROOF)
+				                                  (const uint8_t(*)[32])want,
+				                                  want_len, NULL) != FWC_ERR_PROOF)
 					bad_neg++;
 				want[i][0] ^= 16;
 			}
 			if (fwc_merkle_verify_consistency(m, n, r2, r1, (const uint8_t(*)[32])want,
-							  want_len, NULL) != FWC_ERR_PROOF)
+			                                  want_len, NULL) != FWC_ERR_PROOF)
 				bad_neg++;
 			if (fwc_merkle_verify_consistency(m, n, r1, r2, (const uint8_t(*)[32])want,
-							  want_len - 1, NULL) != FWC_ERR_PROOF)
+			                                  want_len - 1, NULL) != FWC_ERR_PROOF)
 				bad_neg++;
 			if (fwc_merkle_verify_consistency(m, n, r1, r2, (const uint8_t(*)[32])want,
-							  want_len + 1, NULL) != FWC_ERR_PROOF)
+			                                  want_len + 1, NULL) != FWC_ERR_PROOF)
 				bad_neg++;
 			/* Claiming a neighbouring old size with its true root. */
 			if (m + 1 < n) {
@@ -431,8 +480,8 @@ static void test_consistency_all(void)
 
 				naive_mth(r1b, leaves, m + 1);
 				if (fwc_merkle_verify_consistency(m + 1, n, r1b, r2,
-								  (const uint8_t(*)[32])want,
-								  want_len, NULL) != FWC_ERR_PROOF)
+				                                  (const uint8_t(*)[32])want,
+				                                  want_len, NULL) != FWC_ERR_PROOF)
 					bad_neg++;
 			}
 		}
@@ -456,14 +505,13 @@ static void test_rejections(void)
 
 	CHECK_RC(fwc_merkle_verify_inclusion(leaves[5], 5, 5, path, 0, r, &ei), FWC_ERR_PROOF);
 	CHECK(strstr(ei.msg, "not below the tree size") != NULL);
-	CHECK_RC(fwc_merkle_verify_inclusion(leaves[0], 0, 0, path, 0, empty, &ei),
-		 FWC_ERR_PROOF);
+	CHECK_RC(fwc_merkle_verify_inclusion(leaves[0], 0, 0, path, 0, empty, &ei), FWC_ERR_PROOF);
 	CHECK_RC(fwc_merkle_verify_inclusion(leaves[0], 0, 5, path, 2, r, &ei), FWC_ERR_PROOF);
 	CHECK(strstr(ei.msg, "has 2 hashes") != NULL && strstr(ei.msg, "needs 3") != NULL);
 	/* Single-leaf tree: empty path, root is the leaf hash. */
 	CHECK_RC(fwc_merkle_verify_inclusion(leaves[0], 0, 1, NULL, 0, leaves[0], NULL), FWC_OK);
 	CHECK_RC(fwc_merkle_verify_inclusion(leaves[0], 0, 1, NULL, 0, leaves[1], &ei),
-		 FWC_ERR_PROOF);
+	         FWC_ERR_PROOF);
 	CHECK(strstr(ei.msg, "different root") != NULL);
 
 	CHECK_RC(fwc_merkle_verify_consistency(6, 5, r, r, path, 0, &ei), FWC_ERR_PROOF);
@@ -487,22 +535,23 @@ static void test_rejections(void)
 	CHECK(fwc_merkle_consistency_len(3, UINT64_MAX) <= FWC_MERKLE_MAX_PROOF);
 
 	CHECK_RC(fwc_merkle_prove_inclusion(path, FWC_MERKLE_MAX_PROOF, &n, &src, 5, 5),
-		 FWC_ERR_RANGE);
+	         FWC_ERR_RANGE);
 	CHECK_RC(fwc_merkle_prove_inclusion(path, 2, &n, &src, 0, 5), FWC_ERR_BUFSIZE);
 	CHECK_RC(fwc_merkle_prove_consistency(path, FWC_MERKLE_MAX_PROOF, &n, &src, 6, 5),
-		 FWC_ERR_RANGE);
+	         FWC_ERR_RANGE);
 	CHECK(n == 1234); /* outputs untouched on failure */
 	/* A source error passes through. */
 	a.n = 3;
 	CHECK_RC(fwc_merkle_prove_inclusion(path, FWC_MERKLE_MAX_PROOF, &n, &src, 0, 5),
-		 FWC_ERR_RANGE);
+	         FWC_ERR_RANGE);
 	CHECK(n == 1234);
 }
 
 static void test_subtree_cache(void)
 {
 	struct arr plain = {leaves, 64, 0, 0, 0}, cached = {leaves, 64, 2, 0, 0};
-	struct fwc_merkle_source s1 = {arr_leaf, NULL, &plain}, s2 = {arr_leaf, arr_subtree, &cached};
+	struct fwc_merkle_source s1 = {arr_leaf, NULL, &plain},
+	                         s2 = {arr_leaf, arr_subtree, &cached};
 	uint8_t p1[FWC_MERKLE_MAX_PROOF][32], p2[FWC_MERKLE_MAX_PROOF][32];
 	size_t n1, n2;
 	int bad = 0;
@@ -513,8 +562,10 @@ static void test_subtree_cache(void)
 			    fwc_merkle_prove_inclusion(p2, FWC_MERKLE_MAX_PROOF, &n2, &s2, m, n) ||
 			    n1 != n2 || memcmp(p1, p2, n1 * 32) != 0)
 				bad++;
-			if (fwc_merkle_prove_consistency(p1, FWC_MERKLE_MAX_PROOF, &n1, &s1, m, n) ||
-			    fwc_merkle_prove_consistency(p2, FWC_MERKLE_MAX_PROOF, &n2, &s2, m, n) ||
+			if (fwc_merkle_prove_consistency(p1, FWC_MERKLE_MAX_PROOF, &n1, &s1, m,
+			                                 n) ||
+			    fwc_merkle_prove_consistency(p2, FWC_MERKLE_MAX_PROOF, &n2, &s2, m,
+			                                 n) ||
 			    n1 != n2 || memcmp(p1, p2, n1 * 32) != 0)
 				bad++;
 		}
@@ -528,6 +579,7 @@ int main(void)
 {
 	make_leaves();
 	RUN(test_known_answers);
+	RUN(test_doc_example);
 	RUN(test_roots_and_frontier);
 	RUN(test_inclusion_all);
 	RUN(test_consistency_all);

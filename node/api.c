@@ -1,0 +1,327 @@
+/* fwchaind REST API handlers.
+ *
+ * Every handler answers JSON (or the checkpoint as text/plain) and every refusal is a 4xx with
+ * {"code", "message"}: the code is stable for clients, the message is for people. Handlers only
+ * read: the one write, POST /v1/txs, hands the bytes to node_chain_submit() and reports 202
+ * (accepted into the mempool), never "committed": that is only known once a block is durable,
+ * and GET /v1/txs/{id} says so. Immutable objects (blocks) carry an ETag so pollers get 304. */
+#include "api.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwchain/hex.h"
+#include "fwchain/merkle.h"
+#include "fwchain/sha256.h"
+
+#define JSON_TYPE "application/json"
+
+void node_api_init(struct node_api *api, struct node_chain *chain, struct node_db *db,
+                   const char *chain_id)
+{
+	memset(api, 0, sizeof(*api));
+	api->chain = chain;
+	api->db = db;
+	snprintf(api->chain_id, sizeof(api->chain_id), "%s", chain_id);
+}
+
+/* Answer status with obj as the body (takes the reference). */
+static void respond_json(struct node_http_response *resp, unsigned status, json_t *obj)
+{
+	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	json_decref(obj);
+	if (text == NULL) {
+		node_http_respond_error(resp, 500, "internal_error", "out of memory");
+		return;
+	}
+	node_http_respond_take(resp, status, JSON_TYPE, text, strlen(text));
+}
+
+/* A decimal uint64 with no sign, no spaces, no leading zeros beyond "0". */
+static int parse_u64(uint64_t *out, const char *s)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 20 || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* A JSON array of base64 hashes. */
+static json_t *hash_array(const uint8_t (*h)[32], size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++) {
+		char b64[48];
+
+		sodium_bin2base64(b64, sizeof(b64), h[i], 32, sodium_base64_VARIANT_ORIGINAL);
+		if (json_array_append_new(arr, json_string(b64)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static void h_health(void *ctx, struct node_http_response *resp,
+                     const struct node_http_request *req)
+{
+	struct node_api *api = ctx;
+	uint64_t height = 0, size = 0;
+	size_t depth = 0;
+
+	(void)req;
+	if (node_chain_head(api->chain, &height, &size, &depth, NULL, NULL) != FWC_OK) {
+		node_http_respond_error(resp, 500, "internal_error", "cannot read the chain head");
+		return;
+	}
+	respond_json(resp, 200,
+	             json_pack("{s:s, s:s, s:I, s:I, s:I}", "status", "ok", "chain_id",
+	                       api->chain_id, "height", (json_int_t)height, "log_size",
+	                       (json_int_t)size, "mempool", (json_int_t)depth));
+}
+
+static void h_checkpoint(void *ctx, struct node_http_response *resp,
+                         const struct node_http_request *req)
+{
+	struct node_api *api = ctx;
+	uint8_t h[32];
+	char *note = NULL, tag[17];
+	size_t len = 0;
+
+	(void)req;
+	if (node_chain_head(api->chain, NULL, NULL, NULL, &note, &len) != FWC_OK) {
+		node_http_respond_error(resp, 500, "internal_error", "cannot read the checkpoint");
+		return;
+	}
+	node_http_respond_take(resp, 200, "text/plain; charset=utf-8", note, len);
+	if (fwc_sha256(h, note, len) == FWC_OK) {
+		fwc_hex_encode(tag, sizeof(tag), h, 8);
+		node_http_set_etag(resp, tag);
+	}
+}
+
+static void h_submit(void *ctx, struct node_http_response *resp,
+                     const struct node_http_request *req)
+{
+	struct node_api *api = ctx;
+	struct node_refusal r = {{0}, {0}};
+	uint8_t id[32];
+	char hex[65];
+	unsigned status;
+	int rc;
+
+	if (req->body_len == 0) {
+		node_http_respond_error(resp, 400, "malformed_tx",
+		                        "empty body: POST the transaction's CBOR bytes");
+		return;
+	}
+	rc = node_chain_submit(api->chain, id, &r, req->body, req->body_len);
+	if (rc == FWC_OK) {
+		fwc_hex_encode(hex, sizeof(hex), id, 32);
+		respond_json(resp, 202, json_pack("{s:s, s:s}", "id", hex, "status", "pending"));
+		return;
+	}
+	switch (rc) {
+	case FWC_ERR_TOO_LARGE:
+		status = 413;
+		break;
+	case FWC_ERR_DUPLICATE:
+		status = 409;
+		break;
+	case FWC_ERR_RANGE:
+		status = strcmp(r.code, "mempool_full") == 0 ? 503 : 400;
+		break;
+	case FWC_ERR_IO:
+	case FWC_ERR_NOMEM:
+	case FWC_ERR_CRYPTO:
+		status = 500;
+		break;
+	default:
+		status = 400;
+	}
+	node_http_respond_error(resp, status, r.code[0] ? r.code : "malformed_tx", "%s",
+	                        r.msg[0] ? r.msg : fwc_strerror(rc));
+}
+
+static void h_tx(void *ctx, struct node_http_response *resp, const struct node_http_request *req)
+{
+	struct node_api *api = ctx;
+	struct node_refusal r = {{0}, {0}};
+	struct node_db_tx t;
+	uint8_t id[32];
+	size_t n = 0;
+	char hex[65];
+	enum node_tx_where w;
+
+	if (strlen(req->captures[0]) != 64 ||
+	    fwc_hex_decode(id, sizeof(id), &n, req->captures[0], 64) != FWC_OK || n != 32) {
+		node_http_respond_error(resp, 400, "bad_id",
+		                        "a transaction id is 64 hex digits (SHA-256 of its bytes)");
+		return;
+	}
+	fwc_hex_encode(hex, sizeof(hex), id, 32);
+	w = node_chain_tx_where(api->chain, id, &r);
+	if (w == NODE_TX_PENDING) {
+		respond_json(resp, 200, json_pack("{s:s, s:s}", "id", hex, "status", "pending"));
+		return;
+	}
+	if (w == NODE_TX_REFUSED) {
+		respond_json(resp, 200,
+		             json_pack("{s:s, s:s, s:s, s:s}", "id", hex, "status", "refused",
+		                       "code", r.code, "message", r.msg));
+		return;
+	}
+	if (w == NODE_TX_UNKNOWN || node_db_tx_get(api->db, &t, id) != FWC_OK) {
+		node_http_respond_error(resp, 404, "unknown_tx", "no transaction %s is known", hex);
+		return;
+	}
+	{
+		/* Prove inclusion in the current head; the checkpoint comes with it, read in the
+		 * same instant as the size, so the client verifies against what it is given. */
+		struct fwc_merkle_source src;
+		uint8_t path[FWC_MERKLE_MAX_PROOF][32];
+		size_t plen = 0;
+		uint64_t size = 0;
+		char *note = NULL, lh[48];
+		size_t note_len = 0;
+		int rc = node_chain_head(api->chain, NULL, &size, NULL, &note, &note_len);
+
+		node_db_merkle_source(api->db, &src);
+		if (rc == FWC_OK)
+			rc = fwc_merkle_prove_inclusion(path, FWC_MERKLE_MAX_PROOF, &plen, &src,
+			                                t.leaf_index, size);
+		if (rc != FWC_OK) {
+			node_http_respond_error(resp, 500, "internal_error",
+			                        "cannot build the inclusion proof: %s",
+			                        fwc_strerror(rc));
+		} else {
+			sodium_bin2base64(lh, sizeof(lh), t.leaf_hash, 32,
+			                  sodium_base64_VARIANT_ORIGINAL);
+			respond_json(
+			    resp, 200,
+			    json_pack("{s:s, s:s, s:I, s:I, s:i, s:{s:s, s:I, s:I, s:o*, "
+			              "s:s%}}",
+			              "id", hex, "status", "committed", "block",
+			              (json_int_t)t.height, "leaf_index", (json_int_t)t.leaf_index,
+			              "type", t.type, "inclusion", "leaf_hash", lh, "leaf_index",
+			              (json_int_t)t.leaf_index, "tree_size", (json_int_t)size,
+			              "hashes", hash_array((const uint8_t(*)[32])path, plen),
+			              "checkpoint", note, note_len));
+		}
+		free(note);
+	}
+	node_db_tx_cleanup(&t);
+}
+
+static void h_block(void *ctx, struct node_http_response *resp, const struct node_http_request *req)
+{
+	struct node_api *api = ctx;
+	struct node_db_block b = {0};
+	uint8_t(*ids)[32] = NULL;
+	size_t n = 0;
+	uint64_t height;
+	json_t *obj, *arr;
+	char tag[32];
+	int rc;
+
+	if (parse_u64(&height, req->captures[0]) != 0 || height > INT64_MAX) {
+		node_http_respond_error(resp, 400, "bad_height",
+		                        "a block height is a decimal number without sign or leading"
+		                        " zeros");
+		return;
+	}
+	rc = node_db_block_get(api->db, &b, height);
+	if (rc == FWC_OK)
+		rc = node_db_block_tx_ids(api->db, &ids, &n, height);
+	if (rc == FWC_ERR_NOT_FOUND) {
+		node_db_block_cleanup(&b);
+		node_http_respond_error(resp, 404, "unknown_block", "no block at height %llu",
+		                        (unsigned long long)height);
+		return;
+	}
+	if (rc != FWC_OK) {
+		node_db_block_cleanup(&b);
+		node_http_respond_error(resp, 500, "internal_error", "ledger read failed");
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		char hex[65];
+
+		fwc_hex_encode(hex, sizeof(hex), ids[i], 32);
+		json_array_append_new(arr, json_string(hex));
+	}
+	obj = json_pack("{s:I, s:I, s:I, s:I, s:s%, s:o}", "height", (json_int_t)b.height, "time",
+	                (json_int_t)b.time, "tx_count", (json_int_t)b.tx_count, "log_size",
+	                (json_int_t)b.log_size, "checkpoint", b.checkpoint, b.checkpoint_len, "txs",
+	                arr);
+	respond_json(resp, 200, obj);
+	/* A committed block never changes. */
+	snprintf(tag, sizeof(tag), "block-%llu", (unsigned long long)height);
+	node_http_set_etag(resp, tag);
+	free(ids);
+	node_db_block_cleanup(&b);
+}
+
+static void h_consistency(void *ctx, struct node_http_response *resp,
+                          const struct node_http_request *req)
+{
+	struct node_api *api = ctx;
+	struct fwc_merkle_source src;
+	uint8_t proof[FWC_MERKLE_MAX_PROOF][32];
+	size_t plen = 0;
+	uint64_t from, to, size = 0;
+	char tag[64];
+	int rc;
+
+	if (parse_u64(&from, node_http_query(req, "from")) != 0 ||
+	    parse_u64(&to, node_http_query(req, "to")) != 0 || from > to) {
+		node_http_respond_error(resp, 400, "bad_range",
+		                        "give ?from=M&to=N with decimal tree sizes, M <= N");
+		return;
+	}
+	if (node_chain_head(api->chain, NULL, &size, NULL, NULL, NULL) != FWC_OK) {
+		node_http_respond_error(resp, 500, "internal_error", "cannot read the chain head");
+		return;
+	}
+	if (to > size) {
+		node_http_respond_error(resp, 400, "bad_range",
+		                        "to=%llu is beyond the log (size %llu)",
+		                        (unsigned long long)to, (unsigned long long)size);
+		return;
+	}
+	node_db_merkle_source(api->db, &src);
+	rc = fwc_merkle_prove_consistency(proof, FWC_MERKLE_MAX_PROOF, &plen, &src, from, to);
+	if (rc != FWC_OK) {
+		node_http_respond_error(resp, 500, "internal_error",
+		                        "cannot build the consistency proof: %s", fwc_strerror(rc));
+		return;
+	}
+	respond_json(resp, 200,
+	             json_pack("{s:I, s:I, s:o*}", "from", (json_int_t)from, "to", (json_int_t)to,
+	                       "hashes", hash_array((const uint8_t(*)[32])proof, plen)));
+	/* A proof between two fixed sizes never changes. */
+	snprintf(tag, sizeof(tag), "cons-%llu-%llu", (unsigned long long)from,
+	         (unsigned long long)to);
+	node_http_set_etag(resp, tag);
+}
+
+const struct node_http_route node_api_routes[] = {
+    {"GET", "/v1/health", h_health},   {"GET", "/v1/checkpoint", h_checkpoint},
+    {"POST", "/v1/txs", h_submit},     {"GET", "/v1/txs/{}", h_tx},
+    {"GET", "/v1/blocks/{}", h_block}, {"GET", "/v1/proofs/consistency", h_consistency},
+};
+const size_t node_api_nroutes = sizeof(node_api_routes) / sizeof(node_api_routes[0]);

@@ -1,0 +1,26 @@
+/* fwchaind — the public REST API (/v1/...): handlers over the chain and the ledger, served by
+ * node/http.c. Endpoints, bodies and error codes: docs/node.md. */
+#ifndef FWC_NODE_API_H
+#define FWC_NODE_API_H
+
+#include <stddef.h>
+
+#include "chain.h"
+#include "db.h"
+#include "http.h"
+
+/* What the handlers read; caller storage that must outlive the HTTP server. */
+struct node_api {
+	struct node_chain *chain;
+	struct node_db *db;
+	char chain_id[128];
+};
+
+void node_api_init(struct node_api *api, struct node_chain *chain, struct node_db *db,
+                   const char *chain_id);
+
+/* The route table (pass &api as the server's ctx). */
+extern const struct node_http_route node_api_routes[];
+extern const size_t node_api_nroutes;
+
+#endif

@@ -1,0 +1,117 @@
+/* fwchaind — the chain: mempool, block producer, the live RFC 6962 log and checkpoints, behind
+ * a consensus interface so that BFT can replace the single-validator engine later.
+ *
+ * Life of a transaction: node_chain_submit() checks it (size, envelope, chain id, signature,
+ * nonce against committed state and the mempool) and queues it; the producer thread, every
+ * block interval, takes a batch, applies it, appends the accepted transactions to the log,
+ * builds the checkpoint, has the consensus engine sign it, and writes the block to SQLite in one
+ * synced transaction. Only then does the transaction count as committed (node_chain_tx_status).
+ * When no transaction arrives, a block with none is still made every checkpoint interval so the
+ * checkpoint stays fresh. */
+#ifndef FWC_NODE_CHAIN_H
+#define FWC_NODE_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fwchain/err.h"
+#include "fwchain/key.h"
+
+#include "db.h"
+
+#define NODE_TX_MAX_BYTES (64u * 1024u) /* largest transaction the mempool takes */
+
+struct node_chain_config {
+	unsigned block_interval_ms;     /* how often pending transactions become a block */
+	unsigned checkpoint_interval_s; /* an idle chain still makes a block this often */
+	size_t mempool_max;             /* pending transactions held at most */
+	size_t block_max_txs;           /* transactions per block at most */
+	size_t tx_max_bytes;            /* <= NODE_TX_MAX_BYTES */
+};
+
+/* Defaults: 500 ms blocks, 60 s idle checkpoints, 10000 pending, 1000 per block, 64 KiB. */
+void node_chain_config_default(struct node_chain_config *cfg);
+
+/* A block as the producer builds it; valid for the duration of a consensus callback. */
+struct node_block {
+	uint64_t height;
+	int64_t time;
+	uint64_t log_size;            /* tree size after the block */
+	uint8_t root[32];             /* tree root after the block */
+	uint8_t prev_note_hash[32];   /* SHA-256 of the previous block's checkpoint note */
+	const struct node_db_tx *txs; /* accepted transactions, in log order */
+	size_t ntx;
+	const char *body; /* checkpoint note body (text before the signatures) */
+	size_t body_len;
+};
+
+/* The consensus engine. The producer calls propose() for every block it builds; the engine
+ * returns the signed checkpoint note (body plus the cosignatures the network requires) or an
+ * error to drop the block (its transactions go back to the mempool). After the block is
+ * durable, committed() tells the engine. The single-validator dev engine (node_consensus_dev)
+ * cosigns with the validator key and commits at once; a BFT engine gathers a quorum there. */
+struct node_consensus {
+	int (*propose)(void *ctx, char **note, size_t *note_len, const struct node_block *b);
+	void (*committed)(void *ctx, const struct node_block *b);
+	void *ctx;
+};
+
+/* The dev engine: one validator, its Ed25519 key and name; st is caller storage that must
+ * outlive the chain. */
+struct node_consensus_dev {
+	struct fwc_seckey sk;
+	char name[128];
+};
+void node_consensus_dev_init(struct node_consensus *cs, struct node_consensus_dev *st,
+                             const struct fwc_seckey *sk, const char *name);
+
+struct node_chain;
+
+/* Start the chain on an open ledger: restores the log frontier from the stored leaves, makes
+ * the genesis block (height 0) when the ledger has none, and starts the producer thread.
+ * db and cs must outlive the chain. *out is set only on success. */
+int node_chain_start(struct node_chain **out, const struct node_chain_config *cfg,
+                     struct node_db *db, const struct node_consensus *cs, const char *chain_id,
+                     int64_t genesis_time, struct fwc_errinfo *ei);
+
+/* Stop the producer (the block being built is finished or dropped whole) and free. */
+void node_chain_stop(struct node_chain *c);
+
+/* Why a submission was refused: a stable code for clients and a one-line message. */
+struct node_refusal {
+	char code[40];
+	char msg[200];
+};
+
+/* Check and queue a signed transaction (bytes copied). On success writes its id (SHA-256 of the
+ * bytes). Refusals return a negative fwc_err and fill r: FWC_ERR_TOO_LARGE (too_large),
+ * FWC_ERR_MALFORMED-family (malformed_tx), FWC_ERR_STATE (chain_id_mismatch, nonce_replay,
+ * nonce_gap), FWC_ERR_BADSIG (bad_signature), FWC_ERR_DUPLICATE (duplicate: already pending or
+ * committed), FWC_ERR_RANGE (mempool_full). */
+int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
+                      const uint8_t *tx, size_t len);
+
+/* What the node knows of a transaction id. */
+enum node_tx_where {
+	NODE_TX_UNKNOWN = 0,
+	NODE_TX_PENDING = 1,   /* in the mempool */
+	NODE_TX_COMMITTED = 2, /* in a durable block */
+	NODE_TX_REFUSED = 3,   /* taken from the mempool and refused when applied */
+};
+
+/* Head of the chain (as committed). Any output may be NULL. The note is a malloc'd copy. */
+int node_chain_head(struct node_chain *c, uint64_t *height, uint64_t *log_size,
+                    size_t *mempool_depth, char **note, size_t *note_len);
+
+enum node_tx_where node_chain_tx_where(struct node_chain *c, const uint8_t id[32],
+                                       struct node_refusal *r);
+
+/* Build the checkpoint note body for a block (exposed for tests and docs/node.md's example):
+ * "<origin>\n<size>\n<base64 root>\nheight <h>\ntime <t>\nprev <base64 prev hash>\n". The prev
+ * line is absent at height 0. Writes at most cap bytes; returns the length or a negative
+ * fwc_err (FWC_ERR_BUFSIZE). */
+int node_checkpoint_body(char *out, size_t cap, const char *origin, uint64_t size,
+                         const uint8_t root[32], uint64_t height, int64_t time,
+                         const uint8_t *prev_hash);
+
+#endif

@@ -1,0 +1,137 @@
+/* fwchaind — the HTTP layer: a route table, request parsing, JSON error bodies and ETags,
+ * served by libmicrohttpd.
+ *
+ * The routing half (node_http_dispatch and the request/response structs) is pure code with no
+ * sockets, so unit tests and the fuzz target drive every handler in-process; the server half
+ * (node_http_server_*) only moves bytes between libmicrohttpd and that dispatcher. */
+#ifndef FWC_NODE_HTTP_H
+#define FWC_NODE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fwchain/err.h"
+
+#define NODE_HTTP_MAX_CAPTURES 2
+#define NODE_HTTP_MAX_QUERY 16
+#define NODE_HTTP_MAX_URI 4096 /* longer request targets are refused with 414 */
+#define NODE_HTTP_ETAG_MAX 80
+#define NODE_HTTP_ALLOW_MAX 64
+
+struct node_http_param {
+	const char *key; /* NUL-terminated, percent-decoded */
+	const char *val; /* NUL-terminated, percent-decoded ("" when the parameter had no '=') */
+};
+
+/* One parsed request as the handlers see it. Every pointer points into storage owned by the
+ * dispatcher's caller and lives until the handler returns. */
+struct node_http_request {
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* percent-decoded path, NUL-terminated, no NUL inside */
+	struct node_http_param query[NODE_HTTP_MAX_QUERY];
+	size_t nquery;
+	const char *captures[NODE_HTTP_MAX_CAPTURES]; /* segments matched by "{}" in the route */
+	size_t ncaptures;
+	const uint8_t *body; /* request body; NULL when empty */
+	size_t body_len;
+	const char *if_none_match; /* If-None-Match header, or NULL */
+	const char *content_type;  /* Content-Type header, or NULL */
+};
+
+/* What a handler fills in. The body is heap memory owned by the response (released by
+ * node_http_response_cleanup). A handler that leaves status at 0 produces a 500. */
+struct node_http_response {
+	unsigned status;
+	const char *content_type; /* static string */
+	char *body;
+	size_t body_len;
+	char etag[NODE_HTTP_ETAG_MAX];   /* quoted strong ETag, or "" for none */
+	char allow[NODE_HTTP_ALLOW_MAX]; /* Allow header for 405, or "" */
+};
+
+typedef void node_http_handler_fn(void *ctx, struct node_http_response *resp,
+                                  const struct node_http_request *req);
+
+/* A route: method and a path pattern whose "{}" segments each match one non-empty path
+ * segment (at most NODE_HTTP_MAX_CAPTURES of them), e.g. "/v1/txs/{}". GET routes also
+ * answer HEAD. */
+struct node_http_route {
+	const char *method;
+	const char *pattern;
+	node_http_handler_fn *handler;
+};
+
+/* --- pure request handling (no sockets) --- */
+
+/* Split a raw request target "path?query" of len bytes into req->path (percent-decoded into
+ * pathbuf, capacity pathcap) and req->query (decoded into qbuf, capacity qcap). Returns FWC_OK,
+ * FWC_ERR_MALFORMED (bad escape, %00, path not starting with '/'), FWC_ERR_TOO_LARGE (more than
+ * NODE_HTTP_MAX_QUERY parameters, or a buffer too small) with a reason in ei. req is partly
+ * written on failure. */
+int node_http_parse_target(struct node_http_request *req, char *pathbuf, size_t pathcap, char *qbuf,
+                           size_t qcap, const char *target, size_t len, struct fwc_errinfo *ei);
+
+/* Route req (method, path, query, body already set) through routes[0..n) and fill resp:
+ * the matching handler's answer, 404 (no pattern matches the path), 405 (a pattern matches,
+ * not the method; Allow is set), and 304 when the answer is a 200 with an ETag that
+ * If-None-Match names. Every error answer has a JSON body {"code": ..., "message": ...}.
+ * resp must be zeroed by the caller; release it with node_http_response_cleanup(). */
+void node_http_dispatch(const struct node_http_route *routes, size_t n, void *ctx,
+                        struct node_http_response *resp, struct node_http_request *req);
+
+/* Value of query parameter key, or NULL when absent. */
+const char *node_http_query(const struct node_http_request *req, const char *key);
+
+/* Set a JSON error body {"code": code, "message": printf(fmt, ...)} and the status. */
+void node_http_respond_error(struct node_http_response *resp, unsigned status, const char *code,
+                             const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Set the body to a copy of data[0..len) with the given static content type and status.
+ * On allocation failure the response becomes a 500 (with an empty body). */
+void node_http_respond_bytes(struct node_http_response *resp, unsigned status,
+                             const char *content_type, const void *data, size_t len);
+
+/* Take ownership of a malloc'd body (free()d by node_http_response_cleanup). */
+void node_http_respond_take(struct node_http_response *resp, unsigned status,
+                            const char *content_type, char *body, size_t len);
+
+/* Set a strong ETag from an opaque tag text (quoted by this call; truncated to fit). */
+void node_http_set_etag(struct node_http_response *resp, const char *tag);
+
+/* Release the body; the struct may be reused after zeroing. */
+void node_http_response_cleanup(struct node_http_response *resp);
+
+/* --- the server --- */
+
+struct node_http_config {
+	const char *bind_addr; /* IPv4 address text; NULL means "127.0.0.1" */
+	uint16_t port;         /* 0 picks a free port (read it back with node_http_server_port) */
+	unsigned threads;      /* thread pool size, >= 1 */
+	unsigned timeout_s;    /* idle time after which a connection is closed, >= 1 */
+	unsigned max_connections;
+	size_t max_body; /* larger request bodies get 413 */
+};
+
+/* Defaults: 127.0.0.1, port 8080, 2 threads, 10 s timeout, 256 connections, 1 MiB body. */
+void node_http_config_default(struct node_http_config *cfg);
+
+struct node_http_server;
+
+/* Bind, listen and start serving routes (the table and ctx must outlive the server).
+ * *out is set only on success. Returns FWC_OK, FWC_ERR_ARG, FWC_ERR_IO (address invalid,
+ * port in use, ... — ei says which, with the system's reason), FWC_ERR_NOMEM. */
+int node_http_server_start(struct node_http_server **out, const struct node_http_config *cfg,
+                           const struct node_http_route *routes, size_t nroutes, void *ctx,
+                           struct fwc_errinfo *ei);
+
+/* The port the server listens on. */
+uint16_t node_http_server_port(const struct node_http_server *srv);
+
+/* Stop serving, close every connection and free the server. NULL is fine. */
+void node_http_server_stop(struct node_http_server *srv);
+
+#endif

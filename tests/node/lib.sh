@@ -1,0 +1,94 @@
+# Shared helpers of the tests/cli/node_*.sh integration tests (sourced, not run). They start
+# the real fwchaind on 127.0.0.1 with --port 0 and read the port it picked from its log, so
+# there is no race for a "free" port; every wait is bounded; every node is stopped by its PID
+# from an EXIT trap.
+set -euo pipefail
+
+: "${FWC_BIN:?FWC_BIN (the build directory) must be set}"
+FWCHAIND="$FWC_BIN/fwchaind"
+TMP=$(mktemp -d /tmp/fwc-node-test.XXXXXX)
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$TMP"/*.log; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+	done
+	exit 1
+}
+
+# start_node NAME DATADIR [extra args...]: starts fwchaind, sets NODE_PID and PORT.
+start_node() {
+	local name=$1 dir=$2
+	shift 2
+	"$FWCHAIND" --dev --data "$dir" --port 0 --block-interval-ms 100 "$@" \
+		2>"$TMP/$name.log" &
+	NODE_PID=$!
+	PIDS+=("$NODE_PID")
+	PORT=""
+	for _ in $(seq 1 100); do
+		PORT=$(sed -n 's/.*serving on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+			"$TMP/$name.log" | tail -n 1)
+		[ -n "$PORT" ] && break
+		kill -0 "$NODE_PID" 2>/dev/null || fail "$name exited at start"
+		sleep 0.1
+	done
+	[ -n "$PORT" ] || fail "$name did not start within 10 s"
+	URL="http://127.0.0.1:$PORT"
+	for _ in $(seq 1 50); do
+		curl -s --max-time 2 "$URL/v1/health" >/dev/null && return 0
+		sleep 0.1
+	done
+	fail "$name: /v1/health did not answer within 5 s"
+}
+
+# stop_node PID: SIGTERM, then wait at most 10 s for a clean exit (status 0).
+stop_node() {
+	local pid=$1
+	kill -TERM "$pid"
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "node $pid did not stop within 10 s of SIGTERM"
+	wait "$pid" || fail "node $pid exited with status $? after SIGTERM"
+}
+
+# http METHOD PATH [curl args...]: prints "STATUS BODY" on one line.
+http() {
+	local m=$1 p=$2
+	shift 2
+	curl -s --max-time 5 -X "$m" -o "$TMP/body" -w '%{http_code}' "$@" "$URL$p" \
+		>"$TMP/status" || true
+	echo "$(cat "$TMP/status") $(cat "$TMP/body" 2>/dev/null)"
+}
+
+# json FIELD: a top-level field of the JSON in $TMP/body (python3 is a test dependency).
+json() {
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v=v[int(k)] if isinstance(v,list) else v[k]
+print(v)' "$TMP/body" "$1"
+}
+
+expect_status() { # expect_status WANT "STATUS BODY" WHAT
+	[ "${2%% *}" = "$1" ] || fail "$3: want HTTP $1, got: $2"
+}
+
+# wait_committed ID: waits (at most 10 s) until GET /v1/txs/ID says committed.
+wait_committed() {
+	for _ in $(seq 1 100); do
+		http GET "/v1/txs/$1" >/dev/null
+		[ "$(json status 2>/dev/null || true)" = committed ] && return 0
+		sleep 0.1
+	done
+	fail "tx $1 not committed within 10 s"
+}
