@@ -38,6 +38,7 @@ struct node_bs {
 	uint64_t blocks, bytes;
 	uint8_t dirty[NSHARDS / 8]; /* shard directories with deferred, unsynced entries */
 	uint64_t tmp_seq;
+	uint64_t writes; /* new blocks written, for the crash hook */
 };
 
 void node_bs_options_default(struct node_bs_options *opt)
@@ -45,6 +46,7 @@ void node_bs_options_default(struct node_bs_options *opt)
 	opt->max_block = NODE_BS_DEFAULT_MAX_BLOCK;
 	opt->floor_bytes = NODE_BS_DEFAULT_FLOOR;
 	opt->crash = NODE_BS_CRASH_NONE;
+	opt->crash_after = 0;
 }
 
 static void rel_path(char out[REL_MAX], const uint8_t digest[FWC_CID_DIGEST_LEN])
@@ -292,6 +294,7 @@ int node_bs_put(struct node_bs *bs, const struct fwc_cid *cid, const uint8_t *da
                 unsigned flags, struct fwc_errinfo *ei)
 {
 	char rel[REL_MAX], tmp[REL_MAX], txt[FWC_CID_STR_MAX];
+	enum node_bs_crash crash;
 	uint8_t shard;
 	int fd = -1, rc, linked = 0;
 
@@ -315,6 +318,9 @@ int node_bs_put(struct node_bs *bs, const struct fwc_cid *cid, const uint8_t *da
 	pthread_mutex_lock(&bs->mu);
 	snprintf(tmp, sizeof(tmp), "tmp/%ld-%llu.tmp", (long)getpid(),
 	         (unsigned long long)bs->tmp_seq++);
+	crash = bs->opt.crash != NODE_BS_CRASH_NONE && bs->writes++ >= bs->opt.crash_after
+	            ? bs->opt.crash
+	            : NODE_BS_CRASH_NONE;
 	pthread_mutex_unlock(&bs->mu);
 	fd = openat(bs->rootfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (fd < 0)
@@ -323,13 +329,13 @@ int node_bs_put(struct node_bs *bs, const struct fwc_cid *cid, const uint8_t *da
 		rc = io_fail(ei, "write", tmp, errno);
 		goto out;
 	}
-	if (bs->opt.crash == NODE_BS_CRASH_AFTER_WRITE)
+	if (crash == NODE_BS_CRASH_AFTER_WRITE)
 		goto crash;
 	if (fsync(fd) != 0) {
 		rc = io_fail(ei, "sync", tmp, errno);
 		goto out;
 	}
-	if (bs->opt.crash == NODE_BS_CRASH_AFTER_SYNC)
+	if (crash == NODE_BS_CRASH_AFTER_SYNC)
 		goto crash;
 	if (linkat(bs->rootfd, tmp, bs->rootfd, rel, 0) == 0) {
 		linked = 1;
@@ -337,7 +343,7 @@ int node_bs_put(struct node_bs *bs, const struct fwc_cid *cid, const uint8_t *da
 		rc = io_fail(ei, "link", rel, errno);
 		goto out;
 	}
-	if (bs->opt.crash == NODE_BS_CRASH_AFTER_LINK)
+	if (crash == NODE_BS_CRASH_AFTER_LINK)
 		goto crash;
 	pthread_mutex_lock(&bs->mu);
 	if (linked) {

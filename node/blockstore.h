@@ -19,8 +19,9 @@
 /* Free space a put must leave on the file system by default. */
 #define NODE_BS_DEFAULT_FLOOR (256ull * 1024u * 1024u)
 
-/* Test hook: a put stops dead at this point, leaving the files exactly as a crash there would
- * (no cleanup), and returns FWC_ERR_IO. */
+/* Test hook: a put that writes a new block stops dead at this point, leaving the files exactly
+ * as a crash there would (no cleanup), and returns FWC_ERR_IO — the first crash_after such puts
+ * complete normally. After the crash every put fails the same way (the process is "dead"). */
 enum node_bs_crash {
 	NODE_BS_CRASH_NONE = 0,
 	NODE_BS_CRASH_AFTER_WRITE, /* temp file written, not synced */
@@ -32,6 +33,7 @@ struct node_bs_options {
 	size_t max_block;         /* larger blocks are refused (FWC_ERR_TOO_LARGE) */
 	uint64_t floor_bytes;     /* a put that would leave less free space is refused */
 	enum node_bs_crash crash; /* tests only; NODE_BS_CRASH_NONE in production */
+	uint64_t crash_after;     /* tests only: writes that complete before the crash arms */
 };
 
 struct node_bs_stats {

@@ -382,6 +382,11 @@ void node_pins_close(struct node_pins *p)
 	free(p);
 }
 
+struct node_bs *node_pins_store(struct node_pins *p)
+{
+	return p != NULL ? p->bs : NULL;
+}
+
 static int key_of(uint8_t out[FWC_CID_MAX_BINARY], size_t *len, const struct fwc_cid *root)
 {
 	struct fwc_cid v1;

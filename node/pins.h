@@ -62,6 +62,9 @@ int node_pins_open(struct node_pins **out, sqlite3 *db, struct node_bs *bs, stru
 /* Free; NULL is fine. No session and no GC may be running. */
 void node_pins_close(struct node_pins *p);
 
+/* The block store the pins were opened with. */
+struct node_bs *node_pins_store(struct node_pins *p);
+
 /* Pin root for origin (a short tag, 1..NODE_PIN_ORIGIN_MAX bytes). The DAG must be complete:
  * otherwise nothing is recorded and the node_dag_check error is returned, naming the missing
  * block (*missing optional). Pinning again is FWC_OK. CIDv0 and CIDv1 of one root are the same
