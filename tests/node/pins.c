@@ -8,6 +8,7 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "blockstore.h"
@@ -338,7 +339,7 @@ static void test_sessions_and_grace(void)
 /* GC in a loop in one thread while another uploads DAGs through sessions and pins them. */
 struct gc_loop {
 	struct node_pins *pins;
-	volatile int stop;
+	atomic_int stop;
 	int runs, errors;
 };
 
@@ -347,7 +348,7 @@ static void *gc_thread(void *arg)
 	struct gc_loop *g = arg;
 	time_t t0 = time(NULL);
 
-	while (!g->stop && time(NULL) - t0 < 30) {
+	while (!atomic_load(&g->stop) && time(NULL) - t0 < 30) {
 		struct fwc_errinfo ei;
 		int rc = node_pins_gc(g->pins, 0, NULL, &ei);
 
@@ -374,6 +375,7 @@ static void test_gc_concurrent_uploads(void)
 		return;
 	}
 	memset(&g, 0, sizeof(g));
+	atomic_init(&g.stop, 0);
 	g.pins = e.pins;
 	pthread_create(&th, NULL, gc_thread, &g);
 	for (int round = 0; round < 12; round++) {
@@ -402,7 +404,7 @@ static void test_gc_concurrent_uploads(void)
 		node_pins_session_end(e.pins, s);
 		dag_free(d);
 	}
-	g.stop = 1;
+	atomic_store(&g.stop, 1);
 	pthread_join(th, NULL);
 	CHECK(g.errors == 0 && g.runs > 0);
 	/* pinned uploads are complete; the unpinned ones are collected by a final GC */
