@@ -152,7 +152,7 @@ static void cid_text(char out[FWC_CID_STR_MAX], const struct fwc_cid *c)
 		strcpy(out, "(unprintable CID)");
 }
 
-typedef int (*visit_fn)(void *ctx, const uint8_t digest[FWC_CID_DIGEST_LEN]);
+typedef int (*visit_fn)(void *ctx, const struct fwc_cid *cid, uint64_t len);
 
 /* Depth-first walk from root, children in link order; visit (optional) is called for every
  * block found present. See node_dag_check for the results. */
@@ -245,7 +245,7 @@ static int dag_walk(struct node_bs *bs, const struct fwc_cid *root,
 			              (unsigned long long)dl.max_bytes);
 			goto out;
 		}
-		if (visit != NULL && (rc = visit(vctx, it.digest)) < 0)
+		if (visit != NULL && (rc = visit(vctx, &cid, blen)) < 0)
 			goto out;
 		if (it.pb) {
 			struct fwc_dagpb_node node;
@@ -321,6 +321,16 @@ int node_dag_check(struct node_bs *bs, const struct fwc_cid *root,
 		return FWC_ERR_ARG;
 	pthread_once(&hash_once, hash_init);
 	return dag_walk(bs, root, lim, NULL, NULL, missing, st, ei);
+}
+
+int node_dag_walk(struct node_bs *bs, const struct fwc_cid *root, const struct node_dag_limits *lim,
+                  int (*visit)(void *ctx, const struct fwc_cid *cid, uint64_t len), void *ctx,
+                  struct fwc_cid *missing, struct fwc_errinfo *ei)
+{
+	if (bs == NULL || root == NULL || visit == NULL)
+		return FWC_ERR_ARG;
+	pthread_once(&hash_once, hash_init);
+	return dag_walk(bs, root, lim, visit, ctx, missing, NULL, ei);
 }
 
 /* ---- pins ------------------------------------------------------------------------------- */
@@ -404,21 +414,24 @@ static int origin_ok(const char *origin)
 }
 
 /* Mark callbacks: with the mutex already held, and taking it. */
-static int mark_held(void *ctx, const uint8_t d[FWC_CID_DIGEST_LEN])
+static int mark_held(void *ctx, const struct fwc_cid *cid, uint64_t len)
 {
 	struct node_pins *p = ctx;
-	int rc = dset_add(p->marks, d, 1);
+	int rc = dset_add(p->marks, cid->digest, 1);
+
+	(void)len;
 
 	return rc < 0 ? rc : FWC_OK;
 }
 
-static int mark_locking(void *ctx, const uint8_t d[FWC_CID_DIGEST_LEN])
+static int mark_locking(void *ctx, const struct fwc_cid *cid, uint64_t len)
 {
 	struct node_pins *p = ctx;
 	int rc;
 
+	(void)len;
 	pthread_mutex_lock(&p->mu);
-	rc = dset_add(p->marks, d, 1);
+	rc = dset_add(p->marks, cid->digest, 1);
 	pthread_mutex_unlock(&p->mu);
 	return rc < 0 ? rc : FWC_OK;
 }

@@ -50,6 +50,14 @@ int node_dag_check(struct node_bs *bs, const struct fwc_cid *root,
                    const struct node_dag_limits *lim, struct fwc_cid *missing,
                    struct node_dag_stats *st, struct fwc_errinfo *ei);
 
+/* The same walk as node_dag_check, calling visit for every distinct block found present, in
+ * depth-first pre-order (a block before its children, children in link order; a block reached
+ * twice is visited once), with its CID as the first link naming it and its length. A negative
+ * return from visit stops the walk and is returned. Used to stream a DAG as a CAR. */
+int node_dag_walk(struct node_bs *bs, const struct fwc_cid *root, const struct node_dag_limits *lim,
+                  int (*visit)(void *ctx, const struct fwc_cid *cid, uint64_t len), void *ctx,
+                  struct fwc_cid *missing, struct fwc_errinfo *ei);
+
 struct node_pins;
 
 /* Bind pins to a database connection (whose schema node_pins_schema created — called here
