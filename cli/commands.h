@@ -63,6 +63,19 @@ int cmd_tx(int argc, char **argv);
  * CLI_EXIT_ERROR when it is neither. */
 int cli_tx_type_arg(const char *cmd, const char *s, uint32_t *type);
 
+/* cmd_content.c */
+struct cli_node;
+struct fwc_cid;
+struct json_t;
+int cmd_content(int argc, char **argv);
+/* Upload file (UnixFS, CID version cid_version; or, with car, a CAR) to the node, signed by
+ * sk, after computing its CID locally; *cid gets the node's CID, which for a file must be the
+ * one computed here (else CLI_EXIT_FAIL). *answer (caller json_decref's) is the node's JSON
+ * answer. Prints one line and returns CLI_EXIT_ERROR on failure. */
+int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_seckey *sk,
+                       const char *file, unsigned cid_version, int car, struct fwc_cid *cid,
+                       struct json_t **answer);
+
 /* cmd_ledger.c */
 int cmd_org(int argc, char **argv);
 int cmd_member(int argc, char **argv);

@@ -99,6 +99,8 @@ expect_rc 0 "$FWC" manifest sign --key rel1.key rel.fwm
 expect_err 2 "manifest unsigned.fwm has no signatures" "$FWC" release publish --key "$ADMIN" --nonce 99 unsigned.fwm
 cp rel.fwm one-sig.fwm
 expect_rc 0 "$FWC" manifest sign --key rel3.key rel.fwm
+# The node refuses a release whose content it does not hold: upload the image first.
+expect_rc 0 "$FWC" content add fw.bin --key "$ADMIN"
 expect_rc 0 "$FWC" release publish rel.fwm --key "$ADMIN" --nonce "$((N += 1))" --out rel.tx --wait 10
 expect_check_status
 expect_eq "$(field type)" release "release type"
