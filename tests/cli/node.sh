@@ -175,6 +175,9 @@ typed release-revoke release revoke --release rel.fwm --reason "bad build"
 RREV=$N
 typed key-revoke key revoke --revoke rel3.key --reason "lost laptop"
 typed validator-set validators set --version 2 --validator "$VNAME=$VKEY" --validator "v2=rogue.key" --quorum 2
+typed device-event event send --device-key device1.key --seq 1 --kind installed --release rel.fwm \
+	--counter 1 --detail "slot b" --event-time 2026-06-01T00:00:00Z
+typed device-event event send --device-key device1.key --seq 2 --kind 64
 "$FWC" keyset create --product acme-thermostat --set release --version 2 --keys rel1.key,rel2.key \
 	--threshold 2 --sign-key root1.key --out rot.stmt >/dev/null
 typed keyset-rotate keyset rotate rot.stmt
@@ -201,6 +204,7 @@ expect_err 2 "--id 'Bad' must be" "$FWC" org register --id Bad --name X --admin 
 expect_err 2 "--role: 'boss' is not admin" "$FWC" member add --member member1.key --role boss --key "$ADMIN" --nonce 1
 expect_err 2 "--no-submit needs --out" "$FWC" tx send --type 12 --payload-hex a0 --key "$ADMIN" --nonce 1 --no-submit
 expect_err 2 "--type: unknown transaction type 'nope'" "$FWC" tx send --type nope --payload-hex a0 --key "$ADMIN" --nonce 1
+expect_err 2 "--kind: vendor kinds are numbers >= 64" "$FWC" event send --device-key device1.key --seq 1 --kind 9 --key "$ADMIN" --nonce 1
 expect_err 2 "--group lab is given twice" "$FWC" device register --device "$DEV" --product p --hwid h --group lab --group lab --key "$ADMIN" --nonce 1
 printf 'not a manifest' >junk.bin
 expect_err 2 "--release junk.bin: neither 64 hex digits nor a signed manifest" "$FWC" rollout halt --release junk.bin --key "$ADMIN" --nonce 1
