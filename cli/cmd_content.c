@@ -48,6 +48,8 @@ enum {
 };
 
 #define FROM_MAX 8
+#define GET_MIN_RATE 4096 /* bytes/s: a block transfer slower than this for GET_LOW_SPEED_S */
+#define GET_LOW_SPEED_S 5 /* seconds is abandoned for the next source */
 #define STATE_LINE_MAX 128
 
 static const char content_help[] =
@@ -464,6 +466,7 @@ struct getter {
 	uint64_t pending_len;
 	uint64_t written, total, fetched;
 	unsigned since_sync;
+	size_t good; /* the source that gave the last good block: asked first */
 	struct progress pr;
 	char last_err[256];
 };
@@ -502,7 +505,8 @@ static int fetch_block(struct getter *g, const struct fwc_cid *cid, uint8_t **da
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/vnd.ipld.raw");
 
 	fwc_cid_format(txt, sizeof(txt), cid);
-	for (size_t i = 0; i < g->nfrom; i++) {
+	for (size_t k = 0; k < g->nfrom; k++) {
+		size_t i = (g->good + k) % g->nfrom;
 		struct sink s = {NULL, 0, 0, FWC_DAG_MAX_BLOCK, 0};
 		long status = 0;
 		CURLcode cc;
@@ -514,6 +518,9 @@ static int fetch_block(struct getter *g, const struct fwc_cid *cid, uint8_t **da
 		curl_easy_setopt(g->curl, CURLOPT_WRITEFUNCTION, sink_write);
 		curl_easy_setopt(g->curl, CURLOPT_WRITEDATA, &s);
 		curl_easy_setopt(g->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FWC_DAG_MAX_BLOCK);
+		/* A source slower than this is left for the next one. */
+		curl_easy_setopt(g->curl, CURLOPT_LOW_SPEED_LIMIT, (long)GET_MIN_RATE);
+		curl_easy_setopt(g->curl, CURLOPT_LOW_SPEED_TIME, (long)GET_LOW_SPEED_S);
 		cc = curl_easy_perform(g->curl);
 		curl_easy_getinfo(g->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (cc != CURLE_OK)
@@ -534,13 +541,14 @@ static int fetch_block(struct getter *g, const struct fwc_cid *cid, uint8_t **da
 			*data = (uint8_t *)s.p;
 			*len = s.len;
 			g->fetched += s.len;
+			g->good = i;
 			return FWC_OK;
 		}
 		free(s.p);
 		if (g->pr.on)
 			fputc('\n', stderr);
 		fprintf(stderr, "fwchain: %s: block %s: %s%s\n", g->cmd, txt, g->last_err,
-		        i + 1 < g->nfrom ? "; trying the next source" : "");
+		        k + 1 < g->nfrom ? "; trying the next source" : "");
 	}
 	curl_slist_free_all(h);
 	return FWC_ERR_NOT_FOUND;
