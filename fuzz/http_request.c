@@ -41,7 +41,8 @@ static void setup(void)
 	struct node_chain_config cfg;
 	struct node_db *db = NULL;
 	struct node_chain *chain = NULL;
-	struct fwc_seckey sk;
+	struct fwc_seckey sk, admin;
+	struct node_genesis g;
 	struct fwc_errinfo ei = {0};
 	uint8_t seed[32] = {1, 2, 3};
 	char p[256];
@@ -60,8 +61,21 @@ static void setup(void)
 	cfg.block_interval_ms = 600000;
 	cfg.checkpoint_interval_s = 86400;
 	cfg.mempool_max = 64;
-	if (node_chain_start(&chain, &cfg, db, &cs, "fwchain-dev-f0224200", 1700000000, &ei) !=
-	    FWC_OK) {
+	memset(&g, 0, sizeof(g));
+	snprintf(g.chain_id, sizeof(g.chain_id), "fwchain-dev-f0224200");
+	g.time = 1700000000;
+	g.n_validators = 1;
+	snprintf(g.validators[0].name, sizeof(g.validators[0].name), "fuzz/validator-0");
+	g.quorum = 1;
+	g.n_orgs = 1;
+	snprintf(g.orgs[0].id, sizeof(g.orgs[0].id), "root");
+	snprintf(g.orgs[0].name, sizeof(g.orgs[0].name), "Root");
+	snprintf(g.orgs[0].admin_name, sizeof(g.orgs[0].admin_name), "admin");
+	if (fwc_key_public(&g.validators[0].key, &sk) != FWC_OK ||
+	    fwc_key_from_secret(&admin, FWC_ALG_BIP340, seed) != FWC_OK ||
+	    fwc_key_public(&g.orgs[0].admin, &admin) != FWC_OK)
+		abort();
+	if (node_chain_start(&chain, &cfg, db, &cs, &g, &ei) != FWC_OK) {
 		fprintf(stderr, "fuzz setup: %s\n", ei.msg);
 		abort();
 	}
@@ -102,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
 	if (node_http_parse_target(&req, pathbuf, sizeof(pathbuf), qbuf, sizeof(qbuf), target,
-				   strlen(target), NULL) != FWC_OK)
+	                           strlen(target), NULL) != FWC_OK)
 		return 0;
 	req.method = method;
 	req.if_none_match = inm[0] ? inm : NULL;

@@ -171,9 +171,10 @@ int main(int argc, char **argv)
 		        path, meta ? meta : "(none)", dd.genesis.chain_id);
 		goto out;
 	}
-	node_consensus_dev_init(&cs, &dev, &dd.validator_sk, dd.genesis.validator_name);
-	if (node_chain_start(&chain, &ccfg, db, &cs, dd.genesis.chain_id, dd.genesis.time, &ei) !=
-	    FWC_OK) {
+	node_db_set_readers(db, hcfg.threads + 2);
+	node_consensus_dev_init(&cs, &dev, &dd.validator_sk,
+	                        dd.genesis.validators[dd.validator_index].name);
+	if (node_chain_start(&chain, &ccfg, db, &cs, &dd.genesis, &ei) != FWC_OK) {
 		fprintf(stderr, "fwchaind: %s\n", ei.msg);
 		goto out;
 	}
