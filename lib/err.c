@@ -39,6 +39,7 @@ static const char *const msgs[] = {
 	"operation not allowed in this state",
 	"invalid key",
 	"file already exists",
+	"checkpoint too old",
 };
 
 const char *fwc_strerror(int err)

@@ -1,0 +1,88 @@
+/* fwagent — compile-time configuration of the agent core.
+ *
+ * Every buffer and every loop bound in the core comes from a value here, so the agent's RAM is
+ * known at compile time (the context is one struct; see docs/agent.md for its size). A platform
+ * overrides a value by defining it before this header is seen, typically on the compiler's
+ * command line (-DFWC_AGENT_BLOCK_SIZE=1024). Inconsistent combinations are refused at compile
+ * time by the checks in agent/core/agent.c and agent/core/record.c.
+ *
+ * Only C99 preprocessor features are used: the core compiles as C99 or C11, freestanding. */
+#ifndef FWAGENT_CONFIG_H
+#define FWAGENT_CONFIG_H
+
+/* Bytes fetched, programmed and hashed at a time. This is the agent's one large buffer. Must be
+ * a power of two; the port's erase unit must divide it or be a multiple of it. */
+#ifndef FWC_AGENT_BLOCK_SIZE
+#define FWC_AGENT_BLOCK_SIZE 4096
+#endif
+
+/* Most verification chunks one offer can list. An image is downloaded chunk by chunk and each
+ * chunk is checked against its own SHA-256 before the download counts it as verified. 174 is
+ * the number of links of one UnixFS dag-pb node, i.e. the leaves of a one-level image DAG. */
+#ifndef FWC_AGENT_MAX_CHUNKS
+#define FWC_AGENT_MAX_CHUNKS 174
+#endif
+
+/* Largest chunk (bytes). A chunk is fetched and hashed within one call of fwc_agent_step(), so
+ * this bounds the work of one step. 1 MiB covers UnixFS's 256 KiB leaves with room. */
+#ifndef FWC_AGENT_MAX_CHUNK_SIZE
+#define FWC_AGENT_MAX_CHUNK_SIZE (1024UL * 1024UL)
+#endif
+
+/* Download sources (mirrors) per offer, and the longest URL of one source in bytes. */
+#ifndef FWC_AGENT_MAX_SOURCES
+#define FWC_AGENT_MAX_SOURCES 4
+#endif
+#ifndef FWC_AGENT_URL_MAX
+#define FWC_AGENT_URL_MAX 200
+#endif
+
+/* How many times every source is tried for one chunk before the download is abandoned. */
+#ifndef FWC_AGENT_SOURCE_ROUNDS
+#define FWC_AGENT_SOURCE_ROUNDS 2
+#endif
+
+/* Minimum-rate rule: once a chunk has taken longer than the grace period, a source delivering
+ * less than FWC_AGENT_MIN_RATE bytes per second is abandoned for the next one (slow-drip
+ * attacks that keep a device downloading forever). */
+#ifndef FWC_AGENT_MIN_RATE
+#define FWC_AGENT_MIN_RATE 256
+#endif
+#ifndef FWC_AGENT_MIN_RATE_GRACE_MS
+#define FWC_AGENT_MIN_RATE_GRACE_MS 10000
+#endif
+
+/* Device events kept in the persistent record until they are reported. When the queue is full
+ * the oldest event is dropped and counted (docs/formats/agent-record.md). */
+#ifndef FWC_AGENT_EVENT_QUEUE
+#define FWC_AGENT_EVENT_QUEUE 8
+#endif
+
+/* Trial boots of a new image before the agent rolls back to the confirmed one. */
+#ifndef FWC_AGENT_MAX_BOOT_ATTEMPTS
+#define FWC_AGENT_MAX_BOOT_ATTEMPTS 3
+#endif
+
+/* Bytes read from a record area; the encoded record must fit (it is 304 + 24 * queue bytes). */
+#ifndef FWC_AGENT_RECORD_MAX
+#define FWC_AGENT_RECORD_MAX 1024
+#endif
+
+/* 1: the boot selection re-hashes the confirmed image at every boot and refuses to start it
+ * when it no longer matches the recorded hash. 0: only trial images are checked. */
+#ifndef FWC_AGENT_VALIDATE_ACTIVE
+#define FWC_AGENT_VALIDATE_ACTIVE 1
+#endif
+
+/* Bytes of caller storage the port's SHA-256 context may use (a software SHA-256 needs 104,
+ * a pointer to a hardware or library context needs 8). */
+#ifndef FWC_PORT_SHA256_CTX_SIZE
+#define FWC_PORT_SHA256_CTX_SIZE 128
+#endif
+
+/* Upper bound on sizeof(struct fwc_agent), checked at compile time. */
+#ifndef FWC_AGENT_CONTEXT_MAX
+#define FWC_AGENT_CONTEXT_MAX (32UL * 1024UL)
+#endif
+
+#endif

@@ -1,0 +1,196 @@
+/* The POSIX port's transport: ranged GET and POST over libcurl, plus "file://" URLs read
+ * directly (the tests use local files as download sources without a server).
+ *
+ * Main design choice: the caller's buffer is the hard limit. The write callback copies at most
+ * the requested length and aborts the transfer when a server sends more, so a hostile or broken
+ * server can neither overflow the agent's block buffer nor make it read an endless body. A
+ * server that ignores the Range header is accepted only for a request starting at offset 0,
+ * where its first bytes are the right ones. */
+#include "port_posix.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HTTP_TIMEOUT_MS 30000L
+#define HTTP_CONNECT_TIMEOUT_MS 5000L
+
+struct sink {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	bool overflow;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct sink *s = user;
+	size_t n = size * nmemb, room = s->cap - s->len;
+
+	if (n > room) {
+		memcpy(s->buf + s->len, data, room);
+		s->len += room;
+		s->overflow = true;
+		return 0; /* abort: more than asked for */
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	return n;
+}
+
+/* NUL-terminated copy of url[0..len) into out, refusing embedded NULs. */
+static int url_copy(char *out, size_t cap, const char *url, size_t len)
+{
+	if (url == NULL || len == 0 || len >= cap || memchr(url, '\0', len) != NULL)
+		return FWC_ERR_ARG;
+	memcpy(out, url, len);
+	out[len] = '\0';
+	return FWC_OK;
+}
+
+static int scheme_is(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return strncmp(url, scheme, n) == 0;
+}
+
+static int file_get(uint8_t *buf, size_t len, size_t *got, const char *path, uint64_t offset)
+{
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? FWC_ERR_NOT_FOUND : FWC_ERR_IO;
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return FWC_ERR_IO;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	*got = done;
+	return FWC_OK;
+}
+
+static int curl_ready(struct fwc_port *port)
+{
+	if (!port->curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return FWC_ERR_IO;
+		port->curl_ready = true;
+	}
+	return FWC_OK;
+}
+
+static CURL *easy_new(const char *url, struct sink *s)
+{
+	CURL *c = curl_easy_init();
+
+	if (c == NULL)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, HTTP_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	return c;
+}
+
+int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got, const char *url,
+                      size_t url_len, uint64_t offset)
+{
+	char u[FWC_AGENT_URL_MAX + 1], range[64];
+	struct sink s = {buf, len, 0, false};
+	long status = 0;
+	CURLcode cc;
+	CURL *c;
+	int rc;
+
+	if (port == NULL || buf == NULL || got == NULL || len == 0)
+		return FWC_ERR_ARG;
+	if ((rc = url_copy(u, sizeof(u), url, url_len)) < 0)
+		return rc;
+	port->gets++;
+	port->uptime_skew_ms += port->get_delay_ms;
+	if (scheme_is(u, "file://"))
+		return file_get(buf, len, got, u + 7, offset);
+	if (!scheme_is(u, "http://") && !scheme_is(u, "https://"))
+		return FWC_ERR_UNSUPPORTED;
+	if ((rc = curl_ready(port)) < 0)
+		return rc;
+	if ((c = easy_new(u, &s)) == NULL)
+		return FWC_ERR_IO;
+	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, offset, offset + len - 1);
+	curl_easy_setopt(c, CURLOPT_RANGE, range);
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (status == 404 || status == 416)
+		return FWC_ERR_NOT_FOUND;
+	if (status != 206 && !(status == 200 && offset == 0))
+		return FWC_ERR_IO;
+	/* a full buffer is success even when the transfer was aborted for sending more */
+	if (cc != CURLE_OK && !(s.overflow && s.len == len))
+		return FWC_ERR_IO;
+	*got = s.len;
+	return FWC_OK;
+}
+
+int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, size_t *resp_len,
+                       const char *url, size_t url_len, const uint8_t *body, size_t body_len)
+{
+	char u[FWC_AGENT_URL_MAX + 1];
+	struct sink s = {resp, resp_cap, 0, false};
+	struct curl_slist *hdr = NULL;
+	long status = 0;
+	CURLcode cc;
+	CURL *c;
+	int rc;
+
+	if (port == NULL || resp == NULL || resp_len == NULL || (body == NULL && body_len != 0))
+		return FWC_ERR_ARG;
+	if ((rc = url_copy(u, sizeof(u), url, url_len)) < 0)
+		return rc;
+	if (!scheme_is(u, "http://") && !scheme_is(u, "https://"))
+		return FWC_ERR_UNSUPPORTED;
+	if ((rc = curl_ready(port)) < 0)
+		return rc;
+	if ((c = easy_new(u, &s)) == NULL)
+		return FWC_ERR_IO;
+	hdr = curl_slist_append(NULL, "Content-Type: application/cbor");
+	if (hdr == NULL) {
+		curl_easy_cleanup(c);
+		return FWC_ERR_NOMEM;
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body_len ? (const char *)body : "");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdr);
+	if (s.overflow)
+		return FWC_ERR_TOO_LARGE;
+	if (cc != CURLE_OK)
+		return FWC_ERR_IO;
+	if (status == 404)
+		return FWC_ERR_NOT_FOUND;
+	if (status < 200 || status > 299)
+		return FWC_ERR_IO;
+	*resp_len = s.len;
+	return FWC_OK;
+}
