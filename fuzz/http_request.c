@@ -17,13 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* node/state.h and node/chain.h (through api.h) both define a struct node_refusal; this file
- * needs both, so state.h's is renamed here (a tag name only: the layout and the symbols are
- * unchanged). */
-#define node_refusal node_state_refusal
-#include "state.h"
-#undef node_refusal
-
 #include "api.h"
 #include "api_query.h"
 #include "chain.h"
@@ -85,9 +78,8 @@ static int state_fixture(const char *path)
 	if (sqlite3_open(path, &h) != SQLITE_OK || node_state_schema(h) != FWC_OK ||
 	    node_state_open(&st, h) != FWC_OK)
 		goto out;
+	/* The chain's start applied the genesis: root organisation "root", admin actor 0. */
 	if (sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    node_state_genesis(&st, "fwchain-dev-f0224200", "root", "Root", &a[0].pk, 1700000000,
-	                       NULL) != FWC_OK ||
 	    txg_org(pl, sizeof(pl), &n, "acme", &a[1].pk) || apply(&st, h, &a[0], 1, pl, n) ||
 	    txg_member_add(pl, sizeof(pl), &n, &a[2].pk, FWC_ROLE_RELEASE, "bot") ||
 	    apply(&st, h, &a[1], FWC_TX_MEMBER_ADD, pl, n) ||
@@ -130,7 +122,8 @@ static void setup(void)
 	struct node_chain_config cfg;
 	struct node_db *db = NULL;
 	struct node_chain *chain = NULL;
-	struct fwc_seckey sk, admin;
+	struct fwc_seckey sk;
+	struct txg_actor root_admin;
 	struct node_genesis g;
 	struct fwc_errinfo ei = {0};
 	uint8_t seed[32] = {1, 2, 3};
@@ -161,9 +154,9 @@ static void setup(void)
 	snprintf(g.orgs[0].name, sizeof(g.orgs[0].name), "Root");
 	snprintf(g.orgs[0].admin_name, sizeof(g.orgs[0].admin_name), "admin");
 	if (fwc_key_public(&g.validators[0].key, &sk) != FWC_OK ||
-	    fwc_key_from_secret(&admin, FWC_ALG_BIP340, seed) != FWC_OK ||
-	    fwc_key_public(&g.orgs[0].admin, &admin) != FWC_OK)
+	    txg_actor_init(&root_admin, 9, 0) != FWC_OK)
 		abort();
+	g.orgs[0].admin = root_admin.pk;
 	if (node_chain_start(&chain, &cfg, db, &cs, &g, &ei) != FWC_OK) {
 		fprintf(stderr, "fuzz setup: %s\n", ei.msg);
 		abort();

@@ -277,18 +277,16 @@ static int known_pending(struct node_chain *c, const uint8_t id[32])
 	return 0;
 }
 
-/* Role bits as text, for messages. */
-static const char *role_names(uint32_t roles)
+/* Role bits as text into buf, for messages. */
+static const char *role_names(char *buf, size_t cap, uint32_t roles)
 {
 	static const char *const names[] = {"admin", "release", "operator", "gateway", "auditor"};
-	static __thread char buf[64];
 	size_t n = 0;
 
 	buf[0] = '\0';
 	for (unsigned i = 0; i < 5; i++)
-		if (roles & (1u << i))
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? " or " : "",
-			                      names[i]);
+		if ((roles & (1u << i)) && n < cap)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " or " : "", names[i]);
 	return n ? buf : "no role";
 }
 
@@ -326,9 +324,12 @@ static int sender_precheck(struct node_state *rs, const struct fwc_pubkey *sende
 	if (rc != FWC_OK)
 		goto io;
 	if ((roles & need) == 0) {
+		char want[64], have[64];
+
 		refuse(r, "role_required",
 		       "%s needs role %s; the sender (organisation '%s') has %s",
-		       fwc_tx_type_name((int)type), role_names(need), org, role_names(roles));
+		       fwc_tx_type_name((int)type), role_names(want, sizeof(want), need), org,
+		       role_names(have, sizeof(have), roles));
 		return FWC_ERR_PERMISSIONS;
 	}
 	return FWC_OK;

@@ -67,7 +67,11 @@ done
 
 # --- the release path ---
 # N is the admin's last nonce; "$((N += 1))" takes the next one (in this shell, not a subshell).
+# The node applies the state machine: the genesis admin holds role admin only, so it first gives
+# itself the release and operator roles the commands below need.
 N=0
+expect_rc 0 "$FWC" member add --member "$ADMIN" --role release --key "$ADMIN" --nonce "$((N += 1))" --wait 10
+expect_rc 0 "$FWC" member add --member "$ADMIN" --role operator --key "$ADMIN" --nonce "$((N += 1))" --wait 10
 expect_rc 0 "$FWC" product register --id acme-thermostat --name "ACME Thermostat" \
 	--root-keys root1.key,root2.key --root-threshold 2 --key "$ADMIN" --nonce "$((N += 1))" --wait 10
 expect_check_status() {
@@ -107,14 +111,14 @@ expect_eq "$(field transaction)" "$RELTX" "release tx id is SHA-256 of --out"
 
 # --- proof fetch and offline verification ---
 expect_rc 0 "$FWC" proof fetch --tx rel.tx --out rel.bundle
-[[ "$OUT" == "bundle:      rel.bundle ("*" bytes)"$'\n'"transaction: $RELTX"$'\n'"leaf:        2 of "* ]] || fail "proof fetch: $OUT"
+[[ "$OUT" == "bundle:      rel.bundle ("*" bytes)"$'\n'"transaction: $RELTX"$'\n'"leaf:        4 of "* ]] || fail "proof fetch: $OUT"
 "$FWC" trust create --origin "$CHAIN" --validator "$VNAME=$VKEY" --quorum 1 --max-age 600 \
 	--product acme-thermostat --release-keys rel1.key,rel2.key,rel3.key --release-threshold 2 >trust-p.txt
 expect_rc 0 "$FWC" proof verify --trust trust-p.txt --tx-id "$RELTX" rel.bundle
 grep -q "^ok  checkpoint cosigned by 1 of 1 validators (quorum 1)$" <<<"$OUT" || fail "verify cosign: $OUT"
-grep -q "^ok  transaction $RELTX is leaf 2 of the checkpoint's tree$" <<<"$OUT" || fail "verify inclusion: $OUT"
+grep -q "^ok  transaction $RELTX is leaf 4 of the checkpoint's tree$" <<<"$OUT" || fail "verify inclusion: $OUT"
 grep -q "^ok  manifest of acme-thermostat 1.0.0 (counter 1) signed by 2 of 3 release keys (threshold 2)$" <<<"$OUT" || fail "verify manifest: $OUT"
-grep -q "^ok  transaction decodes: release, nonce 3, sender bip340:" <<<"$OUT" || fail "verify tx: $OUT"
+grep -q "^ok  transaction decodes: release, nonce 5, sender bip340:" <<<"$OUT" || fail "verify tx: $OUT"
 expect_eq "$(tail -n1 <<<"$OUT")" "result  VERIFIED" "proof verify result"
 "$FWC" proof export rel.bundle >rel.tlog
 expect_rc 0 "$FWC" proof verify --trust trust-p.txt rel.tlog
@@ -130,7 +134,7 @@ expect_rc 0 "$FWC" tx status "$RELTX"
 grep -q "^status:      committed in block" <<<"$OUT" || fail "tx status: $OUT"
 expect_eq "$(field type)" release "tx status type"
 expect_rc 0 "$FWC" tx status --json "${RELTX^^}"
-[[ "$OUT" == "{\"id\":\"$RELTX\",\"type\":\"release\",\"status\":\"committed\",\"block\":"*',"leaf_index":2}' ]] || fail "tx status --json: $OUT"
+[[ "$OUT" == "{\"id\":\"$RELTX\",\"type\":\"release\",\"status\":\"committed\",\"block\":"*',"leaf_index":4}' ]] || fail "tx status --json: $OUT"
 expect_err 2 "node answered 409 duplicate" "$FWC" tx submit rel.tx
 expect_err 2 "node answered 404 unknown_tx" "$FWC" tx status "$(printf '%064d' 0)"
 "$FWC" tx send --type 12 --payload-hex a0 --key "$ADMIN" --nonce 77 --chain-id "$CHAIN" --no-submit --out never.cbor >/dev/null
@@ -165,8 +169,10 @@ typed member-remove member remove --member member1.key --role release
 typed org-register org register --id acme-eu --name "ACME Europe" --admin member1.key
 typed rollout-control rollout pause --release rel.fwm --reason "field reports"
 typed rollout-control rollout resume --release rel.fwm
-typed postpone postpone --release rel.fwm --group lab --until 2030-01-01T00:00:00Z --reason "trade fair"
+# A postponement ends within 90 days of the block (docs/state-machine.md 4.11).
+typed postpone postpone --release rel.fwm --group lab --until "$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)" --reason "trade fair"
 typed config-update config set --product acme-thermostat --group lab --name report-interval --value 60
+typed config-update config set --product acme-thermostat --device "$DEV" --name report-interval --value 30
 typed config-update config delete --product acme-thermostat --device "$DEV" --name report-interval
 typed licence-issue licence issue --id lic-1 --product acme-thermostat --feature eco-mode --device "$DEV" \
 	--not-before 2026-01-01T00:00:00Z --not-after 2027-01-01T00:00:00Z
@@ -174,9 +180,10 @@ typed licence-revoke licence revoke --id lic-1 --product acme-thermostat --reaso
 typed release-revoke release revoke --release rel.fwm --reason "bad build"
 RREV=$N
 typed key-revoke key revoke --revoke rel3.key --reason "lost laptop"
-typed validator-set validators set --version 2 --validator "$VNAME=$VKEY" --validator "v2=rogue.key" --quorum 2
+typed validator-set validators set --version 1 --validator "$VNAME=$VKEY" --validator "v2=rogue.key" --quorum 2
 "$FWC" keyset create --product acme-thermostat --set release --version 2 --keys rel1.key,rel2.key \
 	--threshold 2 --sign-key root1.key --out rot.stmt >/dev/null
+"$FWC" keyset sign --sign-key root2.key rot.stmt >/dev/null # the root set's threshold is 2
 typed keyset-rotate keyset rotate rot.stmt
 expect_err 2 "rot.stmt is a release set version 2: register takes the first release set" \
 	"$FWC" keyset register rot.stmt --key "$ADMIN" --nonce 99
@@ -189,8 +196,9 @@ expect_rc 0 "$FWC" tx send --type config-update --payload-hex a0 --key "$ADMIN" 
 grep -q "^status:      signed, not submitted: raw.cbor$" <<<"$OUT" || fail "--no-submit: $OUT"
 expect_rc 0 "$FWC" tx show raw.cbor
 grep -q "does NOT decode: missing required field" <<<"$OUT" || fail "raw payload shown: $OUT"
-expect_rc 0 "$FWC" tx submit --wait 10 --json raw.cbor
-[[ "$OUT" == '{"id":"'"$(sha256sum raw.cbor | cut -c1-64)"'","type":"config-update","nonce":'"$N"',"status":"committed","block":'* ]] || fail "tx submit --json: $OUT"
+# The node logs it, but as failed: the state machine refuses a payload that does not decode.
+expect_rc 1 "$FWC" tx submit --wait 10 --json raw.cbor
+[[ "$OUT" == '{"id":"'"$(sha256sum raw.cbor | cut -c1-64)"'","type":"config-update","nonce":'"$N"',"status":"failed","code":"malformed_payload"'* ]] || fail "tx submit --json: $OUT"
 expect_rc 0 "$FWC" tx send --type 12 --payload-file /dev/null --key "$ADMIN" --nonce "$((N += 1))"
 grep -q "^status:      pending$" <<<"$OUT" || grep -q "^status:      committed" <<<"$OUT" || fail "tx send: $OUT"
 
