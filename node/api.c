@@ -7,6 +7,7 @@
  * and GET /v1/txs/{id} says so. Immutable objects (blocks) carry an ETag so pollers get 304. */
 #include "api.h"
 #include "api_query.h"
+#include "updates.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -333,10 +334,17 @@ static void h_consistency(void *ctx, struct node_http_response *resp,
 	node_http_set_etag(resp, tag);
 }
 
+/* GET /v1/updates: the device check-in (node/updates.c). */
+static void h_updates(void *ctx, struct node_http_response *resp,
+                      const struct node_http_request *req)
+{
+	node_updates_handle(((struct node_api *)ctx)->updates, resp, req);
+}
+
 const struct node_http_route node_api_routes[] = {
     {"GET", "/v1/health", h_health},   {"GET", "/v1/checkpoint", h_checkpoint},
     {"POST", "/v1/txs", h_submit},     {"GET", "/v1/txs/{}", h_tx},
     {"GET", "/v1/blocks/{}", h_block}, {"GET", "/v1/proofs/consistency", h_consistency},
-    NODE_API_QUERY_ROUTES,
+    {"GET", "/v1/updates", h_updates}, NODE_API_QUERY_ROUTES,
 };
 const size_t node_api_nroutes = sizeof(node_api_routes) / sizeof(node_api_routes[0]);

@@ -66,6 +66,7 @@ static const struct {
 
 enum stmt_id {
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_BLOCK_INSERT,
@@ -89,6 +90,7 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_READ] = "BEGIN DEFERRED",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_BLOCK_INSERT] = "INSERT INTO blocks(height, time, tx_count, log_size, checkpoint)"
@@ -653,6 +655,26 @@ int node_db_head(struct node_db *db, struct node_db_block *out)
 	rc = block_query(stmt(&r->c, ST_HEAD), out);
 	node_db_reader_put(r);
 	return rc;
+}
+
+int node_db_reader_head(struct node_db_reader *r, struct node_db_block *out)
+{
+	if (r == NULL || out == NULL)
+		return FWC_ERR_ARG;
+	return block_query(stmt(&r->c, ST_HEAD), out);
+}
+
+int node_db_reader_begin(struct node_db_reader *r)
+{
+	if (r == NULL)
+		return FWC_ERR_ARG;
+	return run(&r->c, ST_BEGIN_READ) == SQLITE_OK ? FWC_OK : FWC_ERR_IO;
+}
+
+void node_db_reader_end(struct node_db_reader *r)
+{
+	if (r && run(&r->c, ST_COMMIT) != SQLITE_OK)
+		run(&r->c, ST_ROLLBACK);
 }
 
 static int block_get(struct conn *c, struct node_db_block *out, uint64_t height)

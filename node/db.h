@@ -142,6 +142,14 @@ struct node_state *node_db_reader_state(struct node_db_reader *r);
 struct fwc_merkle_source;
 void node_db_reader_merkle_source(struct node_db_reader *r, struct fwc_merkle_source *src);
 
+/* A read transaction on the reader: every query until node_db_reader_end sees one snapshot
+ * of the ledger (what the last commit before its first read wrote). FWC_OK or FWC_ERR_IO. */
+int node_db_reader_begin(struct node_db_reader *r);
+void node_db_reader_end(struct node_db_reader *r);
+
+/* The newest block through a borrowed reader; as node_db_head. */
+int node_db_reader_head(struct node_db_reader *r, struct node_db_block *out);
+
 /* Transaction by id through a borrowed reader; as node_db_tx_get. */
 int node_db_reader_tx_get(struct node_db_reader *r, struct node_db_tx *out, const uint8_t id[32]);
 
