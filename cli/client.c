@@ -182,33 +182,42 @@ long long cli_json_int(const json_t *obj, const char *key)
 	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
+int cli_node_error(struct cli_node *n, const struct cli_http_response *r, const char *method,
+                   const char *path, char *code_out, size_t code_cap)
+{
+	json_t *j = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
+	const char *code = j != NULL ? cli_json_string(j, "code") : NULL;
+	const char *msg = j != NULL ? cli_json_string(j, "message") : NULL;
+
+	if (code_out != NULL && code_cap)
+		snprintf(code_out, code_cap, "%s", code != NULL ? code : "");
+	if (code != NULL)
+		cli_err(n->cmd, "%s %s: node answered %ld %.64s: %.300s", method, path, r->status,
+		        code, msg ? msg : "(no message)");
+	else
+		cli_err(n->cmd, "%s %s: node answered HTTP %ld: %.120s", method, path, r->status,
+		        r->body);
+	json_decref(j);
+	return CLI_EXIT_ERROR;
+}
+
 int cli_node_json(struct cli_node *n, json_t **obj, const char *method, const char *path,
                   const void *body, size_t len, const char *ctype, char *code_out, size_t code_cap)
 {
 	struct cli_http_response r = {0};
 	json_error_t jerr;
 	json_t *j = NULL;
-	const char *code, *msg;
 	int rc = CLI_EXIT_ERROR;
 
 	if (code_out != NULL && code_cap)
 		code_out[0] = '\0';
 	if (cli_node_request(n, &r, method, path, body, len, ctype, CLI_NODE_RESPONSE_MAX) != 0)
 		return CLI_EXIT_ERROR;
-	j = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (r.status < 200 || r.status > 299) {
-		code = j != NULL ? cli_json_string(j, "code") : NULL;
-		msg = j != NULL ? cli_json_string(j, "message") : NULL;
-		if (code_out != NULL && code_cap && code != NULL)
-			snprintf(code_out, code_cap, "%s", code);
-		if (code != NULL)
-			cli_err(n->cmd, "%s %s: node answered %ld %.64s: %.300s", method, path,
-			        r.status, code, msg ? msg : "(no message)");
-		else
-			cli_err(n->cmd, "%s %s: node answered HTTP %ld: %.120s", method, path,
-			        r.status, r.body);
+		cli_node_error(n, &r, method, path, code_out, code_cap);
 		goto out;
 	}
+	j = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL || !json_is_object(j)) {
 		cli_err(n->cmd, "%s %s: the node's answer is not a JSON object (%s)", method, path,
 		        j == NULL ? jerr.text : "another JSON type");

@@ -52,6 +52,12 @@ void cli_http_response_cleanup(struct cli_http_response *r);
 int cli_node_json(struct cli_node *n, json_t **obj, const char *method, const char *path,
                   const void *body, size_t len, const char *ctype, char *code_out, size_t code_cap);
 
+/* Print the one-line error for a non-2xx answer r to METHOD path (the node's {"code","message"}
+ * when the body has them, else the status and the start of the body) and return
+ * CLI_EXIT_ERROR. code_out (optional) receives the code, "" when there is none. */
+int cli_node_error(struct cli_node *n, const struct cli_http_response *r, const char *method,
+                   const char *path, char *code_out, size_t code_cap);
+
 /* Fetch GET /v1/health's chain id into out (NUL-terminated, at most cap - 1 bytes). */
 int cli_node_chain_id(struct cli_node *n, char *out, size_t cap);
 

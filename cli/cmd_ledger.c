@@ -10,7 +10,9 @@
  * order the format requires, resolves keys given as files or keystores, turns a manifest file
  * into its release id, and words refusals of single fields before encoding. Key-set
  * statements are the one multi-party object: `keyset create` writes one signed by a first
- * root key, `keyset sign` adds root signatures offline, `keyset register|rotate` submits it. */
+ * root key, `keyset sign` adds root signatures offline, `keyset register|rotate` submits it.
+ * Device events carry two signatures: the device key signs the event, the sender (a gateway,
+ * an operator, or the device itself) signs the transaction. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -64,6 +66,12 @@ enum {
 	O_QUORUM,
 	O_JSON_LOCAL,
 	O_OUTFILE,
+	O_DEVICE_KEY,
+	O_DEVICE_PASSFILE,
+	O_SEQ,
+	O_KIND,
+	O_DETAIL,
+	O_EVENT_TIME,
 };
 
 static uint8_t payload[FWC_TX_PAYLOAD_MAX];
@@ -1536,6 +1544,151 @@ int cmd_licence(int argc, char **argv)
 			return CLI_EXIT_ERROR;
 		return SEND(cmd, &o, FWC_TX_LICENCE_REVOKE, licence_revoke, &pl);
 	}
+}
+
+/* ---- event send ---- */
+
+static const char event_help[] =
+    "usage: fwchain event send --device-key KEYSTORE [--device-passphrase-file FILE] --seq N\n"
+    "                          --kind KIND [--release ID|MANIFEST] [--counter N]\n"
+    "                          [--detail TEXT] [--event-time TIME] [transaction options]\n"
+    "\n"
+    "Makes a device event signed by the device key and sends it in a DEVICE_EVENT\n"
+    "transaction signed by --key (a gateway, an operator, or the device itself: then give the\n"
+    "same keystore twice).\n"
+    "\n"
+    "  --device-key KEYSTORE         the device's key (signs the event)\n"
+    "  --device-passphrase-file FILE its passphrase (else as --passphrase-file)\n"
+    "  --seq N                       the device's event sequence number, >= 1, increasing\n"
+    "  --kind KIND                   checkin, downloaded, installed, confirmed, rolled-back,\n"
+    "                                failed, postponed, or a vendor number >= 64\n"
+    "  --release ID|MANIFEST         the release it is about\n"
+    "  --counter N                   a release counter (e.g. the one now running)\n"
+    "  --detail TEXT                 1..255 bytes\n"
+    "  --event-time TIME             the device's clock (default now)\n"
+    "\n" CLI_TX_OPTIONS_HELP;
+
+int cmd_event(int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+	    {"help", O_HELP, 0},
+	    {"device-key", O_DEVICE_KEY, 1},
+	    {"device-passphrase-file", O_DEVICE_PASSFILE, 1},
+	    {"seq", O_SEQ, 1},
+	    {"kind", O_KIND, 1},
+	    {"release", O_RELEASE, 1},
+	    {"counter", O_COUNTER, 1},
+	    {"detail", O_DETAIL, 1},
+	    {"event-time", O_EVENT_TIME, 1},
+	    CLI_TX_OPTIONS,
+	    {NULL, 0, 0},
+	};
+	static const char *kinds[] = {NULL,        "checkin",     "downloaded", "installed",
+	                              "confirmed", "rolled-back", "failed",     "postponed"};
+	static uint8_t ev_buf[FWC_PL_OBJECT_MAX];
+	const char *cmd = "event send", *val, *dkey = NULL, *dpass = NULL, *rel = NULL;
+	struct fwc_pl_device_event pl;
+	struct fwc_event ev;
+	struct fwc_seckey sk;
+	struct cli_txopts o;
+	struct cli_parser p;
+	unsigned long long v;
+	size_t plen = 0, elen = 0, k;
+	int id, have_kind = 0, have_time = 0, lrc, rc = CLI_EXIT_ERROR;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(event_help, stdout);
+		return cli_stdout_done("event");
+	}
+	if (argc < 2 || strcmp(argv[1], "send") != 0)
+		return cli_usage_err("event", argc < 2 ? "missing subcommand (send)"
+		                                       : "unknown subcommand (send)");
+	memset(&ev, 0, sizeof(ev));
+	memset(&sk, 0, sizeof(sk));
+	memset(&o, 0, sizeof(o));
+	cli_parser_init(&p, cmd, argc, argv, 2);
+	while ((id = next_opt(&p, opts, &val, &o, event_help, &rc)) != 0) {
+		switch (id) {
+		case CLI_NEXT_BAD:
+			return rc;
+		case O_DEVICE_KEY:
+			dkey = val;
+			break;
+		case O_DEVICE_PASSFILE:
+			dpass = val;
+			break;
+		case O_SEQ:
+			if (cli_u64_arg(cmd, "--seq", val, UINT64_MAX, &v) != 0)
+				return CLI_EXIT_ERROR;
+			ev.seq = v;
+			break;
+		case O_KIND:
+			for (k = 1; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+				if (strcmp(val, kinds[k]) == 0)
+					break;
+			if (k < sizeof(kinds) / sizeof(kinds[0])) {
+				ev.kind = k;
+			} else if (val[0] >= '0' && val[0] <= '9') {
+				if (cli_u64_arg(cmd, "--kind", val, UINT64_MAX, &v) != 0)
+					return CLI_EXIT_ERROR;
+				if (v < FWC_EVENT_VENDOR_MIN)
+					return cli_err(cmd,
+					               "--kind: vendor kinds are numbers >= %d",
+					               FWC_EVENT_VENDOR_MIN);
+				ev.kind = v;
+			} else {
+				return cli_err(cmd, "--kind: unknown kind '%.32s'", val);
+			}
+			have_kind = 1;
+			break;
+		case O_RELEASE:
+			rel = val;
+			break;
+		case O_COUNTER:
+			if (cli_u64_arg(cmd, "--counter", val, UINT64_MAX, &v) != 0)
+				return CLI_EXIT_ERROR;
+			ev.counter = v;
+			ev.has_counter = 1;
+			break;
+		case O_DETAIL:
+			if (text_arg(cmd, "--detail", val, 1, FWC_PL_REASON_MAX) != 0)
+				return CLI_EXIT_ERROR;
+			ev.detail = str_of(val);
+			break;
+		case O_EVENT_TIME:
+			if (cli_time_arg(cmd, "--event-time", val, &ev.time) != 0)
+				return CLI_EXIT_ERROR;
+			have_time = 1;
+			break;
+		default:
+			return cli_usage_err(cmd, "unexpected argument '%.64s'", val);
+		}
+	}
+	if (dkey == NULL || ev.seq == 0 || !have_kind)
+		return cli_usage_err(cmd, "--device-key, --seq (>= 1) and --kind are required");
+	if (o.key == NULL || !o.have_nonce)
+		return cli_usage_err(cmd, "--key (the sender) and --nonce are required");
+	if (rel != NULL) {
+		if (release_arg(cmd, ev.release_id, rel) != 0)
+			return CLI_EXIT_ERROR;
+		ev.has_release = 1;
+	}
+	if (!have_time)
+		ev.time = (uint64_t)time(NULL);
+	if (cli_seckey_load(cmd, &sk, dkey, dpass != NULL ? dpass : o.passfile) != 0)
+		return CLI_EXIT_ERROR;
+	if ((lrc = fwc_key_public(&ev.device, &sk)) < 0 ||
+	    (lrc = fwc_event_sign(ev_buf, sizeof(ev_buf), &elen, &ev, &sk)) < 0) {
+		rc = cli_err_rc(cmd, lrc, NULL, "signing the event with %s", dkey);
+		goto out;
+	}
+	fwc_seckey_wipe(&sk);
+	pl.event.p = ev_buf;
+	pl.event.len = elen;
+	rc = SEND(cmd, &o, FWC_TX_DEVICE_EVENT, device_event, &pl);
+out:
+	fwc_seckey_wipe(&sk);
+	return rc;
 }
 
 /* ---- validators set ---- */

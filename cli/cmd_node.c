@@ -199,11 +199,7 @@ int cmd_checkpoint(int argc, char **argv)
 	if (cli_node_request(&n, &r, "GET", "/v1/checkpoint", NULL, 0, NULL, FWC_NOTE_MAX_LEN) != 0)
 		goto out;
 	if (r.status != 200) {
-		/* Errors come as JSON; let the JSON path word them. */
-		json_t *j = NULL;
-
-		cli_node_json(&n, &j, "GET", "/v1/checkpoint", NULL, 0, NULL, NULL, 0);
-		json_decref(j);
+		cli_node_error(&n, &r, "GET", "/v1/checkpoint", NULL, 0);
 		goto out;
 	}
 	if ((lrc = fwc_note_parse(&note, r.body, r.len, &ei)) < 0 ||

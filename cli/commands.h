@@ -75,6 +75,7 @@ int cmd_postpone(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_licence(int argc, char **argv);
 int cmd_validators(int argc, char **argv);
+int cmd_event(int argc, char **argv);
 /* fwchain key revoke (dispatched from cmd_key). */
 int cli_key_revoke(int argc, char **argv);
 

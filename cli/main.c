@@ -42,6 +42,7 @@ static const struct command commands[] = {
     {"config", cmd_config, "config set|delete: device configuration values"},
     {"licence", cmd_licence, "licence issue|revoke: feature licences"},
     {"validators", cmd_validators, "validators set: record a new validator set"},
+    {"event", cmd_event, "event send: a device-signed event (checkin, installed, ...)"},
     {NULL, NULL, NULL},
 };
 

@@ -40,6 +40,7 @@ static const char *const msgs[] = {
 	"invalid key",
 	"file already exists",
 	"checkpoint too old",
+	"not enough disk space",
 };
 
 const char *fwc_strerror(int err)

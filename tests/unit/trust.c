@@ -301,7 +301,12 @@ static void test_refusals(void)
 	         canonical);
 	refuse(buf, FWC_ERR_DUPLICATE, "line 16: product acme-thermostat is given twice");
 	/* w1's key under another name would count twice. */
-	CHECK_RC(fwc_note_vkey_parse(&v, V1 + 10, strlen(V1) - 11, NULL), FWC_OK);
+	{
+		/* The vkey of line V1: after "validator ", before the newline. */
+		const char *v1 = V1;
+
+		CHECK_RC(fwc_note_vkey_parse(&v, v1 + 10, strlen(v1) - 11, NULL), FWC_OK);
+	}
 	pk.alg = FWC_ALG_ED25519;
 	memcpy(pk.key, v.pubkey, 32);
 	CHECK_RC(fwc_note_vkey_init(&v, "alias", 5, FWC_NOTE_SIG_COSIG_V1, &pk), FWC_OK);
