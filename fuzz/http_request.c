@@ -9,7 +9,7 @@
  * block interval is ten minutes), so submissions accumulate in a small mempool and then meet
  * "mempool_full"; the state is shared across inputs, as a running node's is. Checked: no crash,
  * no sanitizer report, every answer has a status in 200..599, and every 4xx/5xx has a JSON body
- * with "code" and "message". */
+ * with "code" and "message". The check-in (GET /v1/updates) runs with its cache. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@
 #include "chain.h"
 #include "db.h"
 #include "http.h"
+#include "updates.h"
 #include "../tests/node/txgen.h"
 
 static struct node_api api;
@@ -40,6 +41,7 @@ static void remove_dir(void)
 }
 
 static struct node_query *query;
+static struct node_updates *updates;
 
 /* Apply who's next transaction (payload pl) at T; -1 unless applied. */
 static int apply(struct node_state *st, sqlite3 *h, struct txg_actor *who, uint32_t type,
@@ -167,6 +169,13 @@ static void setup(void)
 		abort();
 	}
 	api.query = query;
+	/* The check-in: its cache follows the chain's commits. The fixture's releases were
+	 * written into the state directly (their transactions are not in the log), so a check-in
+	 * that finds one answers 500; one for another hardware id answers the checkpoint. */
+	if (node_updates_new(&updates, db) != FWC_OK)
+		abort();
+	node_chain_set_commit_hook(chain, node_updates_on_commit, updates);
+	api.updates = updates;
 }
 
 /* Next '\n'-terminated field of in[*off..len) as a NUL-terminated copy in out (capacity cap). */

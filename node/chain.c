@@ -594,6 +594,8 @@ struct subtrees {
 
 static int subtrees_add(struct subtrees *s, const struct node_db_subtree *t, size_t k)
 {
+	if (k == 0)
+		return FWC_OK;
 	if (s->n + k > s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 64;
 		struct node_db_subtree *nv;
