@@ -4,6 +4,9 @@
  *   bench_node_txload verify [SECONDS]
  *       single-thread BIP-340 verifications per second through fwc_verify (the reference
  *       the shell script measures on the node's core before the load); prints verify_per_s=N.
+ *   bench_node_txload checkin-setup PORT DATADIR
+ *       for bench/checkin.sh: registers a product (2-of-3 release keys), one device (hardware
+ *       rev-b) and one release for it, and prints device=, product=, release=, hwid=, channel=.
  *   bench_node_txload run PORT DATADIR MODE COUNT SECONDS CONNS [RATE]
  *       MODE events:   device events, each sent by its device (sender = device key; the tx
  *                      envelope and the event are both signed by it). Registers
@@ -727,6 +730,60 @@ static int scenario(const char *mode, long count, int conns, struct tx **per, si
 	return 0;
 }
 
+/* Give the admin a role; refused as role_held when an earlier run gave it, which is fine. */
+static int admin_role(uint32_t role)
+{
+	struct tx t;
+
+	if (admin_nonce_get() != 0 ||
+	    txg_member_add(pl, sizeof(pl), &pl_len, &admin.pk, role, NULL) ||
+	    make(&t, &admin, FWC_TX_MEMBER_ADD, admin_nonce + 1, pl, pl_len))
+		return -1;
+	(void)setup_submit(&t, 1);
+	free(t.bytes);
+	return admin_nonce_get();
+}
+
+/* A product with a 2-of-3 release set, one device (hardware rev-b) and one release for it on
+ * channel stable; prints what a check-in names. */
+static int cmd_checkin_setup(void)
+{
+	const struct txg_actor *rp[3] = {&roots[0], &roots[1], &roots[2]};
+	const struct txg_actor *rl[3] = {&rels[0], &rels[1], &rels[2]},
+	                       *two[2] = {&rels[0], &rels[1]};
+	const char *groups[] = {"bench"};
+	struct txg_actor dev;
+	struct tx setup[4];
+	char product[32], key[FWC_PUBKEY_TEXT_MAX], hex[65];
+	uint8_t rid[32];
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < 3; i++)
+		if (txg_actor_init(&roots[i], 3, i) || txg_actor_init(&rels[i], 2, i))
+			return 1;
+	if (txg_actor_init(&dev, 6, (uint32_t)(time(NULL) % 1000000)) ||
+	    admin_role(FWC_ROLE_OPERATOR) || admin_role(FWC_ROLE_RELEASE))
+		return 1;
+	snprintf(product, sizeof(product), "checkin%ld", (long)(time(NULL) % 1000000));
+	if (txg_product(pl, sizeof(pl), &pl_len, product, 2, rp, 3) ||
+	    setup_add(setup, &n, 4, &admin, &admin_nonce, FWC_TX_PRODUCT_REGISTER) ||
+	    txg_statement(pl, sizeof(pl), &pl_len, product, FWC_ROTATE_RELEASE, 1, 2, rl, 3, rp,
+	                  2) ||
+	    setup_add(setup, &n, 4, &admin, &admin_nonce, FWC_TX_KEYSET_REGISTER) ||
+	    txg_device(pl, sizeof(pl), &pl_len, &dev.pk, product, "rev-b", groups, 1, 0, 0) ||
+	    setup_add(setup, &n, 4, &admin, &admin_nonce, FWC_TX_DEVICE_REGISTER) ||
+	    txg_release(pl, sizeof(pl), &pl_len, product, "stable", 1, (uint64_t)time(NULL),
+	                "{\"PID\":1,\"Ver\":\"1.0.1\"}", two, 2, rid, NULL, NULL) ||
+	    setup_add(setup, &n, 4, &admin, &admin_nonce, FWC_TX_RELEASE) ||
+	    setup_submit(setup, n) != 0)
+		return 1;
+	fwc_pubkey_to_text(key, sizeof(key), &dev.pk);
+	fwc_hex_encode(hex, sizeof(hex), rid, 32);
+	printf("device=%s\nproduct=%s\nrelease=%s\nhwid=rev-b\nchannel=stable\n", key, product,
+	       hex);
+	return 0;
+}
+
 static int cmd_verify(double secs)
 {
 	struct {
@@ -771,6 +828,22 @@ int main(int argc, char **argv)
 	int conns;
 	double secs;
 
+	if (argc == 4 && strcmp(argv[1], "checkin-setup") == 0) {
+		port = (uint16_t)atoi(argv[2]);
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return 1;
+		c->fd = -1;
+		c->port = port;
+		if (port == 0 || http(c, "GET", "/v1/health", NULL, 0, &off) != 200 ||
+		    !json_field(c->buf + off, "chain_id", chain_id, sizeof(chain_id))) {
+			fprintf(stderr, "txload: no fwchaind on 127.0.0.1:%s\n", argv[2]);
+			return 1;
+		}
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c);
+		return load_admin(argv[3]) != 0 ? 1 : cmd_checkin_setup();
+	}
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return cmd_verify(
 		    argc >= 3 ? atof(argv[2]) > 0 && atof(argv[2]) < 60 ? atof(argv[2]) : 1.0
@@ -779,7 +852,8 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 		        "usage: bench_node_txload verify [SECONDS]\n"
 		        "       bench_node_txload run PORT DATADIR events|releases|envelope "
-		        "COUNT SECONDS CONNS\n");
+		        "COUNT SECONDS CONNS [RATE]\n"
+		        "       bench_node_txload checkin-setup PORT DATADIR\n");
 		return 2;
 	}
 	port = (uint16_t)atoi(argv[2]);
