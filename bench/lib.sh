@@ -76,13 +76,14 @@ fwchaind_start() {
 	shift
 	local pin=()
 	[ -n "${NODE_CPU:-}" ] && pin=(taskset -c "$NODE_CPU")
+	: >"$dir.log" # exists before the node writes to it, so the polling below can read it
 	"${pin[@]}" "$FWCHAIND" --dev --data "$dir" --port 0 "$@" 2>"$dir.log" &
 	NODE_PID=$!
 	BENCH_PIDS+=("$NODE_PID")
 	NODE_PORT=""
 	for _ in $(seq 1 200); do
-		NODE_PORT=$(sed -n 's/.*serving on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir.log" |
-			tail -n 1)
+		NODE_PORT=$(sed -n 's/.*serving on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+			"$dir.log" 2>/dev/null | tail -n 1 || true)
 		[ -n "$NODE_PORT" ] && return 0
 		kill -0 "$NODE_PID" 2>/dev/null || break
 		sleep 0.05
