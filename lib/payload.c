@@ -835,8 +835,8 @@ int fwc_pl_device_register_encode(uint8_t *out, size_t cap, size_t *outlen,
 	if ((p->update && p->counter > 0) || (p->retire && !p->update))
 		return FWC_ERR_MALFORMED;
 	/* Empty optional fields are left out: absent is their one canonical form. */
-	n += (p->groups.n > 0) + (p->region.len > 0) + (p->attrs.n > 0) + (p->counter > 0) +
-	     !!p->update + !!p->retire;
+	n += (unsigned)((p->groups.n > 0) + (p->region.len > 0) + (p->attrs.n > 0) +
+	                (p->counter > 0) + !!p->update + !!p->retire);
 	fwc_cbor_put_map(e, n);
 	put_pubkey(e, 1, &p->device);
 	put_str(e, 2, p->product);
