@@ -19,9 +19,10 @@ cmp -n 100000 "$work/factory.img" "$dev/slot-a" || fail "slot A content"
 grep -q "record: blank" "$work/s0" || fail "fresh device not blank"
 
 # first power-on: factory state with the provisioned floor, made durable; check-in refused
+# (this device has no trust anchors)
 "$bin" boot "$dev" --floor 5 >"$work/b1"
 grep -q -- "-> CHECKIN" "$work/b1" || fail "no check-in"
-grep -q "IDLE: unsupported variant" "$work/b1" || fail "check-in hook must refuse"
+grep -q "IDLE: operation not allowed in this state" "$work/b1" || fail "check-in must refuse without trust anchors"
 "$bin" status "$dev" >"$work/s1"
 grep -q "record: one copy valid" "$work/s1" || fail "first power-on did not commit"
 grep -q "floor: 5" "$work/s1" || fail "floor not recorded"

@@ -89,10 +89,11 @@ static void test_install_confirm(void)
 	CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_UNSUPPORTED);
 	CHECK(rec()->event_count == 1);
 
-	/* from IDLE the agent checks in; the hook refuses (not implemented), never succeeds */
+	/* from IDLE the agent checks in; without trust anchors it cannot (agent/tests/checkin.c
+	 * tests the provisioned check-in) */
 	CHECK(fwc_agent_step(&agent) == FWC_AGENT_CHECKIN);
 	CHECK(fwc_agent_step(&agent) == FWC_AGENT_REPORT);
-	CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_UNSUPPORTED);
+	CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_STATE);
 	CHECK(fwc_agent_step(&agent) == FWC_AGENT_IDLE);
 
 	/* a later reset starts slot B again, without counting anything */

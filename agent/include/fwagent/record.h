@@ -54,7 +54,9 @@ enum fwc_agent_event_type {
 	FWC_AGENT_EV_ROLLED_BACK = 2,     /* a trial image was abandoned; reason says why */
 	FWC_AGENT_EV_DOWNLOAD_FAILED = 3, /* every source failed for a chunk */
 	FWC_AGENT_EV_VERIFY_FAILED = 4,   /* the complete image in the slot did not match */
-	FWC_AGENT_EV_RECORD_RESET = 5     /* both record copies were corrupt: factory state */
+	FWC_AGENT_EV_RECORD_RESET = 5,    /* both record copies were corrupt: factory state */
+	FWC_AGENT_EV_REFUSED = 6 /* a check-in answer or release was refused; the reason is an
+	                            enum fwc_agent_refusal (fwagent/verify.h) */
 };
 
 enum fwc_agent_reason {
