@@ -118,7 +118,7 @@ struct fwc_agent_verified {
 /* The caller-provided work area: the decoded structures of one verification. Opaque; its size
  * is fixed at compile time (checked against the core's structures by a static assertion). */
 #ifndef FWC_AGENT_VERIFY_WORK_SIZE
-#define FWC_AGENT_VERIFY_WORK_SIZE (sizeof(void *) == 8 ? 7168 : 4608)
+#define FWC_AGENT_VERIFY_WORK_SIZE (sizeof(void *) == 8 ? 6144 : 4608)
 #endif
 struct fwc_agent_verify_work {
 	union {
