@@ -16,6 +16,7 @@
 #include "fwagent/verify.h"
 #include "fwchain/bundle.h"
 #include "fwchain/cid.h"
+#include "fwchain/hex.h"
 #include "fwchain/keyset.h"
 #include "fwchain/manifest.h"
 #include "fwchain/merkle.h"

@@ -113,7 +113,7 @@ static CURL *easy_new(const char *url, struct sink *s)
 int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got, const char *url,
                       size_t url_len, uint64_t offset)
 {
-	char u[FWC_AGENT_URL_MAX + 1], range[64];
+	char u[FWC_AGENT_REQUEST_URL_MAX + 1], range[64];
 	struct sink s = {buf, len, 0, false};
 	long status = 0;
 	CURLcode cc;
@@ -153,7 +153,7 @@ int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *g
 int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, size_t *resp_len,
                        const char *url, size_t url_len, const uint8_t *body, size_t body_len)
 {
-	char u[FWC_AGENT_URL_MAX + 1];
+	char u[FWC_AGENT_REQUEST_URL_MAX + 1];
 	struct sink s = {resp, resp_cap, 0, false};
 	struct curl_slist *hdr = NULL;
 	long status = 0;
