@@ -89,7 +89,7 @@
 #define FWC_AGENT_MAX_BOOT_ATTEMPTS 3
 #endif
 
-/* Bytes read from a record area; the encoded record must fit (it is 304 + 24 * queue bytes). */
+/* Bytes read from a record area; the encoded record must fit (it is 312 + 24 * queue bytes). */
 #ifndef FWC_AGENT_RECORD_MAX
 #define FWC_AGENT_RECORD_MAX 1024
 #endif
