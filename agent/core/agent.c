@@ -332,12 +332,23 @@ int fwc_agent_queue_event(struct fwc_agent *ctx, uint8_t type, uint8_t reason, i
 		n->checkpoint = *cp;
 		changed = 1;
 	}
-	if (r->event_count == 0 || r->events[r->event_count - 1].type != type ||
-	    r->events[r->event_count - 1].reason != reason ||
-	    r->events[r->event_count - 1].code != code ||
-	    r->events[r->event_count - 1].counter != counter) {
+	/* a refusal equal to the newest queued event, or (once reported) to the last one queued
+	 * since power-on, is not queued again: a node repeating a bad answer at every poll must
+	 * not make the device write its record and the ledger at every poll */
+	if (type == FWC_AGENT_EV_REFUSED && ctx->last_refusal == reason &&
+	    ctx->last_refusal_code == code && ctx->last_refusal_counter == counter) {
+		/* nothing new */
+	} else if (r->event_count == 0 || r->events[r->event_count - 1].type != type ||
+	           r->events[r->event_count - 1].reason != reason ||
+	           r->events[r->event_count - 1].code != code ||
+	           r->events[r->event_count - 1].counter != counter) {
 		fwc_agent_record_push_event(n, type, reason, code, counter, now_or_zero(ctx));
 		changed = 1;
+	}
+	if (type == FWC_AGENT_EV_REFUSED) {
+		ctx->last_refusal = reason;
+		ctx->last_refusal_code = (int16_t)(code < -32768 ? -32768 : code);
+		ctx->last_refusal_counter = counter;
 	}
 	return changed ? commit(ctx) : FWC_OK;
 }

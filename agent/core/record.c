@@ -53,7 +53,7 @@ enum {
 };
 
 FWC_STATIC_ASSERT(layout_fixed, OFF_EVENTS == FWC_AGENT_RECORD_FIXED &&
-                                     OFF_EVENTS_V1 == FWC_AGENT_RECORD_FIXED_V1);
+                                    OFF_EVENTS_V1 == FWC_AGENT_RECORD_FIXED_V1);
 
 static const uint8_t magic[4] = {'F', 'W', 'A', 'R'};
 
@@ -287,6 +287,16 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 		return rc;
 	*rec = r;
 	return FWC_OK;
+}
+
+void fwc_agent_record_pop_event(struct fwc_agent_record *rec)
+{
+	if (rec == NULL || rec->event_count == 0)
+		return;
+	memmove(&rec->events[0], &rec->events[1],
+	        (size_t)(rec->event_count - 1) * sizeof(rec->events[0]));
+	rec->event_count--;
+	memset(&rec->events[rec->event_count], 0, sizeof(rec->events[0]));
 }
 
 void fwc_agent_record_push_event(struct fwc_agent_record *rec, uint8_t type, uint8_t reason,

@@ -574,6 +574,110 @@ static void test_gateway(void)
 	}
 }
 
+/* The last event report the node received: the transaction and the event in it, both
+ * decoded and verified with libfwchain. Returns 1 when there is one and both signatures are
+ * the device key's. */
+static int last_report(struct fwc_signed_tx *stx, struct fwc_event *ev, uint8_t **raw)
+{
+	struct fwc_pl_device_event pl;
+	struct fwc_pubkey dev_key;
+	char path[700];
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/posted-last", www);
+	*raw = (uint8_t *)test_read_file(path, &len);
+	if (*raw == NULL)
+		return 0;
+	dev_key.alg = FWC_ALG_BIP340;
+	return fwc_port_device_pubkey(&port, dev_key.key) == FWC_OK &&
+	       fwc_tx_decode(stx, *raw, len, NULL) == FWC_OK &&
+	       fwc_tx_verify(stx, NULL) == FWC_OK && stx->tx.type == FWC_TX_DEVICE_EVENT &&
+	       fwc_pubkey_equal(&stx->tx.sender, &dev_key) &&
+	       stx->tx.chain_id.len == strlen(L_CHAIN) &&
+	       memcmp(stx->tx.chain_id.p, L_CHAIN, strlen(L_CHAIN)) == 0 &&
+	       fwc_pl_device_event_decode(&pl, stx->tx.payload.p, stx->tx.payload.len, NULL) ==
+	           FWC_OK &&
+	       fwc_event_decode(ev, pl.event.p, pl.event.len, NULL) == FWC_OK &&
+	       fwc_event_verify(ev) == FWC_OK && fwc_pubkey_equal(&ev->device, &dev_key);
+}
+
+static void post_answer(const char *a)
+{
+	http_put(&hs, "post-answer", a, strlen(a));
+}
+
+static int detail_is(const struct fwc_event *ev, const char *want)
+{
+	return ev->detail.len == strlen(want) && memcmp(ev->detail.p, want, ev->detail.len) == 0;
+}
+
+/* Events reach the ledger: each a device-signed event in a transaction of the device, with
+ * the nonces the ledger wants. */
+static void test_reports(void)
+{
+	struct fwc_signed_tx stx;
+	struct fwc_event ev;
+	uint8_t *raw = NULL;
+	char path[700];
+
+	http_put(&hs, "post-block", NULL, 0);
+	device_new();
+	ledger_start();
+	ledger_publish(43, 0);
+	serve_bundle(1, 0x3);
+	CHECK(cycle() == 2);
+	/* the confirmation: reported and gone from the queue, nonce 1 used */
+	CHECK(rec()->event_count == 0 && rec()->tx_nonce == 2);
+	CHECK(last_report(&stx, &ev, &raw));
+	CHECK(stx.tx.nonce == 1 && ev.seq == 1 && ev.kind == FWC_EVENT_CONFIRMED);
+	CHECK(ev.has_counter && ev.counter == 43 && detail_is(&ev, "confirmed"));
+	/* without a clock: the event has no time, the transaction the accepted checkpoint's */
+	CHECK(ev.time == 0 && stx.tx.time == cp_time);
+	free(raw);
+	/* the same release again: a refusal, reported with the next nonce */
+	CHECK(cycle() == 1);
+	CHECK(rec()->event_count == 0 && rec()->tx_nonce == 3);
+	CHECK(last_report(&stx, &ev, &raw));
+	CHECK(stx.tx.nonce == 2 && ev.seq == 2 && ev.kind == FWC_EVENT_FAILED && !ev.has_counter);
+	CHECK(detail_is(&ev, "refused rollback -27"));
+	free(raw);
+	/* repeated by the node within one power-on: not queued nor reported again */
+	snprintf(path, sizeof(path), "%s/posted-last", www);
+	unlink(path);
+	run_agent(&agent, &port, 100);
+	CHECK(access(path, F_OK) != 0 && rec()->event_count == 0);
+
+	/* the node says the nonce was used (a report whose commit a reset lost) and names the
+	 * next one: the device takes it and sends the event again */
+	serve_bundle(1, 0x1); /* quorum refusal */
+	post_answer(
+	    "400 {\"code\":\"nonce_replay\",\"message\":\"nonce 3 was used; the next is 7\"}");
+	CHECK(cycle() == 1);
+	CHECK(last_report(&stx, &ev, &raw));
+	CHECK(stx.tx.nonce == 7 && detail_is(&ev, "refused quorum -20"));
+	CHECK(rec()->event_count == 0 && rec()->tx_nonce == 8);
+	free(raw);
+	/* a gap without a hint: one back */
+	ledger_tx(&L, FWC_TX_CONFIG_UPDATE, (const uint8_t *)"\xa0", 1);
+	serve_no_update(2, L_T0 + 50); /* stale */
+	post_answer("400 {\"code\":\"nonce_gap\"}");
+	CHECK(cycle() == 1);
+	CHECK(last_report(&stx, &ev, &raw));
+	CHECK(stx.tx.nonce == 7 && detail_is(&ev, "refused stale_checkpoint -27"));
+	CHECK(rec()->event_count == 0 && rec()->tx_nonce == 8);
+	free(raw);
+	/* refused for a reason the device cannot repair: the event stays queued */
+	serve_bundle(1, 0x0);
+	post_answer("400 {\"code\":\"unknown_sender\"}");
+	CHECK(cycle() == 1);
+	CHECK(rec()->event_count == 1 && rec()->tx_nonce == 8);
+	CHECK(fwc_agent_last_error(&agent) == FWC_ERR_PERMISSIONS);
+	/* and goes out with the next report */
+	CHECK(cycle() == 1);
+	CHECK(rec()->event_count == 0 && rec()->tx_nonce == 9);
+	http_put(&hs, "post-block", "1", 1);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -599,6 +703,9 @@ int main(void)
 		fprintf(stderr, "cannot publish the images\n");
 		return 1;
 	}
+	/* the node takes no event reports (events stay queued, as most tests inspect them);
+	 * test_reports lets them through */
+	http_put(&hs, "post-block", "1", 1);
 	trust = L.trust;
 	trust.max_age = 0;
 	prov.factory_floor = 42;
@@ -611,6 +718,7 @@ int main(void)
 	RUN(test_freeze);
 	RUN(test_rollback_after_fallback);
 	RUN(test_gateway);
+	RUN(test_reports);
 	http_stop(&hs);
 	if (port_open)
 		fwc_posix_close(&port);

@@ -7,8 +7,10 @@
  *   GET  /ipfs/<cid>             the file "flat-<cid>" (the image), honouring "Range: bytes=A-B"
  *                                with 206; with a file "flood" present it sends 64 KiB of junk
  *                                after the requested range (a source sending more than asked)
- *   POST /v1/txs                 the body is stored as "posted-<n>"; the answer is the file
- *                                "post-answer" ("<status> <body>") or 202 with a JSON id
+ *   POST /v1/txs                 the body is stored as "posted-<n>" and "posted-last"; the
+ *                                answer is the file "post-answer" ("<status> <body>"), which
+ *                                is then removed (one answer per file); 503 while a file
+ *                                "post-block" exists; else 202
  *   anything else                404
  *
  * One request per connection. The server runs until the test calls http_stop() (and at most
@@ -141,9 +143,19 @@ static inline void hs_serve(const char *dir, int c, unsigned *posts)
 		}
 		snprintf(name, sizeof(name), "posted-%u", (*posts)++);
 		hs_append(dir, name, body, have);
+		snprintf(name, sizeof(name), "%s/posted-last", dir);
+		unlink(name);
+		hs_append(dir, "posted-last", body, have);
+		if ((ans = hs_load(dir, "post-block", &len)) != NULL) {
+			free(ans);
+			hs_answer(c, 503, "{\"code\":\"busy\"}", 15, NULL, 0);
+			return;
+		}
 		if ((ans = hs_load(dir, "post-answer", &len)) != NULL) {
 			char *sp = memchr(ans, ' ', len);
 
+			snprintf(name, sizeof(name), "%s/post-answer", dir);
+			unlink(name);
 			status = atoi((char *)ans);
 			if (sp != NULL)
 				hs_answer(c, status, sp + 1, len - (size_t)(sp + 1 - (char *)ans),

@@ -103,6 +103,9 @@ struct fwc_agent {
 	 * (the answer, then the content's root block) and of a report (one event transaction) */
 	const struct fwc_agent_provision *prov;
 	uint8_t have_verified; /* verified below holds the release of the current offer */
+	uint8_t last_refusal;  /* reason of the last refusal queued since power-on (0: none) */
+	int16_t last_refusal_code;
+	uint64_t last_refusal_counter;
 	struct fwc_agent_verified verified;
 	char url[FWC_AGENT_REQUEST_URL_MAX];
 	struct fwc_agent_verify_work work;

@@ -18,10 +18,10 @@
 extern "C" {
 #endif
 
-#define FWC_AGENT_RECORD_VERSION 2   /* written; version 1 records are still read */
-#define FWC_AGENT_RECORD_FIXED 280   /* bytes before the event entries */
+#define FWC_AGENT_RECORD_VERSION 2 /* written; version 1 records are still read */
+#define FWC_AGENT_RECORD_FIXED 280 /* bytes before the event entries */
 #define FWC_AGENT_RECORD_FIXED_V1 272
-#define FWC_AGENT_EVENT_LEN 24     /* bytes per event entry */
+#define FWC_AGENT_EVENT_LEN 24 /* bytes per event entry */
 /* Encoded length of a record with a queue of q events. */
 #define FWC_AGENT_RECORD_LEN_Q(q) (FWC_AGENT_RECORD_FIXED + (q)*FWC_AGENT_EVENT_LEN + 32)
 #define FWC_AGENT_RECORD_LEN FWC_AGENT_RECORD_LEN_Q(FWC_AGENT_EVENT_QUEUE)
@@ -120,6 +120,10 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
  * sequence number. Only changes rec in memory. */
 void fwc_agent_record_push_event(struct fwc_agent_record *rec, uint8_t type, uint8_t reason,
                                  int code, uint64_t counter, uint64_t time);
+
+/* Remove the oldest queued event (it was reported). Only changes rec in memory; nothing
+ * happens on an empty queue. */
+void fwc_agent_record_pop_event(struct fwc_agent_record *rec);
 
 /* How fwc_agent_store_load() found the two copies. */
 enum fwc_agent_load_status {
