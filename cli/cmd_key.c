@@ -232,7 +232,9 @@ static const char key_help[] =
     "\n"
     "  --json  print {\"file\",\"alg\",\"public_key\",\"key_id\"}\n"
     "\n"
-    "Exit codes: 0 shown; 2 usage error, unreadable or malformed FILE.\n";
+    "Exit codes: 0 shown; 2 usage error, unreadable or malformed FILE.\n"
+    "\n"
+    "'fwchain key revoke --help' describes revoking a key on the ledger.\n";
 
 int cmd_key(int argc, char **argv)
 {
@@ -247,13 +249,15 @@ int cmd_key(int argc, char **argv)
 	int id, json = 0;
 
 	if (argc < 2)
-		return cli_usage_err("key", "missing subcommand (show)");
+		return cli_usage_err("key", "missing subcommand (show, revoke)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(key_help, stdout);
 		return cli_stdout_done("key");
 	}
+	if (strcmp(argv[1], "revoke") == 0)
+		return cli_key_revoke(argc, argv);
 	if (strcmp(argv[1], "show") != 0)
-		return cli_usage_err("key", "unknown subcommand '%.64s' (show)", argv[1]);
+		return cli_usage_err("key", "unknown subcommand '%.64s' (show, revoke)", argv[1]);
 	cli_parser_init(&p, cmd, argc, argv, 2);
 	while ((id = cli_next(&p, opts, &val)) != CLI_NEXT_END) {
 		switch (id) {

@@ -58,56 +58,6 @@ static struct fwc_cbor_str str_of(const char *s)
 	return r;
 }
 
-/* ---- time values ---- */
-
-/* Seconds since the epoch, or an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SSZ". */
-static int time_arg(const char *cmd, const char *flag, const char *s, uint64_t *out)
-{
-	struct tm tm;
-	unsigned long long v;
-	int y, mo, d, h, mi, se, n = 0;
-	time_t t;
-
-	if (s[0] >= '0' && s[0] <= '9' && strchr(s, '-') == NULL) {
-		if (cli_u64_arg(cmd, flag, s, 253402300799ULL, &v) != 0)
-			return CLI_EXIT_ERROR;
-		*out = v;
-		return 0;
-	}
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
-	    s[n] != '\0' || y < 1970)
-		return cli_err(cmd,
-		               "%s: '%.40s' is neither seconds since 1970 nor "
-		               "YYYY-MM-DDTHH:MM:SSZ",
-		               flag, s);
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	t = timegm(&tm);
-	/* timegm normalises 2024-02-30 into March; a date that changes is not a date. */
-	if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
-	    tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != se)
-		return cli_err(cmd, "%s: '%.40s' is not a valid date and time", flag, s);
-	*out = (uint64_t)t;
-	return 0;
-}
-
-static void time_print(FILE *f, uint64_t secs)
-{
-	char buf[64];
-	struct tm tm;
-	time_t t = (time_t)secs;
-
-	fprintf(f, "%llu", (unsigned long long)secs);
-	if ((uint64_t)t == secs && gmtime_r(&t, &tm) != NULL &&
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
-		fprintf(f, " (%s)", buf);
-}
-
 /* "12.5" -> 1250 basis points; at most two decimals, 0..100. */
 static int percent_arg(const char *cmd, const char *s, uint16_t *bps)
 {
@@ -262,7 +212,7 @@ static int manifest_create(int argc, char **argv)
 			m.has_metadata = 1;
 			break;
 		case O_CREATED:
-			if (time_arg(cmd, "--created", val, &m.created) != 0)
+			if (cli_time_arg(cmd, "--created", val, &m.created) != 0)
 				goto out;
 			have_created = 1;
 			break;
@@ -273,7 +223,8 @@ static int manifest_create(int argc, char **argv)
 			m.has_rollout = 1;
 			break;
 		case O_ROLLOUT_NOT_BEFORE:
-			if (time_arg(cmd, "--rollout-not-before", val, &m.rollout.not_before) != 0)
+			if (cli_time_arg(cmd, "--rollout-not-before", val, &m.rollout.not_before) !=
+			    0)
 				goto out;
 			m.rollout.has_not_before = 1;
 			m.has_rollout = 1;
@@ -957,7 +908,7 @@ static int manifest_show(int argc, char **argv)
 		fputs("\nhardware:   ", stdout);
 		text_list(m->hw, m->n_hw);
 		fputs("\ncreated:    ", stdout);
-		time_print(stdout, m->created);
+		cli_time_print(stdout, m->created);
 		fputc('\n', stdout);
 		if (m->has_rollout) {
 			fputs("rollout:   ", stdout);
@@ -965,7 +916,7 @@ static int manifest_show(int argc, char **argv)
 				printf(" %u.%02u%% of the fleet;", r->bps / 100, r->bps % 100);
 			if (r->has_not_before) {
 				fputs(" not before ", stdout);
-				time_print(stdout, r->not_before);
+				cli_time_print(stdout, r->not_before);
 				fputc(';', stdout);
 			}
 			if (r->n_groups) {

@@ -4,6 +4,9 @@
 #ifndef FWCHAIN_CLI_COMMANDS_H
 #define FWCHAIN_CLI_COMMANDS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "fwchain/key.h"
 
 /* cmd_key.c */
@@ -35,5 +38,45 @@ int cli_cid_version_arg(const char *cmd, const char *val, unsigned *version);
 
 /* cmd_manifest.c */
 int cmd_manifest(int argc, char **argv);
+
+/* cmd_trust.c */
+struct fwc_keyset;
+struct fwc_trust;
+int cmd_trust(int argc, char **argv);
+/* Build a k-of-n key set from key lists (each comma-separated; the strings are split in place)
+ * naming public keys as cli_pubkey_resolve accepts them, with threshold 1..n. flag names the
+ * option in messages. Prints one line and returns CLI_EXIT_ERROR on failure (*ks untouched). */
+int cli_keyset_args(const char *cmd, struct fwc_keyset *ks, char **lists, size_t n_lists,
+                    unsigned threshold, const char *flag);
+
+/* cmd_proof.c */
+int cmd_proof(int argc, char **argv);
+/* Read and parse the trust file at path; *buf (caller frees) holds the text t points into.
+ * Prints one line and returns CLI_EXIT_ERROR on failure. */
+int cli_trust_load(const char *cmd, struct fwc_trust *t, uint8_t **buf, const char *path);
+
+/* cmd_node.c */
+int cmd_status(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_tx(int argc, char **argv);
+/* A transaction type by name ("release") or number (1..17). Prints one line and returns
+ * CLI_EXIT_ERROR when it is neither. */
+int cli_tx_type_arg(const char *cmd, const char *s, uint32_t *type);
+
+/* cmd_ledger.c */
+int cmd_org(int argc, char **argv);
+int cmd_member(int argc, char **argv);
+int cmd_product(int argc, char **argv);
+int cmd_keyset(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_rollout(int argc, char **argv);
+int cmd_postpone(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_licence(int argc, char **argv);
+int cmd_validators(int argc, char **argv);
+int cmd_event(int argc, char **argv);
+/* fwchain key revoke (dispatched from cmd_key). */
+int cli_key_revoke(int argc, char **argv);
 
 #endif

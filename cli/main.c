@@ -21,11 +21,28 @@ struct command {
 
 static const struct command commands[] = {
     {"keygen", cmd_keygen, "create a key in a new passphrase-encrypted keystore"},
-    {"key", cmd_key, "key show: print a keystore's public key and key id"},
+    {"key", cmd_key, "key show|revoke: print a key; revoke one on the ledger"},
     {"sign", cmd_sign, "sign a message or file with a keystore's key"},
     {"verify-sig", cmd_verify_sig, "verify a signature over a message or file"},
     {"cid", cmd_cid, "print a file's IPFS CID (as `ipfs add` computes it)"},
     {"manifest", cmd_manifest, "create, sign, verify and show release manifests"},
+    {"trust", cmd_trust, "create and show trust anchors files (chain, validators, keys)"},
+    {"proof", cmd_proof, "verify a proof bundle offline against a trust file; export, fetch"},
+    {"status", cmd_status, "ask a node for its chain, height and log size"},
+    {"checkpoint", cmd_checkpoint, "print a node's newest checkpoint (a cosigned note)"},
+    {"tx", cmd_tx, "submit, follow, build and show signed transactions"},
+    {"org", cmd_org, "org register: register an organisation and its first admin"},
+    {"member", cmd_member, "member add|remove: give or take a role in your organisation"},
+    {"product", cmd_product, "product register: a product and its root key set"},
+    {"keyset", cmd_keyset, "create, sign, show and submit key-set statements"},
+    {"device", cmd_device, "device register|update: register, restate or retire a device"},
+    {"release", cmd_release, "release publish|revoke: put a signed manifest on the ledger"},
+    {"rollout", cmd_rollout, "rollout pause|resume|halt: control a release's rollout"},
+    {"postpone", cmd_postpone, "postpone a release for a device or a group"},
+    {"config", cmd_config, "config set|delete: device configuration values"},
+    {"licence", cmd_licence, "licence issue|revoke: feature licences"},
+    {"validators", cmd_validators, "validators set: record a new validator set"},
+    {"event", cmd_event, "event send: a device-signed event (checkin, installed, ...)"},
     {NULL, NULL, NULL},
 };
 
@@ -44,12 +61,16 @@ static void usage(FILE *f)
 	fputs("\n"
 	      "'fwchain COMMAND --help' (or 'fwchain help COMMAND') describes a command.\n"
 	      "\n"
-	      "Exit codes: 0 success; 1 a verification failed (verify-sig, manifest verify);\n"
-	      "2 usage error, unreadable or malformed input, or any other failure.\n"
+	      "Exit codes: 0 success; 1 a verification failed (verify-sig, manifest verify,\n"
+	      "proof verify) or, with --wait, a transaction was refused or is still pending;\n"
+	      "2 usage error, unreadable or malformed input, an unreachable or refusing node,\n"
+	      "or any other failure.\n"
 	      "Errors are one line on stderr: \"fwchain: COMMAND: what was wrong\".\n"
 	      "\n"
 	      "Environment: FWCHAIN_PASSPHRASE is the keystore passphrase when no\n"
-	      "--passphrase-file is given (otherwise the tool prompts on the terminal).\n"
+	      "--passphrase-file is given (otherwise the tool prompts on the terminal);\n"
+	      "FWCHAIN_NODE is the node's URL when no --node is given (default\n"
+	      "http://127.0.0.1:8080).\n"
 	      "Full reference: docs/cli.md\n",
 	      f);
 }

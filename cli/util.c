@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fwchain/hex.h"
@@ -653,4 +654,53 @@ void cli_hex_print(FILE *f, const uint8_t *b, size_t len)
 
 	for (i = 0; i < len; i++)
 		fprintf(f, "%02x", b[i]);
+}
+
+/* ---- time values ---- */
+
+int cli_time_arg(const char *cmd, const char *flag, const char *s, uint64_t *out)
+{
+	struct tm tm;
+	unsigned long long v;
+	int y, mo, d, h, mi, se, n = 0;
+	time_t t;
+
+	if (s[0] >= '0' && s[0] <= '9' && strchr(s, '-') == NULL) {
+		if (cli_u64_arg(cmd, flag, s, 253402300799ULL, &v) != 0)
+			return CLI_EXIT_ERROR;
+		*out = v;
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
+	    s[n] != '\0' || y < 1970)
+		return cli_err(cmd,
+		               "%s: '%.40s' is neither seconds since 1970 nor "
+		               "YYYY-MM-DDTHH:MM:SSZ",
+		               flag, s);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	/* timegm normalises 2024-02-30 into March; a date that changes is not a date. */
+	if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
+	    tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != se)
+		return cli_err(cmd, "%s: '%.40s' is not a valid date and time", flag, s);
+	*out = (uint64_t)t;
+	return 0;
+}
+
+void cli_time_print(FILE *f, uint64_t secs)
+{
+	char buf[64];
+	struct tm tm;
+	time_t t = (time_t)secs;
+
+	fprintf(f, "%llu", (unsigned long long)secs);
+	if ((uint64_t)t == secs && gmtime_r(&t, &tm) != NULL &&
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+		fprintf(f, " (%s)", buf);
 }

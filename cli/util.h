@@ -104,6 +104,12 @@ int cli_hex_arg(const char *cmd, const char *flag, const char *hex, uint8_t *out
 int cli_u64_arg(const char *cmd, const char *flag, const char *s, unsigned long long max,
                 unsigned long long *out);
 
+/* Parse a time given as seconds since 1970 or "YYYY-MM-DDTHH:MM:SSZ" (UTC). Prints one line
+ * naming flag and returns CLI_EXIT_ERROR when it is neither. */
+int cli_time_arg(const char *cmd, const char *flag, const char *s, uint64_t *out);
+/* Print seconds since 1970 as "N (YYYY-MM-DDTHH:MM:SSZ)". */
+void cli_time_print(FILE *f, uint64_t secs);
+
 /* Write s[0..len) as a JSON string literal (with quotes). Invalid UTF-8 becomes U+FFFD. */
 void cli_json_str(FILE *f, const char *s, size_t len);
 /* 1 when s[0..len) is valid UTF-8 without NUL bytes. */

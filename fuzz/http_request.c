@@ -1,5 +1,8 @@
 /* Fuzz target: random method / request target / If-None-Match / body combinations through the
  * node's request parsing, router and the real API handlers, in process (no sockets).
+ * The query endpoints (node/api_query.c) read a small state applied directly with the state
+ * machine at setup: an organisation with members, a product with key sets, two releases (one
+ * revoked), two devices and events.
  *
  * Input: "METHOD\nTARGET\nIF-NONE-MATCH\nBODY..." (missing parts are empty). The handlers run
  * against a real ledger in a temporary directory and a chain whose producer never fires (one
@@ -14,10 +17,19 @@
 #include <string.h>
 #include <unistd.h>
 
+/* node/state.h and node/chain.h (through api.h) both define a struct node_refusal; this file
+ * needs both, so state.h's is renamed here (a tag name only: the layout and the symbols are
+ * unchanged). */
+#define node_refusal node_state_refusal
+#include "state.h"
+#undef node_refusal
+
 #include "api.h"
+#include "api_query.h"
 #include "chain.h"
 #include "db.h"
 #include "http.h"
+#include "../tests/node/txgen.h"
 
 static struct node_api api;
 static char dir[] = "/tmp/fwc-fuzz-http-XXXXXX";
@@ -32,6 +44,83 @@ static void remove_dir(void)
 		unlink(p);
 	}
 	rmdir(dir);
+}
+
+static struct node_query *query;
+
+/* Apply who's next transaction (payload pl) at T; -1 unless applied. */
+static int apply(struct node_state *st, sqlite3 *h, struct txg_actor *who, uint32_t type,
+                 const uint8_t *pl, size_t pl_len)
+{
+	static uint8_t tx[FWC_TX_MAX];
+	size_t len = 0;
+	const int64_t t = 1700000000;
+
+	if (txg_tx(tx, sizeof(tx), &len, who, type, who->nonce + 1, "fwchain-dev-f0224200",
+	           (uint64_t)t, pl, pl_len) != FWC_OK ||
+	    node_state_apply(st, h, tx, len, t, NULL) != FWC_OK)
+		return -1;
+	who->nonce++;
+	return 0;
+}
+
+/* The state the query endpoints read: actors 0 root admin, 1 acme admin, 2 release, 3
+ * operator, 4..6 root keys, 7..8 release keys, 9..10 devices (txgen.h tag 9). */
+static int state_fixture(const char *path)
+{
+	static uint8_t pl[FWC_TX_PAYLOAD_MAX];
+	struct txg_actor a[11];
+	const struct txg_actor *roots[] = {&a[4], &a[5], &a[6]}, *rels[] = {&a[7], &a[8]};
+	const char *groups[] = {"eu", "pilot"};
+	struct node_state st;
+	sqlite3 *h = NULL;
+	uint8_t rid[2][32];
+	size_t n = 0;
+	int rc = -1;
+
+	memset(&st, 0, sizeof(st));
+	for (uint32_t i = 0; i < 11; i++)
+		if (txg_actor_init(&a[i], 9, i) != FWC_OK)
+			return -1;
+	if (sqlite3_open(path, &h) != SQLITE_OK || node_state_schema(h) != FWC_OK ||
+	    node_state_open(&st, h) != FWC_OK)
+		goto out;
+	if (sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    node_state_genesis(&st, "fwchain-dev-f0224200", "root", "Root", &a[0].pk, 1700000000,
+	                       NULL) != FWC_OK ||
+	    txg_org(pl, sizeof(pl), &n, "acme", &a[1].pk) || apply(&st, h, &a[0], 1, pl, n) ||
+	    txg_member_add(pl, sizeof(pl), &n, &a[2].pk, FWC_ROLE_RELEASE, "bot") ||
+	    apply(&st, h, &a[1], FWC_TX_MEMBER_ADD, pl, n) ||
+	    txg_member_add(pl, sizeof(pl), &n, &a[3].pk, FWC_ROLE_OPERATOR, NULL) ||
+	    apply(&st, h, &a[1], FWC_TX_MEMBER_ADD, pl, n) ||
+	    txg_product(pl, sizeof(pl), &n, "thermo", 2, roots, 3) ||
+	    apply(&st, h, &a[1], FWC_TX_PRODUCT_REGISTER, pl, n) ||
+	    txg_statement(pl, sizeof(pl), &n, "thermo", FWC_ROTATE_RELEASE, 1, 1, rels, 2, roots,
+	                  2) ||
+	    apply(&st, h, &a[1], FWC_TX_KEYSET_REGISTER, pl, n) ||
+	    txg_release(pl, sizeof(pl), &n, "thermo", "stable", 1, 1700000000, "{\"PID\":1}", rels,
+	                1, rid[0], NULL, NULL) ||
+	    apply(&st, h, &a[2], FWC_TX_RELEASE, pl, n) ||
+	    txg_release(pl, sizeof(pl), &n, "thermo", "stable", 2, 1700000000, NULL, rels, 2,
+	                rid[1], NULL, NULL) ||
+	    apply(&st, h, &a[2], FWC_TX_RELEASE, pl, n) ||
+	    txg_release_revoke(pl, sizeof(pl), &n, rid[0], "bad") ||
+	    apply(&st, h, &a[2], FWC_TX_RELEASE_REVOKE, pl, n) ||
+	    txg_device(pl, sizeof(pl), &n, &a[9].pk, "thermo", "rev-b", groups, 2, 0, 0) ||
+	    apply(&st, h, &a[3], FWC_TX_DEVICE_REGISTER, pl, n) ||
+	    txg_device(pl, sizeof(pl), &n, &a[10].pk, "thermo", "rev-c", groups, 1, 0, 0) ||
+	    apply(&st, h, &a[3], FWC_TX_DEVICE_REGISTER, pl, n) ||
+	    txg_event(pl, sizeof(pl), &n, &a[9], 1, FWC_EVENT_INSTALLED, 5, rid[1], "ok") ||
+	    apply(&st, h, &a[9], FWC_TX_DEVICE_EVENT, pl, n) ||
+	    txg_event(pl, sizeof(pl), &n, &a[9], 2, FWC_EVENT_CONFIRMED, 6, rid[1], NULL) ||
+	    apply(&st, h, &a[3], FWC_TX_DEVICE_EVENT, pl, n) ||
+	    sqlite3_exec(h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	rc = 0;
+out:
+	node_state_close(&st);
+	sqlite3_close(h);
+	return rc;
 }
 
 static void setup(void)
@@ -66,6 +155,11 @@ static void setup(void)
 		abort();
 	}
 	node_api_init(&api, chain, db, "fwchain-dev-f0224200");
+	if (state_fixture(p) != 0 || node_query_open(&query, p, 1, &ei) != FWC_OK) {
+		fprintf(stderr, "fuzz setup: cannot build the state fixture\n");
+		abort();
+	}
+	api.query = query;
 }
 
 /* Next '\n'-terminated field of in[*off..len) as a NUL-terminated copy in out (capacity cap). */

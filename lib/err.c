@@ -39,6 +39,8 @@ static const char *const msgs[] = {
 	"operation not allowed in this state",
 	"invalid key",
 	"file already exists",
+	"checkpoint too old",
+	"not enough disk space",
 };
 
 const char *fwc_strerror(int err)

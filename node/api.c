@@ -6,6 +6,7 @@
  * (accepted into the mempool), never "committed": that is only known once a block is durable,
  * and GET /v1/txs/{id} says so. Immutable objects (blocks) carry an ETag so pollers get 304. */
 #include "api.h"
+#include "api_query.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -323,5 +324,6 @@ const struct node_http_route node_api_routes[] = {
     {"GET", "/v1/health", h_health},   {"GET", "/v1/checkpoint", h_checkpoint},
     {"POST", "/v1/txs", h_submit},     {"GET", "/v1/txs/{}", h_tx},
     {"GET", "/v1/blocks/{}", h_block}, {"GET", "/v1/proofs/consistency", h_consistency},
+    NODE_API_QUERY_ROUTES,
 };
 const size_t node_api_nroutes = sizeof(node_api_routes) / sizeof(node_api_routes[0]);

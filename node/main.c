@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_query.h"
 #include "chain.h"
 #include "db.h"
 #include "genesis.h"
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
 	struct node_db *db = NULL;
 	struct node_chain *chain = NULL;
 	struct node_http_server *srv = NULL;
+	struct node_query *query = NULL;
 	struct node_consensus cs;
 	static struct node_consensus_dev dev;
 	struct node_api api;
@@ -178,6 +180,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	node_api_init(&api, chain, db, dd.genesis.chain_id);
+	/* One state reader per HTTP worker: a worker never waits for another's query. */
+	if (node_query_open(&query, path, hcfg.threads, &ei) != FWC_OK) {
+		fprintf(stderr, "fwchaind: %s\n", ei.msg);
+		goto out;
+	}
+	api.query = query;
 	hcfg.max_body = NODE_TX_MAX_BYTES;
 	if (node_http_server_start(&srv, &hcfg, node_api_routes, node_api_nroutes, &api, &ei) !=
 	    FWC_OK) {
@@ -193,6 +201,7 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	node_http_server_stop(srv);
+	node_query_close(query);
 	node_chain_stop(chain);
 	node_db_close(db);
 	free(meta);

@@ -45,6 +45,8 @@ enum fwc_err {
 	FWC_ERR_STATE = -28,       /* operation not allowed in the current state */
 	FWC_ERR_KEY = -29,         /* invalid key (not on the curve, wrong algorithm) */
 	FWC_ERR_EXISTS = -30,      /* refusing to overwrite an existing file */
+	FWC_ERR_STALE = -31,       /* a checkpoint is older than the configured maximum age */
+	FWC_ERR_NOSPACE = -32,     /* not enough disk space (or below the configured floor) */
 };
 
 /* Where and why a decoder refused its input. Optional everywhere (pass NULL). */

@@ -1,0 +1,269 @@
+/* fwchaind upload ingest: file bytes or a CAR, pushed in pieces, into a pinned complete DAG.
+ *
+ * Design: an upload is a push pipeline — node_import_push hands bytes to the UnixFS importer
+ * or the CAR stream reader, whose per-block callback puts each verified block through one
+ * upload session with the directory fsync deferred. Nothing refers to the blocks until
+ * node_import_finish has synced the directories, walked the DAG from the root (so a CAR that
+ * omits a block is refused, naming it) and pinned the root; only then does the session end.
+ * A failure at any point, an abandoned upload or a crash therefore leaves only unreferenced,
+ * whole blocks, which the next GC collects. Limits are checked before each block is stored,
+ * so an oversized upload stops at the first block beyond its limit. */
+#include "import.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwchain/car.h"
+#include "fwchain/unixfs.h"
+
+struct node_import {
+	struct node_pins *pins;
+	struct node_bs *bs;
+	struct node_import_options opt;
+	char origin[NODE_PIN_ORIGIN_MAX + 1];
+	struct node_pins_session *sess;
+	struct fwc_unixfs_importer *ux; /* FILE */
+	struct fwc_car_stream car;      /* CAR */
+	uint8_t *carbuf;
+	struct fwc_cid root;
+	int have_root;
+	uint64_t blocks, bytes, fed;
+	int err;      /* sticky failure */
+	int finished; /* pinned; the session is over */
+	struct fwc_errinfo sink_ei;
+	int sink_failed; /* sink_ei holds the precise reason of the last failure */
+};
+
+void node_import_options_default(struct node_import_options *opt, enum node_import_kind kind)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->kind = kind;
+	opt->cid_version = 1;
+	opt->chunk_size = 0;
+	opt->max_bytes = NODE_IMPORT_DEFAULT_MAX_BYTES;
+	opt->max_blocks = NODE_IMPORT_DEFAULT_MAX_BLOCKS;
+	opt->pin_origin = NULL;
+}
+
+/* Every block of the upload passes here, already hash-checked by its producer (and again by
+ * the block store). */
+static int store_block(struct node_import *im, const struct fwc_cid *cid, const uint8_t *data,
+                       size_t len)
+{
+	int rc;
+
+	if (im->blocks + 1 > im->opt.max_blocks) {
+		im->sink_failed = 1;
+		return fwc_fail(&im->sink_ei, 0, FWC_ERR_TOO_LARGE,
+		                "upload has more than %llu blocks",
+		                (unsigned long long)im->opt.max_blocks);
+	}
+	if (im->opt.kind == NODE_IMPORT_CAR && im->bytes + len > im->opt.max_bytes) {
+		im->sink_failed = 1;
+		return fwc_fail(&im->sink_ei, 0, FWC_ERR_TOO_LARGE,
+		                "upload DAG is larger than %llu bytes",
+		                (unsigned long long)im->opt.max_bytes);
+	}
+	rc = node_pins_session_put(im->pins, im->sess, cid, data, len, NODE_BS_DEFER_DIRSYNC,
+	                           &im->sink_ei);
+	if (rc < 0) {
+		im->sink_failed = 1;
+		return rc;
+	}
+	im->blocks++;
+	im->bytes += len;
+	return FWC_OK;
+}
+
+static int file_emit(void *ctx, const struct fwc_cid *cid, const uint8_t *block, size_t len)
+{
+	return store_block(ctx, cid, block, len);
+}
+
+static int car_header(void *ctx, const struct fwc_car_header *h)
+{
+	struct node_import *im = ctx;
+
+	if (h->nroots != 1) {
+		im->sink_failed = 1;
+		return fwc_fail(&im->sink_ei, 0, FWC_ERR_UNSUPPORTED,
+		                "an uploaded CAR must name exactly one root (this one names %zu)",
+		                h->nroots);
+	}
+	im->root = h->roots[0];
+	im->have_root = 1;
+	return FWC_OK;
+}
+
+static int car_block(void *ctx, const struct fwc_car_block *b)
+{
+	struct node_import *im = ctx;
+	int rc = store_block(im, &b->cid, b->data, b->len);
+
+	if (rc < 0)
+		im->sink_ei.offset = (size_t)b->offset;
+	return rc;
+}
+
+int node_import_begin(struct node_import **out, struct node_pins *pins,
+                      const struct node_import_options *opt, struct fwc_errinfo *ei)
+{
+	struct node_import *im;
+	const char *origin;
+	int rc;
+
+	if (out == NULL || pins == NULL || opt == NULL)
+		return FWC_ERR_ARG;
+	origin = opt->pin_origin != NULL ? opt->pin_origin : "upload";
+	if (strlen(origin) == 0 || strlen(origin) > NODE_PIN_ORIGIN_MAX ||
+	    (opt->kind != NODE_IMPORT_FILE && opt->kind != NODE_IMPORT_CAR) || opt->max_blocks == 0)
+		return fwc_fail(ei, 0, FWC_ERR_ARG, "upload: invalid options");
+	im = calloc(1, sizeof(*im));
+	if (im == NULL)
+		return FWC_ERR_NOMEM;
+	im->pins = pins;
+	im->bs = node_pins_store(pins);
+	im->opt = *opt;
+	im->opt.pin_origin = NULL;
+	memcpy(im->origin, origin, strlen(origin) + 1);
+	if ((rc = node_pins_session_begin(pins, &im->sess)) < 0)
+		goto out;
+	if (opt->kind == NODE_IMPORT_FILE) {
+		struct fwc_unixfs_options uo;
+		struct fwc_unixfs_sink sink = {file_emit, im};
+
+		if (opt->cid_version > 1) {
+			rc = fwc_fail(ei, 0, FWC_ERR_ARG, "upload: CID version %u",
+			              opt->cid_version);
+			goto out;
+		}
+		fwc_unixfs_options_default(&uo, opt->cid_version);
+		uo.chunk_size = opt->chunk_size;
+		rc = fwc_unixfs_importer_new(&im->ux, &uo, &sink);
+		if (rc < 0) {
+			rc = fwc_fail(ei, 0, rc, "upload: cannot start the UnixFS importer: %s",
+			              fwc_strerror(rc));
+			goto out;
+		}
+	} else {
+		struct fwc_car_sink sink = {car_header, car_block, im};
+		size_t maxb = node_bs_max_block(im->bs);
+		size_t cap = maxb + FWC_CID_MAX_BINARY;
+
+		if (cap < FWC_CAR_MAX_HEADER)
+			cap = FWC_CAR_MAX_HEADER;
+		im->carbuf = malloc(cap);
+		if (im->carbuf == NULL) {
+			rc = FWC_ERR_NOMEM;
+			goto out;
+		}
+		rc = fwc_car_stream_init(&im->car, &sink, im->carbuf, cap, maxb);
+		if (rc < 0)
+			goto out;
+	}
+	*out = im;
+	im = NULL;
+	rc = FWC_OK;
+out:
+	node_import_free(im);
+	return rc;
+}
+
+/* Record a failure: the sink's own reason when it has one, else what the reader said. */
+static int fail(struct node_import *im, int rc, const struct fwc_errinfo *reader,
+                struct fwc_errinfo *ei)
+{
+	im->err = rc;
+	if (ei != NULL) {
+		if (im->sink_failed)
+			*ei = im->sink_ei;
+		else if (reader != NULL)
+			*ei = *reader;
+		else
+			fwc_fail(ei, 0, rc, "upload failed: %s", fwc_strerror(rc));
+	}
+	return rc;
+}
+
+int node_import_push(struct node_import *im, const void *data, size_t len, struct fwc_errinfo *ei)
+{
+	struct fwc_errinfo rei;
+	int rc;
+
+	if (im == NULL || (data == NULL && len > 0))
+		return FWC_ERR_ARG;
+	if (im->err < 0 || im->finished)
+		return fwc_fail(ei, 0, FWC_ERR_STATE, "upload already %s",
+		                im->finished ? "finished" : "failed");
+	memset(&rei, 0, sizeof(rei));
+	if (im->opt.kind == NODE_IMPORT_FILE) {
+		if (len > im->opt.max_bytes - im->fed) {
+			fwc_fail(&rei, 0, FWC_ERR_TOO_LARGE, "upload is larger than %llu bytes",
+			         (unsigned long long)im->opt.max_bytes);
+			return fail(im, FWC_ERR_TOO_LARGE, &rei, ei);
+		}
+		im->fed += len;
+		rc = fwc_unixfs_importer_feed(im->ux, data, len);
+		return rc < 0 ? fail(im, rc, NULL, ei) : FWC_OK;
+	}
+	rc = fwc_car_stream_push(&im->car, data, len, &rei);
+	return rc < 0 ? fail(im, rc, &rei, ei) : FWC_OK;
+}
+
+int node_import_finish(struct node_import *im, struct node_import_result *res,
+                       struct fwc_errinfo *ei)
+{
+	struct fwc_unixfs_result ur;
+	struct fwc_errinfo rei;
+	struct node_import_result r;
+	int rc;
+
+	if (im == NULL)
+		return FWC_ERR_ARG;
+	if (im->err < 0 || im->finished)
+		return fwc_fail(ei, 0, FWC_ERR_STATE, "upload already %s",
+		                im->finished ? "finished" : "failed");
+	memset(&r, 0, sizeof(r));
+	memset(&rei, 0, sizeof(rei));
+	if (im->opt.kind == NODE_IMPORT_FILE) {
+		rc = fwc_unixfs_importer_finish(im->ux, &ur);
+		if (rc < 0)
+			return fail(im, rc, NULL, ei);
+		im->root = ur.root;
+		im->have_root = 1;
+		r.size = ur.size;
+		memcpy(r.sha256, ur.sha256, sizeof(r.sha256));
+	} else {
+		rc = fwc_car_stream_finish(&im->car, &rei);
+		if (rc < 0)
+			return fail(im, rc, &rei, ei);
+		if (!im->have_root) /* unreachable: a finished CAR stream had its header */
+			return fail(im, FWC_ERR_STATE, NULL, ei);
+	}
+	rc = node_bs_sync(im->bs, &rei);
+	if (rc < 0)
+		return fail(im, rc, &rei, ei);
+	rc = node_pins_add(im->pins, &im->root, im->origin, NULL, &rei);
+	if (rc < 0)
+		return fail(im, rc, &rei, ei);
+	node_pins_session_end(im->pins, im->sess);
+	im->sess = NULL;
+	im->finished = 1;
+	r.root = im->root;
+	r.blocks = im->blocks;
+	r.dag_bytes = im->bytes;
+	if (res != NULL)
+		*res = r;
+	return FWC_OK;
+}
+
+void node_import_free(struct node_import *im)
+{
+	if (im == NULL)
+		return;
+	if (im->sess != NULL)
+		node_pins_session_end(im->pins, im->sess);
+	fwc_unixfs_importer_free(im->ux);
+	free(im->carbuf);
+	free(im);
+}
