@@ -708,6 +708,48 @@ static void test_manifest(void)
 	}
 }
 
+/* A trust with a release set of its own: used until a statement replaces it; without a root
+ * set it is the only one (statements cannot be authenticated, so they change nothing). */
+static void test_provisioned_release_set(void)
+{
+	const struct fwc_seckey *rel[3] = {&L.rel[0], &L.rel[1], &L.rel[2]};
+	const struct fwc_seckey *rel2[2] = {&L.rel[3], &L.rel[4]};
+	const struct fwc_seckey *roots[2] = {&L.root[0], &L.root[1]};
+	const struct fwc_seckey *s_old[2] = {&L.rel[0], &L.rel[1]};
+	struct fwc_agent_verify_in in = input();
+	struct fwc_agent_trust t = L.trust;
+	struct fwc_keyset ks, ks2;
+	struct l_release r;
+	uint64_t extra = 0;
+	size_t len = 0;
+	uint8_t *b;
+
+	l_keyset(&ks, 2, rel, 3);
+	l_keyset(&ks2, 2, rel2, 2);
+	in.trust = &t;
+	t.release = &ks;
+	/* no statement in the bundle: the provisioned set */
+	ledger_free(&L);
+	l_release_default(&r, 43);
+	ledger_release(&L, &r, s_old, 2, 1);
+	b = bundle_of(&len, 0, NULL, 0, 0x3);
+	CHECK_RC(verify(b, len, &in, NULL, NULL), FWC_AGENT_VERIFIED);
+	free(b);
+	/* a proven statement replaces it: the old keys no longer count */
+	ledger_free(&L);
+	ledger_keyset(&L, FWC_ROTATE_RELEASE, 2, &ks2, roots, 2);
+	ledger_release(&L, &r, s_old, 2, 1);
+	b = bundle_of(&len, 1, &extra, 1, 0x3);
+	CHECK_REFUSED(b, len, &in, FWC_AGENT_REFUSE_UNKNOWN_KEY, FWC_ERR_THRESHOLD);
+	/* without a root set the statement cannot be authenticated and changes nothing */
+	t.root = NULL;
+	CHECK_RC(verify(b, len, &in, NULL, NULL), FWC_AGENT_VERIFIED);
+	free(b);
+	/* neither set: a trust the device cannot use */
+	t.release = NULL;
+	CHECK_RC(verify((const uint8_t *)"", 0, &in, NULL, NULL), FWC_AGENT_REFUSE_MALFORMED);
+}
+
 static void test_arguments(void)
 {
 	struct fwc_agent_verify_in in = input();
@@ -752,6 +794,7 @@ int main(void)
 	RUN(test_checkpoint);
 	RUN(test_inclusion);
 	RUN(test_manifest);
+	RUN(test_provisioned_release_set);
 	RUN(test_arguments);
 	ledger_free(&L);
 	fwc_posix_close(&port);

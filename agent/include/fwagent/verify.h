@@ -75,8 +75,14 @@ struct fwc_agent_trust {
 	size_t n_validators;                    /* 1..FWC_AGENT_MAX_VALIDATORS */
 	size_t quorum;                          /* distinct valid cosignatures required */
 	uint64_t max_age; /* seconds a checkpoint may be old by the device clock; 0: no limit */
-	const struct fwc_keyset *root; /* the product's root key set (no revoked flag set) */
+	const struct fwc_keyset *root; /* the product's root key set, or NULL (see release) */
 	uint64_t root_version;         /* its version (1: the set given at product registration) */
+	const struct fwc_keyset *release; /* optional: a release key set known at provisioning
+	                                     (a trust file may name one). Any release-set
+	                                     statement a bundle proves replaces it; without a
+	                                     root set it is the only one (statements cannot be
+	                                     authenticated and are ignored). One of root and
+	                                     release is required. */
 };
 
 /* Who the device is. Pointers into provisioned constants; not NUL-terminated. */
