@@ -142,9 +142,8 @@ static int trust_ok(const struct fwc_agent_verify_in *in)
 	return t->chain_id != NULL && t->chain_id_len > 0 && t->validators != NULL &&
 	       t->n_validators >= 1 && t->n_validators <= FWC_AGENT_MAX_VALIDATORS &&
 	       t->quorum >= 1 && t->quorum <= t->n_validators &&
-	       (t->root != NULL || t->release != NULL) &&
-	       in->id->product != NULL && in->id->hwid != NULL && in->id->channel != NULL &&
-	       fwc_agent_crypto_port() != NULL;
+	       (t->root != NULL || t->release != NULL) && in->id->product != NULL &&
+	       in->id->hwid != NULL && in->id->channel != NULL && fwc_agent_crypto_port() != NULL;
 }
 
 /* Steps 1-5 of the chain on the note note[0..len): parse, origin, cosignatures and quorum,
@@ -318,9 +317,10 @@ static int check_tx(struct work *w, int *err, const uint8_t *tx, size_t len,
 /* Follow the key-set statements of the bundle's extra entries, in log order, from the
  * provisioned root set to the product's current release set (w->release; *have gets 1 when
  * there is one: a statement's, or the provisioned release set). Without a provisioned root set
- * the provisioned release set is used as it is. A root rotation must be the next root version and reach the thresholds of both
- * the current and the new root set; a release-set statement must raise the release-set version
- * and reach the current root set's threshold. Returns FWC_AGENT_VERIFIED or a refusal. */
+ * the provisioned release set is used as it is. A root rotation must be the next root version and
+ * reach the thresholds of both the current and the new root set; a release-set statement must raise
+ * the release-set version and reach the current root set's threshold. Returns FWC_AGENT_VERIFIED or
+ * a refusal. */
 static int follow_keysets(struct work *w, int *err, int *have, const struct fwc_agent_verify_in *in)
 {
 	const struct fwc_agent_trust *t = in->trust;
