@@ -110,7 +110,7 @@ int fwc_pubkey_from_text(struct fwc_pubkey *pk, const char *in, size_t len, stru
 	if (len - colon - 1 != 2 * FWC_PUBKEY_LEN)
 		return fwc_fail(ei, colon + 1, FWC_ERR_MALFORMED,
 		                "public key must be exactly 64 hex digits after '%s:', got %zu",
-		                fwc_alg_name(alg), len - colon - 1);
+		                fwc_alg_name((int)alg), len - colon - 1);
 	/* Only lowercase digits, so every key has exactly one text form and texts can be
 	 * compared as strings. */
 	for (size_t i = colon + 1; i < len; i++)
@@ -124,7 +124,7 @@ int fwc_pubkey_from_text(struct fwc_pubkey *pk, const char *in, size_t len, stru
 	tmp.alg = (uint8_t)alg;
 	if (fwc_pubkey_check(&tmp) < 0)
 		return fwc_fail(ei, colon + 1, FWC_ERR_KEY,
-		                "%s public key is not a valid curve point", fwc_alg_name(alg));
+		                "%s public key is not a valid curve point", fwc_alg_name((int)alg));
 	*pk = tmp;
 	return FWC_OK;
 }

@@ -69,7 +69,7 @@ report() { # $1 = host|cm4
   $nm -S --defined-only "$dir/probe.o.x" | while read -r _ sz _ sym; do
     printf "  %-14s %6d\n" "${sym#probe_}" "$((16#$sz))"
   done
-  echo "-- largest stack frames (per function, from .su)"
+  echo "-- largest stack frames (per function, from .su; library code the agent never calls included)"
   cat "$dir"/*.su | awk -F'\t' '{ n = split($1, p, ":"); printf "  %6d  %-28s %s\n", $2, p[n], $3 }' \
     | sort -rn | sed -n 1,8p
   echo "-- worst call chain (summed frames; port functions and memcpy&co counted as 0)"
@@ -147,6 +147,9 @@ while todo:
         todo.extend(edges.get(f, ()))
 print('  leaves outside the core (reached from the entry points):',
       ' '.join(sorted(f for f in seen if f not in stack)))
+print('-- largest frames reached from the entry points')
+for f in sorted((f for f in seen if f in stack), key=lambda f: -stack[f])[:6]:
+    print('  %6d  %s' % (stack[f], f.split(':')[-1]))
 EOF
   echo "-- code size"
   (cd "$dir" && $size -t *.o) | sed 's/^/  /'
