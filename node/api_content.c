@@ -188,8 +188,22 @@ static int lower_hex(uint8_t *out, size_t n, const char *s)
 	return fwc_hex_decode(out, n, &got, s, 2 * n) == FWC_OK && got == n ? 0 : -1;
 }
 
-/* Roles of key from the ledger's state tables (read-only connection, opened on first use and
- * reopened after an error: the tables may appear after the node started). */
+/* The read-only connection to the ledger (under state_mu), opened on first use. */
+static sqlite3 *state_db(struct node_content *c)
+{
+	if (c->state_db == NULL && c->ledger_path != NULL &&
+	    (sqlite3_open_v2(c->ledger_path, &c->state_db, SQLITE_OPEN_READWRITE, NULL) !=
+	         SQLITE_OK ||
+	     sqlite3_busy_timeout(c->state_db, 2000) != SQLITE_OK ||
+	     sqlite3_exec(c->state_db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK)) {
+		sqlite3_close(c->state_db);
+		c->state_db = NULL;
+	}
+	return c->state_db;
+}
+
+/* Roles of key from the ledger's state tables (node_state bound on first use and again after
+ * an error: the tables may appear after the node started). */
 static int ledger_roles(struct node_content *c, const struct fwc_pubkey *key, uint32_t *roles)
 {
 	char org[NODE_STATE_ID_BUF];
@@ -197,18 +211,7 @@ static int ledger_roles(struct node_content *c, const struct fwc_pubkey *key, ui
 
 	pthread_mutex_lock(&c->state_mu);
 	if (!c->state_open) {
-		if (c->state_db == NULL &&
-		    (sqlite3_open_v2(c->ledger_path, &c->state_db, SQLITE_OPEN_READWRITE, NULL) !=
-		         SQLITE_OK ||
-		     sqlite3_busy_timeout(c->state_db, 2000) != SQLITE_OK ||
-		     sqlite3_exec(c->state_db, "PRAGMA query_only = 1", NULL, NULL, NULL) !=
-		         SQLITE_OK)) {
-			sqlite3_close(c->state_db);
-			c->state_db = NULL;
-			pthread_mutex_unlock(&c->state_mu);
-			return FWC_ERR_IO;
-		}
-		if (node_state_open(&c->state, c->state_db) != FWC_OK) {
+		if (state_db(c) == NULL || node_state_open(&c->state, c->state_db) != FWC_OK) {
 			pthread_mutex_unlock(&c->state_mu);
 			return FWC_ERR_IO;
 		}
@@ -1008,7 +1011,7 @@ int node_content_check_tx(struct node_content *c, struct node_http_response *res
 	char txt[FWC_CID_STR_MAX], mtxt[FWC_CID_STR_MAX];
 	int rc;
 
-	if (c == NULL || release_cid(&cid, tx, len) != 0)
+	if (c == NULL || c->cfg.no_release_check || release_cid(&cid, tx, len) != 0)
 		return FWC_OK;
 	rc = node_dag_check(c->bs, &cid, NULL, &missing, NULL, &ei);
 	if (rc == FWC_OK)
@@ -1050,6 +1053,58 @@ int node_content_pin_release(struct node_content *c, const uint8_t *cidb, size_t
 	if (c->repl)
 		return node_repl_want(c->repl, &cid, "release", &pinned, NULL, ei);
 	return node_pins_add(c->pins, &cid, "release", NULL, ei);
+}
+
+void node_content_pin_releases(struct node_content *c, uint64_t from_height)
+{
+	sqlite3_stmt *st = NULL;
+	struct {
+		uint8_t b[FWC_CID_MAX_BINARY];
+		size_t n;
+	} *cids = NULL;
+	size_t n = 0, cap = 0;
+
+	if (c == NULL)
+		return;
+	/* Read first, pin after: pinning walks DAGs and must not hold the reader open. */
+	pthread_mutex_lock(&c->state_mu);
+	if (state_db(c) != NULL &&
+	    sqlite3_prepare_v2(c->state_db,
+	                       "SELECT cid FROM state_releases WHERE height >= ?1 ORDER BY height",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)(from_height > INT64_MAX ? INT64_MAX
+		                                                                  : from_height));
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const void *b = sqlite3_column_blob(st, 0);
+			int len = sqlite3_column_bytes(st, 0);
+
+			if (b == NULL || len <= 0 || (size_t)len > FWC_CID_MAX_BINARY)
+				continue;
+			if (n == cap) {
+				size_t nc = cap ? 2 * cap : 16;
+				void *p = realloc(cids, nc * sizeof(*cids));
+
+				if (p == NULL)
+					break;
+				cids = p;
+				cap = nc;
+			}
+			memcpy(cids[n].b, b, (size_t)len);
+			cids[n].n = (size_t)len;
+			n++;
+		}
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&c->state_mu);
+	for (size_t i = 0; i < n; i++) {
+		struct fwc_errinfo ei = {0};
+		int rc = node_content_pin_release(c, cids[i].b, cids[i].n, &ei);
+
+		if (rc != FWC_OK)
+			fprintf(stderr, "fwchaind: cannot pin a release's content: %s\n",
+			        ei.msg[0] ? ei.msg : fwc_strerror(rc));
+	}
+	free(cids);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -43,6 +43,7 @@ struct node_content_config {
 	uint64_t max_upload;  /* bytes of one upload; 0 = NODE_IMPORT_DEFAULT_MAX_BYTES */
 	int64_t gc_grace_s;   /* default grace of POST /v1/content/gc; < 0 = 600 */
 	int64_t (*now)(void); /* clock for request times; NULL = time(NULL) */
+	int no_release_check; /* admit RELEASEs whose content is not here (tests of the ledger) */
 };
 
 struct node_content;
@@ -64,7 +65,7 @@ void node_content_set_repl(struct node_content *c, struct node_repl *r);
  * store, fill resp with a 409 `content_unavailable` naming the first missing block and return
  * FWC_ERR_NOT_FOUND; a RELEASE whose manifest or CID cannot be read is left to the ledger's own
  * checks. Returns FWC_OK (not a RELEASE, or complete), FWC_ERR_NOT_FOUND, or FWC_ERR_IO (resp:
- * 500). c NULL: FWC_OK (a node without a store does not check). */
+ * 500). c NULL, or configured with no_release_check: FWC_OK. */
 int node_content_check_tx(struct node_content *c, struct node_http_response *resp,
                           const uint8_t *tx, size_t len);
 
@@ -73,6 +74,12 @@ int node_content_check_tx(struct node_content *c, struct node_http_response *res
  * FWC_ERR_NOT_FOUND (incomplete and no replicator), or the pin's error. */
 int node_content_pin_release(struct node_content *c, const uint8_t *cid, size_t cid_len,
                              struct fwc_errinfo *ei);
+
+/* Pin (or want) the content of every RELEASE committed at height from_height or later, as
+ * the ledger's state tables list them; for the chain's commit hook (from_height 0 at start:
+ * every release). Problems are logged to stderr, not returned: the hook cannot refuse a block
+ * already committed, and the replicator retries what is wanted. */
+void node_content_pin_releases(struct node_content *c, uint64_t from_height);
 
 /* Handlers, context struct node_content. */
 node_http_handler_fn node_content_h_ipfs, node_content_h_pins, node_content_h_pin_add,
