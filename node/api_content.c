@@ -1072,8 +1072,8 @@ void node_content_pin_releases(struct node_content *c, uint64_t from_height)
 	    sqlite3_prepare_v2(c->state_db,
 	                       "SELECT cid FROM state_releases WHERE height >= ?1 ORDER BY height",
 	                       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)(from_height > INT64_MAX ? INT64_MAX
-		                                                                  : from_height));
+		sqlite3_bind_int64(
+		    st, 1, (sqlite3_int64)(from_height > INT64_MAX ? INT64_MAX : from_height));
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			const void *b = sqlite3_column_blob(st, 0);
 			int len = sqlite3_column_bytes(st, 0);

@@ -224,6 +224,15 @@ int node_repl_want(struct node_repl *r, const struct fwc_cid *root, const char *
 			*ei = lei;
 		return rc;
 	}
+	/* Already pinned under this origin (a store that lost blocks): the thread's check of
+	 * every pin repairs it; no want needed. */
+	if (wants_stmt(r, "SELECT 1 FROM store_pins WHERE cid = ?1 AND origin = ?2", root, origin,
+	               0, NULL) == SQLITE_ROW) {
+		if (pinned)
+			*pinned = 1;
+		node_repl_kick(r);
+		return FWC_OK;
+	}
 	if (wants_stmt(
 	        r, "INSERT OR IGNORE INTO store_wants (cid, origin, created) VALUES (?1, ?2, ?3)",
 	        root, origin, now_s(), NULL) != SQLITE_DONE)
