@@ -24,6 +24,7 @@
 
 #include "client.h"
 #include "commands.h"
+#include "txsend.h"
 #include "fwchain/dag.h"
 #include "fwchain/hex.h"
 #include "fwchain/reqsig.h"
@@ -328,8 +329,8 @@ static int upload_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t u
 }
 
 int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_seckey *sk,
-                       const char *file, unsigned cid_version, int car, struct fwc_cid *cid,
-                       struct json_t **answer)
+                       const char *file, unsigned cid_version, int car,
+                       const struct fwc_cid *expect, struct fwc_cid *cid, struct json_t **answer)
 {
 	struct fwc_unixfs_result ux;
 	struct upload_src u;
@@ -370,6 +371,16 @@ int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_sec
 			return CLI_EXIT_ERROR;
 		memcpy(sha, ux.sha256, 32);
 		fwc_cid_format(want, sizeof(want), &ux.root);
+		if (expect != NULL && !fwc_cid_equal(expect, &ux.root)) {
+			char et[FWC_CID_STR_MAX];
+
+			fwc_cid_format(et, sizeof(et), expect);
+			cli_err(cmd,
+			        "%s is %s, not the manifest's %s: is it the image the manifest "
+			        "was made from?",
+			        file, want, et);
+			return CLI_EXIT_FAIL;
+		}
 	}
 	if (cli_node_chain_id(n, chain, sizeof(chain)) != 0)
 		return CLI_EXIT_ERROR;
@@ -437,6 +448,32 @@ out:
 	curl_slist_free_all(h);
 	json_decref(j);
 	free(s.p);
+	return rc;
+}
+
+int cli_release_image_upload(const char *cmd, const struct cli_txopts *o, const char *image,
+                             const uint8_t *cidb, size_t cid_len)
+{
+	struct fwc_cid want, got;
+	struct fwc_errinfo ei = {0};
+	struct fwc_seckey sk;
+	struct cli_node n;
+	json_t *j = NULL;
+	int rc;
+
+	if ((rc = fwc_cid_decode(&want, NULL, cidb, cid_len, &ei)) < 0)
+		return cli_err_rc(cmd, rc, &ei, "the manifest's CID");
+	if (o->key == NULL)
+		return cli_usage_err(cmd, "missing --key KEYSTORE");
+	if (cli_node_init(&n, cmd, o->node, o->timeout) != 0)
+		return CLI_EXIT_ERROR;
+	memset(&sk, 0, sizeof(sk));
+	rc = cli_seckey_load(cmd, &sk, o->key, o->passfile);
+	if (rc == 0)
+		rc = cli_content_upload(cmd, &n, &sk, image, want.version, 0, &want, &got, &j);
+	json_decref(j);
+	fwc_seckey_wipe(&sk);
+	cli_node_cleanup(&n);
 	return rc;
 }
 
@@ -951,7 +988,7 @@ int cmd_content(int argc, char **argv)
 	if (strcmp(sub, "add") == 0) {
 		struct fwc_cid cid;
 
-		rc = cli_content_upload(cmd, &n, &sk, arg, cidv, car, &cid, &j);
+		rc = cli_content_upload(cmd, &n, &sk, arg, cidv, car, NULL, &cid, &j);
 		if (rc == 0) {
 			if (json)
 				print_json(j);

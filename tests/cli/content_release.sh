@@ -6,7 +6,8 @@
 # a key that is no member is refused 403 — only the genesis admin of a --dev chain needs no
 # role); once uploaded and published, the release's CID is pinned with origin "release",
 # survives the removal of the upload pin and a GC, and the image downloads verified, under its
-# name too (/ipfs/{cid}/{name}); a restart pins every committed release again.
+# name too (/ipfs/{cid}/{name}); `release publish --image` uploads and publishes in one go (and
+# refuses an image that is not the manifest's); a restart pins every committed release again.
 source "$(dirname "$0")/common.bash"
 
 FWCHAIND="$(dirname "$FWC")/fwchaind"
@@ -102,12 +103,29 @@ grep -qi '^Content-Disposition: inline; filename="firmware-1.0.0.bin"' hdr.txt |
 grep -qi '^Cache-Control: public, max-age=29030400, immutable' hdr.txt || fail "not immutable"
 grep -qi "^X-Ipfs-Path: /ipfs/$CID" hdr.txt || fail "no X-Ipfs-Path"
 
+# --- release publish --image: upload and publish in one command ---
+python3 -c 'import random,sys; r=random.Random(10); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(300000)))' >fw2.bin
+expect_rc 0 "$FWC" manifest create --product acme-thermostat --version 1.1.0 --counter 2 \
+	--hw tstat-rev-b --image fw2.bin --out rel2.fwm
+expect_rc 0 "$FWC" manifest sign --key rel2.key rel2.fwm
+CID2=$("$FWC" cid fw2.bin)
+# The wrong image: refused before anything is published (exit 1, nonce unused).
+expect_err 1 "fw.bin is $CID, not the manifest's $CID2" \
+	"$FWC" release publish rel2.fwm --image fw.bin --key relbot.key --nonce 2
+as relbot release publish rel2.fwm --image fw2.bin
+for _ in $(seq 1 50); do
+	"$FWC" content ls >pins.txt
+	grep -q "^$CID2 pinned release,upload$" pins.txt && break
+	sleep 0.1
+done
+grep -q "^$CID2 pinned release,upload$" pins.txt || fail "release 2 not pinned: $(cat pins.txt)"
+
 # --- restart: releases are pinned again from the ledger (the pin row is kept anyway) ---
 stop
 rm -rf "$T/d/blocks"
 start
 "$FWC" content ls >pins.txt
-expect_eq "$(cat pins.txt)" "$CID pinned release" "pins after restart"
+expect_eq "$(grep "^$CID " pins.txt)" "$CID pinned release" "pins after restart"
 # The store is empty and there is no peer: the release's DAG is reported incomplete.
 expect_rc 0 "$FWC" content status "$CID"
 expect_eq "$OUT" "this node: incomplete, pinned (a block is missing)" "status after losing the store"
