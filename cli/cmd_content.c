@@ -582,10 +582,13 @@ static int fetch_block(struct getter *g, const struct fwc_cid *cid, uint8_t **da
 			return FWC_OK;
 		}
 		free(s.p);
-		if (g->pr.on)
-			fputc('\n', stderr);
-		fprintf(stderr, "fwchain: %s: block %s: %s%s\n", g->cmd, txt, g->last_err,
-		        k + 1 < g->nfrom ? "; trying the next source" : "");
+		/* A warning while another source remains; the last failure is in the error line. */
+		if (k + 1 < g->nfrom) {
+			if (g->pr.on)
+				fputc('\n', stderr);
+			fprintf(stderr, "fwchain: %s: block %s: %s; trying the next source\n",
+			        g->cmd, txt, g->last_err);
+		}
 	}
 	curl_slist_free_all(h);
 	return FWC_ERR_NOT_FOUND;

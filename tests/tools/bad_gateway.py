@@ -2,6 +2,8 @@
 """A misbehaving trustless gateway for fwchaind's replication tests (127.0.0.1 only).
 
     bad_gateway.py PORTFILE [MODE ...]
+    bad_gateway.py PORTFILE --proxy URL N
+
 
 Listens on 127.0.0.1 on a free port, writes the port to PORTFILE, and answers every
 GET /ipfs/{cid}?format=raw with a bad block, cycling through the MODEs given (default: all):
@@ -13,6 +15,9 @@ GET /ipfs/{cid}?format=raw with a bad block, cycling through the MODEs given (de
   huge      200 announcing 3 MiB in Content-Length (refusable before reading)
   trickle   200 announcing 262144 bytes, then 100 bytes a second (below any sane minimum rate)
   missing   404
+
+With --proxy, the first N block requests are forwarded to the gateway at URL (answered
+faithfully), every later one is a 500: a gateway that dies in the middle of a download.
 
 GET /v1/pins answers an empty list, GET /v1/content/{cid}/status?local=1 claims "complete"
 (a lie: the status endpoint reports what peers say, it does not trust it). Each request is
@@ -34,6 +39,8 @@ class Handler(BaseHTTPRequestHandler):
     lock = threading.Lock()
     modes = MODES
     log_path = None
+    proxy = None
+    proxy_left = 0
 
     def log_message(self, fmt, *args):  # quiet
         pass
@@ -54,6 +61,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json({"cid": path.split("/")[3], "complete": True, "pinned": True})
         if not path.startswith("/ipfs/"):
             return self._json({"code": "not_found", "message": "no"}, 404)
+        if Handler.proxy is not None:
+            return self._proxy()
         with Handler.lock:
             mode = Handler.modes[Handler.counter % len(Handler.modes)]
             Handler.counter += 1
@@ -63,6 +72,25 @@ class Handler(BaseHTTPRequestHandler):
             self._bad(mode)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _proxy(self):
+        import urllib.request
+        with Handler.lock:
+            ok = Handler.proxy_left > 0
+            Handler.proxy_left -= 1
+        with open(Handler.log_path, "a") as f:
+            f.write(("proxy " if ok else "dead ") + self.path + "\n")
+        if not ok:
+            return self._json({"code": "internal", "message": "gone"}, 500)
+        req = urllib.request.Request(Handler.proxy + self.path,
+                                     headers={"Accept": "application/vnd.ipld.raw"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            body = r.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.ipld.raw")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _bad(self, mode):
         if mode == "missing":
@@ -106,6 +134,10 @@ def main():
     if len(sys.argv) < 2:
         sys.exit("usage: bad_gateway.py PORTFILE [MODE ...]")
     modes = sys.argv[2:] or MODES
+    if modes[0] == "--proxy":
+        Handler.proxy = modes[1]
+        Handler.proxy_left = int(modes[2])
+        modes = MODES
     for m in modes:
         if m not in MODES:
             sys.exit(f"unknown mode {m}")
