@@ -12,8 +12,6 @@
 #include "fwchain/cbor.h"
 #include "fwchain/hex.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 /* CBOR map keys (docs/formats/bundle.md). */
@@ -237,9 +235,9 @@ int fwc_bundle_text_export(char *out, size_t cap, size_t *outlen, const struct f
                            size_t entry)
 {
 	const struct fwc_bundle_entry *e;
-	size_t need, o = 0, bl = 0;
+	size_t need, o = 0, bl = 0, nl = 0;
 	char num[32];
-	int nl, rc;
+	int rc;
 
 	if (out == NULL || b == NULL || b->checkpoint == NULL || entry > b->n_extra ||
 	    b->n_extra > FWC_BUNDLE_MAX_EXTRA)
@@ -247,16 +245,22 @@ int fwc_bundle_text_export(char *out, size_t cap, size_t *outlen, const struct f
 	e = entry == 0 ? &b->release : &b->extra[entry - 1];
 	if ((rc = entry_ok(e)) < 0)
 		return rc;
-	nl = snprintf(num, sizeof(num), "%llu", (unsigned long long)e->index);
-	need = sizeof(FWC_BUNDLE_TEXT_HEADER) + 6 + FWC_BASE64_LEN(e->tx_len) + 1 + 6 + (size_t)nl +
-	       1 + e->path_len * (FWC_BASE64_LEN(HLEN) + 1) + 1 + b->checkpoint_len;
+	if ((rc = fwc_dec_encode(num, sizeof(num), &nl, e->index)) < 0)
+		return rc;
+	need = sizeof(FWC_BUNDLE_TEXT_HEADER) + 6 + FWC_BASE64_LEN(e->tx_len) + 1 + 6 + nl + 1 +
+	       e->path_len * (FWC_BASE64_LEN(HLEN) + 1) + 1 + b->checkpoint_len;
 	if (cap < need + 1)
 		return FWC_ERR_BUFSIZE;
-	o = (size_t)snprintf(out, cap, "%s\nextra ", FWC_BUNDLE_TEXT_HEADER);
+	memcpy(out, FWC_BUNDLE_TEXT_HEADER "\nextra ", sizeof(FWC_BUNDLE_TEXT_HEADER) + 6);
+	o = sizeof(FWC_BUNDLE_TEXT_HEADER) + 6;
 	if ((rc = fwc_base64_encode(out + o, cap - o, &bl, e->tx, e->tx_len)) < 0)
 		return rc;
 	o += bl;
-	o += (size_t)snprintf(out + o, cap - o, "\nindex %s\n", num);
+	memcpy(out + o, "\nindex ", 7);
+	o += 7;
+	memcpy(out + o, num, nl);
+	o += nl;
+	out[o++] = '\n';
 	for (size_t i = 0; i < e->path_len; i++) {
 		if ((rc = fwc_base64_encode(out + o, cap - o, &bl, e->path[i], HLEN)) < 0)
 			return rc;
@@ -317,7 +321,8 @@ int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch
 	if (len > FWC_BUNDLE_MAX_LEN * 2)
 		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "tlog-proof text too large");
 	memset(&tmp, 0, sizeof(tmp));
-	if (next_line(&line, &ll, text, len, &pos) < 0 || ll != strlen(FWC_BUNDLE_TEXT_HEADER) ||
+	if (next_line(&line, &ll, text, len, &pos) < 0 ||
+	    ll != sizeof(FWC_BUNDLE_TEXT_HEADER) - 1 ||
 	    memcmp(line, FWC_BUNDLE_TEXT_HEADER, ll) != 0)
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
 		                "first line is not \"" FWC_BUNDLE_TEXT_HEADER "\"");
@@ -398,29 +403,28 @@ int fwc_bundle_text_parse(struct fwc_bundle *b, uint8_t *scratch, size_t scratch
 
 /* ---- verification ------------------------------------------------------------------------ */
 
-static struct fwc_bundle_check *add_check(struct fwc_bundle_report *r, const char *name, int rc,
-                                          const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-
-static struct fwc_bundle_check *add_check(struct fwc_bundle_report *r, const char *name, int rc,
-                                          const char *fmt, ...)
+static void add_check_msg(struct fwc_bundle_report *r, const char *name, int rc, const char *msg)
 {
 	struct fwc_bundle_check *c;
-	va_list ap;
 
 	if (r->n_checks >= FWC_BUNDLE_MAX_CHECKS)
-		return NULL;
+		return;
 	c = &r->checks[r->n_checks++];
 	c->name = name;
 	c->rc = rc;
-	va_start(ap, fmt);
-	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
-	va_end(ap);
-	return c;
+	memcpy(c->msg, msg, sizeof(c->msg));
 }
+
+/* Record one check with a printf-style message (the format must be a literal). The message is
+ * formatted by fwc_fail into an errinfo of the same size as a check's message, so this file
+ * needs no formatting of its own (the device agent builds it freestanding, where fwc_fail
+ * leaves messages empty). */
+#define add_check(r, name, rc, ...)                                                                \
+	do {                                                                                       \
+		struct fwc_errinfo m_ = {0, ""};                                                   \
+		(void)fwc_fail(&m_, 0, 0, __VA_ARGS__);                                            \
+		add_check_msg((r), (name), (rc), m_.msg);                                          \
+	} while (0)
 
 static const char *const extra_names[FWC_BUNDLE_MAX_EXTRA] = {
     "extra 1 inclusion", "extra 2 inclusion", "extra 3 inclusion", "extra 4 inclusion",
@@ -436,7 +440,7 @@ static int check_inclusion(struct fwc_bundle_report *r, const char *name,
 	int rc;
 
 	if ((rc = fwc_merkle_leaf_hash(leaf, e->tx, e->tx_len)) < 0) {
-		add_check(r, name, rc, "cannot hash the transaction");
+		add_check(r, name, rc, "%s", "cannot hash the transaction");
 		return rc;
 	}
 	rc = fwc_merkle_verify_inclusion(leaf, e->index, cp->size, e->path, e->path_len, cp->root,

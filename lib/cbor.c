@@ -12,8 +12,6 @@
  * buffer (keys are restricted to integers and strings, whose encodings end with the item). */
 #include "fwchain/cbor.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------- */
@@ -208,21 +206,16 @@ void fwc_cbor_dec_init(struct fwc_cbor_dec *dec, const uint8_t *buf, size_t len,
 	dec->ei = ei;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static int
-fail(struct fwc_cbor_dec *d, size_t off, int code, const char *fmt, ...)
+static int set_err(struct fwc_cbor_dec *d, int code)
 {
-	char msg[sizeof(((struct fwc_errinfo *)0)->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	d->err = code;
-	return fwc_fail(d->ei, off, code, "cbor: %s", msg);
+	return code;
 }
+
+/* Report a refusal at byte off: remember it in the decoder and fill its errinfo. fmt must be a
+ * string literal: the "cbor: " prefix is joined to it at compile time, so this file does no
+ * formatting of its own (fwc_fail does it, or, in the device agent, skips it). */
+#define fail(d, off, code, ...) set_err((d), fwc_fail((d)->ei, (off), (code), "cbor: " __VA_ARGS__))
 
 static const char *type_name(int t)
 {

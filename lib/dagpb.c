@@ -8,7 +8,6 @@
  * Strictness" section, plus minimal varints so decode/encode round-trips byte for byte. */
 #include "fwchain/dagpb.h"
 
-#include <stdio.h>
 #include <string.h>
 
 struct rd {

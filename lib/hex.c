@@ -1,13 +1,13 @@
-/* Hex encoding and the two memory primitives every secret-handling file needs.
+/* Hex and decimal encoding.
  *
  * Decoding walks an explicit (pointer, length) pair and never relies on NUL termination, so
- * it can parse a field in the middle of a larger untrusted buffer. Wiping and comparison go
- * through libsodium, whose versions are written not to be optimised away or to leak timing. */
+ * it can parse a field in the middle of a larger untrusted buffer. Nothing here depends on a
+ * library or on the C library's formatted output, so the device agent builds this file as it
+ * is; the two memory primitives of hex.h (wipe, constant-time compare) belong to a backend
+ * (secmem.c, libsodium; agent/core/crypto.c on the device). */
 #include "fwchain/hex.h"
 
 #include "fwchain/err.h"
-
-#include <sodium.h>
 
 int fwc_hex_encode(char *out, size_t outcap, const uint8_t *in, size_t len)
 {
@@ -55,15 +55,23 @@ int fwc_hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in, 
 	return FWC_OK;
 }
 
-int fwc_ct_equal(const void *a, const void *b, size_t len)
+int fwc_dec_encode(char *out, size_t outcap, size_t *outlen, uint64_t v)
 {
-	if (len == 0)
-		return 1;
-	return sodium_memcmp(a, b, len) == 0;
-}
+	char tmp[20];
+	size_t n = 0;
 
-void fwc_wipe(void *p, size_t len)
-{
-	if (p != NULL && len != 0)
-		sodium_memzero(p, len);
+	if (out == NULL)
+		return FWC_ERR_ARG;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (outcap < n + 1)
+		return FWC_ERR_BUFSIZE;
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+	if (outlen != NULL)
+		*outlen = n;
+	return FWC_OK;
 }

@@ -12,7 +12,6 @@
 #include "fwchain/cbor.h"
 #include "fwchain/hex.h"
 
-#include <stdio.h>
 #include <string.h>
 
 int fwc_keyset_find(const struct fwc_keyset *ks, const struct fwc_pubkey *pk)
@@ -25,18 +24,23 @@ int fwc_keyset_find(const struct fwc_keyset *ks, const struct fwc_pubkey *pk)
 	return -1;
 }
 
-/* Append to a bounded message, silently stopping when it is full. */
-static void note(char *buf, size_t cap, size_t *used, const char *fmt, const char *who,
-                 const char *why)
+/* Append the NUL-terminated parts to a bounded message, as one snprintf of their concatenation
+ * would: what fits is written and NUL-terminated, and once something did not fit the message
+ * counts as full (*used == cap) and later notes are dropped. Written without the C library's
+ * formatting so that the device agent builds this file freestanding. */
+static void note(char *buf, size_t cap, size_t *used, const char *const *parts, size_t nparts)
 {
-	int n;
+	size_t n = 0, room;
 
 	if (*used >= cap)
 		return;
-	n = snprintf(buf + *used, cap - *used, fmt, who, why);
-	if (n < 0)
-		return;
-	*used += (size_t)n < cap - *used ? (size_t)n : cap - *used;
+	room = cap - *used;
+	for (size_t i = 0; i < nparts; i++)
+		for (const char *p = parts[i]; *p != '\0'; p++, n++)
+			if (n < room - 1)
+				buf[*used + n] = *p;
+	buf[*used + (n < room - 1 ? n : room - 1)] = '\0';
+	*used += n < room ? n : room;
 }
 
 int fwc_keyset_verify_threshold(const struct fwc_keyset *ks, const uint8_t digest[32],
@@ -66,7 +70,7 @@ int fwc_keyset_verify_threshold(const struct fwc_keyset *ks, const uint8_t diges
 			fwc_hex_encode(who, sizeof(who), sigs[i].pubkey, 5);
 			reason = "unknown";
 		} else {
-			snprintf(who, sizeof(who), "%d", idx);
+			fwc_dec_encode(who, sizeof(who), NULL, (uint64_t)idx);
 			if (ks->revoked[idx])
 				reason = "revoked";
 			else if (counted[idx])
@@ -75,8 +79,9 @@ int fwc_keyset_verify_threshold(const struct fwc_keyset *ks, const uint8_t diges
 				reason = "bad signature";
 		}
 		if (reason != NULL) {
-			note(why, sizeof(why), &used, used ? ", key %s %s" : "key %s %s", who,
-			     reason);
+			const char *const parts[] = {used ? ", key " : "key ", who, " ", reason};
+
+			note(why, sizeof(why), &used, parts, 4);
 			continue;
 		}
 		counted[idx] = 1;

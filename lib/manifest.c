@@ -193,8 +193,9 @@ int fwc_manifest_encode(uint8_t *out, size_t outcap, size_t *outlen, const struc
 	if ((rc = check_fields(m, ei)) != FWC_OK)
 		return rc;
 	fwc_cbor_enc_init(&e, out, outcap);
-	fwc_cbor_put_map(&e, K_REQUIRED + m->has_rollout + m->has_encryption + m->has_licence +
-	                         m->has_metadata + m->n_ext);
+	fwc_cbor_put_map(&e, (size_t)(K_REQUIRED + m->has_rollout + m->has_encryption +
+	                              m->has_licence + m->has_metadata) +
+	                         m->n_ext);
 	fwc_cbor_put_uint(&e, K_FORMAT);
 	fwc_cbor_put_uint(&e, m->format);
 	fwc_cbor_put_uint(&e, K_PRODUCT);

@@ -250,10 +250,21 @@ int fwc_merkle_frontier_restore(struct fwc_merkle_frontier *f, const struct fwc_
 /* An inclusion path splits into `inner` hashes below the point where the leaf's path leaves the
  * left-most full subtrees (the bits where index and size-1 differ) and `border` hashes of full
  * left subtrees above it (the set bits of index above that point). */
+static unsigned popcount64(uint64_t v)
+{
+	unsigned n = 0;
+
+	/* a loop rather than __builtin_popcountll, which may call a compiler runtime helper
+	 * that a freestanding build (the device agent) does not link */
+	for (; v != 0; v &= v - 1)
+		n++;
+	return n;
+}
+
 static void decompose(uint64_t index, uint64_t size, unsigned *inner, unsigned *border)
 {
 	*inner = bit_len(index ^ (size - 1));
-	*border = (unsigned)__builtin_popcountll(*inner >= 64 ? 0 : index >> *inner);
+	*border = popcount64(*inner >= 64 ? 0 : index >> *inner);
 }
 
 int fwc_merkle_inclusion_len(uint64_t index, uint64_t size)

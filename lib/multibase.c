@@ -132,7 +132,7 @@ static int b58_value(char c)
 
 	if (c == '\0')
 		return -1;
-	p = strchr(b58_alpha, c);
+	p = memchr(b58_alpha, c, sizeof(b58_alpha) - 1);
 	return p ? (int)(p - b58_alpha) : -1;
 }
 

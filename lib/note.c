@@ -14,7 +14,6 @@
 #include "fwchain/hex.h"
 #include "fwchain/sha256.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static const char em_dash_sp[] = "\xe2\x80\x94 "; /* U+2014 then a space: 4 bytes */
@@ -256,19 +255,30 @@ int fwc_note_vkey_parse(struct fwc_note_vkey *vk, const char *text, size_t len,
 int fwc_note_vkey_format(char *out, size_t outcap, const struct fwc_note_vkey *vk)
 {
 	uint8_t raw[33];
-	char b64[48];
-	int n;
+	char b64[48], hex[9];
+	size_t bl = 0, nl = 0, o = 0;
 
 	if (out == NULL || vk == NULL || vk->name_len > FWC_NOTE_NAME_MAX)
 		return FWC_ERR_ARG;
 	raw[0] = vk->type;
 	memcpy(raw + 1, vk->pubkey, 32);
-	if (fwc_base64_encode(b64, sizeof(b64), NULL, raw, sizeof(raw)) < 0)
+	if (fwc_base64_encode(b64, sizeof(b64), &bl, raw, sizeof(raw)) < 0)
 		return FWC_ERR_ARG;
-	n = snprintf(out, outcap, "%.*s+%02x%02x%02x%02x+%s", (int)vk->name_len, vk->name,
-	             vk->keyid[0], vk->keyid[1], vk->keyid[2], vk->keyid[3], b64);
-	if (n < 0 || (size_t)n >= outcap)
+	if (fwc_hex_encode(hex, sizeof(hex), vk->keyid, FWC_NOTE_KEYID_LEN) < 0)
+		return FWC_ERR_ARG;
+	/* "<name>+<8 hex>+<base64>", the name cut at a NUL as "%.*s" would */
+	while (nl < vk->name_len && vk->name[nl] != '\0')
+		nl++;
+	if (nl + 1 + 8 + 1 + bl >= outcap)
 		return FWC_ERR_BUFSIZE;
+	memcpy(out, vk->name, nl);
+	o = nl;
+	out[o++] = '+';
+	memcpy(out + o, hex, 8);
+	o += 8;
+	out[o++] = '+';
+	memcpy(out + o, b64, bl);
+	out[o + bl] = '\0';
 	return FWC_OK;
 }
 
@@ -400,13 +410,18 @@ static uint64_t get_be64(const uint8_t *p)
 static size_t cosig_message(uint8_t *buf, size_t cap, uint64_t t, const char *text, size_t len)
 {
 	char line[48];
-	int hl = snprintf(line, sizeof(line), "%s%llu\n", cosig_header, (unsigned long long)t);
+	size_t hl = sizeof(cosig_header) - 1, dl = 0;
 
-	if (hl < 0 || (size_t)hl >= sizeof(line) || len > cap - (size_t)hl)
+	memcpy(line, cosig_header, hl);
+	if (fwc_dec_encode(line + hl, sizeof(line) - hl - 1, &dl, t) < 0)
 		return 0;
-	memcpy(buf, line, (size_t)hl);
+	hl += dl;
+	line[hl++] = '\n';
+	if (len > cap - hl)
+		return 0;
+	memcpy(buf, line, hl);
 	memcpy(buf + hl, text, len);
-	return (size_t)hl + len;
+	return hl + len;
 }
 
 #define COSIG_BUF (FWC_NOTE_COSIGNED_TEXT_MAX + 48)
@@ -786,8 +801,8 @@ int fwc_checkpoint_format(char *out, size_t outcap, size_t *outlen, const char *
                           const struct fwc_note_line *ext, size_t n_ext)
 {
 	char num[24], b64[48];
-	size_t total, o = 0, bl = 0;
-	int rc, nl;
+	size_t total, o = 0, bl = 0, nl = 0;
+	int rc;
 
 	if (out == NULL || origin == NULL || root == NULL || (ext == NULL && n_ext != 0))
 		return FWC_ERR_ARG;
@@ -795,10 +810,11 @@ int fwc_checkpoint_format(char *out, size_t outcap, size_t *outlen, const char *
 		return FWC_ERR_TOO_LARGE;
 	if (origin_len == 0 || text_check(origin, origin_len, 0, 1, NULL) < 0)
 		return FWC_ERR_MALFORMED;
-	nl = snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
+	if ((rc = fwc_dec_encode(num, sizeof(num), &nl, size)) < 0)
+		return rc;
 	if ((rc = fwc_base64_encode(b64, sizeof(b64), &bl, root, 32)) < 0)
 		return rc;
-	total = origin_len + 1 + (size_t)nl + 1 + bl + 1;
+	total = origin_len + 1 + nl + 1 + bl + 1;
 	for (size_t i = 0; i < n_ext; i++) {
 		if (ext[i].ptr == NULL || ext[i].len == 0 ||
 		    text_check(ext[i].ptr, ext[i].len, 0, 1, NULL) < 0)
@@ -812,8 +828,8 @@ int fwc_checkpoint_format(char *out, size_t outcap, size_t *outlen, const char *
 	memcpy(out + o, origin, origin_len);
 	o += origin_len;
 	out[o++] = '\n';
-	memcpy(out + o, num, (size_t)nl);
-	o += (size_t)nl;
+	memcpy(out + o, num, nl);
+	o += nl;
 	out[o++] = '\n';
 	memcpy(out + o, b64, bl);
 	o += bl;

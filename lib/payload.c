@@ -835,8 +835,8 @@ int fwc_pl_device_register_encode(uint8_t *out, size_t cap, size_t *outlen,
 	if ((p->update && p->counter > 0) || (p->retire && !p->update))
 		return FWC_ERR_MALFORMED;
 	/* Empty optional fields are left out: absent is their one canonical form. */
-	n += (p->groups.n > 0) + (p->region.len > 0) + (p->attrs.n > 0) + (p->counter > 0) +
-	     !!p->update + !!p->retire;
+	n += (unsigned)((p->groups.n > 0) + (p->region.len > 0) + (p->attrs.n > 0) +
+	                (p->counter > 0) + !!p->update + !!p->retire);
 	fwc_cbor_put_map(e, n);
 	put_pubkey(e, 1, &p->device);
 	put_str(e, 2, p->product);
@@ -1470,12 +1470,39 @@ static int event_body_encode(struct fwc_cbor_enc *e, const struct fwc_event *ev)
 	return FWC_OK;
 }
 
+int fwc_event_body_encode(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_event *ev)
+{
+	struct fwc_cbor_enc e;
+	int rc;
+
+	if (ev == NULL || outlen == NULL || (out == NULL && cap != 0))
+		return FWC_ERR_ARG;
+	fwc_cbor_enc_init(&e, out, cap);
+	if ((rc = event_body_encode(&e, ev)) < 0)
+		return rc;
+	return enc_done(&e, outlen);
+}
+
+int fwc_event_encode(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *body, size_t body_len,
+                     const uint8_t sig[FWC_SIG_LEN])
+{
+	struct fwc_cbor_enc e;
+
+	if (body == NULL || sig == NULL || outlen == NULL || (out == NULL && cap != 0))
+		return FWC_ERR_ARG;
+	fwc_cbor_enc_init(&e, out, cap);
+	fwc_cbor_put_map(&e, 2);
+	put_key(&e, 1);
+	fwc_cbor_put_raw(&e, body, body_len);
+	put_bytes(&e, 2, sig, FWC_SIG_LEN);
+	return enc_done(&e, outlen);
+}
+
 int fwc_event_sign(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_event *ev,
                    const struct fwc_seckey *sk)
 {
 	uint8_t body[512], digest[FWC_SHA256_LEN], sig[FWC_SIG_LEN];
 	struct fwc_pubkey pub;
-	struct fwc_cbor_enc be, e;
 	size_t blen;
 	int rc;
 
@@ -1485,18 +1512,12 @@ int fwc_event_sign(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_ev
 		return rc;
 	if (!fwc_pubkey_equal(&pub, &ev->device))
 		return FWC_ERR_KEY;
-	fwc_cbor_enc_init(&be, body, sizeof(body));
-	if ((rc = event_body_encode(&be, ev)) < 0 || (rc = fwc_cbor_enc_finish(&be, &blen)) < 0)
+	if ((rc = fwc_event_body_encode(body, sizeof(body), &blen, ev)) < 0)
 		return rc;
 	if ((rc = fwc_tagged_hash(digest, FWC_TAG_EVENT, body, blen)) < 0 ||
 	    (rc = fwc_sign(sig, sk, digest, sizeof(digest))) < 0)
 		return rc;
-	fwc_cbor_enc_init(&e, out, cap);
-	fwc_cbor_put_map(&e, 2);
-	put_key(&e, 1);
-	fwc_cbor_put_raw(&e, body, blen);
-	put_bytes(&e, 2, sig, sizeof(sig));
-	return enc_done(&e, outlen);
+	return fwc_event_encode(out, cap, outlen, body, blen, sig);
 }
 
 static int event_body_decode(struct fwc_event *v, const uint8_t *in, size_t len, size_t base,

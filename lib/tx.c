@@ -197,7 +197,6 @@ int fwc_tx_sign(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body
 	struct fwc_tx tx;
 	struct fwc_pubkey pk;
 	uint8_t digest[32], sig[FWC_SIG_LEN];
-	struct fwc_cbor_enc e;
 	int rc;
 
 	if (outlen == NULL || sk == NULL || (out == NULL && outcap != 0) ||
@@ -217,12 +216,23 @@ int fwc_tx_sign(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body
 		rc = fwc_sign(sig, sk, digest, sizeof(digest));
 	if (rc != FWC_OK)
 		return rc;
+	return fwc_tx_encode_signed(out, outcap, outlen, body, body_len, sig);
+}
+
+int fwc_tx_encode_signed(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body,
+                         size_t body_len, const uint8_t sig[FWC_SIG_LEN])
+{
+	struct fwc_cbor_enc e;
+
+	if (outlen == NULL || sig == NULL || (out == NULL && outcap != 0) ||
+	    (body == NULL && body_len != 0))
+		return FWC_ERR_ARG;
 	fwc_cbor_enc_init(&e, out, outcap);
 	fwc_cbor_put_map(&e, 2);
 	fwc_cbor_put_uint(&e, 1);
 	fwc_cbor_put_bytes(&e, body, body_len);
 	fwc_cbor_put_uint(&e, 2);
-	fwc_cbor_put_bytes(&e, sig, sizeof(sig));
+	fwc_cbor_put_bytes(&e, sig, FWC_SIG_LEN);
 	return fwc_cbor_enc_finish(&e, outlen);
 }
 

@@ -21,7 +21,8 @@ rm -rf "$out"
 mkdir -p "$out/host" "$out/cm4" "$out/shim"
 
 mapfile -t srcs < <(grep -v '^#' agent/core/sources.txt | grep -v '^[[:space:]]*$')
-common=(-std=c99 -ffreestanding -fno-stack-protector -Os -Iagent/include -Iinclude)
+common=(-std=c99 -ffreestanding -fno-stack-protector -Os -Iagent/include -Iinclude
+        -DFWC_NOTE_MAX_SIGS=16 -DFWC_NOTE_COSIGNED_TEXT_MAX=1024)
 
 cat >"$out/shim/string.h" <<'EOF'
 #include <stddef.h>
@@ -29,6 +30,7 @@ void *memcpy(void *, const void *, size_t);
 void *memset(void *, int, size_t);
 void *memmove(void *, const void *, size_t);
 int memcmp(const void *, const void *, size_t);
+void *memchr(const void *, int, size_t);
 EOF
 
 # The sizes of the structures, as symbols whose size nm can read on any target.
@@ -39,6 +41,8 @@ const char probe_offer[sizeof(struct fwc_agent_offer)] = {1};
 const char probe_store[sizeof(struct fwc_agent_store)] = {1};
 const char probe_record[sizeof(struct fwc_agent_record)] = {1};
 const char probe_block[FWC_AGENT_BLOCK_SIZE] = {1};
+const char probe_verify_work[sizeof(struct fwc_agent_verify_work)] = {1};
+const char probe_bundle_buf[FWC_AGENT_BUNDLE_MAX] = {1};
 EOF
 
 have_clang=1
@@ -65,41 +69,51 @@ report() { # $1 = host|cm4
   $nm -S --defined-only "$dir/probe.o.x" | while read -r _ sz _ sym; do
     printf "  %-14s %6d\n" "${sym#probe_}" "$((16#$sz))"
   done
-  echo "-- largest stack frames (per function, from .su)"
+  echo "-- largest stack frames (per function, from .su; library code the agent never calls included)"
   cat "$dir"/*.su | awk -F'\t' '{ n = split($1, p, ":"); printf "  %6d  %-28s %s\n", $2, p[n], $3 }' \
-    | sort -rn | head -8
+    | sort -rn | sed -n 1,8p
   echo "-- worst call chain (summed frames; port functions and memcpy&co counted as 0)"
   python3 - "$1" "$dir" <<'EOF'
-import glob, re, subprocess, sys
+import glob, os, re, subprocess, sys
 kind, d = sys.argv[1], sys.argv[2]
-stack, edges = {}, {}
-for su in glob.glob(d + '/*.su'):
-    for line in open(su):
+# Nodes are functions: a global one by its name, a file-local one as "object:name" (several
+# files of the core have static functions of the same name, and gcc's clones keep suffixes
+# such as .part.0 that are functions of their own).
+stack, edges, local = {}, {}, {}
+def key(obj, name):
+    name = re.sub(r'\.\d+$', '', name)  # .su says "f.constprop", the call graph "f.constprop.0"
+    return obj + ':' + name if name in local.get(obj, ()) else name
+objs = [os.path.basename(o)[:-2] for o in glob.glob(d + '/*.o')]
+for obj in objs:
+    if kind == 'host':
+        ci = open(d + '/' + obj + '.ci').read()
+        local[obj] = {re.sub(r'\.\d+$', '', t.split(':')[-1])
+                      for t in re.findall(r'node: \{ title: "([^"]+:[^"]+)"', ci)}
+    else:
+        nm = subprocess.run(['llvm-nm', d + '/' + obj + '.o'], capture_output=True, text=True).stdout
+        local[obj] = {re.sub(r'\.\d+$', '', l.split()[-1])
+                      for l in nm.splitlines() if re.match(r'^\S+ t ', l)}
+for obj in objs:
+    for line in open(d + '/' + obj + '.su'):
         loc, n, _ = line.rstrip('\n').split('\t')
-        name = loc.split(':')[-1]
-        name = re.sub(r'\.(constprop|isra|part)(\.\d+)?$', '', name)
-        if name in stack:
-            print('  warning: two functions named', name, '(chains may mix them)')
-        stack[name] = int(n)
-if kind == 'host':
-    for ci in glob.glob(d + '/*.ci'):
-        for m in re.finditer(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', open(ci).read()):
-            # static functions are titled "path/file.c:name"; .su files say just "name"
-            a, b = (re.sub(r'\.(constprop|isra|part)(\.\d+)?$', '', x.split(':')[-1])
-                    for x in m.groups())
+        stack[key(obj, loc.split(':')[-1])] = int(n)
+    if kind == 'host':
+        ci = open(d + '/' + obj + '.ci').read()
+        for m in re.finditer(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', ci):
+            a, b = (key(obj, x.split(':')[-1]) for x in m.groups())
             edges.setdefault(a, set()).add(b)
-else:
-    for o in glob.glob(d + '/*.o'):
+    else:
         cur = None
-        dis = subprocess.run(['llvm-objdump', '-dr', o], capture_output=True, text=True).stdout
+        dis = subprocess.run(['llvm-objdump', '-dr', d + '/' + obj + '.o'], capture_output=True,
+                             text=True).stdout
         for line in dis.splitlines():
             m = re.match(r'^[0-9a-f]+ <([^>$][^>]*)>:$', line)  # not the $t/$d mapping labels
             if m:
-                cur = m.group(1)
+                cur = key(obj, m.group(1))
                 continue
             m = re.search(r'R_ARM_THM_(?:CALL|JUMP24)\s+(\S+)', line)
             if m and cur:
-                edges.setdefault(cur, set()).add(m.group(1))
+                edges.setdefault(cur, set()).add(key(obj, m.group(1)))
 best = {}
 def worst(f, path):
     if f in path:
@@ -109,21 +123,33 @@ def worst(f, path):
     own = stack.get(f, 0)
     tot, chain = own, [f]
     for g in edges.get(f, ()):
+        if g == f:
+            continue  # a tail call into itself's clone label, not recursion
         t, c = worst(g, path + [f])
         if own + t > tot:
             tot, chain = own + t, [f] + c
     best[f] = (tot, chain)
     return best[f]
 roots = ['fwc_agent_boot_select', 'fwc_agent_init', 'fwc_agent_step', 'fwc_agent_store_load',
-         'fwc_agent_store_commit', 'fwc_agent_record_encode', 'fwc_agent_record_decode']
+         'fwc_agent_store_commit', 'fwc_agent_record_encode', 'fwc_agent_record_decode',
+         'fwc_agent_verify_bundle', 'fwc_agent_verify_checkpoint']
 overall = (0, [])
 for r in roots:
     t, c = worst(r, [])
-    print('  %-26s %5d bytes' % (r, t))
+    print('  %-27s %5d bytes' % (r, t))
     overall = max(overall, (t, c))
-print('  worst: %d bytes: %s' % (overall[0], ' -> '.join('%s(%d)' % (f, stack.get(f, 0)) for f in overall[1])))
-ext = sorted(g for f in edges for g in edges[f] if g not in stack)
-print('  leaves outside the core:', ' '.join(sorted(set(ext))))
+print('  worst: %d bytes: %s' % (overall[0], ' -> '.join('%s(%d)' % (f.split(':')[-1], stack.get(f, 0)) for f in overall[1])))
+seen, todo = set(), list(roots)
+while todo:
+    f = todo.pop()
+    if f not in seen:
+        seen.add(f)
+        todo.extend(edges.get(f, ()))
+print('  leaves outside the core (reached from the entry points):',
+      ' '.join(sorted(f for f in seen if f not in stack)))
+print('-- largest frames reached from the entry points')
+for f in sorted((f for f in seen if f in stack), key=lambda f: -stack[f])[:6]:
+    print('  %6d  %s' % (stack[f], f.split(':')[-1]))
 EOF
   echo "-- code size"
   (cd "$dir" && $size -t *.o) | sed 's/^/  /'

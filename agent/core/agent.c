@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "crypto.h"
 #include "hooks.h"
 #include "slots.h"
 #include "util.h"
@@ -116,6 +117,7 @@ static int load(struct fwc_agent *ctx, struct fwc_port *port,
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->port = port;
+	ctx->prov = prov;
 	ctx->running_slot = FWC_SLOT_NONE;
 	ctx->factory_floor = prov != NULL ? prov->factory_floor : 0;
 	if ((rc = fwc_agent_store_load(&ctx->store, port, ctx->factory_floor)) < 0)
@@ -290,6 +292,67 @@ static int check_offer(const struct fwc_agent *ctx, const struct fwc_agent_offer
 	return FWC_OK;
 }
 
+/* 1 when cp should replace the recorded checkpoint rec: a larger tree, or a newer time (by at
+ * least FWC_AGENT_CHECKPOINT_MIN_ADVANCE seconds unless force). Never an older one. */
+static int checkpoint_newer(const struct fwc_agent_checkpoint *cp,
+                            const struct fwc_agent_checkpoint *rec, int force)
+{
+	if (cp->size < rec->size || cp->time < rec->time)
+		return 0;
+	if (cp->size > rec->size)
+		return 1;
+	if (force)
+		return cp->time > rec->time || memcmp(cp->hash, rec->hash, 32) != 0;
+	return cp->time - rec->time >= FWC_AGENT_CHECKPOINT_MIN_ADVANCE;
+}
+
+int fwc_agent_accept_checkpoint(struct fwc_agent *ctx, const struct fwc_agent_checkpoint *cp,
+                                int force)
+{
+	if (ctx == NULL || cp == NULL)
+		return FWC_ERR_ARG;
+	if (!checkpoint_newer(cp, &ctx->store.cur.checkpoint, force))
+		return FWC_OK;
+	prepare(ctx)->checkpoint = *cp;
+	return commit(ctx);
+}
+
+int fwc_agent_queue_event(struct fwc_agent *ctx, uint8_t type, uint8_t reason, int code,
+                          uint64_t counter, const struct fwc_agent_checkpoint *cp)
+{
+	const struct fwc_agent_record *r;
+	struct fwc_agent_record *n;
+	int changed = 0;
+
+	if (ctx == NULL)
+		return FWC_ERR_ARG;
+	r = &ctx->store.cur;
+	n = prepare(ctx);
+	if (cp != NULL && checkpoint_newer(cp, &r->checkpoint, 1)) {
+		n->checkpoint = *cp;
+		changed = 1;
+	}
+	/* a refusal equal to the newest queued event, or (once reported) to the last one queued
+	 * since power-on, is not queued again: a node repeating a bad answer at every poll must
+	 * not make the device write its record and the ledger at every poll */
+	if (type == FWC_AGENT_EV_REFUSED && ctx->last_refusal == reason &&
+	    ctx->last_refusal_code == code && ctx->last_refusal_counter == counter) {
+		/* nothing new */
+	} else if (r->event_count == 0 || r->events[r->event_count - 1].type != type ||
+	           r->events[r->event_count - 1].reason != reason ||
+	           r->events[r->event_count - 1].code != code ||
+	           r->events[r->event_count - 1].counter != counter) {
+		fwc_agent_record_push_event(n, type, reason, code, counter, now_or_zero(ctx));
+		changed = 1;
+	}
+	if (type == FWC_AGENT_EV_REFUSED) {
+		ctx->last_refusal = reason;
+		ctx->last_refusal_code = (int16_t)(code < -32768 ? -32768 : code);
+		ctx->last_refusal_counter = counter;
+	}
+	return changed ? commit(ctx) : FWC_OK;
+}
+
 /* Take ctx->offer: start a download into the inactive slot, or resume the recorded one. */
 static int accept_offer(struct fwc_agent *ctx)
 {
@@ -321,6 +384,10 @@ static int accept_offer(struct fwc_agent *ctx)
 	n->download.image.counter = o->counter;
 	n->download.image.size = o->size;
 	memcpy(n->download.image.sha256, o->sha256, 32);
+	/* the checkpoint the offer was proven under becomes the newest accepted one in the same
+	 * commit: the whole chain verified */
+	if (ctx->have_verified && checkpoint_newer(&ctx->verified.checkpoint, &n->checkpoint, 1))
+		n->checkpoint = ctx->verified.checkpoint;
 	if ((rc = commit(ctx)) < 0)
 		return rc;
 	fwc_port_log(ctx->port, FWC_LOG_INFO, "download started", (int64_t)o->counter,
@@ -599,6 +666,8 @@ enum fwc_agent_state fwc_agent_step(struct fwc_agent *ctx)
 		return FWC_AGENT_REBOOT;
 	}
 	ctx->last_err = FWC_OK;
+	/* the library code the steps run hashes and verifies through this device's port */
+	(void)fwc_agent_crypto_bind(ctx->port);
 	switch (ctx->state) {
 	case FWC_AGENT_IDLE:
 		next = resume_state(ctx);
@@ -613,6 +682,7 @@ enum fwc_agent_state fwc_agent_step(struct fwc_agent *ctx)
 		rc = fwc_agent_hook_decide(ctx);
 		if (rc == FWC_OK)
 			rc = accept_offer(ctx);
+		ctx->have_verified = 0;
 		next = rc < 0 ? after_checkin_failure(ctx, rc) : FWC_AGENT_DOWNLOAD;
 		break;
 	case FWC_AGENT_DOWNLOAD:
@@ -677,6 +747,7 @@ int fwc_agent_test_offer(struct fwc_agent *ctx, const struct fwc_agent_offer *of
 		return FWC_ERR_STATE;
 	if (offer != &ctx->offer)
 		ctx->offer = *offer;
+	ctx->have_verified = 0; /* nothing verified: the record's checkpoint stays */
 	if ((rc = accept_offer(ctx)) < 0)
 		return rc;
 	ctx->state = FWC_AGENT_DOWNLOAD;

@@ -46,11 +46,14 @@ enum {
 	OFF_DROPPED = 264,
 	OFF_EVENT_COUNT = 268,
 	OFF_EV_RESERVED = 269,
-	OFF_EVENTS = 272,
+	OFF_TX_NONCE = 272, /* version 2 */
+	OFF_EVENTS = 280,
+	OFF_EVENTS_V1 = 272,
 	IMAGE_LEN = 48
 };
 
-FWC_STATIC_ASSERT(layout_fixed, OFF_EVENTS == FWC_AGENT_RECORD_FIXED);
+FWC_STATIC_ASSERT(layout_fixed, OFF_EVENTS == FWC_AGENT_RECORD_FIXED &&
+                                    OFF_EVENTS_V1 == FWC_AGENT_RECORD_FIXED_V1);
 
 static const uint8_t magic[4] = {'F', 'W', 'A', 'R'};
 
@@ -167,6 +170,7 @@ int fwc_agent_record_encode(struct fwc_port *port, uint8_t *out, size_t cap, siz
 	fwc_put_le32(out + OFF_NEXT_EVENT, rec->next_event_seq);
 	fwc_put_le32(out + OFF_DROPPED, rec->events_dropped);
 	out[OFF_EVENT_COUNT] = rec->event_count;
+	fwc_put_le64(out + OFF_TX_NONCE, rec->tx_nonce);
 	for (unsigned i = 0; i < rec->event_count; i++) {
 		const struct fwc_agent_event *ev = &rec->events[i];
 		uint8_t *p = out + OFF_EVENTS + i * FWC_AGENT_EVENT_LEN;
@@ -199,7 +203,7 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 	struct fwc_agent_record r;
 	uint8_t digest[32];
 	unsigned q, count, skip;
-	size_t rlen, body;
+	size_t rlen, body, fixed;
 	int rc;
 
 	if (rec == NULL || (in == NULL && len != 0))
@@ -208,11 +212,16 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 		return FWC_ERR_TRUNCATED;
 	if (memcmp(in + OFF_MAGIC, magic, 4) != 0)
 		return FWC_ERR_MALFORMED;
-	if (in[OFF_VERSION] != FWC_AGENT_RECORD_VERSION)
+	/* version 1 is version 2 without the transaction nonce (read as 0) */
+	if (in[OFF_VERSION] == FWC_AGENT_RECORD_VERSION)
+		fixed = OFF_EVENTS;
+	else if (in[OFF_VERSION] == 1)
+		fixed = OFF_EVENTS_V1;
+	else
 		return FWC_ERR_UNSUPPORTED;
 	q = in[OFF_QUEUE];
 	rlen = fwc_get_le16(in + OFF_LENGTH);
-	if (q == 0 || rlen != (size_t)FWC_AGENT_RECORD_LEN_Q(q))
+	if (q == 0 || rlen != fixed + (size_t)q * FWC_AGENT_EVENT_LEN + 32)
 		return FWC_ERR_MALFORMED;
 	if (rlen > len)
 		return FWC_ERR_TRUNCATED;
@@ -228,7 +237,7 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 		return FWC_ERR_MALFORMED;
 	if (count > q)
 		return FWC_ERR_RANGE;
-	if (!fwc_all_zero(in + OFF_EVENTS + (size_t)count * FWC_AGENT_EVENT_LEN,
+	if (!fwc_all_zero(in + fixed + (size_t)count * FWC_AGENT_EVENT_LEN,
 	                  (size_t)(q - count) * FWC_AGENT_EVENT_LEN))
 		return FWC_ERR_MALFORMED;
 
@@ -250,11 +259,13 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 	r.download.verified = fwc_get_le64(in + OFF_DL_VERIFIED);
 	r.next_event_seq = fwc_get_le32(in + OFF_NEXT_EVENT);
 	r.events_dropped = fwc_get_le32(in + OFF_DROPPED);
+	if (fixed == OFF_EVENTS)
+		r.tx_nonce = fwc_get_le64(in + OFF_TX_NONCE);
 
 	/* A record from a build with a longer queue keeps its newest events. */
 	skip = count > FWC_AGENT_EVENT_QUEUE ? count - FWC_AGENT_EVENT_QUEUE : 0;
 	for (unsigned i = 0; i < count; i++) {
-		const uint8_t *p = in + OFF_EVENTS + (size_t)i * FWC_AGENT_EVENT_LEN;
+		const uint8_t *p = in + fixed + (size_t)i * FWC_AGENT_EVENT_LEN;
 		struct fwc_agent_event *ev;
 
 		if (p[4] == 0)
@@ -276,6 +287,16 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 		return rc;
 	*rec = r;
 	return FWC_OK;
+}
+
+void fwc_agent_record_pop_event(struct fwc_agent_record *rec)
+{
+	if (rec == NULL || rec->event_count == 0)
+		return;
+	memmove(&rec->events[0], &rec->events[1],
+	        (size_t)(rec->event_count - 1) * sizeof(rec->events[0]));
+	rec->event_count--;
+	memset(&rec->events[rec->event_count], 0, sizeof(rec->events[0]));
 }
 
 void fwc_agent_record_push_event(struct fwc_agent_record *rec, uint8_t type, uint8_t reason,

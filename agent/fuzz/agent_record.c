@@ -5,8 +5,8 @@
  * almost never carries a right SHA-256, the first input byte picks a mode: even, the rest is
  * decoded as an area's content; odd, the rest is a record body to which the harness appends its
  * correct hash, so the field checks behind the hash get exercised too. A record that decodes
- * and has this build's queue size must re-encode to exactly the same bytes (the decoder accepts
- * only canonical records). */
+ * and has this build's version and queue size must re-encode to exactly the same bytes (the
+ * decoder accepts only canonical records). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (fwc_agent_record_decode(&port, &rec, buf, len) != FWC_OK)
 		return 0;
-	if (buf[5] != FWC_AGENT_EVENT_QUEUE)
+	/* only this build's version and queue size re-encode to the same bytes (a version 1
+	 * record is rewritten as version 2) */
+	if (buf[4] != FWC_AGENT_RECORD_VERSION || buf[5] != FWC_AGENT_EVENT_QUEUE)
 		return 0;
 	if (fwc_agent_record_encode(&port, again, sizeof(again), &elen, &rec) != FWC_OK)
 		abort();

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Checks that the agent core stays portable.
 #   core_check.sh symbols LIB   LIB (the freestanding build of the core) may leave undefined only
-#                               the port's fwc_port_* functions and memcpy/memset/memmove/memcmp:
-#                               no malloc, no printf, no libfwchain, no libc beyond <string.h>.
-#   core_check.sh includes DIR  the core's files (DIR/core, DIR/include/fwagent) include no
-#                               system header but <stdint.h> <stddef.h> <stdbool.h> <string.h>,
-#                               and no project header but fwagent/*, fwchain/err.h and core/*.h.
+#                               the port's fwc_port_* functions and <string.h>'s mem* functions
+#                               (memcpy, memset, memmove, memcmp, memchr): no malloc, no printf,
+#                               no crypto library, no libc beyond those.
+#   core_check.sh includes DIR  the core's files (DIR/core, DIR/include/fwagent, and the library
+#                               files listed in DIR/core/sources.txt) include no system header
+#                               but <stdint.h> <stddef.h> <stdbool.h> <string.h>, and no project
+#                               header but fwagent/*, fwchain/* and core/*.h.
 set -euo pipefail
 mode=${1:?mode}
 shift
@@ -19,21 +21,31 @@ symbols)
   for sym in $undefined; do
     grep -qxF "$sym" <<<"$defined" && continue
     case $sym in
-      fwc_port_*|memcpy|memset|memmove|memcmp) ;;
-      *) echo "core_check: the core needs '$sym' (only the port and memcpy/memset/memmove/memcmp are allowed)"; status=1 ;;
+      fwc_port_*|memcpy|memset|memmove|memcmp|memchr) ;;
+      *) echo "core_check: the core needs '$sym' (only the port and memcpy/memset/memmove/memcmp/memchr are allowed)"; status=1 ;;
     esac
   done
   echo "core_check: $(wc -w <<<"$undefined") undefined symbols checked"
   ;;
 includes)
   dir=${1:?agent dir}
-  files=$(ls "$dir"/core/*.c "$dir"/core/*.h "$dir"/include/fwagent/*.h)
+  libs=$(grep -E '^\.\./lib/' "$dir/core/sources.txt" | sed "s|^|$dir/|")
+  files=$(ls "$dir"/core/*.c "$dir"/core/*.h "$dir"/include/fwagent/*.h $libs)
+  # and every library header those files reach
+  inc_dir="$dir/../include"
+  while :; do
+    more=$(grep -hoE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"fwchain/[^"]+"' $files |
+           sed -E 's/.*"(fwchain\/[^"]+)"/\1/' | sort -u | sed "s|^|$inc_dir/|")
+    all=$(printf '%s\n' $files $more | sort -u)
+    [ "$(wc -w <<<"$all")" = "$(wc -w <<<"$files")" ] && break
+    files=$all
+  done
   for f in $files; do
     while IFS= read -r line; do
       inc=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*//' <<<"$line")
       case $inc in
         '<stdint.h>'|'<stddef.h>'|'<stdbool.h>'|'<string.h>') ;;
-        '"fwagent/'*'.h"'|'"fwchain/err.h"') ;;
+        '"fwagent/'*'.h"'|'"fwchain/'*'.h"') ;;
         '"'*'.h"') [ -f "$dir/core/${inc//\"/}" ] || { echo "core_check: $f: $line"; status=1; } ;;
         *) echo "core_check: $f includes $inc (not allowed in the portable core)"; status=1 ;;
       esac

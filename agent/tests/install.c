@@ -84,15 +84,16 @@ static void test_install_confirm(void)
 	CHECK(events_of(FWC_AGENT_EV_CONFIRMED) == 1 && rec()->event_count == 1);
 	CHECK(last_event()->counter == TEST_COUNTER && last_event()->seq == 0);
 	CHECK(last_event()->time > 1600000000u); /* the port has a clock */
-	/* REPORT: the event format is not there yet, events stay queued */
+	/* REPORT: without a node to report to, events stay queued (checkin.c tests reports) */
 	CHECK(fwc_agent_step(&agent) == FWC_AGENT_IDLE);
-	CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_UNSUPPORTED);
+	CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_STATE);
 	CHECK(rec()->event_count == 1);
 
-	/* from IDLE the agent checks in; the hook refuses (not implemented), never succeeds */
+	/* from IDLE the agent checks in; without trust anchors it cannot (agent/tests/checkin.c
+	 * tests the provisioned check-in) */
 	CHECK(fwc_agent_step(&agent) == FWC_AGENT_CHECKIN);
 	CHECK(fwc_agent_step(&agent) == FWC_AGENT_REPORT);
-	CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_UNSUPPORTED);
+	CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_STATE);
 	CHECK(fwc_agent_step(&agent) == FWC_AGENT_IDLE);
 
 	/* a later reset starts slot B again, without counting anything */

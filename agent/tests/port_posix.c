@@ -377,7 +377,7 @@ static void test_http(void)
 	char url[128];
 	uint8_t buf[5000], resp[64];
 	size_t got = 0, rlen = 0;
-	int s = socket(AF_INET, SOCK_STREAM, 0), st = 0, n;
+	int s = socket(AF_INET, SOCK_STREAM, 0), st = 0, n, status = 0;
 	pid_t pid;
 
 	memset(&sa, 0, sizeof(sa));
@@ -417,16 +417,17 @@ static void test_http(void)
 	CHECK_RC(fwc_port_http_get(&port, buf, 1000, &got, url, URL("/flood"), 0), FWC_OK);
 	CHECK(got == 1000 && memcmp(buf, body, 1000) == 0 && buf[1000] == 0xEE);
 	/* POST */
-	CHECK_RC(fwc_port_http_post(&port, resp, sizeof(resp), &rlen, url, URL("/echo"),
+	CHECK_RC(fwc_port_http_post(&port, resp, sizeof(resp), &rlen, &status, url, URL("/echo"),
 	                            (const uint8_t *)"hello", 5),
 	         FWC_OK);
-	CHECK(rlen == 8 && memcmp(resp, "ok:hello", 8) == 0);
-	CHECK_RC(fwc_port_http_post(&port, resp, sizeof(resp), &rlen, url, URL("/big"),
+	CHECK(rlen == 8 && memcmp(resp, "ok:hello", 8) == 0 && status == 200);
+	CHECK_RC(fwc_port_http_post(&port, resp, sizeof(resp), &rlen, NULL, url, URL("/big"),
 	                            (const uint8_t *)"x", 1),
 	         FWC_ERR_TOO_LARGE);
-	CHECK_RC(
-	    fwc_port_http_post(&port, resp, sizeof(resp), &rlen, url, URL("/nothere"), NULL, 0),
-	    FWC_ERR_NOT_FOUND);
+	CHECK_RC(fwc_port_http_post(&port, resp, sizeof(resp), &rlen, &status, url, URL("/nothere"),
+	                            NULL, 0),
+	         FWC_ERR_NOT_FOUND);
+	CHECK(status == 404 && rlen == 0);
 #undef URL
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }

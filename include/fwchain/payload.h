@@ -303,6 +303,13 @@ struct fwc_event {
  * FWC_ERR_KEY otherwise) and write the whole event object. */
 int fwc_event_sign(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_event *ev,
                    const struct fwc_seckey *sk);
+/* The two halves of fwc_event_sign for a signer that holds no fwc_seckey (the device agent,
+ * whose key stays in its port): encode ev's body (checked as fwc_event_sign checks it), and
+ * wrap a body and the device's signature of tagged_hash(FWC_TAG_EVENT, body) into the event
+ * object. Same conventions as the payload encoders. */
+int fwc_event_body_encode(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_event *ev);
+int fwc_event_encode(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *body, size_t body_len,
+                     const uint8_t sig[FWC_SIG_LEN]);
 /* Strict decode; does not verify the signature. Kinds 8..63 are refused (FWC_ERR_RANGE). */
 int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct fwc_errinfo *ei);
 /* FWC_OK when ev->sig is the device key's signature of ev->body; FWC_ERR_BADSIG otherwise. */

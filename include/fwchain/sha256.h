@@ -14,10 +14,24 @@ extern "C" {
 
 #define FWC_SHA256_LEN 32
 
-/* Streaming context. Caller storage; the EVP state it points to is owned by the context and
- * released by fwc_sha256_cleanup(). */
+/* Bytes of caller storage in a streaming context. Each SHA-256 backend keeps its state inside
+ * (the OpenSSL backend, lib/sha256.c, only a pointer to its EVP context; the device agent's
+ * backend, agent/core/crypto.c, its port's hash state and port pointer), so one header serves
+ * every build. A build with a larger backend state defines it higher; 160 holds a software
+ * SHA-256 state (104 bytes) or the agent port's default 128-byte context plus a pointer. */
+#ifndef FWC_SHA256_CTX_BYTES
+#define FWC_SHA256_CTX_BYTES 160
+#endif
+
+/* Streaming context. Caller storage, opaque: only the backend reads it. Whatever the backend
+ * holds on behalf of the context (the OpenSSL backend's EVP state) is released by
+ * fwc_sha256_cleanup(). */
 struct fwc_sha256 {
-	void *evp;
+	union {
+		void *evp;
+		uint64_t align;
+		unsigned char raw[FWC_SHA256_CTX_BYTES];
+	} u;
 };
 
 /* Start a hash. Returns FWC_OK or FWC_ERR_NOMEM/FWC_ERR_CRYPTO (ctx then needs no cleanup). */

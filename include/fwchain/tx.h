@@ -97,6 +97,12 @@ int fwc_tx_digest(uint8_t digest[32], const uint8_t *body, size_t body_len);
 int fwc_tx_sign(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body, size_t body_len,
                 const struct fwc_seckey *sk, const uint8_t aux[32], struct fwc_errinfo *ei);
 
+/* Wrap an encoded body and the sender's signature of fwc_tx_digest(body) (made elsewhere, e.g.
+ * by a device's secure element) into the signed transaction {1: body, 2: signature}. Nothing is
+ * checked but the arguments; the node verifies. out NULL measures. */
+int fwc_tx_encode_signed(uint8_t *out, size_t outcap, size_t *outlen, const uint8_t *body,
+                         size_t body_len, const uint8_t sig[FWC_SIG_LEN]);
+
 /* Decode a signed transaction and its body (zero-copy; does not verify the signature). */
 int fwc_tx_decode(struct fwc_signed_tx *stx, const uint8_t *buf, size_t len,
                   struct fwc_errinfo *ei);

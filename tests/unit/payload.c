@@ -395,6 +395,19 @@ static void test_event(void)
 	test_unhex(wantd, sizeof(wantd), ex_event_digest);
 	CHECK_MEM(digest, wantd, 32);
 	CHECK_RC(fwc_event_verify(&ev), FWC_OK);
+	/* The two halves for an external signer give the same bytes: the body from the decoded
+	 * fields, then the object from that body and the example's signature. */
+	{
+		uint8_t b2[256], obj[512];
+		size_t b2len = 0, olen = 0;
+
+		CHECK_RC(fwc_event_body_encode(b2, sizeof(b2), &b2len, &ev), FWC_OK);
+		CHECK(b2len == blen && memcmp(b2, body, blen) == 0);
+		CHECK_RC(fwc_event_encode(obj, sizeof(obj), &olen, b2, b2len, ev.sig), FWC_OK);
+		CHECK(olen == wantlen && memcmp(obj, want, wantlen) == 0);
+		CHECK_RC(fwc_event_encode(obj, 10, &olen, b2, b2len, ev.sig), FWC_ERR_BUFSIZE);
+		CHECK_RC(fwc_event_body_encode(b2, 10, &b2len, &ev), FWC_ERR_BUFSIZE);
+	}
 	/* One flipped byte of the body (the sequence number 7 -> 8) breaks the signature. */
 	want[4 + 35 + 1] = 0x08;
 	CHECK_RC(fwc_event_decode(&ev, want, wantlen, NULL), FWC_OK);

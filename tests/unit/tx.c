@@ -89,6 +89,19 @@ static void test_worked_example(void)
 	n += unhex(want + n, sizeof(want) - n, "02 58 40");
 	n += unhex(want + n, sizeof(want) - n, example_sig);
 	CHECK(n == 138 && slen == n && memcmp(signed_tx, want, n) == 0);
+	/* the same envelope from the body and a signature made elsewhere */
+	{
+		uint8_t again[512], sig[64];
+		size_t alen = 0;
+
+		unhex(sig, sizeof(sig), example_sig);
+		CHECK_RC(fwc_tx_encode_signed(again, sizeof(again), &alen, body, blen, sig),
+		         FWC_OK);
+		CHECK(alen == n && memcmp(again, want, n) == 0);
+		CHECK_RC(fwc_tx_encode_signed(again, 100, &alen, body, blen, sig), FWC_ERR_BUFSIZE);
+		CHECK_RC(fwc_tx_encode_signed(NULL, 0, &alen, body, blen, sig), FWC_OK);
+		CHECK(alen == n);
+	}
 
 	CHECK_RC(fwc_tx_id(d, signed_tx, slen), FWC_OK);
 	test_unhex(w, 32, example_id);

@@ -21,6 +21,7 @@
 #include "fwagent/config.h"
 #include "fwagent/port.h"
 #include "fwagent/record.h"
+#include "fwagent/verify.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,9 +62,19 @@ struct fwc_agent_offer {
 	struct fwc_agent_source sources[FWC_AGENT_MAX_SOURCES];
 };
 
-/* What manufacturing provisions; used only when no valid record exists. */
+/* What manufacturing provisions. factory_floor is used only when no valid record exists; the
+ * rest is read at every check-in. Every pointer must outlive the contexts given this struct
+ * (on an MCU: constants in flash); the struct itself is kept by pointer. */
 struct fwc_agent_provision {
 	uint64_t factory_floor; /* release-counter floor of a device in factory state */
+	const struct fwc_agent_trust *trust; /* trust anchors; NULL: the device cannot check in
+	                                        (CHECKIN fails with FWC_ERR_STATE) */
+	struct fwc_agent_identity id;        /* product, hardware id, channel */
+	const char *node_url; /* base URL of a node ("http://host:port", no '/' at the end):
+	                         check-ins and device events go there */
+	size_t node_url_len;
+	const char *gateway_url; /* base URL of a content gateway serving /ipfs/; NULL: node_url */
+	size_t gateway_url_len;
 };
 
 /* The agent context: all of the agent's memory. Treat the fields as private. */
@@ -88,6 +99,17 @@ struct fwc_agent {
 	struct fwc_agent_offer offer;
 	struct fwc_port_sha256 hash;
 	uint8_t block[FWC_AGENT_BLOCK_SIZE];
+	/* check-in: what was provisioned, the verified release, and the buffers of a check-in
+	 * (the answer, then the content's root block) and of a report (one event transaction) */
+	const struct fwc_agent_provision *prov;
+	uint8_t have_verified; /* verified below holds the release of the current offer */
+	uint8_t last_refusal;  /* reason of the last refusal queued since power-on (0: none) */
+	int16_t last_refusal_code;
+	uint64_t last_refusal_counter;
+	struct fwc_agent_verified verified;
+	char url[FWC_AGENT_REQUEST_URL_MAX];
+	struct fwc_agent_verify_work work;
+	uint8_t buf[FWC_AGENT_BUNDLE_MAX];
 };
 
 /* Boot selection, the boot loader's part of a reset: load the record and decide which slot to

@@ -52,6 +52,32 @@
 #define FWC_AGENT_MIN_RATE_GRACE_MS 10000
 #endif
 
+/* Validators a device can be provisioned with (their verifier keys are checked against a
+ * checkpoint's cosignature lines). At most FWC_NOTE_MAX_VERIFIERS (64). */
+#ifndef FWC_AGENT_MAX_VALIDATORS
+#define FWC_AGENT_MAX_VALIDATORS 16
+#endif
+
+/* Bytes of the check-in answer (a proof bundle) and of a UnixFS root block, which share one
+ * buffer. A bundle with a release and two key-set statements is about 3 KiB; the root block of
+ * an image of 174 leaves (the one-level DAG limit, FWC_AGENT_MAX_CHUNKS) about 8.7 KiB. */
+#ifndef FWC_AGENT_BUNDLE_MAX
+#define FWC_AGENT_BUNDLE_MAX 9216
+#endif
+
+/* Longest URL the agent builds for a request (a check-in carries the product, channel,
+ * hardware id, counter and device key in its query). */
+#ifndef FWC_AGENT_REQUEST_URL_MAX
+#define FWC_AGENT_REQUEST_URL_MAX 512
+#endif
+
+/* A verified checkpoint that arrives without an update (an idle ledger makes one every minute)
+ * is committed to the record only when its time is this many seconds past the recorded one,
+ * which bounds the record writes of a polling device. 0 commits every newer one. */
+#ifndef FWC_AGENT_CHECKPOINT_MIN_ADVANCE
+#define FWC_AGENT_CHECKPOINT_MIN_ADVANCE 3600
+#endif
+
 /* Device events kept in the persistent record until they are reported. When the queue is full
  * the oldest event is dropped and counted (docs/formats/agent-record.md). */
 #ifndef FWC_AGENT_EVENT_QUEUE
@@ -63,7 +89,7 @@
 #define FWC_AGENT_MAX_BOOT_ATTEMPTS 3
 #endif
 
-/* Bytes read from a record area; the encoded record must fit (it is 304 + 24 * queue bytes). */
+/* Bytes read from a record area; the encoded record must fit (it is 312 + 24 * queue bytes). */
 #ifndef FWC_AGENT_RECORD_MAX
 #define FWC_AGENT_RECORD_MAX 1024
 #endif

@@ -72,11 +72,16 @@ int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *g
 /* POST body[0..body_len) to url (content type application/cbor) and store the response body.
  *   resp, resp_cap   caller buffer for the response; a longer response is an error
  *                    (FWC_ERR_TOO_LARGE), never truncated silently.
- *   resp_len         set to the response length on FWC_OK.
- * Returns FWC_OK for a 2xx answer, FWC_ERR_NOT_FOUND, FWC_ERR_TOO_LARGE, FWC_ERR_UNSUPPORTED,
- * FWC_ERR_IO. */
+ *   resp_len         the response length.
+ *   status           optional: the HTTP status of the answer.
+ * Unlike other out-parameters, resp, *resp_len and *status are set whenever the server
+ * answered, whatever the status, so the caller can read an error answer (the node explains a
+ * refused transaction in its body).
+ * Returns FWC_OK for a 2xx answer, FWC_ERR_NOT_FOUND (404), FWC_ERR_TOO_LARGE,
+ * FWC_ERR_UNSUPPORTED, FWC_ERR_IO (no answer, or another status). */
 int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, size_t *resp_len,
-                       const char *url, size_t url_len, const uint8_t *body, size_t body_len);
+                       int *status, const char *url, size_t url_len, const uint8_t *body,
+                       size_t body_len);
 
 /* ------------------------------------------------------------------------------------------
  * Slot storage: two firmware slots (A and B) of flash-like memory. Bytes read as 0xFF after an

@@ -18,9 +18,10 @@
 extern "C" {
 #endif
 
-#define FWC_AGENT_RECORD_VERSION 1
-#define FWC_AGENT_RECORD_FIXED 272 /* bytes before the event entries */
-#define FWC_AGENT_EVENT_LEN 24     /* bytes per event entry */
+#define FWC_AGENT_RECORD_VERSION 2 /* written; version 1 records are still read */
+#define FWC_AGENT_RECORD_FIXED 280 /* bytes before the event entries */
+#define FWC_AGENT_RECORD_FIXED_V1 272
+#define FWC_AGENT_EVENT_LEN 24 /* bytes per event entry */
 /* Encoded length of a record with a queue of q events. */
 #define FWC_AGENT_RECORD_LEN_Q(q) (FWC_AGENT_RECORD_FIXED + (q)*FWC_AGENT_EVENT_LEN + 32)
 #define FWC_AGENT_RECORD_LEN FWC_AGENT_RECORD_LEN_Q(FWC_AGENT_EVENT_QUEUE)
@@ -54,7 +55,9 @@ enum fwc_agent_event_type {
 	FWC_AGENT_EV_ROLLED_BACK = 2,     /* a trial image was abandoned; reason says why */
 	FWC_AGENT_EV_DOWNLOAD_FAILED = 3, /* every source failed for a chunk */
 	FWC_AGENT_EV_VERIFY_FAILED = 4,   /* the complete image in the slot did not match */
-	FWC_AGENT_EV_RECORD_RESET = 5     /* both record copies were corrupt: factory state */
+	FWC_AGENT_EV_RECORD_RESET = 5,    /* both record copies were corrupt: factory state */
+	FWC_AGENT_EV_REFUSED = 6 /* a check-in answer or release was refused; the reason is an
+	                            enum fwc_agent_refusal (fwagent/verify.h) */
 };
 
 enum fwc_agent_reason {
@@ -85,6 +88,8 @@ struct fwc_agent_record {
 	struct fwc_agent_image pending;
 	struct fwc_agent_checkpoint checkpoint;
 	struct fwc_agent_download download;
+	uint64_t tx_nonce;       /* nonce of the device's next ledger transaction (its event
+	                            reports); 0 until the first is sent (then 1 is used) */
 	uint32_t next_event_seq; /* sequence number the next event gets */
 	uint32_t events_dropped; /* events lost to a full queue since the last report */
 	uint8_t event_count;
@@ -115,6 +120,10 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
  * sequence number. Only changes rec in memory. */
 void fwc_agent_record_push_event(struct fwc_agent_record *rec, uint8_t type, uint8_t reason,
                                  int code, uint64_t counter, uint64_t time);
+
+/* Remove the oldest queued event (it was reported). Only changes rec in memory; nothing
+ * happens on an empty queue. */
+void fwc_agent_record_pop_event(struct fwc_agent_record *rec);
 
 /* How fwc_agent_store_load() found the two copies. */
 enum fwc_agent_load_status {

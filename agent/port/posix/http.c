@@ -113,7 +113,7 @@ static CURL *easy_new(const char *url, struct sink *s)
 int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got, const char *url,
                       size_t url_len, uint64_t offset)
 {
-	char u[FWC_AGENT_URL_MAX + 1], range[64];
+	char u[FWC_AGENT_REQUEST_URL_MAX + 1], range[64];
 	struct sink s = {buf, len, 0, false};
 	long status = 0;
 	CURLcode cc;
@@ -151,9 +151,10 @@ int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *g
 }
 
 int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, size_t *resp_len,
-                       const char *url, size_t url_len, const uint8_t *body, size_t body_len)
+                       int *status_out, const char *url, size_t url_len, const uint8_t *body,
+                       size_t body_len)
 {
-	char u[FWC_AGENT_URL_MAX + 1];
+	char u[FWC_AGENT_REQUEST_URL_MAX + 1];
 	struct sink s = {resp, resp_cap, 0, false};
 	struct curl_slist *hdr = NULL;
 	long status = 0;
@@ -187,10 +188,13 @@ int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, si
 		return FWC_ERR_TOO_LARGE;
 	if (cc != CURLE_OK)
 		return FWC_ERR_IO;
+	/* an answer, whatever its status: the caller may read why it was refused */
+	*resp_len = s.len;
+	if (status_out != NULL)
+		*status_out = (int)status;
 	if (status == 404)
 		return FWC_ERR_NOT_FOUND;
 	if (status < 200 || status > 299)
 		return FWC_ERR_IO;
-	*resp_len = s.len;
 	return FWC_OK;
 }

@@ -3,32 +3,43 @@
  *   fwagent format DIR SLOT_SIZE [ERASE_UNIT]   create the device (slots erased, no record)
  *   fwagent factory DIR IMAGE                   program IMAGE into slot A (manufacturing)
  *   fwagent status DIR                          print both record copies and the state in use
- *   fwagent boot DIR [--floor N] [--health CMD] power on and run the agent until it is idle
+ *   fwagent boot DIR [--floor N] [--health CMD] [--no-clock]
+ *                [--trust FILE --node URL --hw ID [--product ID] [--channel NAME]
+ *                 [--gateway URL]]                  power on and run the agent until it is idle
  *
  * `boot` runs the boot selection and the agent's state machine; when the agent asks for a
- * reboot it powers on again (at most MAX_RESETS times), so one call goes through a whole trial
- * boot, confirmation or rollback. This is the product build of the core: check-in is not
- * implemented yet (it needs the ledger's proof-bundle format), so `boot` ends with the check-in
- * refusing with "unsupported variant"; installs are exercised by the tests. */
+ * reboot it powers on again (at most MAX_RESETS times), so one call goes through a check-in,
+ * download, install, trial boot and confirmation or rollback. The device checks in only when it
+ * is provisioned: --trust names a trust anchors file (docs/formats/trust.md: chain, validators,
+ * quorum, maximum age, the product's root and release key sets; the root set's version is taken
+ * as 1), --node the node's base URL, --hw the hardware id; the product is the trust file's only
+ * one unless --product names it, the channel "stable" unless --channel does. This is the
+ * product build of the core (no test entry point). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fwchain/hex.h"
+#include "fwchain/trust.h"
 #include "port_posix.h"
 
 #define MAX_RESETS 16
 #define MAX_STEPS 1000
 
-static struct fwc_agent agent; /* 14 KiB: static, as on a device */
+static struct fwc_agent agent; /* 30 KiB: static, as on a device */
+static struct fwc_trust trust_file;
+static struct fwc_agent_trust trust;
+static char trust_text[FWC_TRUST_MAX_LEN + 1];
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: fwagent format DIR SLOT_SIZE [ERASE_UNIT]\n"
 	                "       fwagent factory DIR IMAGE\n"
 	                "       fwagent status DIR\n"
-	                "       fwagent boot DIR [--floor N] [--health CMD]\n");
+	                "       fwagent boot DIR [--floor N] [--health CMD] [--no-clock]\n"
+	                "                    [--trust FILE --node URL --hw ID [--product ID]\n"
+	                "                     [--channel NAME] [--gateway URL]]\n");
 	return 2;
 }
 
@@ -121,6 +132,54 @@ static int cmd_boot(struct fwc_port *port, const struct fwc_agent_provision *pro
 	return 1;
 }
 
+/* Provision prov from a trust file: the chain, validators, quorum and maximum age, and the key
+ * sets of product (NULL: the file's only product). */
+static int load_trust(struct fwc_agent_provision *prov, const char *path, const char *product)
+{
+	const struct fwc_trust_product *p = NULL;
+	struct fwc_errinfo ei = {0, ""};
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc;
+
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	n = fread(trust_text, 1, sizeof(trust_text), f);
+	fclose(f);
+	if ((rc = fwc_trust_parse(&trust_file, trust_text, n, &ei)) < 0) {
+		fprintf(stderr, "fwagent: %s: %s: %s\n", path, fwc_strerror(rc), ei.msg);
+		return -1;
+	}
+	if (product != NULL)
+		p = fwc_trust_product_find(&trust_file, product, strlen(product));
+	else if (trust_file.n_products == 1)
+		p = &trust_file.products[0];
+	if (p == NULL) {
+		fprintf(stderr, "fwagent: %s: %s\n", path,
+		        product ? "no such product" : "name the product with --product");
+		return -1;
+	}
+	if (trust_file.n_validators > FWC_AGENT_MAX_VALIDATORS) {
+		fprintf(stderr, "fwagent: %s: more validators than the agent takes\n", path);
+		return -1;
+	}
+	trust.chain_id = trust_file.origin;
+	trust.chain_id_len = trust_file.origin_len;
+	trust.validators = trust_file.validators;
+	trust.n_validators = trust_file.n_validators;
+	trust.quorum = trust_file.quorum;
+	trust.max_age = trust_file.max_age;
+	trust.root = p->has_root ? &p->root : NULL;
+	trust.root_version = 1;
+	trust.release = p->has_release ? &p->release : NULL;
+	prov->trust = &trust;
+	prov->id.product = p->id;
+	prov->id.product_len = p->id_len;
+	return 0;
+}
+
 static int cmd_factory(struct fwc_port *port, const char *path)
 {
 	static uint8_t img[32u << 20];
@@ -175,17 +234,53 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[1], "factory") == 0 && argc == 4) {
 		rc = cmd_factory(&port, argv[3]);
 	} else if (strcmp(argv[1], "boot") == 0) {
+		const char *trust_path = NULL, *product = NULL, *opt;
+
 		rc = 0;
-		for (int i = 3; i < argc; i++) {
-			if (strcmp(argv[i], "--floor") == 0 && i + 1 < argc) {
+		prov.id.channel = "stable";
+		prov.id.channel_len = 6;
+		for (int i = 3; i < argc && rc == 0; i++) {
+			opt = argv[i];
+			if (strcmp(opt, "--no-clock") == 0) {
+				port.no_clock = true;
+				continue;
+			}
+			if (i + 1 >= argc) {
+				rc = usage();
+				break;
+			}
+			if (strcmp(opt, "--floor") == 0) {
 				prov.factory_floor = strtoull(argv[++i], NULL, 0);
-			} else if (strcmp(argv[i], "--health") == 0 && i + 1 < argc &&
+			} else if (strcmp(opt, "--health") == 0 &&
 			           strlen(argv[i + 1]) < sizeof(port.health_cmd)) {
 				strcpy(port.health_cmd, argv[++i]);
+			} else if (strcmp(opt, "--trust") == 0) {
+				trust_path = argv[++i];
+			} else if (strcmp(opt, "--product") == 0) {
+				product = argv[++i];
+			} else if (strcmp(opt, "--node") == 0) {
+				prov.node_url = argv[++i];
+				prov.node_url_len = strlen(prov.node_url);
+			} else if (strcmp(opt, "--gateway") == 0) {
+				prov.gateway_url = argv[++i];
+				prov.gateway_url_len = strlen(prov.gateway_url);
+			} else if (strcmp(opt, "--hw") == 0) {
+				prov.id.hwid = argv[++i];
+				prov.id.hwid_len = strlen(prov.id.hwid);
+			} else if (strcmp(opt, "--channel") == 0) {
+				prov.id.channel = argv[++i];
+				prov.id.channel_len = strlen(prov.id.channel);
 			} else {
 				rc = usage();
 			}
 		}
+		if (rc == 0 && trust_path != NULL &&
+		    (prov.node_url == NULL || prov.id.hwid == NULL)) {
+			fprintf(stderr, "fwagent: --trust needs --node and --hw\n");
+			rc = 2;
+		}
+		if (rc == 0 && trust_path != NULL && load_trust(&prov, trust_path, product) < 0)
+			rc = 1;
 		if (rc == 0)
 			rc = cmd_boot(&port, &prov);
 	} else {

@@ -1,6 +1,6 @@
 /* The POSIX port of the agent: slots and record areas as files in a device directory, SHA-256
- * and signatures through libfwchain, time and randomness from the OS, a simulated reset, and
- * power-loss injection. Transport is in http.c, the simulated power-on in boot.c.
+ * through OpenSSL, signatures through libfwchain, time and randomness from the OS, a simulated
+ * reset, and power-loss injection. Transport is in http.c, the simulated power-on in boot.c.
  *
  * Main design choice: behave like flash, not like a file system, so that the core is tested
  * against the constraints it will meet on a device. Slots read 0xFF when erased and (with
@@ -15,6 +15,7 @@
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,8 @@
 #include "fwchain/hex.h"
 #include "fwchain/sha256.h"
 
-_Static_assert(sizeof(struct fwc_sha256) <= FWC_PORT_SHA256_CTX_SIZE,
-               "fwc_sha256 must fit the port's hash context");
+_Static_assert(sizeof(EVP_MD_CTX *) <= FWC_PORT_SHA256_CTX_SIZE,
+               "an EVP context pointer must fit the port's hash context");
 
 static const char *const slot_files[2] = {"slot-a", "slot-b"};
 static const char *const record_files[2] = {"record-0", "record-1"};
@@ -526,43 +527,58 @@ int fwc_port_health_check(struct fwc_port *port, uint8_t slot)
 	return stat(path, &st) == 0 ? FWC_ERR_STATE : FWC_PORT_HEALTHY;
 }
 
-/* ---- SHA-256 through libfwchain ----------------------------------------------------------- */
+/* ---- SHA-256 through OpenSSL ------------------------------------------------------------- */
+
+/* The port's hash state is a pointer to an EVP context, used directly rather than through
+ * libfwchain's fwc_sha256: the core's own fwc_sha256 is built on these functions, so the port
+ * must not depend on that layer (nor on its context size). */
+static EVP_MD_CTX **evp_of(struct fwc_port_sha256 *h)
+{
+	return (EVP_MD_CTX **)(void *)h->u.bytes;
+}
 
 int fwc_port_sha256_init(struct fwc_port *port, struct fwc_port_sha256 *h)
 {
-	struct fwc_sha256 s;
-	int rc;
+	EVP_MD_CTX *md;
 
 	if (h == NULL)
 		return FWC_ERR_ARG;
-	if ((rc = fwc_sha256_init(&s)) < 0)
-		return rc;
-	memcpy(h->u.bytes, &s, sizeof(s));
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return FWC_ERR_NOMEM;
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return FWC_ERR_CRYPTO;
+	}
+	*evp_of(h) = md;
 	return FWC_OK;
 }
 
 int fwc_port_sha256_update(struct fwc_port *port, struct fwc_port_sha256 *h, const void *data,
                            size_t len)
 {
-	struct fwc_sha256 s;
-
-	if (h == NULL)
+	if (h == NULL || *evp_of(h) == NULL || (data == NULL && len != 0))
 		return FWC_ERR_ARG;
-	memcpy(&s, h->u.bytes, sizeof(s));
-	return fwc_sha256_update(&s, data, len);
+	if (len == 0)
+		return FWC_OK;
+	return EVP_DigestUpdate(*evp_of(h), data, len) == 1 ? FWC_OK : FWC_ERR_CRYPTO;
 }
 
 int fwc_port_sha256_final(struct fwc_port *port, struct fwc_port_sha256 *h, uint8_t out[32])
 {
-	struct fwc_sha256 s;
-	int rc;
+	unsigned char tmp[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	int rc = FWC_OK;
 
 	if (h == NULL || out == NULL)
 		return FWC_ERR_ARG;
-	memcpy(&s, h->u.bytes, sizeof(s));
-	rc = fwc_sha256_final(&s, out);
-	fwc_sha256_cleanup(&s);
-	memset(h->u.bytes, 0, sizeof(s));
+	if (*evp_of(h) == NULL)
+		return FWC_ERR_ARG;
+	if (EVP_DigestFinal_ex(*evp_of(h), tmp, &n) != 1 || n != 32)
+		rc = FWC_ERR_CRYPTO;
+	else
+		memcpy(out, tmp, 32);
+	EVP_MD_CTX_free(*evp_of(h));
+	*evp_of(h) = NULL;
 	return rc;
 }
 
