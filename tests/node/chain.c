@@ -316,8 +316,17 @@ static void test_chain(void)
 		CHECK(wait_done(c, id4, &r) == NODE_TX_REJECTED);
 		CHECK(strcmp(r.code, "time_in_future") == 0 && r.kind == NODE_REFUSAL_REJECT);
 		CHECK_RC(node_db_tx_get(db, &row, id4), FWC_ERR_NOT_FOUND);
-		usleep(100000);
+		/* While 5 only waits, no (empty) blocks are made for it. */
+		usleep(60000);
+		node_chain_head(c, &h, NULL, NULL, NULL, NULL);
+		usleep(200000);
 		CHECK(node_chain_tx_where(c, id5, NULL) == NODE_TX_PENDING);
+		{
+			uint64_t h2 = 0;
+
+			node_chain_head(c, &h2, NULL, NULL, NULL, NULL);
+			CHECK(h2 == h);
+		}
 		/* The resubmission: nonce 4 is free again (5 is pending, so 4 fills the gap). */
 		make_tx(tx, &len, CHAIN, ADMIN, 4, 22, FWC_ROLE_AUDITOR);
 		CHECK_RC(node_chain_submit(c, id4b, &r, tx, len), FWC_OK);
