@@ -48,6 +48,7 @@
 
 struct reader {
 	sqlite3 *db;
+	sqlite3_stmt *begin, *commit; /* prepared once: every request runs both */
 	struct node_state st;
 	struct node_stateq q;
 	int open, busy;
@@ -82,6 +83,9 @@ int node_query_open(struct node_query **out, const char *db_path, unsigned reade
 
 static void reader_close(struct reader *r)
 {
+	sqlite3_finalize(r->begin);
+	sqlite3_finalize(r->commit);
+	r->begin = r->commit = NULL;
 	node_stateq_close(&r->q);
 	node_state_close(&r->st);
 	sqlite3_close(r->db);
@@ -109,6 +113,10 @@ static int reader_open(struct node_query *q, struct reader *r)
 	        SQLITE_OK ||
 	    sqlite3_busy_timeout(r->db, 2000) != SQLITE_OK ||
 	    sqlite3_exec(r->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &r->begin, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &r->commit, NULL) !=
+	        SQLITE_OK ||
 	    node_state_open(&r->st, r->db) != FWC_OK || node_stateq_open(&r->q, r->db) != FWC_OK) {
 		reader_close(r);
 		return -1;
@@ -120,8 +128,10 @@ static int reader_open(struct node_query *q, struct reader *r)
 static void reader_put(struct node_query *q, struct reader *r)
 {
 	/* Ends the snapshot; a read transaction cannot fail to end in a way that matters. */
-	if (r->open && !sqlite3_get_autocommit(r->db))
-		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (r->open && !sqlite3_get_autocommit(r->db)) {
+		sqlite3_step(r->commit);
+		sqlite3_reset(r->commit);
+	}
 	pthread_mutex_lock(&q->mu);
 	r->busy = 0;
 	pthread_cond_signal(&q->cv);
@@ -156,8 +166,8 @@ static struct reader *reader_get(struct node_query *q, struct node_http_response
 		node_http_respond_error(resp, 503, "busy", "every state reader is busy; retry");
 		return NULL;
 	}
-	if ((!r->open && reader_open(q, r) != 0) ||
-	    sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	if ((!r->open && reader_open(q, r) != 0) || sqlite3_step(r->begin) != SQLITE_DONE ||
+	    sqlite3_reset(r->begin) != SQLITE_OK) {
 		if (r->open)
 			reader_close(r); /* reopen next time: the file may have changed under us */
 		reader_put(q, r);

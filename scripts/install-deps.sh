@@ -9,6 +9,7 @@ PKGS=(
   libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev  # node and client
   mosquitto libmosquitto-dev                    # MQTT notifications
   curl python3                                  # test drivers
+  wrk nginx-light                               # HTTP benchmarks (load generator, reference)
 )
 
 missing=()

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Committed transactions per second of fwchaind on one core, against the single-core BIP-340
+# verification rate measured on that core in the same run, and commit latency (POST to
+# committed) p50/p99.
+#
+# fwchaind runs pinned to CPU 0 (taskset), the load generator (bench_node_txload) on CPU 1;
+# each case uses a fresh data directory in a temp dir; commits are durable (fwchaind's SQLite
+# runs synchronous=FULL) and every signature is checked by the node. Cases:
+#   events    device events, each sent and signed by its device     target tps >= 0.5 x V
+#   releases  RELEASEs of a 2-of-3 release key set (3 signatures)   target tps >= 0.5 x V/3
+#   envelope  (only when the node has no state machine yet) device-event-shaped transactions
+#             whose envelope alone is checked                        reported against V
+# where V is bench_node_txload's single-thread fwc_verify rate on CPU 0 (median of measurements
+# taken before every run, since the machine is shared). Each case runs once flooding
+# (throughput; latency then includes queueing in the mempool) and once paced at half the
+# measured throughput (latency of a node that keeps up).
+#
+# Usage: bench/node_tx.sh [BUILD_DIR]   (default build/release)
+# Environment: FWCHAIND (the node binary, default BUILD_DIR/fwchaind), COUNT (events per case,
+# default 40000; releases use COUNT/3), SECS (time bound per run, default 20), CONNS (default
+# 8), BLOCK_MS (block interval, default 100).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+BIN=${1:-build/release}
+FWCHAIND=${FWCHAIND:-$BIN/fwchaind}
+LOAD=$BIN/bench_node_txload
+COUNT=${COUNT:-40000}
+SECS=${SECS:-20}
+CONNS=${CONNS:-8}
+BLOCK_MS=${BLOCK_MS:-100}
+for b in "$FWCHAIND" "$LOAD"; do
+	[ -x "$b" ] || { echo "bench/node_tx.sh: SKIP: $b not built (cmake --preset release &&" \
+		"cmake --build build/release)"; exit 0; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "bench/node_tx.sh: SKIP: needs 2 CPUs"; exit 0; }
+bench_tmp
+
+# The machine is shared and noisy: V is measured on CPU 0 before every run and the median is
+# the reference (the spread is printed too).
+VS=()
+measure_v() {
+	local v
+	v=$(taskset -c 0 "$LOAD" verify 1 | sed -n 's/^verify_per_s=//p')
+	[ -n "$v" ] || bench_die "cannot measure the verification rate"
+	VS+=("$v")
+}
+
+# value KEY FILE
+value() { sed -n "s/^$1=//p" "$2"; }
+
+# run_case NAME MODE COUNT [RATE]: fresh node on CPU 0, load on CPU 1; output in $BENCH_TMP.
+run_case() {
+	local name=$1 mode=$2 count=$3 rate=${4:-} dir=$BENCH_TMP/$1
+	measure_v
+	NODE_CPU=0 fwchaind_start "$dir" --block-interval-ms "$BLOCK_MS"
+	timeout $((SECS + 120)) taskset -c 1 "$LOAD" run "$NODE_PORT" "$dir" "$mode" "$count" \
+		"$SECS" "$CONNS" $rate >"$BENCH_TMP/$name.out" 2>"$BENCH_TMP/$name.err" ||
+		{ cat "$BENCH_TMP/$name.err" >&2; fwchaind_stop; bench_die "load generator failed ($name)"; }
+	FAILED=n/a
+	if [ "$mode" != envelope ]; then
+		FAILED=$(curl -s "http://127.0.0.1:$NODE_PORT/v1/audit?status=failed&limit=1000" |
+			python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+	fi
+	fwchaind_stop
+}
+
+report() {
+	local label=$1 name=$2 ref=$3 target=$4 out=$BENCH_TMP/$2.out pout=$BENCH_TMP/$2-paced.out
+	local tps r
+	tps=$(value tps "$out")
+	r=$(ratio "$tps" "$ref")
+	printf '%-9s %8.0f tx/s committed  (%s of %s accepted, %s failed by rules, all in %s s)\n' \
+		"$label" "$tps" "$(value committed "$out")" "$(value accepted "$out")" "$FAILED" \
+		"$(value seconds "$out")"
+	printf '          ratio %s vs %.0f/s  (target >= %s: %s)\n' "$r" "$ref" "$target" \
+		"$(verdict "$r" "$target")"
+	printf '          commit latency flooding   p50 %7.1f ms  p99 %7.1f ms\n' \
+		"$(value p50_ms "$out")" "$(value p99_ms "$out")"
+	[ -f "$pout" ] && printf '          commit latency at %s/s  p50 %7.1f ms  p99 %7.1f ms\n' \
+		"$(value rate "$BENCH_TMP/$2-paced.rate")" "$(value p50_ms "$pout")" "$(value p99_ms "$pout")"
+	return 0
+}
+
+# paced NAME MODE COUNT: the same case at half the flooding throughput, for SECS/2 at most.
+paced() {
+	local tps rate n
+	tps=$(value tps "$BENCH_TMP/$1.out")
+	rate=$(awk -v t="$tps" 'BEGIN { r = int(t / 2); print (r > 0 ? r : 1) }')
+	n=$(awk -v r="$rate" -v s="$SECS" -v c="$3" 'BEGIN { n = int(r * s / 2); print (n < c ? n : c) }')
+	[ "$n" -ge "$CONNS" ] || return 0
+	echo "rate=$rate" >"$BENCH_TMP/$1-paced.rate"
+	run_case "$1-paced" "$2" "$n" "$rate"
+}
+
+print_v() {
+	V=$(printf '%s\n' "${VS[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+	printf 'reference V: BIP-340 verify (fwc_verify, one thread, CPU 0)  %.0f/s (median of %d,' \
+		"$V" "${#VS[@]}"
+	printf ' range %s..%s)\n' "$(printf '%s\n' "${VS[@]}" | sort -n | head -1)" \
+		"$(printf '%s\n' "${VS[@]}" | sort -n | tail -1)"
+}
+
+# Does this node run the state machine (query endpoints answer)?
+probe=$BENCH_TMP/probe
+NODE_CPU=0 fwchaind_start "$probe"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$NODE_PORT/v1/orgs")
+fwchaind_stop
+
+printf 'fwchaind on CPU 0, load on CPU 1, %s connections, block interval %s ms\n' "$CONNS" \
+	"$BLOCK_MS"
+if [ "$code" = 200 ]; then
+	run_case events events "$COUNT"
+	f_events=$FAILED
+	paced events events "$COUNT"
+	run_case releases releases $((COUNT / 3))
+	f_releases=$FAILED
+	paced releases releases $((COUNT / 3))
+	print_v
+	FAILED=$f_events report events events "$V" 0.5
+	FAILED=$f_releases report releases releases "$(awk -v v="$V" 'BEGIN { print v / 3 }')" 0.5
+else
+	echo "NOTE: this fwchaind has no state machine wired in (GET /v1/orgs: $code): measuring"
+	echo "      ENVELOPE-ONLY transactions (signature, chain id, nonce; no state rules, no"
+	echo "      event signature). Events and 2-of-3 releases need the state machine."
+	run_case envelope envelope "$COUNT"
+	paced envelope envelope "$COUNT"
+	print_v
+	report envelope envelope "$V" 0.5
+fi
