@@ -1666,8 +1666,8 @@ int cmd_event(int argc, char **argv)
 	}
 	if (dkey == NULL || ev.seq == 0 || !have_kind)
 		return cli_usage_err(cmd, "--device-key, --seq (>= 1) and --kind are required");
-	if (o.key == NULL || !o.have_nonce)
-		return cli_usage_err(cmd, "--key (the sender) and --nonce are required");
+	if (o.key == NULL)
+		return cli_usage_err(cmd, "--key (the sender) is required");
 	if (rel != NULL) {
 		if (release_arg(cmd, ev.release_id, rel) != 0)
 			return CLI_EXIT_ERROR;

@@ -277,6 +277,48 @@ static int known_pending(struct node_chain *c, const uint8_t id[32])
 	return 0;
 }
 
+int node_chain_account(struct node_chain *c, const struct fwc_pubkey *sender,
+                       uint64_t *last_committed, uint64_t *top_pending, size_t *npending)
+{
+	struct node_db_reader *rd;
+	uint8_t bin[FWC_PUBKEY_BIN_LEN];
+	uint64_t last = 0, top = 0;
+	size_t n = 0;
+	int rc;
+
+	if (fwc_pubkey_to_bin(bin, sender) < 0)
+		return FWC_ERR_ARG;
+	/* Under mu, as in node_chain_submit: a block's nonces leave the in-flight batch only
+	 * once the ledger has them, so each nonce is counted exactly once. */
+	pthread_mutex_lock(&c->mu);
+	rc = node_db_reader_get(c->db, &rd);
+	if (rc == FWC_OK) {
+		rc = node_state_nonce(node_db_reader_state(rd), sender, &last);
+		node_db_reader_put(rd);
+	}
+	for (size_t i = 0; rc == FWC_OK && i < c->count + c->ninflight; i++) {
+		const struct pending *p = i < c->count
+		                              ? &c->pool[(c->head + i) % c->cfg.mempool_max]
+		                              : &c->inflight[i - c->count];
+
+		if (memcmp(p->sender, bin, FWC_PUBKEY_BIN_LEN) != 0)
+			continue;
+		n++;
+		if (p->nonce > top)
+			top = p->nonce;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (rc != FWC_OK)
+		return FWC_ERR_IO;
+	if (last_committed)
+		*last_committed = last;
+	if (top_pending)
+		*top_pending = top;
+	if (npending)
+		*npending = n;
+	return FWC_OK;
+}
+
 /* Role bits as text into buf, for messages. */
 static const char *role_names(char *buf, size_t cap, uint32_t roles)
 {
