@@ -986,8 +986,9 @@ int cmd_device(int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0))
 		return cli_device_query(argc, argv);
 	if (argc < 2 || (strcmp(argv[1], "register") != 0 && strcmp(argv[1], "update") != 0))
-		return cli_usage_err("device", argc < 2 ? "missing subcommand (register, update)"
-		                                        : "unknown subcommand (register, update)");
+		return cli_usage_err(
+		    "device", argc < 2 ? "missing subcommand (register, update, show, list)"
+		                       : "unknown subcommand (register, update, show, list)");
 	update = strcmp(argv[1], "update") == 0;
 	cmd = update ? "device update" : "device register";
 	memset(&pl, 0, sizeof(pl));
@@ -1114,8 +1115,9 @@ int cmd_release(int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0))
 		return cli_release_query(argc, argv);
 	if (argc < 2 || (strcmp(argv[1], "publish") != 0 && strcmp(argv[1], "revoke") != 0))
-		return cli_usage_err("release", argc < 2 ? "missing subcommand (publish, revoke)"
-		                                         : "unknown subcommand (publish, revoke)");
+		return cli_usage_err("release",
+		                     argc < 2 ? "missing subcommand (publish, revoke, show, list)"
+		                              : "unknown subcommand (publish, revoke, show, list)");
 	publish = strcmp(argv[1], "publish") == 0;
 	cmd = publish ? "release publish" : "release revoke";
 	memset(&o, 0, sizeof(o));

@@ -50,18 +50,20 @@ enum {
 	O_ORDER,
 };
 
+/* clang-format off */
 #define QUERY_COMMON_OPTS                                                                        \
 	{"help", O_HELP, 0}, {"node", O_NODE, 1}, {"timeout", O_TIMEOUT, 1}, {"json", O_JSON, 0}, \
 	    {"limit", O_LIMIT, 1}, {"cursor", O_CURSOR, 1}, {"all", O_ALL, 0}
+/* clang-format on */
 
-#define QUERY_COMMON_HELP                                                                      \
-	"  --limit N          at most N rows per page (1..1000; default the node's, 100)\n"       \
-	"  --cursor C         start at the page the previous answer's 'next' names\n"             \
-	"  --all              follow every page (at most 1000 pages)\n"                          \
+#define QUERY_COMMON_HELP                                                                          \
+	"  --limit N          at most N rows per page (1..1000; default the node's, 100)\n"        \
+	"  --cursor C         start at the page the previous answer's 'next' names\n"              \
+	"  --all              follow every page (at most 1000 pages)\n"                            \
 	"  --json             print the node's JSON answer as it is (with --all: the pages'\n"     \
-	"                     rows merged into one answer whose next is null)\n"                  \
-	"  --node URL         the node (default $FWCHAIN_NODE, else " CLI_NODE_DEFAULT ")\n"     \
-	"  --timeout SECONDS  per request (default 30)\n"                                         \
+	"                     rows merged into one answer whose next is null)\n"                   \
+	"  --node URL         the node (default $FWCHAIN_NODE, else " CLI_NODE_DEFAULT ")\n"       \
+	"  --timeout SECONDS  per request (default 30)\n"                                          \
 	"\n"                                                                                       \
 	"Exit codes: 0 answered; 2 usage error, unknown id, node unreachable or in error.\n"
 
@@ -124,7 +126,8 @@ static int query_common_opt(struct query *q, int id, const char *val, const char
 		return 1;
 	case O_CURSOR:
 		if (val[0] == '\0' || strlen(val) > 512)
-			return cli_err(q->cmd, "--cursor must be 1..512 bytes (the 'next' of an answer)");
+			return cli_err(q->cmd,
+			               "--cursor must be 1..512 bytes (the 'next' of an answer)");
 		q->cursor = val;
 		return 1;
 	default:
@@ -144,8 +147,8 @@ static int id_check(const char *cmd, const char *what, const char *s, size_t max
 		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		         (i > 0 && (c == '.' || c == '_' || c == '-'));
 		if (!ok)
-			return cli_usage_err(cmd, "%s '%.64s' is not an id ([a-z0-9][a-z0-9._-]*)", what,
-			                     s);
+			return cli_usage_err(cmd, "%s '%.64s' is not an id ([a-z0-9][a-z0-9._-]*)",
+			                     what, s);
 	}
 	return 0;
 }
@@ -206,8 +209,8 @@ static int param_put(struct query *q, const char *name, const char *value)
 		return CLI_EXIT_ERROR;
 	q->has_query = 1;
 	for (; *v != '\0'; v++) {
-		if ((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') ||
-		    *v == '-' || *v == '.' || *v == '_' || *v == '~') {
+		if ((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		    (*v >= '0' && *v <= '9') || *v == '-' || *v == '.' || *v == '_' || *v == '~') {
 			if (path_put(q, (const char *)v, 1) != 0)
 				return CLI_EXIT_ERROR;
 			continue;
@@ -251,7 +254,8 @@ static void time_text(char *out, size_t cap, long long t)
 	struct tm tm;
 	time_t tt = (time_t)t;
 
-	if (t < 0 || gmtime_r(&tt, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (t < 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, cap, "%lld", t);
 }
 
@@ -362,7 +366,8 @@ static int page_get(struct query *q, struct cli_node *n, const char *cursor, jso
 	int keep_q = q->has_query, rc = CLI_EXIT_ERROR;
 	json_error_t je;
 
-	if (param_u64(q, "limit", q->limit, q->limit != 0) != 0 || param_put(q, "cursor", cursor) != 0)
+	if (param_u64(q, "limit", q->limit, q->limit != 0) != 0 ||
+	    param_put(q, "cursor", cursor) != 0)
 		goto out;
 	if (cli_node_request(n, r, "GET", q->path, NULL, 0, NULL, CLI_NODE_RESPONSE_MAX) != 0)
 		goto out;
@@ -434,8 +439,8 @@ static int query_run(struct query *q, const struct listing *l, const struct colu
 		} else if (q->json) {
 			if (first == NULL) {
 				first = json_incref(page);
-			} else if (json_array_extend(
-			               json_object_get(listing_obj(first, l), l->arr), rows) != 0) {
+			} else if (json_array_extend(json_object_get(listing_obj(first, l), l->arr),
+			                             rows) != 0) {
 				cli_err(q->cmd, "out of memory");
 				goto out;
 			}
@@ -453,7 +458,8 @@ static int query_run(struct query *q, const struct listing *l, const struct colu
 		if (next == NULL || !q->all)
 			break;
 		if (pages >= QUERY_PAGES_MAX) {
-			cli_err(q->cmd, "more than %d pages; narrow the filters or page with --cursor",
+			cli_err(q->cmd,
+			        "more than %d pages; narrow the filters or page with --cursor",
 			        QUERY_PAGES_MAX);
 			goto out;
 		}
@@ -496,9 +502,8 @@ out:
  * exit code); positional arguments go to pos[0..maxpos). Returns 0, -1 (help printed) or an
  * exit code. */
 static int query_parse(struct query *q, int argc, char **argv, int first,
-                       const struct cli_opt *opts, const char *help, const char **pos,
-                       int maxpos, int (*own)(struct query *q, int id, const char *val, void *st),
-                       void *st)
+                       const struct cli_opt *opts, const char *help, const char **pos, int maxpos,
+                       int (*own)(struct query *q, int id, const char *val, void *st), void *st)
 {
 	struct cli_parser p;
 	const char *val;
@@ -525,9 +530,9 @@ static int query_parse(struct query *q, int argc, char **argv, int first,
 	return 0;
 }
 
-#define QUERY_PARSE(q, argc, argv, first, opts, help, pos, maxpos, own, st)                      \
+#define QUERY_PARSE(q, argc, argv, first, opts, help, pos, maxpos, own, st)                        \
 	do {                                                                                       \
-		int prc_ = query_parse(q, argc, argv, first, opts, help, pos, maxpos, own, st);     \
+		int prc_ = query_parse(q, argc, argv, first, opts, help, pos, maxpos, own, st);    \
 		if (prc_ == -1)                                                                    \
 			return 0;                                                                  \
 		if (prc_ != 0)                                                                     \
@@ -617,25 +622,17 @@ static const char orgs_help[] =
     "\n" QUERY_COMMON_HELP;
 
 static const struct column org_cols[] = {
-    {"ID", "id", 20, C_TEXT},
-    {"CREATED", "created", 20, C_TIME},
-    {"ROOT", "root", 4, C_BOOL},
-    {"NAME", "name", 0, C_TEXT},
+    {"ID", "id", 20, C_TEXT},    {"CREATED", "created", 20, C_TIME},
+    {"ROOT", "root", 4, C_BOOL}, {"NAME", "name", 0, C_TEXT},
     {NULL, NULL, 0, C_TEXT},
 };
 static const struct column member_cols[] = {
-    {"KEY", "key", 71, C_TEXT},
-    {"SINCE", "since", 20, C_TIME},
-    {"ROLES", "roles", 24, C_LIST},
-    {"LABEL", "label", 0, C_TEXT},
-    {NULL, NULL, 0, C_TEXT},
+    {"KEY", "key", 71, C_TEXT},    {"SINCE", "since", 20, C_TIME}, {"ROLES", "roles", 24, C_LIST},
+    {"LABEL", "label", 0, C_TEXT}, {NULL, NULL, 0, C_TEXT},
 };
 static const struct column org_fields[] = {
-    {"id:", "id", 0, C_TEXT},
-    {"name:", "name", 0, C_TEXT},
-    {"created:", "created", 0, C_TIME},
-    {"root:", "root", 0, C_BOOL},
-    {NULL, NULL, 0, C_TEXT},
+    {"id:", "id", 0, C_TEXT},     {"name:", "name", 0, C_TEXT}, {"created:", "created", 0, C_TIME},
+    {"root:", "root", 0, C_BOOL}, {NULL, NULL, 0, C_TEXT},
 };
 
 static void org_head(const json_t *o)
@@ -685,11 +682,8 @@ static const struct column product_cols[] = {
     {NULL, NULL, 0, C_TEXT},
 };
 static const struct column product_fields[] = {
-    {"id:", "id", 0, C_TEXT},
-    {"org:", "org", 0, C_TEXT},
-    {"name:", "name", 0, C_TEXT},
-    {"created:", "created", 0, C_TIME},
-    {NULL, NULL, 0, C_TEXT},
+    {"id:", "id", 0, C_TEXT},           {"org:", "org", 0, C_TEXT}, {"name:", "name", 0, C_TEXT},
+    {"created:", "created", 0, C_TIME}, {NULL, NULL, 0, C_TEXT},
 };
 static const struct column setkey_cols[] = {
     {"  KEY", "key", 73, C_TEXT},
@@ -703,10 +697,8 @@ static const struct column revkey_cols[] = {
     {NULL, NULL, 0, C_TEXT},
 };
 static const struct column revrel_cols[] = {
-    {"  ID", "id", 66, C_TEXT},
-    {"CHANNEL", "channel", 12, C_TEXT},
-    {"COUNTER", "counter", 8, C_TEXT},
-    {"VERSION", "version", 0, C_TEXT},
+    {"  ID", "id", 66, C_TEXT},        {"CHANNEL", "channel", 12, C_TEXT},
+    {"COUNTER", "counter", 8, C_TEXT}, {"VERSION", "version", 0, C_TEXT},
     {NULL, NULL, 0, C_TEXT},
 };
 
@@ -721,7 +713,8 @@ static void sub_table(const char *title, const struct column *cols, const json_t
 		puts(" none");
 		return;
 	}
-	putchar('\n');
+	if (title[0] != '\0')
+		putchar('\n');
 	table_head(cols);
 	for (i = 0; i < json_array_size(rows); i++) {
 		/* the first column is indented by two spaces, as its heading is */
@@ -776,7 +769,8 @@ int cmd_products(int argc, char **argv)
 		return query_run(&q, &list, product_cols, NULL);
 	}
 	if (f.org != NULL || q.limit != 0 || q.cursor != NULL || q.all)
-		return cli_usage_err(q.cmd, "showing one product takes no --org, --limit, --cursor or --all");
+		return cli_usage_err(
+		    q.cmd, "showing one product takes no --org, --limit, --cursor or --all");
 	if (id_check(q.cmd, "a product id", pos[0], 64) != 0 ||
 	    path_put(&q, "/v1/products/", 13) != 0 || path_put(&q, pos[0], strlen(pos[0])) != 0)
 		return CLI_EXIT_ERROR;
@@ -796,14 +790,10 @@ static const char releases_help[] =
     "  --channel C        only this channel's\n" QUERY_COMMON_HELP;
 
 static const struct column release_cols[] = {
-    {"ID", "id", 64, C_TEXT},
-    {"CHANNEL", "channel", 10, C_TEXT},
-    {"COUNTER", "counter", 7, C_TEXT},
-    {"ROLLOUT", "rollout", 7, C_TEXT},
-    {"REVOKED", "revoked", 7, C_BOOL},
-    {"TIME", "time", 20, C_TIME},
-    {"VERSION", "version", 0, C_TEXT},
-    {NULL, NULL, 0, C_TEXT},
+    {"ID", "id", 64, C_TEXT},          {"CHANNEL", "channel", 10, C_TEXT},
+    {"COUNTER", "counter", 7, C_TEXT}, {"ROLLOUT", "rollout", 7, C_TEXT},
+    {"REVOKED", "revoked", 7, C_BOOL}, {"TIME", "time", 20, C_TIME},
+    {"VERSION", "version", 0, C_TEXT}, {NULL, NULL, 0, C_TEXT},
 };
 
 static int releases_run(const char *cmd, int argc, char **argv, int first)
@@ -924,12 +914,9 @@ static const char devices_help[] =
     "  --status S         active or retired\n" QUERY_COMMON_HELP;
 
 static const struct column device_cols[] = {
-    {"KEY", "key", 71, C_TEXT},
-    {"PRODUCT", "product", 16, C_TEXT},
-    {"HWID", "hwid", 10, C_TEXT},
-    {"STATUS", "status", 7, C_TEXT},
-    {"COUNTER", "counter", 7, C_TEXT},
-    {"GROUPS", "groups", 0, C_LIST},
+    {"KEY", "key", 71, C_TEXT},        {"PRODUCT", "product", 16, C_TEXT},
+    {"HWID", "hwid", 10, C_TEXT},      {"STATUS", "status", 7, C_TEXT},
+    {"COUNTER", "counter", 7, C_TEXT}, {"GROUPS", "groups", 0, C_LIST},
     {NULL, NULL, 0, C_TEXT},
 };
 
@@ -978,18 +965,12 @@ static const char device_show_help[] =
     "\n" QUERY_COMMON_HELP;
 
 static const struct column device_fields[] = {
-    {"key:", "key", 0, C_TEXT},
-    {"product:", "product", 0, C_TEXT},
-    {"hwid:", "hwid", 0, C_TEXT},
-    {"region:", "region", 0, C_TEXT},
-    {"groups:", "groups", 0, C_LIST},
-    {"attributes:", "attributes", 0, C_LIST},
-    {"status:", "status", 0, C_TEXT},
-    {"registered:", "registered", 0, C_TIME},
-    {"counter:", "counter", 0, C_TEXT},
-    {"last seq:", "last_seq", 0, C_TEXT},
-    {"release:", "release", 0, C_TEXT},
-    {NULL, NULL, 0, C_TEXT},
+    {"key:", "key", 0, C_TEXT},         {"product:", "product", 0, C_TEXT},
+    {"hwid:", "hwid", 0, C_TEXT},       {"region:", "region", 0, C_TEXT},
+    {"groups:", "groups", 0, C_LIST},   {"attributes:", "attributes", 0, C_LIST},
+    {"status:", "status", 0, C_TEXT},   {"registered:", "registered", 0, C_TIME},
+    {"counter:", "counter", 0, C_TEXT}, {"last seq:", "last_seq", 0, C_TEXT},
+    {"release:", "release", 0, C_TEXT}, {NULL, NULL, 0, C_TEXT},
 };
 static const struct column history_cols[] = {
     {"TIME", "time", 20, C_TIME},
@@ -1050,20 +1031,16 @@ static const char events_help[] =
     "  --until T          block time at or before T\n" QUERY_COMMON_HELP;
 
 static const struct column event_cols[] = {
-    {"TIME", "time", 20, C_TIME},
-    {"DEVICE", "device", 71, C_TEXT},
-    {"SEQ", "seq", 5, C_TEXT},
-    {"KIND", "kind_name", 11, C_TEXT},
-    {"RELEASE", "release", 0, C_TEXT},
-    {NULL, NULL, 0, C_TEXT},
+    {"TIME", "time", 20, C_TIME},      {"DEVICE", "device", 71, C_TEXT},  {"SEQ", "seq", 5, C_TEXT},
+    {"KIND", "kind_name", 11, C_TEXT}, {"RELEASE", "release", 0, C_TEXT}, {NULL, NULL, 0, C_TEXT},
 };
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct cli_opt opts[] = {QUERY_COMMON_OPTS,    {"device", O_DEVICE, 1},
-	                                      {"product", O_PRODUCT, 1}, {"kind", O_KIND, 1},
-	                                      {"since", O_SINCE, 1},     {"until", O_UNTIL, 1},
-	                                      {NULL, 0, 0}};
+	static const struct cli_opt opts[] = {
+	    QUERY_COMMON_OPTS,   {"device", O_DEVICE, 1}, {"product", O_PRODUCT, 1},
+	    {"kind", O_KIND, 1}, {"since", O_SINCE, 1},   {"until", O_UNTIL, 1},
+	    {NULL, 0, 0}};
 	static const struct listing list = {NULL, "items"};
 	struct filters f;
 	struct query q;
@@ -1097,21 +1074,17 @@ static const char txs_help[] =
     "  --order O          asc (the default) or desc\n" QUERY_COMMON_HELP;
 
 static const struct column tx_cols[] = {
-    {"ID", "id", 64, C_TEXT},
-    {"TYPE", "type_name", 18, C_TEXT},
-    {"NONCE", "nonce", 5, C_TEXT},
-    {"HEIGHT", "height", 6, C_TEXT},
-    {"STATUS", "status", 7, C_TEXT},
-    {"REFUSAL", "refusal", 22, C_TEXT},
-    {"SUBJECT", "subject", 0, C_TEXT},
-    {NULL, NULL, 0, C_TEXT},
+    {"ID", "id", 64, C_TEXT},          {"TYPE", "type_name", 18, C_TEXT},
+    {"NONCE", "nonce", 5, C_TEXT},     {"HEIGHT", "height", 6, C_TEXT},
+    {"STATUS", "status", 7, C_TEXT},   {"REFUSAL", "refusal", 22, C_TEXT},
+    {"SUBJECT", "subject", 0, C_TEXT}, {NULL, NULL, 0, C_TEXT},
 };
 
 int cmd_txs(int argc, char **argv)
 {
-	static const struct cli_opt opts[] = {QUERY_COMMON_OPTS,   {"sender", O_SENDER, 1},
-	                                      {"type", O_TYPE, 1},     {"status", O_STATUS, 1},
-	                                      {"order", O_ORDER, 1},   {NULL, 0, 0}};
+	static const struct cli_opt opts[] = {QUERY_COMMON_OPTS,     {"sender", O_SENDER, 1},
+	                                      {"type", O_TYPE, 1},   {"status", O_STATUS, 1},
+	                                      {"order", O_ORDER, 1}, {NULL, 0, 0}};
 	static const struct listing list = {NULL, "items"};
 	struct filters f;
 	struct query q;
@@ -1149,22 +1122,25 @@ static const char audit_help[] =
     "  --order O          asc (the default) or desc\n" QUERY_COMMON_HELP;
 
 static const struct column audit_cols[] = {
-    {"SEQ", "seq", 5, C_TEXT},
-    {"TIME", "time", 20, C_TIME},
-    {"TYPE", "type_name", 18, C_TEXT},
-    {"STATUS", "status", 7, C_TEXT},
-    {"SENDER", "sender", 71, C_TEXT},
-    {"SUBJECT", "subject", 0, C_TEXT},
+    {"SEQ", "seq", 5, C_TEXT},         {"TIME", "time", 20, C_TIME},
+    {"TYPE", "type_name", 18, C_TEXT}, {"STATUS", "status", 7, C_TEXT},
+    {"SENDER", "sender", 71, C_TEXT},  {"SUBJECT", "subject", 0, C_TEXT},
     {NULL, NULL, 0, C_TEXT},
 };
 
 int cmd_audit(int argc, char **argv)
 {
-	static const struct cli_opt opts[] = {
-	    QUERY_COMMON_OPTS,     {"actor", O_ACTOR, 1}, {"org", O_ORG, 1},
-	    {"device", O_DEVICE, 1}, {"product", O_PRODUCT, 1}, {"type", O_TYPE, 1},
-	    {"status", O_STATUS, 1}, {"since", O_SINCE, 1},    {"until", O_UNTIL, 1},
-	    {"order", O_ORDER, 1},   {NULL, 0, 0}};
+	static const struct cli_opt opts[] = {QUERY_COMMON_OPTS,
+	                                      {"actor", O_ACTOR, 1},
+	                                      {"org", O_ORG, 1},
+	                                      {"device", O_DEVICE, 1},
+	                                      {"product", O_PRODUCT, 1},
+	                                      {"type", O_TYPE, 1},
+	                                      {"status", O_STATUS, 1},
+	                                      {"since", O_SINCE, 1},
+	                                      {"until", O_UNTIL, 1},
+	                                      {"order", O_ORDER, 1},
+	                                      {NULL, 0, 0}};
 	static const struct listing list = {NULL, "items"};
 	struct filters f;
 	struct query q;
