@@ -7,6 +7,7 @@
  * and GET /v1/txs/{id} says so. Immutable objects (blocks) carry an ETag so pollers get 304. */
 #include "api.h"
 #include "api_query.h"
+#include "updates.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -118,12 +119,13 @@ static void h_submit(void *ctx, struct node_http_response *resp,
                      const struct node_http_request *req)
 {
 	struct node_api *api = ctx;
-	struct node_refusal r = {{0}, {0}};
+	struct node_refusal r;
 	uint8_t id[32];
 	char hex[65];
 	unsigned status;
 	int rc;
 
+	memset(&r, 0, sizeof(r));
 	if (req->body_len == 0) {
 		node_http_respond_error(resp, 400, "malformed_tx",
 		                        "empty body: POST the transaction's CBOR bytes");
@@ -141,6 +143,9 @@ static void h_submit(void *ctx, struct node_http_response *resp,
 		break;
 	case FWC_ERR_DUPLICATE:
 		status = 409;
+		break;
+	case FWC_ERR_PERMISSIONS:
+		status = 403;
 		break;
 	case FWC_ERR_RANGE:
 		status = strcmp(r.code, "mempool_full") == 0 ? 503 : 400;
@@ -160,7 +165,7 @@ static void h_submit(void *ctx, struct node_http_response *resp,
 static void h_tx(void *ctx, struct node_http_response *resp, const struct node_http_request *req)
 {
 	struct node_api *api = ctx;
-	struct node_refusal r = {{0}, {0}};
+	struct node_refusal r;
 	struct node_db_tx t;
 	uint8_t id[32];
 	size_t n = 0;
@@ -174,14 +179,15 @@ static void h_tx(void *ctx, struct node_http_response *resp, const struct node_h
 		return;
 	}
 	fwc_hex_encode(hex, sizeof(hex), id, 32);
+	memset(&r, 0, sizeof(r));
 	w = node_chain_tx_where(api->chain, id, &r);
 	if (w == NODE_TX_PENDING) {
 		respond_json(resp, 200, json_pack("{s:s, s:s}", "id", hex, "status", "pending"));
 		return;
 	}
-	if (w == NODE_TX_REFUSED) {
+	if (w == NODE_TX_REJECTED) {
 		respond_json(resp, 200,
-		             json_pack("{s:s, s:s, s:s, s:s}", "id", hex, "status", "refused",
+		             json_pack("{s:s, s:s, s:s, s:s}", "id", hex, "status", "rejected",
 		                       "code", r.code, "message", r.msg));
 		return;
 	}
@@ -209,18 +215,26 @@ static void h_tx(void *ctx, struct node_http_response *resp, const struct node_h
 			                        "cannot build the inclusion proof: %s",
 			                        fwc_strerror(rc));
 		} else {
+			/* A failed transaction is in the log too, with the state machine's code. */
+			int failed = t.status == NODE_TX_FAILED;
+			json_t *obj;
+
 			sodium_bin2base64(lh, sizeof(lh), t.leaf_hash, 32,
 			                  sodium_base64_VARIANT_ORIGINAL);
-			respond_json(
-			    resp, 200,
-			    json_pack("{s:s, s:s, s:I, s:I, s:i, s:{s:s, s:I, s:I, s:o*, "
-			              "s:s%}}",
-			              "id", hex, "status", "committed", "block",
+			obj =
+			    json_pack("{s:s, s:s, s:I, s:I, s:i, s:{s:s, s:I, s:I, s:o*, s:s%}}",
+			              "id", hex, "status", failed ? "failed" : "committed", "block",
 			              (json_int_t)t.height, "leaf_index", (json_int_t)t.leaf_index,
 			              "type", t.type, "inclusion", "leaf_hash", lh, "leaf_index",
 			              (json_int_t)t.leaf_index, "tree_size", (json_int_t)size,
 			              "hashes", hash_array((const uint8_t(*)[32])path, plen),
-			              "checkpoint", note, note_len));
+			              "checkpoint", note, note_len);
+			if (obj && failed) {
+				json_object_set_new(obj, "code", json_string(t.code));
+				if (r.code[0])
+					json_object_set_new(obj, "message", json_string(r.msg));
+			}
+			respond_json(resp, 200, obj);
 		}
 		free(note);
 	}
@@ -320,10 +334,17 @@ static void h_consistency(void *ctx, struct node_http_response *resp,
 	node_http_set_etag(resp, tag);
 }
 
+/* GET /v1/updates: the device check-in (node/updates.c). */
+static void h_updates(void *ctx, struct node_http_response *resp,
+                      const struct node_http_request *req)
+{
+	node_updates_handle(((struct node_api *)ctx)->updates, resp, req);
+}
+
 const struct node_http_route node_api_routes[] = {
     {"GET", "/v1/health", h_health},   {"GET", "/v1/checkpoint", h_checkpoint},
     {"POST", "/v1/txs", h_submit},     {"GET", "/v1/txs/{}", h_tx},
     {"GET", "/v1/blocks/{}", h_block}, {"GET", "/v1/proofs/consistency", h_consistency},
-    NODE_API_QUERY_ROUTES,
+    {"GET", "/v1/updates", h_updates}, NODE_API_QUERY_ROUTES,
 };
 const size_t node_api_nroutes = sizeof(node_api_routes) / sizeof(node_api_routes[0]);

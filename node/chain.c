@@ -1,17 +1,30 @@
-/* fwchaind chain: mempool, block producer thread, live log, checkpoints, dev consensus.
+/* fwchaind chain: mempool, block producer thread, the state machine, the live log,
+ * checkpoints, dev consensus.
  *
- * Main design choice: one producer thread owns the log. Submissions only append to the mempool
- * under a mutex; every block interval the producer moves a batch out (kept visible as
- * "in flight" so duplicates and status queries still see it), builds the block without holding
- * the lock (apply, leaf hashes, root, checkpoint body, consensus signature, one synced SQLite
- * transaction), and only after the commit returned publishes the new head. A block whose
- * signature or commit fails is dropped whole and its transactions go back to the front of the
- * mempool, so the in-memory head never runs ahead of the disk.
+ * Main design choice: one producer thread owns the log and the writer connection. Submissions
+ * only append to the mempool under a mutex; when the block interval has passed or a full batch
+ * waits, the producer moves a batch out (kept visible as "in flight" so duplicates and status
+ * queries still see it) and builds the block without holding the lock, inside ONE SQLite
+ * transaction: each transaction is applied to the state machine (node_state_apply), the
+ * applied and failed ones become leaves, the root and checkpoint body are computed, the
+ * consensus engine signs, the signed note is checked against the genesis validator set and
+ * quorum, the block is written and committed (synced). Only after the commit returned does the
+ * producer publish the new head and the transactions' fates. A block whose signature, quorum
+ * or commit fails is rolled back whole (state included) and its transactions go back to the
+ * front of the mempool, so the in-memory head never runs ahead of the disk.
  *
- * Submission checks the envelope (tx.h: canonical decode, chain id, signature) and the sender's
- * nonce (exactly last + 1, counting committed and pending transactions). The state machine
- * (roles, time window, per-type rules: docs/state-machine.md) is not wired in yet: every
- * transaction that passed submission is applied. */
+ * The state machine's two refusal kinds (docs/state-machine.md §5): a rejected transaction is
+ * left out (no trace; its id and reason stay in an in-memory ring of NODE_REFUSED_KEEP entries
+ * for GET /v1/txs/{id}); a failed one is logged with status failed and its code. A transaction
+ * whose nonce is ahead of the sender's next (because an earlier one of the same sender was
+ * rejected, or is not yet there) is not applied: it returns to the mempool and waits at most
+ * NODE_DEFER_MAX_S for the gap to fill, so a sender can resubmit a corrected transaction with
+ * the rejected nonce and keep the later ones.
+ *
+ * Submission checks the envelope (tx.h: canonical decode, chain id, signature), the sender and
+ * its role against the committed state (a fast 403; skipped while a pending transaction could
+ * change memberships, since the state machine decides at apply time anyway), and the nonce:
+ * above the committed one, not already pending, and at most one past the highest pending. */
 #include "chain.h"
 
 #include <errno.h>
@@ -29,7 +42,6 @@
 #include "fwchain/sha256.h"
 #include "fwchain/tx.h"
 
-#define REFUSED_RING 1024
 #define NOTE_MAX 4096
 
 /* ---------------------------------------------------------------- checkpoint text */
@@ -122,11 +134,22 @@ struct pending {
 	uint32_t type;
 	uint8_t sender[FWC_PUBKEY_BIN_LEN];
 	uint64_t nonce;
+	double deferred_since; /* monotonic seconds of the first deferral; 0 when never */
 };
 
 struct refused {
 	uint8_t id[32];
-	struct node_refusal why;
+	struct node_refusal why; /* kind REJECT, or FAIL for a failed transaction's message */
+};
+
+/* What became of one transaction of a batch. */
+enum outcome {
+	OUT_TODO = 0,
+	OUT_APPLIED,
+	OUT_FAILED,
+	OUT_REJECTED,
+	OUT_DEFER, /* back to the mempool: its nonce is ahead of the sender's next */
+	OUT_RETRY, /* back to the mempool: the block was not made */
 };
 
 struct node_chain {
@@ -134,6 +157,9 @@ struct node_chain {
 	struct node_db *db;
 	struct node_consensus cs;
 	char chain_id[128];
+	struct fwc_note_vkey vkeys[NODE_GENESIS_VALIDATORS_MAX];
+	size_t nvkeys;
+	size_t quorum;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -150,6 +176,9 @@ struct node_chain {
 	struct refused *refused;
 	size_t refused_next;
 
+	node_chain_commit_fn *hook;
+	void *hook_ctx;
+
 	/* The committed head. Written by the producer with mu held. */
 	uint64_t height;
 	int64_t time;
@@ -164,16 +193,21 @@ void node_chain_config_default(struct node_chain_config *cfg)
 	cfg->block_interval_ms = 500;
 	cfg->checkpoint_interval_s = 60;
 	cfg->mempool_max = 10000;
-	cfg->block_max_txs = 1000;
+	cfg->block_max_txs = 2000;
 	cfg->tx_max_bytes = NODE_TX_MAX_BYTES;
 }
 
-static double elapsed_s(const struct timespec *since)
+static double now_s(void)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
+	return (double)now.tv_sec + now.tv_nsec / 1e9;
+}
+
+static double elapsed_s(const struct timespec *since)
+{
+	return now_s() - ((double)since->tv_sec + since->tv_nsec / 1e9);
 }
 
 static void refuse(struct node_refusal *r, const char *code, const char *fmt, ...)
@@ -184,10 +218,51 @@ static void refuse(struct node_refusal *r, const char *code, const char *fmt, ..
 
 	if (r == NULL)
 		return;
+	r->kind = NODE_REFUSAL_REJECT;
 	snprintf(r->code, sizeof(r->code), "%s", code);
 	va_start(ap, fmt);
 	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
 	va_end(ap);
+}
+
+/* Types whose application can make a sender known or unknown, or change its roles. */
+static int changes_membership(uint32_t type)
+{
+	return type == FWC_TX_ORG_REGISTER || type == FWC_TX_MEMBER_ADD ||
+	       type == FWC_TX_MEMBER_REMOVE || type == FWC_TX_KEY_REVOKE ||
+	       type == FWC_TX_DEVICE_REGISTER;
+}
+
+/* What the mempool (pool and in-flight batch) holds that matters to one submission. */
+struct scan {
+	int dup;         /* the id is pending */
+	int nonce_taken; /* the sender has this nonce pending */
+	uint64_t top;    /* the sender's highest pending nonce (0: none) */
+	int membership;  /* a pending transaction may change memberships */
+};
+
+static void scan_one(struct scan *sc, const struct pending *p, const struct pending *q)
+{
+	if (memcmp(p->id, q->id, 32) == 0)
+		sc->dup = 1;
+	if (memcmp(p->sender, q->sender, FWC_PUBKEY_BIN_LEN) == 0) {
+		if (p->nonce > sc->top)
+			sc->top = p->nonce;
+		if (p->nonce == q->nonce)
+			sc->nonce_taken = 1;
+	}
+	if (changes_membership(p->type))
+		sc->membership = 1;
+}
+
+/* Caller holds mu. */
+static void scan_pending(struct node_chain *c, struct scan *sc, const struct pending *q)
+{
+	memset(sc, 0, sizeof(*sc));
+	for (size_t i = 0; i < c->count; i++)
+		scan_one(sc, &c->pool[(c->head + i) % c->cfg.mempool_max], q);
+	for (size_t i = 0; i < c->ninflight; i++)
+		scan_one(sc, &c->inflight[i], q);
 }
 
 /* Is id pending or in flight? Caller holds mu. */
@@ -202,22 +277,65 @@ static int known_pending(struct node_chain *c, const uint8_t id[32])
 	return 0;
 }
 
-/* Highest nonce of sender among pending and in-flight transactions (0 when none); mu held. */
-static uint64_t pending_nonce(struct node_chain *c, const uint8_t sender[FWC_PUBKEY_BIN_LEN])
+/* Role bits as text into buf, for messages. */
+static const char *role_names(char *buf, size_t cap, uint32_t roles)
 {
-	uint64_t top = 0;
+	static const char *const names[] = {"admin", "release", "operator", "gateway", "auditor"};
+	size_t n = 0;
 
-	for (size_t i = 0; i < c->count; i++) {
-		const struct pending *p = &c->pool[(c->head + i) % c->cfg.mempool_max];
+	buf[0] = '\0';
+	for (unsigned i = 0; i < 5; i++)
+		if ((roles & (1u << i)) && n < cap)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " or " : "", names[i]);
+	return n ? buf : "no role";
+}
 
-		if (memcmp(p->sender, sender, FWC_PUBKEY_BIN_LEN) == 0 && p->nonce > top)
-			top = p->nonce;
+static int device_retired_cb(void *ctx, const struct node_device_row *d)
+{
+	*(int *)ctx = d->retired != 0;
+	return 1;
+}
+
+/* The sender's standing in the committed state: FWC_OK, or a refusal. */
+static int sender_precheck(struct node_state *rs, const struct fwc_pubkey *sender, uint32_t type,
+                           struct node_refusal *r)
+{
+	char org[NODE_STATE_ID_BUF];
+	uint32_t roles = 0, need = node_state_type_roles(type);
+	int rc = node_state_member(rs, sender, org, &roles);
+
+	if (rc == FWC_ERR_NOT_FOUND) {
+		if (type == FWC_TX_DEVICE_EVENT) {
+			/* A device relaying its own event: it must be an active registered device.
+			 */
+			int retired = -1;
+			int drc = node_state_device_get(rs, sender, device_retired_cb, &retired);
+
+			if (drc == FWC_OK && retired == 0)
+				return FWC_OK;
+			if (drc != FWC_OK && drc != FWC_ERR_NOT_FOUND)
+				goto io;
+		}
+		refuse(r, "unknown_sender",
+		       "the sender key is not a member of any organisation%s (or it was revoked)",
+		       type == FWC_TX_DEVICE_EVENT ? " nor an active device" : "");
+		return FWC_ERR_PERMISSIONS;
 	}
-	for (size_t i = 0; i < c->ninflight; i++)
-		if (memcmp(c->inflight[i].sender, sender, FWC_PUBKEY_BIN_LEN) == 0 &&
-		    c->inflight[i].nonce > top)
-			top = c->inflight[i].nonce;
-	return top;
+	if (rc != FWC_OK)
+		goto io;
+	if ((roles & need) == 0) {
+		char want[64], have[64];
+
+		refuse(r, "role_required",
+		       "%s needs role %s; the sender (organisation '%s') has %s",
+		       fwc_tx_type_name((int)type), role_names(want, sizeof(want), need), org,
+		       role_names(have, sizeof(have), roles));
+		return FWC_ERR_PERMISSIONS;
+	}
+	return FWC_OK;
+io:
+	refuse(r, "internal_error", "ledger read failed");
+	return FWC_ERR_IO;
 }
 
 int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
@@ -226,14 +344,18 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 	struct fwc_signed_tx stx;
 	struct fwc_errinfo ei = {0};
 	struct node_db_tx stored;
+	struct node_db_reader *rd = NULL;
+	struct node_refusal pre;
 	struct pending p;
+	struct scan sc;
 	size_t max = c ? (c->cfg.tx_max_bytes < FWC_TX_MAX ? c->cfg.tx_max_bytes : FWC_TX_MAX) : 0;
-	uint64_t last = 0, top;
-	int rc;
+	uint64_t last = 0;
+	int rc, prerc;
 
 	if (c == NULL || id == NULL || (tx == NULL && len))
 		return FWC_ERR_ARG;
 	memset(&p, 0, sizeof(p));
+	memset(&pre, 0, sizeof(pre));
 	if (len == 0) {
 		refuse(r, "malformed_tx", "empty transaction");
 		return FWC_ERR_TRUNCATED;
@@ -244,7 +366,7 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 		return FWC_ERR_TOO_LARGE;
 	}
 	/* Checks in the order of docs/state-machine.md section 3: decode, chain id, signature,
-	 * nonce. Role and time checks belong to the state machine at block time. */
+	 * sender, nonce. Time window and per-type rules belong to the state machine. */
 	rc = fwc_tx_decode(&stx, tx, len, &ei);
 	if (rc != FWC_OK) {
 		refuse(r, "malformed_tx", "byte %zu: %s", ei.offset,
@@ -283,6 +405,18 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 		refuse(r, "internal_error", "ledger read failed");
 		return rc;
 	}
+	/* The sender's standing, from the committed state: its verdict is used below only when
+	 * no pending transaction could change it. */
+	if ((rc = node_db_reader_get(c->db, &rd)) != FWC_OK) {
+		refuse(r, "internal_error", "ledger read failed");
+		return rc;
+	}
+	prerc = sender_precheck(node_db_reader_state(rd), &stx.tx.sender, p.type, &pre);
+	node_db_reader_put(rd);
+	if (prerc == FWC_ERR_IO) {
+		*r = pre;
+		return prerc;
+	}
 	p.bytes = malloc(len);
 	if (p.bytes == NULL) {
 		refuse(r, "internal_error", "out of memory");
@@ -295,27 +429,34 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 	/* The committed nonce is read under mu: the producer publishes a block (and clears its
 	 * in-flight batch) under mu only after the ledger has it, so between the ledger and the
 	 * pending sets every accepted nonce is seen exactly once. */
-	rc = node_db_nonce_get(c->db, &last, p.sender, sizeof(p.sender));
-	if (rc == FWC_ERR_NOT_FOUND) {
-		last = 0;
-		rc = FWC_OK;
+	rc = node_db_reader_get(c->db, &rd);
+	if (rc == FWC_OK) {
+		rc = node_state_nonce(node_db_reader_state(rd), &stx.tx.sender, &last);
+		node_db_reader_put(rd);
 	}
-	top = pending_nonce(c, p.sender);
-	if (top > last)
-		last = top;
+	scan_pending(c, &sc, &p);
 	if (rc != FWC_OK) {
 		refuse(r, "internal_error", "ledger read failed");
-	} else if (known_pending(c, p.id)) {
+	} else if (sc.dup) {
 		rc = FWC_ERR_DUPLICATE;
 		refuse(r, "duplicate", "transaction already pending");
+	} else if (prerc != FWC_OK && !sc.membership) {
+		rc = prerc;
+		*r = pre;
 	} else if (p.nonce <= last) {
 		rc = FWC_ERR_STATE;
 		refuse(r, "nonce_replay", "nonce %llu already used; the next is %llu",
-		       (unsigned long long)p.nonce, (unsigned long long)last + 1);
-	} else if (p.nonce != last + 1) {
+		       (unsigned long long)p.nonce,
+		       (unsigned long long)(sc.top > last ? sc.top : last) + 1);
+	} else if (sc.nonce_taken) {
+		rc = FWC_ERR_STATE;
+		refuse(r, "nonce_replay", "nonce %llu is already pending; the next is %llu",
+		       (unsigned long long)p.nonce, (unsigned long long)sc.top + 1);
+	} else if (p.nonce > (sc.top > last ? sc.top : last) + 1) {
 		rc = FWC_ERR_STATE;
 		refuse(r, "nonce_gap", "nonce %llu skips ahead; the next is %llu",
-		       (unsigned long long)p.nonce, (unsigned long long)last + 1);
+		       (unsigned long long)p.nonce,
+		       (unsigned long long)(sc.top > last ? sc.top : last) + 1);
 	} else if (c->count == c->cfg.mempool_max) {
 		rc = FWC_ERR_RANGE;
 		refuse(r, "mempool_full", "%zu transactions pending; retry later", c->count);
@@ -323,6 +464,9 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 		c->pool[(c->head + c->count) % c->cfg.mempool_max] = p;
 		p.bytes = NULL;
 		c->count++;
+		/* A full batch need not wait for the interval. */
+		if (c->count >= c->cfg.block_max_txs)
+			pthread_cond_broadcast(&c->cv);
 	}
 	pthread_mutex_unlock(&c->mu);
 	free(p.bytes);
@@ -334,27 +478,46 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 enum node_tx_where node_chain_tx_where(struct node_chain *c, const uint8_t id[32],
                                        struct node_refusal *r)
 {
-	enum node_tx_where w = NODE_TX_UNKNOWN;
+	struct node_refusal found;
 	struct node_db_tx t;
+	int pending = 0, rc;
 
+	memset(&found, 0, sizeof(found));
 	pthread_mutex_lock(&c->mu);
 	if (known_pending(c, id)) {
-		w = NODE_TX_PENDING;
+		pending = 1;
 	} else {
-		for (size_t i = 0; i < REFUSED_RING; i++)
-			if (memcmp(c->refused[i].id, id, 32) == 0 && c->refused[i].why.code[0]) {
-				if (r)
-					*r = c->refused[i].why;
-				w = NODE_TX_REFUSED;
+		/* Newest first: a resubmission that was rejected again shows its latest reason. */
+		for (size_t k = 0; k < NODE_REFUSED_KEEP; k++) {
+			size_t i =
+			    (c->refused_next + NODE_REFUSED_KEEP - 1 - k) % NODE_REFUSED_KEEP;
+
+			if (c->refused[i].why.code[0] && memcmp(c->refused[i].id, id, 32) == 0) {
+				found = c->refused[i].why;
 				break;
 			}
+		}
 	}
 	pthread_mutex_unlock(&c->mu);
-	if (w == NODE_TX_UNKNOWN && node_db_tx_get(c->db, &t, id) == FWC_OK) {
+	if (r)
+		memset(r, 0, sizeof(*r));
+	if (pending)
+		return NODE_TX_PENDING;
+	/* Not pending: it was committed (the ledger has it: it is written before the batch
+	 * leaves the in-flight set), rejected (the ring has it), or never seen. */
+	rc = node_db_tx_get(c->db, &t, id);
+	if (rc == FWC_OK) {
 		node_db_tx_cleanup(&t);
-		w = NODE_TX_COMMITTED;
+		if (r && found.kind == NODE_REFUSAL_FAIL)
+			*r = found;
+		return NODE_TX_COMMITTED;
 	}
-	return w;
+	if (found.kind == NODE_REFUSAL_REJECT) {
+		if (r)
+			*r = found;
+		return NODE_TX_REJECTED;
+	}
+	return NODE_TX_UNKNOWN;
 }
 
 int node_chain_head(struct node_chain *c, uint64_t *height, uint64_t *log_size,
@@ -390,138 +553,406 @@ int node_chain_head(struct node_chain *c, uint64_t *height, uint64_t *log_size,
 	return rc;
 }
 
-/* Build, sign and durably commit one block of txs[0..n) on top of the current head (or the
- * genesis block when genesis is set). On success the head is updated. Called without mu;
- * only the producer (or the start-up code before the producer exists) calls it. */
-static int make_block(struct node_chain *c, const struct pending *txs, size_t n, int genesis,
-                      int64_t when, struct fwc_errinfo *ei)
+void node_chain_set_commit_hook(struct node_chain *c, node_chain_commit_fn *fn, void *ctx)
 {
-	struct node_db_tx *rows = NULL;
+	struct node_chain_commit info;
+	char *note = NULL;
+	size_t note_len = 0;
+
+	if (c == NULL)
+		return;
+	memset(&info, 0, sizeof(info));
+	pthread_mutex_lock(&c->mu);
+	c->hook = fn;
+	c->hook_ctx = ctx;
+	info.height = c->height;
+	info.time = c->time;
+	info.log_size = c->log.size;
+	note = malloc(c->note_len + 1);
+	if (note) {
+		memcpy(note, c->note, c->note_len);
+		note[c->note_len] = '\0';
+		note_len = c->note_len;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (fn && note) {
+		info.note = note;
+		info.note_len = note_len;
+		info.applied_types = UINT32_MAX;
+		fn(ctx, &info);
+	}
+	free(note);
+}
+
+/* ---------------------------------------------------------------- making a block */
+
+/* A growable list of subtrees for one block. */
+struct subtrees {
+	struct node_db_subtree *v;
+	size_t n, cap;
+};
+
+static int subtrees_add(struct subtrees *s, const struct node_db_subtree *t, size_t k)
+{
+	if (k == 0)
+		return FWC_OK;
+	if (s->n + k > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 64;
+		struct node_db_subtree *nv;
+
+		while (ncap < s->n + k)
+			ncap *= 2;
+		nv = realloc(s->v, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return FWC_ERR_NOMEM;
+		s->v = nv;
+		s->cap = ncap;
+	}
+	memcpy(s->v + s->n, t, k * sizeof(*t));
+	s->n += k;
+	return FWC_OK;
+}
+
+/* Check a signed note against the genesis validator set and quorum. */
+static int check_quorum(struct node_chain *c, const char *note, size_t len, struct fwc_errinfo *ei)
+{
+	static __thread struct fwc_note n;
+	struct fwc_errinfo nei = {0};
+	int rc = fwc_note_parse(&n, note, len, &nei);
+
+	if (rc == FWC_OK)
+		rc = fwc_note_verify_quorum(NULL, NULL, &n, c->vkeys, c->nvkeys, c->quorum, &nei);
+	if (rc != FWC_OK)
+		return fwc_fail(ei, 0, rc,
+		                "the checkpoint lacks a quorum of %zu of the %zu genesis"
+		                " validators: %s",
+		                c->quorum, c->nvkeys, nei.msg[0] ? nei.msg : fwc_strerror(rc));
+	return FWC_OK;
+}
+
+/* Finish a block inside the open write transaction: frontier `next` and rows[0..n) are its
+ * leaves, st the subtrees they complete. Computes the root and checkpoint, has it signed and
+ * checked, writes the block and commits. On success the head is published; on failure the
+ * write transaction is rolled back. */
+static int seal_block(struct node_chain *c, struct node_block *b, struct fwc_merkle_frontier *next,
+                      struct node_db_tx *rows, size_t n, const struct subtrees *st, int genesis,
+                      struct fwc_errinfo *ei)
+{
 	struct node_db_block row;
-	struct node_block b;
-	struct fwc_merkle_frontier next;
 	char body[NOTE_MAX], *note = NULL;
 	size_t note_len = 0;
 	int rc, blen;
 
-	memset(&b, 0, sizeof(b));
-	pthread_mutex_lock(&c->mu);
-	next = c->log;
-	b.height = genesis ? 0 : c->height + 1;
-	b.time = genesis ? when : (when > c->time ? when : c->time);
-	if (!genesis)
-		rc = fwc_sha256(b.prev_note_hash, c->note, c->note_len);
-	else
-		rc = FWC_OK;
-	pthread_mutex_unlock(&c->mu);
+	b->log_size = next->size;
+	b->txs = rows;
+	b->ntx = n;
+	rc = fwc_merkle_frontier_root(b->root, next);
 	if (rc != FWC_OK)
-		return rc;
-
-	rows = calloc(n ? n : 1, sizeof(*rows));
-	if (rows == NULL)
-		return FWC_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++) {
-		struct node_db_tx *t = &rows[i];
-
-		/* The state machine hook: for now every transaction that passed the envelope
-		 * checks at submission is applied. */
-		memcpy(t->id, txs[i].id, 32);
-		t->bytes = txs[i].bytes;
-		t->len = txs[i].len;
-		t->type = (int)txs[i].type;
-		memcpy(t->sender, txs[i].sender, FWC_PUBKEY_BIN_LEN);
-		t->sender_len = FWC_PUBKEY_BIN_LEN;
-		t->nonce = txs[i].nonce;
-		t->leaf_index = next.size;
-		t->status = NODE_TX_APPLIED;
-		rc = fwc_merkle_leaf_hash(t->leaf_hash, t->bytes, t->len);
-		if (rc == FWC_OK)
-			rc = fwc_merkle_frontier_append(&next, t->leaf_hash);
-		if (rc != FWC_OK)
-			goto out;
-	}
-	b.log_size = next.size;
-	b.txs = rows;
-	b.ntx = n;
-	rc = fwc_merkle_frontier_root(b.root, &next);
-	if (rc != FWC_OK)
-		goto out;
-	blen = node_checkpoint_body(body, sizeof(body), c->chain_id, b.log_size, b.root, b.height,
-	                            b.time, genesis ? NULL : b.prev_note_hash);
+		goto fail;
+	blen = node_checkpoint_body(body, sizeof(body), c->chain_id, b->log_size, b->root,
+	                            b->height, b->time, genesis ? NULL : b->prev_note_hash);
 	if (blen < 0) {
 		rc = blen;
-		goto out;
+		goto fail;
 	}
-	b.body = body;
-	b.body_len = (size_t)blen;
-	rc = c->cs.propose(c->cs.ctx, &note, &note_len, &b);
+	b->body = body;
+	b->body_len = (size_t)blen;
+	rc = c->cs.propose(c->cs.ctx, &note, &note_len, b);
 	if (rc != FWC_OK) {
 		fwc_fail(ei, 0, rc, "consensus refused block %llu: %s",
-		         (unsigned long long)b.height, fwc_strerror(rc));
-		goto out;
+		         (unsigned long long)b->height, fwc_strerror(rc));
+		goto fail;
 	}
+	if ((rc = check_quorum(c, note, note_len, ei)) != FWC_OK)
+		goto fail;
 	memset(&row, 0, sizeof(row));
-	row.height = b.height;
-	row.time = b.time;
+	row.height = b->height;
+	row.time = b->time;
 	row.tx_count = n;
-	row.log_size = b.log_size;
+	row.log_size = b->log_size;
 	row.checkpoint = note;
 	row.checkpoint_len = note_len;
-	rc = node_db_block_commit(c->db, &row, rows, n, ei);
+	row.subtrees = st ? st->v : NULL;
+	row.nsubtrees = st ? st->n : 0;
+	rc = node_db_write_block(c->db, &row, rows, n, ei);
+	if (rc != FWC_OK)
+		goto fail;
+	rc = node_db_write_commit(c->db, ei);
 	if (rc != FWC_OK)
 		goto out;
 	/* Durable: publish the new head. */
 	pthread_mutex_lock(&c->mu);
-	c->height = b.height;
-	c->time = b.time;
-	c->log = next;
+	c->height = b->height;
+	c->time = b->time;
+	c->log = *next;
 	free(c->note);
 	c->note = note;
 	c->note_len = note_len;
 	note = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &c->last_block);
 	pthread_mutex_unlock(&c->mu);
-	c->cs.committed(c->cs.ctx, &b);
+	c->cs.committed(c->cs.ctx, b);
 	{
 		char r64[48];
 
-		b64(r64, sizeof(r64), b.root, 32);
+		b64(r64, sizeof(r64), b->root, 32);
 		fprintf(stderr, "fwchaind: block %llu time %lld txs %zu log %llu root %s\n",
-		        (unsigned long long)b.height, (long long)b.time, n,
-		        (unsigned long long)b.log_size, r64);
+		        (unsigned long long)b->height, (long long)b->time, n,
+		        (unsigned long long)b->log_size, r64);
 	}
+	goto out;
+fail:
+	node_db_write_abort(c->db);
 out:
 	free(note);
+	return rc;
+}
+
+/* Start a block on top of the current head: height, time, prev hash, the frontier. */
+static int block_start(struct node_chain *c, struct node_block *b, struct fwc_merkle_frontier *next,
+                       int genesis, int64_t when)
+{
+	int rc = FWC_OK;
+
+	memset(b, 0, sizeof(*b));
+	pthread_mutex_lock(&c->mu);
+	*next = c->log;
+	b->height = genesis ? 0 : c->height + 1;
+	b->time = genesis ? when : (when > c->time ? when : c->time);
+	if (!genesis)
+		rc = fwc_sha256(b->prev_note_hash, c->note, c->note_len);
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+/* Append one logged transaction (applied or failed) to rows, the frontier and the subtrees. */
+static int log_row(struct node_db_tx *t, const struct pending *p, int status, const char *code,
+                   struct fwc_merkle_frontier *next, struct subtrees *st)
+{
+	struct node_db_subtree done[FWC_MERKLE_MAX_LEVELS];
+	size_t k = 0;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->id, p->id, 32);
+	t->bytes = p->bytes;
+	t->len = p->len;
+	t->type = (int)p->type;
+	memcpy(t->sender, p->sender, FWC_PUBKEY_BIN_LEN);
+	t->sender_len = FWC_PUBKEY_BIN_LEN;
+	t->nonce = p->nonce;
+	t->leaf_index = next->size;
+	t->status = status;
+	snprintf(t->code, sizeof(t->code), "%s", code ? code : "");
+	rc = fwc_merkle_leaf_hash(t->leaf_hash, t->bytes, t->len);
+	if (rc == FWC_OK)
+		rc = node_db_leaf_append(next, t->leaf_hash, done, &k);
+	if (rc == FWC_OK)
+		rc = subtrees_add(st, done, k);
+	return rc;
+}
+
+/* The sender's next nonce per the state being built: its pubkey from the binary form. */
+static int next_nonce(struct node_state *st, const struct pending *p, uint64_t *next)
+{
+	struct fwc_pubkey pk;
+	uint64_t last = 0;
+	int rc = fwc_pubkey_from_bin(&pk, p->sender, FWC_PUBKEY_BIN_LEN, NULL);
+
+	if (rc == FWC_OK)
+		rc = node_state_nonce(st, &pk, &last);
+	if (rc == FWC_OK)
+		*next = last + 1;
+	return rc;
+}
+
+/* Build, apply, sign and durably commit one block of txs[0..n). out[i] and why[i] get each
+ * transaction's fate; on failure every one is OUT_RETRY. Called without mu; only the producer
+ * calls it. *info gets the counts for the commit hook. */
+static int make_block(struct node_chain *c, struct pending *txs, size_t n, int64_t when,
+                      unsigned char *out, struct node_refusal *why, struct node_chain_commit *info,
+                      struct fwc_errinfo *ei)
+{
+	struct node_db_tx *rows = NULL;
+	struct subtrees st = {0};
+	struct node_block b;
+	struct fwc_merkle_frontier next;
+	struct node_state *state = NULL;
+	struct sqlite3 *h = NULL;
+	size_t nrows = 0, todo = n;
+	int rc, progress;
+
+	memset(out, OUT_TODO, n);
+	rc = block_start(c, &b, &next, 0, when);
+	if (rc != FWC_OK)
+		goto retry;
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (rows == NULL) {
+		rc = FWC_ERR_NOMEM;
+		goto retry;
+	}
+	rc = node_db_write_begin(c->db, &h, &state, ei);
+	if (rc != FWC_OK)
+		goto retry;
+	node_state_set_height(state, b.height);
+	/* Apply in mempool order; a transaction whose nonce is ahead waits for a later pass of
+	 * this block (its predecessor may come later in the batch) or, failing that, for a later
+	 * block. Every pass applies at least one transaction or stops. */
+	do {
+		progress = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint64_t expect = 0;
+
+			if (out[i] != OUT_TODO)
+				continue;
+			rc = next_nonce(state, &txs[i], &expect);
+			if (rc != FWC_OK) {
+				fwc_fail(ei, 0, rc, "reading a nonce: %s", fwc_strerror(rc));
+				goto abort;
+			}
+			if (txs[i].nonce > expect)
+				continue; /* not yet: no signature check spent on it */
+			rc = node_state_apply(state, h, txs[i].bytes, txs[i].len, b.time, &why[i]);
+			progress = 1;
+			todo--;
+			if (rc == FWC_OK) {
+				out[i] = OUT_APPLIED;
+				info->applied++;
+				if (txs[i].type < 32)
+					info->applied_types |= 1u << txs[i].type;
+			} else if (why[i].kind == NODE_REFUSAL_FAIL) {
+				out[i] = OUT_FAILED;
+				info->failed++;
+			} else if (why[i].kind == NODE_REFUSAL_REJECT) {
+				out[i] = OUT_REJECTED;
+				continue;
+			} else {
+				fwc_fail(ei, 0, rc, "state machine: %s: %s", why[i].code,
+				         why[i].msg);
+				goto abort;
+			}
+			rc = log_row(&rows[nrows++], &txs[i],
+			             out[i] == OUT_APPLIED ? NODE_TX_APPLIED : NODE_TX_FAILED,
+			             out[i] == OUT_FAILED ? why[i].code : "", &next, &st);
+			if (rc != FWC_OK)
+				goto abort;
+		}
+	} while (progress && todo);
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == OUT_TODO)
+			out[i] = OUT_DEFER;
+	rc = seal_block(c, &b, &next, rows, nrows, &st, 0, ei);
+	if (rc != FWC_OK)
+		goto retry;
+	goto done;
+abort:
+	node_db_write_abort(c->db);
+retry:
+	memset(out, OUT_RETRY, n);
+	info->applied = info->failed = 0;
+	info->applied_types = 0;
+done:
+	if (rc == FWC_OK) {
+		info->height = b.height;
+		info->time = b.time;
+		info->log_size = b.log_size;
+	}
+	free(st.v);
 	free(rows);
 	return rc;
+}
+
+/* The genesis block (height 0, no transactions) with the state's genesis, or only the state's
+ * genesis on a ledger that has blocks but no state yet (with_block 0). */
+static int make_genesis(struct node_chain *c, const struct node_genesis *g, int with_block,
+                        struct fwc_errinfo *ei)
+{
+	struct node_refusal why;
+	struct node_state *state = NULL;
+	struct node_block b;
+	struct fwc_merkle_frontier next;
+	int rc;
+
+	rc = block_start(c, &b, &next, 1, g->time);
+	if (rc == FWC_OK)
+		rc = node_db_write_begin(c->db, NULL, &state, ei);
+	if (rc != FWC_OK)
+		return rc;
+	node_state_set_height(state, 0);
+	rc = node_state_genesis(state, g->chain_id, g->orgs[0].id, g->orgs[0].name,
+	                        &g->orgs[0].admin, g->time, &why);
+	for (size_t i = 1; rc == FWC_OK && i < g->n_orgs; i++)
+		rc = node_state_genesis_org(state, g->orgs[i].id, g->orgs[i].name,
+		                            &g->orgs[i].admin, g->time, &why);
+	if (rc != FWC_OK) {
+		node_db_write_abort(c->db);
+		return fwc_fail(ei, 0, rc, "genesis of the state: %s: %s", why.code, why.msg);
+	}
+	if (with_block)
+		return seal_block(c, &b, &next, NULL, 0, NULL, 1, ei);
+	return node_db_write_commit(c->db, ei);
+}
+
+/* Back to the front of the mempool, in order. Caller holds mu; the ring has room since the
+ * batch was taken out of it (submissions meanwhile only filled what was free before). */
+static void requeue(struct node_chain *c, struct pending *p)
+{
+	if (c->count == c->cfg.mempool_max) {
+		free(p->bytes); /* cannot happen; never leak */
+		return;
+	}
+	c->head = (c->head + c->cfg.mempool_max - 1) % c->cfg.mempool_max;
+	c->pool[c->head] = *p;
+	c->count++;
+}
+
+static void remember(struct node_chain *c, const uint8_t id[32], const struct node_refusal *why)
+{
+	struct refused *r = &c->refused[c->refused_next];
+
+	memcpy(r->id, id, 32);
+	r->why = *why;
+	c->refused_next = (c->refused_next + 1) % NODE_REFUSED_KEEP;
 }
 
 static void *producer(void *arg)
 {
 	struct node_chain *c = arg;
 	struct pending *batch = calloc(c->cfg.block_max_txs, sizeof(*batch));
+	unsigned char *out = malloc(c->cfg.block_max_txs);
+	struct node_refusal *why = calloc(c->cfg.block_max_txs, sizeof(*why));
 	unsigned backoff_ms = 0;
 
-	if (batch == NULL) {
+	if (batch == NULL || out == NULL || why == NULL) {
 		fprintf(stderr, "fwchaind: producer: out of memory\n");
+		free(batch);
+		free(out);
+		free(why);
 		return NULL;
 	}
 	pthread_mutex_lock(&c->mu);
 	while (!c->stop) {
+		struct node_chain_commit info;
 		struct timespec until;
 		struct fwc_errinfo ei = {0};
+		node_chain_commit_fn *hook;
+		void *hook_ctx;
+		char *note = NULL;
 		size_t n = 0;
 		unsigned wait_ms = c->cfg.block_interval_ms + backoff_ms;
+		double t;
 		int rc;
 
-		clock_gettime(CLOCK_REALTIME, &until);
+		/* A full batch does not wait for the interval. */
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += wait_ms / 1000;
 		until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
+		while (!c->stop && (c->count < c->cfg.block_max_txs || backoff_ms) &&
+		       pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
 			;
 		if (c->stop)
 			break;
@@ -536,37 +967,78 @@ static void *producer(void *arg)
 		c->ninflight = n;
 		pthread_mutex_unlock(&c->mu);
 
-		rc = make_block(c, batch, n, 0, (int64_t)time(NULL), &ei);
+		memset(&info, 0, sizeof(info));
+		rc = make_block(c, batch, n, (int64_t)time(NULL), out, why, &info, &ei);
+		t = now_s();
 
 		pthread_mutex_lock(&c->mu);
 		c->inflight = NULL;
 		c->ninflight = 0;
-		if (rc == FWC_OK) {
-			for (size_t i = 0; i < n; i++)
+		/* The fates, in one critical section with clearing the in-flight set, so a status
+		 * query always finds each transaction somewhere. Requeued ones go back to the front
+		 * in their order, hence the walk from the end. */
+		for (size_t i = n; i-- > 0;) {
+			switch (out[i]) {
+			case OUT_APPLIED:
 				free(batch[i].bytes);
-			backoff_ms = 0;
-		} else {
-			/* Back to the front, in order; the ring has room since we took them out
-			 * (submissions meanwhile can only have filled what was free before). */
-			size_t room = c->cfg.mempool_max - c->count;
+				break;
+			case OUT_FAILED:
+				remember(c, batch[i].id, &why[i]);
+				free(batch[i].bytes);
+				break;
+			case OUT_REJECTED:
+				remember(c, batch[i].id, &why[i]);
+				free(batch[i].bytes);
+				break;
+			case OUT_DEFER:
+				if (batch[i].deferred_since == 0)
+					batch[i].deferred_since = t;
+				if (t - batch[i].deferred_since > NODE_DEFER_MAX_S) {
+					struct node_refusal gap;
 
+					refuse(&gap, "nonce_gap",
+					       "waited %d s for the sender's nonces before %llu",
+					       NODE_DEFER_MAX_S,
+					       (unsigned long long)batch[i].nonce);
+					remember(c, batch[i].id, &gap);
+					free(batch[i].bytes);
+					break;
+				}
+				requeue(c, &batch[i]);
+				break;
+			default:
+				requeue(c, &batch[i]);
+			}
+		}
+		if (rc == FWC_OK) {
+			backoff_ms = 0;
+			hook = c->hook;
+			hook_ctx = c->hook_ctx;
+			if (hook) {
+				note = malloc(c->note_len + 1);
+				if (note) {
+					memcpy(note, c->note, c->note_len);
+					note[c->note_len] = '\0';
+					info.note = note;
+					info.note_len = c->note_len;
+				}
+			}
+			pthread_mutex_unlock(&c->mu);
+			if (hook && note)
+				hook(hook_ctx, &info);
+			free(note);
+			pthread_mutex_lock(&c->mu);
+		} else {
 			fprintf(stderr, "fwchaind: block not made, will retry: %s\n",
 			        ei.msg[0] ? ei.msg : fwc_strerror(rc));
-			for (size_t i = n; i-- > 0;) {
-				if (room == 0) {
-					free(batch[i].bytes); /* cannot happen; never leak */
-					continue;
-				}
-				c->head = (c->head + c->cfg.mempool_max - 1) % c->cfg.mempool_max;
-				c->pool[c->head] = batch[i];
-				c->count++;
-				room--;
-			}
 			backoff_ms = backoff_ms ? (backoff_ms < 5000 ? backoff_ms * 2 : 5000) : 100;
+			clock_gettime(CLOCK_MONOTONIC, &c->last_block);
 		}
 	}
 	pthread_mutex_unlock(&c->mu);
 	free(batch);
+	free(out);
+	free(why);
 	return NULL;
 }
 
@@ -601,19 +1073,35 @@ static int restore(struct node_chain *c, const struct node_db_block *head, struc
 	return FWC_OK;
 }
 
+/* The state's chain id, or "" when its genesis was never applied. */
+static int state_chain(struct node_chain *c, char *out, size_t cap, struct fwc_errinfo *ei)
+{
+	struct node_state *st = NULL;
+	int rc = node_db_write_begin(c->db, NULL, &st, ei);
+
+	if (rc != FWC_OK)
+		return rc;
+	snprintf(out, cap, "%.*s", (int)st->chain_id_len, st->chain_id);
+	node_db_write_abort(c->db);
+	return FWC_OK;
+}
+
 int node_chain_start(struct node_chain **out, const struct node_chain_config *cfg,
-                     struct node_db *db, const struct node_consensus *cs, const char *chain_id,
-                     int64_t genesis_time, struct fwc_errinfo *ei)
+                     struct node_db *db, const struct node_consensus *cs,
+                     const struct node_genesis *g, struct fwc_errinfo *ei)
 {
 	struct node_chain *c;
 	struct node_db_block head = {0};
 	pthread_condattr_t ca;
+	char sc[NODE_STATE_CHAIN_ID_MAX + 1];
 	int rc;
 
 	if (out == NULL || cfg == NULL || db == NULL || cs == NULL || cs->propose == NULL ||
-	    cs->committed == NULL || chain_id == NULL || strlen(chain_id) >= 128 ||
-	    cfg->mempool_max == 0 || cfg->block_max_txs == 0 || cfg->block_interval_ms == 0 ||
-	    cfg->tx_max_bytes == 0 || cfg->tx_max_bytes > NODE_TX_MAX_BYTES)
+	    cs->committed == NULL || g == NULL || strlen(g->chain_id) >= 128 ||
+	    g->n_validators < 1 || g->n_validators > NODE_GENESIS_VALIDATORS_MAX || g->quorum < 1 ||
+	    g->quorum > g->n_validators || g->n_orgs < 1 || cfg->mempool_max == 0 ||
+	    cfg->block_max_txs == 0 || cfg->block_interval_ms == 0 || cfg->tx_max_bytes == 0 ||
+	    cfg->tx_max_bytes > NODE_TX_MAX_BYTES)
 		return FWC_ERR_ARG;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -621,9 +1109,20 @@ int node_chain_start(struct node_chain **out, const struct node_chain_config *cf
 	c->cfg = *cfg;
 	c->db = db;
 	c->cs = *cs;
-	snprintf(c->chain_id, sizeof(c->chain_id), "%s", chain_id);
+	snprintf(c->chain_id, sizeof(c->chain_id), "%s", g->chain_id);
+	for (size_t i = 0; i < g->n_validators; i++) {
+		rc = fwc_note_vkey_init(&c->vkeys[i], g->validators[i].name,
+		                        strlen(g->validators[i].name), FWC_NOTE_SIG_COSIG_V1,
+		                        &g->validators[i].key);
+		if (rc != FWC_OK) {
+			free(c);
+			return fwc_fail(ei, 0, rc, "genesis validator %zu: bad name or key", i);
+		}
+	}
+	c->nvkeys = g->n_validators;
+	c->quorum = g->quorum;
 	c->pool = calloc(cfg->mempool_max, sizeof(*c->pool));
-	c->refused = calloc(REFUSED_RING, sizeof(*c->refused));
+	c->refused = calloc(NODE_REFUSED_KEEP, sizeof(*c->refused));
 	if (c->pool == NULL || c->refused == NULL) {
 		free(c->pool);
 		free(c->refused);
@@ -632,14 +1131,21 @@ int node_chain_start(struct node_chain **out, const struct node_chain_config *cf
 	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	clock_gettime(CLOCK_MONOTONIC, &c->last_block);
 	fwc_merkle_frontier_init(&c->log);
 
-	rc = node_db_head(db, &head);
+	rc = state_chain(c, sc, sizeof(sc), ei);
+	if (rc == FWC_OK && sc[0] && strcmp(sc, g->chain_id) != 0)
+		rc = fwc_fail(ei, 0, FWC_ERR_STATE,
+		              "the ledger's state belongs to chain '%s', not to the genesis' '%s'",
+		              sc, g->chain_id);
+	if (rc == FWC_OK)
+		rc = node_db_head(db, &head);
 	if (rc == FWC_ERR_NOT_FOUND) {
-		rc = make_block(c, NULL, 0, 1, genesis_time, ei);
+		rc = make_genesis(c, g, 1, ei);
 	} else if (rc == FWC_OK) {
 		rc = restore(c, &head, ei);
 		if (rc == FWC_OK) {
@@ -649,7 +1155,17 @@ int node_chain_start(struct node_chain **out, const struct node_chain_config *cf
 			c->note_len = head.checkpoint_len;
 			head.checkpoint = NULL;
 		}
-	} else {
+		if (rc == FWC_OK && sc[0] == '\0') {
+			/* A ledger of schema 1: its transactions were logged without a state
+			 * machine; the state starts from the genesis now. */
+			rc = make_genesis(c, g, 0, ei);
+			if (rc == FWC_OK)
+				fprintf(stderr,
+				        "fwchaind: state initialised from the genesis; the %llu"
+				        " transactions logged before were not applied to it\n",
+				        (unsigned long long)c->log.size);
+		}
+	} else if (ei == NULL || ei->msg[0] == '\0') {
 		fwc_fail(ei, 0, rc, "ledger: cannot read the newest block");
 	}
 	node_db_block_cleanup(&head);

@@ -1,13 +1,17 @@
-/* fwchaind — the chain: mempool, block producer, the live RFC 6962 log and checkpoints, behind
- * a consensus interface so that BFT can replace the single-validator engine later.
+/* fwchaind — the chain: mempool, block producer, the state machine, the live RFC 6962 log and
+ * checkpoints, behind a consensus interface so that BFT can replace the single-validator engine
+ * later.
  *
  * Life of a transaction: node_chain_submit() checks it (size, envelope, chain id, signature,
- * nonce against committed state and the mempool) and queues it; the producer thread, every
- * block interval, takes a batch, applies it, appends the accepted transactions to the log,
- * builds the checkpoint, has the consensus engine sign it, and writes the block to SQLite in one
- * synced transaction. Only then does the transaction count as committed (node_chain_tx_status).
- * When no transaction arrives, a block with none is still made every checkpoint interval so the
- * checkpoint stays fresh. */
+ * sender and role against the committed state, nonce against the committed state and the
+ * mempool) and queues it; the producer thread, every block interval or as soon as a full batch
+ * waits, takes a batch and, inside the block's single SQLite transaction, applies each one to the
+ * state machine (node/state.c): applied and failed transactions go into the log, rejected ones
+ * are dropped (their status says why for a while), and those whose nonce is not yet next wait
+ * in the mempool. It then builds the checkpoint, has the consensus engine sign it, checks it
+ * against the genesis validator set and quorum, and commits (synced). Only then does a
+ * transaction count as committed. When no transaction arrives, a block with none is still made
+ * every checkpoint interval so the checkpoint stays fresh. */
 #ifndef FWC_NODE_CHAIN_H
 #define FWC_NODE_CHAIN_H
 
@@ -18,8 +22,15 @@
 #include "fwchain/key.h"
 
 #include "db.h"
+#include "genesis.h"
+#include "state.h"
 
 #define NODE_TX_MAX_BYTES (64u * 1024u) /* largest transaction the mempool takes */
+/* A transaction whose nonce is not yet the sender's next waits in the mempool at most this
+ * long for the ones before it; then it is rejected (nonce_gap). */
+#define NODE_DEFER_MAX_S 30
+/* Rejections (and failure messages) kept for GET /v1/txs/{id}, newest replacing oldest. */
+#define NODE_REFUSED_KEEP 4096
 
 struct node_chain_config {
 	unsigned block_interval_ms;     /* how often pending transactions become a block */
@@ -29,7 +40,8 @@ struct node_chain_config {
 	size_t tx_max_bytes;            /* <= NODE_TX_MAX_BYTES */
 };
 
-/* Defaults: 500 ms blocks, 60 s idle checkpoints, 10000 pending, 1000 per block, 64 KiB. */
+/* Defaults: 500 ms blocks, 60 s idle checkpoints, 10000 pending, 2000 per block, 64 KiB. A
+ * block is made when the interval has passed or as soon as block_max_txs are pending. */
 void node_chain_config_default(struct node_chain_config *cfg);
 
 /* A block as the producer builds it; valid for the duration of a consensus callback. */
@@ -68,26 +80,25 @@ void node_consensus_dev_init(struct node_consensus *cs, struct node_consensus_de
 struct node_chain;
 
 /* Start the chain on an open ledger: restores the log frontier from the stored leaves, makes
- * the genesis block (height 0) when the ledger has none, and starts the producer thread.
- * db and cs must outlive the chain. *out is set only on success. */
+ * the genesis block (height 0, with the state's genesis: the organisations of g) when the
+ * ledger has none, applies the state's genesis to a ledger that has blocks but no state (a
+ * schema 1 ledger), and starts the producer thread. Every checkpoint the consensus engine
+ * returns must carry valid cosignatures of g->quorum of g's validators, else the block is
+ * dropped. db and cs must outlive the chain; g is copied. *out is set only on success. */
 int node_chain_start(struct node_chain **out, const struct node_chain_config *cfg,
-                     struct node_db *db, const struct node_consensus *cs, const char *chain_id,
-                     int64_t genesis_time, struct fwc_errinfo *ei);
+                     struct node_db *db, const struct node_consensus *cs,
+                     const struct node_genesis *g, struct fwc_errinfo *ei);
 
 /* Stop the producer (the block being built is finished or dropped whole) and free. */
 void node_chain_stop(struct node_chain *c);
 
-/* Why a submission was refused: a stable code for clients and a one-line message. */
-struct node_refusal {
-	char code[40];
-	char msg[200];
-};
-
 /* Check and queue a signed transaction (bytes copied). On success writes its id (SHA-256 of the
- * bytes). Refusals return a negative fwc_err and fill r: FWC_ERR_TOO_LARGE (too_large),
- * FWC_ERR_MALFORMED-family (malformed_tx), FWC_ERR_STATE (chain_id_mismatch, nonce_replay,
- * nonce_gap), FWC_ERR_BADSIG (bad_signature), FWC_ERR_DUPLICATE (duplicate: already pending or
- * committed), FWC_ERR_RANGE (mempool_full). */
+ * bytes). Refusals return a negative fwc_err and fill r (struct node_refusal of state.h; kind
+ * is NODE_REFUSAL_REJECT): FWC_ERR_TOO_LARGE (too_large), FWC_ERR_MALFORMED-family
+ * (malformed_tx), FWC_ERR_STATE (chain_id_mismatch, nonce_replay, nonce_gap), FWC_ERR_BADSIG
+ * (bad_signature), FWC_ERR_PERMISSIONS (unknown_sender, role_required: checked against the
+ * committed state, and skipped while a pending transaction may change memberships),
+ * FWC_ERR_DUPLICATE (duplicate: already pending or committed), FWC_ERR_RANGE (mempool_full). */
 int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
                       const uint8_t *tx, size_t len);
 
@@ -95,14 +106,34 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 enum node_tx_where {
 	NODE_TX_UNKNOWN = 0,
 	NODE_TX_PENDING = 1,   /* in the mempool */
-	NODE_TX_COMMITTED = 2, /* in a durable block */
-	NODE_TX_REFUSED = 3,   /* taken from the mempool and refused when applied */
+	NODE_TX_COMMITTED = 2, /* in a durable block (applied or failed: see its row's status) */
+	NODE_TX_REJECTED = 3,  /* taken from the mempool and rejected when applied (no trace) */
 };
+
+/* What the producer tells a commit hook after each durable block. Pointers are valid during
+ * the call only. */
+struct node_chain_commit {
+	uint64_t height;
+	int64_t time;
+	uint64_t log_size;
+	const char *note; /* the block's signed checkpoint */
+	size_t note_len;
+	size_t applied, failed;
+	uint32_t applied_types; /* bit (1 << type) for each type of an applied transaction */
+};
+
+typedef void node_chain_commit_fn(void *ctx, const struct node_chain_commit *info);
+
+/* Call fn(ctx, ...) after every durable block, from the producer thread, and once now with
+ * the current head (applied 0, applied_types all ones). One hook; NULL removes it. */
+void node_chain_set_commit_hook(struct node_chain *c, node_chain_commit_fn *fn, void *ctx);
 
 /* Head of the chain (as committed). Any output may be NULL. The note is a malloc'd copy. */
 int node_chain_head(struct node_chain *c, uint64_t *height, uint64_t *log_size,
                     size_t *mempool_depth, char **note, size_t *note_len);
 
+/* Where id is. r (optional) gets the refusal of a rejected transaction, or the message of a
+ * failed one while it is remembered (r->code is "" otherwise). */
 enum node_tx_where node_chain_tx_where(struct node_chain *c, const uint8_t id[32],
                                        struct node_refusal *r);
 

@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "fwchain/hex.h"
+#include "fwchain/note.h"
+#include "fwchain/payload.h"
 
 #define GENESIS_FORMAT "fwchain-genesis/v1"
 #define GENESIS_MAX (64u * 1024u)
@@ -63,9 +65,65 @@ static int get_key(struct fwc_pubkey *pk, json_t *obj, int alg, const char *wher
 		return rc;
 	if (fwc_pubkey_from_text(pk, text, strlen(text), &kei) != FWC_OK)
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED, "%s: bad key text: %s", where, kei.msg);
-	if (pk->alg != alg)
+	if (alg && pk->alg != alg)
 		return fwc_fail(ei, 0, FWC_ERR_MALFORMED, "%s: key must be %s", where,
 		                fwc_alg_name(alg));
+	return FWC_OK;
+}
+
+static int parse_validators(struct node_genesis *g, json_t *vals, struct fwc_errinfo *ei)
+{
+	if (!json_is_array(vals) || json_array_size(vals) < 1 ||
+	    json_array_size(vals) > NODE_GENESIS_VALIDATORS_MAX)
+		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+		                "\"validators\" must be an array of 1..%d validators",
+		                NODE_GENESIS_VALIDATORS_MAX);
+	g->n_validators = json_array_size(vals);
+	for (size_t i = 0; i < g->n_validators; i++) {
+		struct node_genesis_validator *v = &g->validators[i];
+		json_t *o = json_array_get(vals, i);
+		char where[48];
+
+		snprintf(where, sizeof(where), "validators[%zu]", i);
+		if (!json_is_object(o))
+			return fwc_fail(ei, 0, FWC_ERR_MALFORMED, "%s is not an object", where);
+		if (get_str(v->name, sizeof(v->name), o, "name", where, ei) ||
+		    get_key(&v->key, o, FWC_ALG_ED25519, where, ei))
+			return FWC_ERR_MALFORMED;
+		if (fwc_note_name_check(v->name, strlen(v->name), NULL) != FWC_OK)
+			return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+			                "%s: \"name\" is not a note key name (no spaces or '+')",
+			                where);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(g->validators[j].name, v->name) == 0 ||
+			    fwc_pubkey_equal(&g->validators[j].key, &v->key))
+				return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+				                "%s repeats the name or key of validators[%zu]",
+				                where, j);
+	}
+	return FWC_OK;
+}
+
+static int parse_org(struct node_genesis_org *o, json_t *obj, const char *where,
+                     struct fwc_errinfo *ei)
+{
+	json_t *admin = json_object_get(obj, "admin");
+	char w[64];
+
+	if (!json_is_object(obj))
+		return fwc_fail(ei, 0, FWC_ERR_MALFORMED, "%s is not an object", where);
+	if (get_str(o->id, sizeof(o->id), obj, "id", where, ei) ||
+	    get_str(o->name, sizeof(o->name), obj, "name", where, ei))
+		return FWC_ERR_MALFORMED;
+	if (!fwc_pl_id_valid(o->id, strlen(o->id), FWC_PL_ID_MAX))
+		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+		                "%s: \"id\" must match [a-z0-9][a-z0-9._-]*", where);
+	snprintf(w, sizeof(w), "%s.admin", where);
+	if (!json_is_object(admin))
+		return fwc_fail(ei, 0, FWC_ERR_MALFORMED, "%s missing or not an object", w);
+	if (get_str(o->admin_name, sizeof(o->admin_name), admin, "name", w, ei) ||
+	    get_key(&o->admin, admin, 0, w, ei))
+		return FWC_ERR_MALFORMED;
 	return FWC_OK;
 }
 
@@ -73,7 +131,7 @@ int node_genesis_parse(struct node_genesis *g, const char *json, size_t len, str
 {
 	struct node_genesis tmp;
 	json_error_t jerr;
-	json_t *root, *v, *vals, *admin;
+	json_t *root, *v, *admin, *orgs;
 	const char *fmt;
 	int rc = FWC_ERR_MALFORMED;
 
@@ -107,32 +165,61 @@ int node_genesis_parse(struct node_genesis *g, const char *json, size_t len, str
 		goto out;
 	}
 	tmp.time = (int64_t)json_integer_value(v);
-	vals = json_object_get(root, "validators");
-	if (!json_is_array(vals) || json_array_size(vals) != 1) {
-		fwc_fail(ei, 0, rc,
-		         "\"validators\" must be an array of exactly one validator"
-		         " (dev networks have one)");
-		goto out;
-	}
-	v = json_array_get(vals, 0);
-	if (!json_is_object(v) ||
-	    get_str(tmp.validator_name, sizeof(tmp.validator_name), v, "name", "validators[0]",
-	            ei) ||
-	    get_key(&tmp.validator, v, FWC_ALG_ED25519, "validators[0]", ei))
+	if (parse_validators(&tmp, json_object_get(root, "validators"), ei) != FWC_OK)
 		goto out;
 	v = json_object_get(root, "quorum");
-	if (!json_is_integer(v) || json_integer_value(v) != 1) {
-		fwc_fail(ei, 0, rc, "\"quorum\" must be 1 for one validator");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    (size_t)json_integer_value(v) > tmp.n_validators) {
+		fwc_fail(ei, 0, rc, "\"quorum\" must be an integer from 1 to the %zu validators",
+		         tmp.n_validators);
 		goto out;
 	}
-	tmp.quorum = 1;
+	tmp.quorum = (unsigned)json_integer_value(v);
 	admin = json_object_get(root, "admin");
-	if (!json_is_object(admin) ||
-	    get_str(tmp.admin_name, sizeof(tmp.admin_name), admin, "name", "admin", ei) ||
-	    get_key(&tmp.admin, admin, FWC_ALG_BIP340, "admin", ei)) {
-		if (!json_is_object(admin))
-			fwc_fail(ei, 0, rc, "\"admin\" missing or not an object");
+	orgs = json_object_get(root, "organisations");
+	if ((admin == NULL) == (orgs == NULL)) {
+		fwc_fail(ei, 0, rc, "give exactly one of \"organisations\" and \"admin\"");
 		goto out;
+	}
+	if (admin) {
+		/* The first dev form: the root organisation's admin alone. */
+		struct node_genesis_org *o = &tmp.orgs[0];
+
+		if (!json_is_object(admin)) {
+			fwc_fail(ei, 0, rc, "\"admin\" is not an object");
+			goto out;
+		}
+		snprintf(o->id, sizeof(o->id), "%s", NODE_ROOT_ORG_ID);
+		snprintf(o->name, sizeof(o->name), "%s", NODE_ROOT_ORG_NAME);
+		if (get_str(o->admin_name, sizeof(o->admin_name), admin, "name", "admin", ei) ||
+		    get_key(&o->admin, admin, FWC_ALG_BIP340, "admin", ei))
+			goto out;
+		tmp.n_orgs = 1;
+	} else {
+		if (!json_is_array(orgs) || json_array_size(orgs) < 1 ||
+		    json_array_size(orgs) > NODE_GENESIS_ORGS_MAX) {
+			fwc_fail(ei, 0, rc,
+			         "\"organisations\" must be an array of 1..%d organisations",
+			         NODE_GENESIS_ORGS_MAX);
+			goto out;
+		}
+		tmp.n_orgs = json_array_size(orgs);
+		for (size_t i = 0; i < tmp.n_orgs; i++) {
+			char where[48];
+
+			snprintf(where, sizeof(where), "organisations[%zu]", i);
+			if (parse_org(&tmp.orgs[i], json_array_get(orgs, i), where, ei) != FWC_OK)
+				goto out;
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(tmp.orgs[j].id, tmp.orgs[i].id) == 0 ||
+				    fwc_pubkey_equal(&tmp.orgs[j].admin, &tmp.orgs[i].admin)) {
+					fwc_fail(ei, 0, rc,
+					         "%s repeats the id or admin key of"
+					         " organisations[%zu]",
+					         where, j);
+					goto out;
+				}
+		}
 	}
 	*g = tmp;
 	rc = FWC_OK;
@@ -143,27 +230,55 @@ out:
 
 int node_genesis_format(char **out, const struct node_genesis *g)
 {
-	char vkey[FWC_PUBKEY_TEXT_MAX], akey[FWC_PUBKEY_TEXT_MAX];
-	json_t *root;
-	char *text;
+	char key[FWC_PUBKEY_TEXT_MAX];
+	json_t *root, *vals, *orgs;
+	char *text = NULL;
 
 	if (out == NULL || g == NULL)
 		return FWC_ERR_ARG;
-	if (fwc_pubkey_to_text(vkey, sizeof(vkey), &g->validator) != FWC_OK ||
-	    fwc_pubkey_to_text(akey, sizeof(akey), &g->admin) != FWC_OK)
-		return FWC_ERR_ARG;
-	root = json_pack("{s:s, s:s, s:I, s:[{s:s, s:s}], s:i, s:{s:s, s:s}}", "format",
-	                 GENESIS_FORMAT, "chain_id", g->chain_id, "genesis_time",
-	                 (json_int_t)g->time, "validators", "name", g->validator_name, "key", vkey,
-	                 "quorum", (int)g->quorum, "admin", "name", g->admin_name, "key", akey);
-	if (root == NULL)
-		return FWC_ERR_NOMEM;
+	root = json_object();
+	vals = json_array();
+	orgs = json_array();
+	if (root == NULL || vals == NULL || orgs == NULL)
+		goto nomem;
+	for (size_t i = 0; i < g->n_validators; i++) {
+		if (fwc_pubkey_to_text(key, sizeof(key), &g->validators[i].key) != FWC_OK)
+			goto arg;
+		if (json_array_append_new(
+		        vals, json_pack("{s:s, s:s}", "name", g->validators[i].name, "key", key)))
+			goto nomem;
+	}
+	for (size_t i = 0; i < g->n_orgs; i++) {
+		const struct node_genesis_org *o = &g->orgs[i];
+
+		if (fwc_pubkey_to_text(key, sizeof(key), &o->admin) != FWC_OK)
+			goto arg;
+		if (json_array_append_new(orgs, json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", o->id,
+		                                          "name", o->name, "admin", "name",
+		                                          o->admin_name, "key", key)))
+			goto nomem;
+	}
+	if (json_object_set_new(root, "format", json_string(GENESIS_FORMAT)) ||
+	    json_object_set_new(root, "chain_id", json_string(g->chain_id)) ||
+	    json_object_set_new(root, "genesis_time", json_integer((json_int_t)g->time)) ||
+	    json_object_set(root, "validators", vals) ||
+	    json_object_set_new(root, "quorum", json_integer((json_int_t)g->quorum)) ||
+	    json_object_set(root, "organisations", orgs))
+		goto nomem;
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+nomem:
 	json_decref(root);
+	json_decref(vals);
+	json_decref(orgs);
 	if (text == NULL)
 		return FWC_ERR_NOMEM;
 	*out = text;
 	return FWC_OK;
+arg:
+	json_decref(root);
+	json_decref(vals);
+	json_decref(orgs);
+	return FWC_ERR_ARG;
 }
 
 /* ---------------------------------------------------------------- files */
@@ -436,17 +551,22 @@ static int create_genesis(struct node_datadir *dd, struct fwc_errinfo *ei)
 		goto out;
 	}
 	snprintf(g->chain_id, sizeof(g->chain_id), "fwchain-dev-%s", hex8);
-	snprintf(g->validator_name, sizeof(g->validator_name), "%.40s/validator-0", g->chain_id);
-	snprintf(g->admin_name, sizeof(g->admin_name), "dev-admin");
+	g->n_validators = 1;
+	snprintf(g->validators[0].name, sizeof(g->validators[0].name), "%.40s/validator-0",
+	         g->chain_id);
+	g->n_orgs = 1;
+	snprintf(g->orgs[0].id, sizeof(g->orgs[0].id), "%s", NODE_ROOT_ORG_ID);
+	snprintf(g->orgs[0].name, sizeof(g->orgs[0].name), "%s", NODE_ROOT_ORG_NAME);
+	snprintf(g->orgs[0].admin_name, sizeof(g->orgs[0].admin_name), "dev-admin");
 	g->time = (int64_t)time(NULL);
 	g->quorum = 1;
 	rc = fwc_key_generate(&dd->validator_sk, FWC_ALG_ED25519);
 	if (rc == FWC_OK)
-		rc = fwc_key_public(&g->validator, &dd->validator_sk);
+		rc = fwc_key_public(&g->validators[0].key, &dd->validator_sk);
 	if (rc == FWC_OK)
 		rc = fwc_key_generate(&admin_sk, FWC_ALG_BIP340);
 	if (rc == FWC_OK)
-		rc = fwc_key_public(&g->admin, &admin_sk);
+		rc = fwc_key_public(&g->orgs[0].admin, &admin_sk);
 	if (rc != FWC_OK) {
 		fwc_fail(ei, 0, rc, "key generation failed: %s", fwc_strerror(rc));
 		goto out;
@@ -530,9 +650,11 @@ static int load_genesis(struct node_datadir *dd, struct fwc_errinfo *ei)
 	    (rc = vkey_load(&dd->validator_sk, p, ei)) != FWC_OK)
 		return rc;
 	rc = fwc_key_public(&pk, &dd->validator_sk);
-	if (rc != FWC_OK || !fwc_pubkey_equal(&pk, &dd->genesis.validator))
+	if (rc != FWC_OK || dd->genesis.n_validators != 1 ||
+	    !fwc_pubkey_equal(&pk, &dd->genesis.validators[0].key))
 		return fwc_fail(ei, 0, FWC_ERR_STATE,
 		                "%s does not hold the key of the genesis validator", p);
+	dd->validator_index = 0;
 	node_datadir_path(dd->admin_keystore, sizeof(dd->admin_keystore), dd,
 	                  NODE_FILE_ADMIN_KEYSTORE);
 	node_datadir_path(p, sizeof(p), dd, NODE_FILE_ADMIN_PASS);
@@ -540,14 +662,13 @@ static int load_genesis(struct node_datadir *dd, struct fwc_errinfo *ei)
 	return FWC_OK;
 }
 
-int node_datadir_open(struct node_datadir *dd, const char *dir, struct fwc_errinfo *ei)
+/* Create dir when missing, and lock it. */
+static int dir_lock(struct node_datadir *dd, const char *dir, struct fwc_errinfo *ei)
 {
 	struct stat st;
 	char p[NODE_PATH_MAX];
 	int rc;
 
-	if (dd == NULL || dir == NULL || *dir == '\0')
-		return FWC_ERR_ARG;
 	memset(dd, 0, sizeof(*dd));
 	dd->lock_fd = -1;
 	if (strlen(dir) >= sizeof(dd->dir) - 32)
@@ -565,14 +686,24 @@ int node_datadir_open(struct node_datadir *dd, const char *dir, struct fwc_errin
 	dd->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (dd->lock_fd < 0)
 		return fwc_fail(ei, 0, FWC_ERR_IO, "cannot open %s: %s", p, strerror(errno));
-	if (flock(dd->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		rc = fwc_fail(ei, 0, FWC_ERR_STATE,
-		              errno == EWOULDBLOCK
-		                  ? "data directory %s is in use by another fwchaind"
-		                  : "cannot lock data directory %s",
-		              dir);
+	if (flock(dd->lock_fd, LOCK_EX | LOCK_NB) != 0)
+		return fwc_fail(ei, 0, FWC_ERR_STATE,
+		                errno == EWOULDBLOCK
+		                    ? "data directory %s is in use by another fwchaind"
+		                    : "cannot lock data directory %s",
+		                dir);
+	return FWC_OK;
+}
+
+int node_datadir_open(struct node_datadir *dd, const char *dir, struct fwc_errinfo *ei)
+{
+	char p[NODE_PATH_MAX];
+	int rc;
+
+	if (dd == NULL || dir == NULL || *dir == '\0')
+		return FWC_ERR_ARG;
+	if ((rc = dir_lock(dd, dir, ei)) != FWC_OK)
 		goto fail;
-	}
 	if ((rc = node_datadir_path(p, sizeof(p), dd, NODE_FILE_GENESIS)) != FWC_OK)
 		goto fail;
 	if (access(p, F_OK) == 0) {
@@ -587,6 +718,115 @@ int node_datadir_open(struct node_datadir *dd, const char *dir, struct fwc_errin
 	return FWC_OK;
 fail:
 	node_datadir_cleanup(dd);
+	return rc;
+}
+
+/* Read and parse a genesis file; messages name the file. */
+static int genesis_read(struct node_genesis *g, const char *path, struct fwc_errinfo *ei)
+{
+	struct fwc_errinfo gei = {0};
+	char *json = NULL;
+	size_t len = 0;
+	int rc = read_small(&json, &len, path, GENESIS_MAX, ei);
+
+	if (rc != FWC_OK)
+		return rc;
+	rc = node_genesis_parse(g, json, len, &gei);
+	free(json);
+	if (rc != FWC_OK)
+		return fwc_fail(ei, 0, rc, "%s: %s", path, gei.msg);
+	return FWC_OK;
+}
+
+int node_datadir_open_genesis(struct node_datadir *dd, const char *dir, const char *genesis_path,
+                              const char *vkey_path, struct fwc_errinfo *ei)
+{
+	struct node_genesis stored;
+	struct node_db *db = NULL;
+	struct fwc_pubkey pk;
+	char p[NODE_PATH_MAX], *want = NULL, *have = NULL;
+	size_t i;
+	int rc;
+
+	if (dd == NULL || dir == NULL || *dir == '\0' || genesis_path == NULL || vkey_path == NULL)
+		return FWC_ERR_ARG;
+	if ((rc = dir_lock(dd, dir, ei)) != FWC_OK)
+		goto out;
+	if ((rc = genesis_read(&dd->genesis, genesis_path, ei)) != FWC_OK)
+		goto out;
+	if ((rc = vkey_load(&dd->validator_sk, vkey_path, ei)) != FWC_OK)
+		goto out;
+	rc = fwc_key_public(&pk, &dd->validator_sk);
+	for (i = 0; rc == FWC_OK && i < dd->genesis.n_validators; i++)
+		if (fwc_pubkey_equal(&pk, &dd->genesis.validators[i].key))
+			break;
+	if (rc != FWC_OK || i == dd->genesis.n_validators) {
+		rc = fwc_fail(ei, 0, FWC_ERR_STATE,
+		              "validator key %s is not the key of any validator of genesis %s",
+		              vkey_path, genesis_path);
+		goto out;
+	}
+	dd->validator_index = i;
+	if ((rc = node_genesis_format(&want, &dd->genesis)) != FWC_OK ||
+	    (rc = node_datadir_path(p, sizeof(p), dd, NODE_FILE_GENESIS)) != FWC_OK)
+		goto out;
+	if (access(p, F_OK) == 0) {
+		/* A later start: the directory's genesis must be this one. */
+		if ((rc = genesis_read(&stored, p, ei)) != FWC_OK)
+			goto out;
+		if (strcmp(stored.chain_id, dd->genesis.chain_id) != 0) {
+			rc = fwc_fail(ei, 0, FWC_ERR_STATE,
+			              "genesis %s is for chain '%s' but data directory %s holds"
+			              " chain '%s'",
+			              genesis_path, dd->genesis.chain_id, dd->dir, stored.chain_id);
+			goto out;
+		}
+		if ((rc = node_genesis_format(&have, &stored)) != FWC_OK)
+			goto out;
+		if (strcmp(have, want) != 0) {
+			rc = fwc_fail(ei, 0, FWC_ERR_STATE,
+			              "genesis %s differs from the genesis data directory %s was"
+			              " made with (%s), although both name chain '%s'",
+			              genesis_path, dd->dir, p, stored.chain_id);
+			goto out;
+		}
+		if ((rc = node_datadir_path(p, sizeof(p), dd, NODE_FILE_LEDGER)) != FWC_OK)
+			goto out;
+		if (access(p, F_OK) != 0) {
+			rc = fwc_fail(ei, 0, FWC_ERR_STATE,
+			              "%s is missing although %s has a genesis: the data directory"
+			              " is damaged",
+			              p, dd->dir);
+			goto out;
+		}
+		goto out;
+	}
+	/* First start: an empty ledger that knows its chain, then the genesis copy (the commit
+	 * point, as for dev directories). */
+	if ((rc = check_fresh(dd, ei)) != FWC_OK)
+		goto out;
+	if ((rc = node_datadir_path(p, sizeof(p), dd, NODE_FILE_LEDGER)) != FWC_OK)
+		goto out;
+	unlink(p);
+	if ((rc = node_db_open(&db, p, 1, ei)) != FWC_OK)
+		goto out;
+	if (node_db_meta_put(db, "chain_id", dd->genesis.chain_id, strlen(dd->genesis.chain_id)) !=
+	    FWC_OK) {
+		rc = fwc_fail(ei, 0, FWC_ERR_IO, "cannot write %s", p);
+		goto out;
+	}
+	node_db_close(db);
+	db = NULL;
+	if ((rc = node_datadir_path(p, sizeof(p), dd, NODE_FILE_GENESIS)) != FWC_OK ||
+	    (rc = write_atomic(dd->dir, p, want, strlen(want), 0644, ei)) != FWC_OK)
+		goto out;
+	dd->created = 1;
+out:
+	node_db_close(db);
+	free(want);
+	free(have);
+	if (rc != FWC_OK)
+		node_datadir_cleanup(dd);
 	return rc;
 }
 

@@ -1,6 +1,9 @@
 /* fwchaind — the ledger node's entry point: options, the data directory, the ledger, the chain
  * and the HTTP API, and a clean stop on SIGTERM/SIGINT.
  *
+ * Two modes: --dev (a data directory that makes its own genesis and keys) and --genesis FILE
+ * --config FILE (a consortium's genesis, the node's configuration and validator key file).
+ *
  * Design: SIGTERM and SIGINT are blocked before any thread starts, so every thread inherits the
  * mask and only the main thread, waiting in sigwait(), ever sees them; no handler runs in an
  * arbitrary thread and the stop sequence is ordinary code: stop accepting requests, stop the
@@ -17,25 +20,34 @@
 #include "api.h"
 #include "api_query.h"
 #include "chain.h"
+#include "config.h"
 #include "db.h"
 #include "genesis.h"
 #include "http.h"
+#include "updates.h"
 
 static void usage(FILE *f)
 {
 	fputs(
-	    "usage: fwchaind --dev --data DIR [--port N] [--block-interval-ms N]\n"
-	    "                [--checkpoint-interval-s N] [--threads N]\n"
+	    "usage: fwchaind --dev --data DIR [options]\n"
+	    "       fwchaind --genesis FILE --config FILE --data DIR [options]\n"
 	    "\n"
-	    "  --dev                     single-validator development network (the only mode yet)\n"
-	    "  --data DIR                data directory; created with a new genesis when absent\n"
-	    "  --port N                  HTTP port on 127.0.0.1 (default 8080; 0 picks one)\n"
+	    "  --dev                     single-validator development network: DIR gets a new\n"
+	    "                            genesis, keys and an admin keystore when absent\n"
+	    "  --genesis FILE            the chain's genesis (docs/formats/genesis.md)\n"
+	    "  --config FILE             listen address, validator key, intervals, limits\n"
+	    "                            (docs/node.md); the options below override it\n"
+	    "  --data DIR                data directory (created when absent)\n"
+	    "  --port N                  HTTP port (default 8080; 0 picks one)\n"
 	    "  --block-interval-ms N     make a block of pending transactions every N ms"
 	    " (default 500)\n"
+	    "  --block-max-txs N         transactions per block; a full batch does not wait"
+	    " (default 2000)\n"
 	    "  --checkpoint-interval-s N an idle node still makes a block every N s (default 60)\n"
 	    "  --threads N               HTTP worker threads (default 2)\n"
 	    "\n"
-	    "FWCHAIN_PASSPHRASE, when set on the first start, encrypts the admin keystore;\n"
+	    "FWCHAIN_PASSPHRASE, when set on a dev node's first start, encrypts the admin "
+	    "keystore;\n"
 	    "otherwise a generated passphrase is written to DIR/admin.pass (mode 0600).\n",
 	    f);
 }
@@ -58,13 +70,17 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"dev", no_argument, NULL, 'd'},
 	    {"data", required_argument, NULL, 'D'},
+	    {"genesis", required_argument, NULL, 'g'},
+	    {"config", required_argument, NULL, 'C'},
 	    {"port", required_argument, NULL, 'p'},
 	    {"block-interval-ms", required_argument, NULL, 'b'},
+	    {"block-max-txs", required_argument, NULL, 'm'},
 	    {"checkpoint-interval-s", required_argument, NULL, 'c'},
 	    {"threads", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	static struct node_config conf;
 	struct node_http_config hcfg;
 	struct node_chain_config ccfg;
 	struct node_datadir dd;
@@ -72,16 +88,18 @@ int main(int argc, char **argv)
 	struct node_chain *chain = NULL;
 	struct node_http_server *srv = NULL;
 	struct node_query *query = NULL;
+	struct node_updates *updates = NULL;
 	struct node_consensus cs;
 	static struct node_consensus_dev dev;
 	struct node_api api;
 	struct fwc_errinfo ei = {0};
-	const char *data = NULL;
+	const char *data = NULL, *genesis = NULL, *config = NULL;
 	char path[NODE_PATH_MAX], *meta = NULL;
 	size_t metalen = 0;
 	sigset_t sigs;
 	int dev_mode = 0, o, sig = 0, status = 1, dd_open = 0;
-	long long v;
+	/* Command-line values, applied over the configuration file's (-1: not given). */
+	long long port = -1, interval = -1, max_txs = -1, cp_interval = -1, threads = -1;
 
 	node_http_config_default(&hcfg);
 	node_chain_config_default(&ccfg);
@@ -93,35 +111,43 @@ int main(int argc, char **argv)
 		case 'D':
 			data = optarg;
 			break;
+		case 'g':
+			genesis = optarg;
+			break;
+		case 'C':
+			config = optarg;
+			break;
 		case 'p':
-			if ((v = parse_num(optarg, 0, 65535)) < 0) {
+			if ((port = parse_num(optarg, 0, 65535)) < 0) {
 				fprintf(stderr, "fwchaind: --port wants 0..65535, not '%s'\n",
 				        optarg);
 				return 2;
 			}
-			hcfg.port = (uint16_t)v;
 			break;
 		case 'b':
-			if ((v = parse_num(optarg, 10, 600000)) < 0) {
+			if ((interval = parse_num(optarg, 10, 600000)) < 0) {
 				fprintf(stderr, "fwchaind: --block-interval-ms wants 10..600000\n");
 				return 2;
 			}
-			ccfg.block_interval_ms = (unsigned)v;
+			break;
+		case 'm':
+			if ((max_txs = parse_num(optarg, 1, 100000)) < 0) {
+				fprintf(stderr, "fwchaind: --block-max-txs wants 1..100000\n");
+				return 2;
+			}
 			break;
 		case 'c':
-			if ((v = parse_num(optarg, 1, 86400)) < 0) {
+			if ((cp_interval = parse_num(optarg, 1, 86400)) < 0) {
 				fprintf(stderr,
 				        "fwchaind: --checkpoint-interval-s wants 1..86400\n");
 				return 2;
 			}
-			ccfg.checkpoint_interval_s = (unsigned)v;
 			break;
 		case 't':
-			if ((v = parse_num(optarg, 1, 64)) < 0) {
+			if ((threads = parse_num(optarg, 1, 64)) < 0) {
 				fprintf(stderr, "fwchaind: --threads wants 1..64\n");
 				return 2;
 			}
-			hcfg.threads = (unsigned)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -136,11 +162,48 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!dev_mode || data == NULL) {
+	if (dev_mode && (genesis || config)) {
+		fprintf(stderr, "fwchaind: give --dev, or --genesis and --config, not both\n");
+		return 2;
+	}
+	if (!dev_mode && (genesis == NULL || config == NULL)) {
 		fprintf(stderr, "fwchaind: %s\n",
-		        !dev_mode ? "only --dev mode exists in this version; add --dev"
-		                  : "--data DIR is required");
+		        genesis || config ? "--genesis FILE and --config FILE go together"
+		                          : "give --dev, or --genesis FILE and --config FILE");
 		usage(stderr);
+		return 2;
+	}
+	if (data == NULL) {
+		fprintf(stderr, "fwchaind: --data DIR is required\n");
+		usage(stderr);
+		return 2;
+	}
+	if (config) {
+		if (node_config_load(&conf, config, &ei) != FWC_OK) {
+			fprintf(stderr, "fwchaind: %s\n", ei.msg);
+			return 1;
+		}
+		hcfg.bind_addr = conf.listen_addr;
+		hcfg.port = conf.port;
+		hcfg.threads = conf.threads;
+		ccfg.block_interval_ms = conf.block_interval_ms;
+		ccfg.checkpoint_interval_s = conf.checkpoint_interval_s;
+		ccfg.block_max_txs = conf.block_max_txs;
+		ccfg.mempool_max = conf.mempool_max;
+	}
+	if (port >= 0)
+		hcfg.port = (uint16_t)port;
+	if (interval >= 0)
+		ccfg.block_interval_ms = (unsigned)interval;
+	if (max_txs >= 0)
+		ccfg.block_max_txs = (size_t)max_txs;
+	if (cp_interval >= 0)
+		ccfg.checkpoint_interval_s = (unsigned)cp_interval;
+	if (threads >= 0)
+		hcfg.threads = (unsigned)threads;
+	if (ccfg.block_max_txs > ccfg.mempool_max) {
+		fprintf(stderr, "fwchaind: --block-max-txs %zu exceeds the mempool (%zu)\n",
+		        ccfg.block_max_txs, ccfg.mempool_max);
 		return 2;
 	}
 
@@ -151,16 +214,28 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (node_datadir_open(&dd, data, &ei) != FWC_OK) {
+	if ((dev_mode ? node_datadir_open(&dd, data, &ei)
+	              : node_datadir_open_genesis(&dd, data, genesis, conf.validator_key, &ei)) !=
+	    FWC_OK) {
 		fprintf(stderr, "fwchaind: %s\n", ei.msg);
 		goto out;
 	}
 	dd_open = 1;
-	if (dd.created) {
+	if (dd.created && dev_mode) {
 		fprintf(stderr, "fwchaind: created genesis of chain %s in %s\n",
 		        dd.genesis.chain_id, dd.dir);
 		fprintf(stderr, "fwchaind: admin keystore: %s (passphrase %s)\n", dd.admin_keystore,
 		        dd.admin_pass[0] ? dd.admin_pass : "from FWCHAIN_PASSPHRASE");
+	} else if (dd.created) {
+		fprintf(stderr, "fwchaind: new data directory %s for chain %s (genesis %s)\n",
+		        dd.dir, dd.genesis.chain_id, genesis);
+	}
+	if (dd.genesis.quorum > 1) {
+		fprintf(stderr,
+		        "fwchaind: the genesis needs %u of its %zu validators to cosign every"
+		        " checkpoint; this fwchaind runs one validator (BFT comes later)\n",
+		        dd.genesis.quorum, dd.genesis.n_validators);
+		goto out;
 	}
 	if (node_datadir_path(path, sizeof(path), &dd, NODE_FILE_LEDGER) != FWC_OK ||
 	    node_db_open(&db, path, 0, &ei) != FWC_OK) {
@@ -173,9 +248,10 @@ int main(int argc, char **argv)
 		        path, meta ? meta : "(none)", dd.genesis.chain_id);
 		goto out;
 	}
-	node_consensus_dev_init(&cs, &dev, &dd.validator_sk, dd.genesis.validator_name);
-	if (node_chain_start(&chain, &ccfg, db, &cs, dd.genesis.chain_id, dd.genesis.time, &ei) !=
-	    FWC_OK) {
+	node_db_set_readers(db, hcfg.threads + 2);
+	node_consensus_dev_init(&cs, &dev, &dd.validator_sk,
+	                        dd.genesis.validators[dd.validator_index].name);
+	if (node_chain_start(&chain, &ccfg, db, &cs, &dd.genesis, &ei) != FWC_OK) {
 		fprintf(stderr, "fwchaind: %s\n", ei.msg);
 		goto out;
 	}
@@ -186,13 +262,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	api.query = query;
+	if (node_updates_new(&updates, db) != FWC_OK) {
+		fprintf(stderr, "fwchaind: out of memory\n");
+		goto out;
+	}
+	node_chain_set_commit_hook(chain, node_updates_on_commit, updates);
+	api.updates = updates;
 	hcfg.max_body = NODE_TX_MAX_BYTES;
 	if (node_http_server_start(&srv, &hcfg, node_api_routes, node_api_nroutes, &api, &ei) !=
 	    FWC_OK) {
 		fprintf(stderr, "fwchaind: %s\n", ei.msg);
 		goto out;
 	}
-	fprintf(stderr, "fwchaind: chain %s serving on http://127.0.0.1:%u\n", dd.genesis.chain_id,
+	fprintf(stderr, "fwchaind: chain %s serving on http://%s:%u\n", dd.genesis.chain_id,
+	        hcfg.bind_addr ? hcfg.bind_addr : "127.0.0.1",
 	        (unsigned)node_http_server_port(srv));
 
 	while (sigwait(&sigs, &sig) != 0)
@@ -203,6 +286,7 @@ out:
 	node_http_server_stop(srv);
 	node_query_close(query);
 	node_chain_stop(chain);
+	node_updates_free(updates);
 	node_db_close(db);
 	free(meta);
 	fwc_seckey_wipe(&dev.sk);

@@ -1570,6 +1570,11 @@ static const struct rule rules[FWC_TX_TYPE_MAX + 1] = {
 };
 #undef R
 
+uint32_t node_state_type_roles(uint32_t type)
+{
+	return type <= FWC_TX_TYPE_MAX ? rules[type].roles : 0;
+}
+
 static int audit_put(struct ap *a, const char *refusal)
 {
 	return qexec(a->st, Q_AUDIT_PUT, "uihikssss", a->st->height, a->now, a->txid,
@@ -1774,6 +1779,49 @@ int node_state_genesis(struct node_state *st, const char *chain_id, const char *
 	st->chain_id[clen] = '\0';
 	st->chain_id_len = clen;
 	return rc;
+io:
+	return why_fail(why, NODE_REFUSAL_INTERNAL, FWC_ERR_IO, "internal_error", "database: %s",
+	                sqlite3_errmsg(st->db));
+}
+
+int node_state_genesis_org(struct node_state *st, const char *org_id, const char *org_name,
+                           const struct fwc_pubkey *admin, int64_t time, struct node_refusal *why)
+{
+	struct node_refusal local;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (why == NULL)
+		why = &local;
+	memset(why, 0, sizeof(*why));
+	if (st == NULL || st->db == NULL || org_id == NULL || org_name == NULL || admin == NULL)
+		return why_fail(why, NODE_REFUSAL_INTERNAL, FWC_ERR_ARG, "internal_error",
+		                "invalid arguments");
+	if (!fwc_pl_id_valid(org_id, strlen(org_id), FWC_PL_ID_MAX) || strlen(org_name) == 0 ||
+	    strlen(org_name) > FWC_PL_NAME_MAX || fwc_pubkey_check(admin) != FWC_OK)
+		return why_fail(why, NODE_REFUSAL_REJECT, FWC_ERR_RANGE, "bad_genesis",
+		                "bad organisation id or name, or admin key");
+	if (st->chain_id_len == 0)
+		return why_fail(why, NODE_REFUSAL_REJECT, FWC_ERR_STATE, "not_initialised",
+		                "apply node_state_genesis first");
+	s = q(st, Q_ORG_GET, "s", org_id);
+	if ((rc = qrow(s)) < 0)
+		goto io;
+	if (rc == 1) {
+		sqlite3_reset(s);
+		return why_fail(why, NODE_REFUSAL_REJECT, FWC_ERR_DUPLICATE, "org_exists",
+		                "organisation '%s' exists", org_id);
+	}
+	if ((rc = member_get(st, admin, NULL, NULL)) < 0)
+		goto io;
+	if (rc == 1)
+		return why_fail(why, NODE_REFUSAL_REJECT, FWC_ERR_DUPLICATE, "key_in_use",
+		                "the admin key of '%s' is already a member", org_id);
+	if (qexec(st, Q_ORG_PUT, "ssin", org_id, org_name, time) != FWC_OK ||
+	    qexec(st, Q_MEMBER_PUT, "ksini", admin, org_id, (int64_t)FWC_ROLE_BIT(FWC_ROLE_ADMIN),
+	          time) != FWC_OK)
+		goto io;
+	return FWC_OK;
 io:
 	return why_fail(why, NODE_REFUSAL_INTERNAL, FWC_ERR_IO, "internal_error", "database: %s",
 	                sqlite3_errmsg(st->db));

@@ -65,6 +65,16 @@ int node_state_genesis(struct node_state *st, const char *chain_id, const char *
                        const char *org_name, const struct fwc_pubkey *admin, int64_t time,
                        struct node_refusal *why);
 
+/* Another organisation of the genesis (after node_state_genesis, in the same transaction):
+ * org_id (name) with admin as its only member, role admin. FWC_ERR_DUPLICATE (org_exists,
+ * key_in_use), FWC_ERR_RANGE (bad_genesis), FWC_ERR_STATE (not_initialised), FWC_ERR_IO. */
+int node_state_genesis_org(struct node_state *st, const char *org_id, const char *org_name,
+                           const struct fwc_pubkey *admin, int64_t time, struct node_refusal *why);
+
+/* The roles (FWC_ROLE_BIT mask) of which a sender of this transaction type must hold one;
+ * 0 for an unknown type. (A device may also send DEVICE_EVENT for itself.) */
+uint32_t node_state_type_roles(uint32_t type);
+
 /* The height recorded in history rows written by the following applies. */
 void node_state_set_height(struct node_state *st, uint64_t height);
 

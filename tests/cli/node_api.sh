@@ -43,10 +43,11 @@ r=$(http GET "/v1/proofs/consistency?from=2&to=1"); expect_status 400 "$r" "bad 
 r=$(http GET "/v1/proofs/consistency?from=0&to=999999"); expect_status 400 "$r" "range past log"
 r=$(http GET "/v1/bad%zz"); expect_status 400 "$r" "bad escape"
 
-# A transaction: 202 with its id (SHA-256 of the bytes), then committed with a proof.
+# A transaction of the genesis admin (its key from the dev keystore): 202 with its id (SHA-256
+# of the bytes), then committed with a proof.
 TXTOOL="$FWC_BIN/test_node_txtool"
-SEED=0101010101010101010101010101010101010101010101010101010101010101
-"$TXTOOL" make "$chain" "$SEED" 1 2 "first" >"$TMP/tx1"
+SEED=$("$TXTOOL" keystore-secret "$D/admin.keystore" "$D/admin.pass") || fail "keystore"
+"$TXTOOL" tx "$chain" "$SEED" 1 member-add 50 3 >"$TMP/tx1"
 want=$(sha256sum "$TMP/tx1" | cut -c1-64)
 r=$(http POST /v1/txs --data-binary @"$TMP/tx1" -H 'Content-Type: application/cbor')
 expect_status 202 "$r" "submit"
@@ -71,6 +72,10 @@ r=$(http POST /v1/txs --data-binary @"$TMP/txr"); expect_status 400 "$r" "nonce 
 "$TXTOOL" make "$chain" "$SEED" 5 >"$TMP/txg"
 r=$(http POST /v1/txs --data-binary @"$TMP/txg"); expect_status 400 "$r" "nonce gap"
 [ "$(json code)" = nonce_gap ] || fail "gap body: $r"
+# A key nobody registered is refused at once (403), before any block.
+"$TXTOOL" tx "$chain" 99 1 member-add 52 3 >"$TMP/txu"
+r=$(http POST /v1/txs --data-binary @"$TMP/txu"); expect_status 403 "$r" "unknown sender"
+[ "$(json code)" = unknown_sender ] || fail "unknown sender body: $r"
 wait_committed "$want"
 python3 - "$TMP/body" "$TMP/tx1" <<'PY' || fail "inclusion proof does not verify"
 import base64, hashlib, json, sys
@@ -126,7 +131,7 @@ r=$(http GET "/v1/txs/$want"); [ "$(json status)" = committed ] || fail "tx lost
 # The sender's next nonce survives the restart: 1 is a replay, 2 is accepted.
 r=$(http POST /v1/txs --data-binary @"$TMP/txr"); [ "$(json code)" = nonce_replay ] ||
 	fail "replay after restart: $r"
-"$TXTOOL" make "$chain" "$SEED" 2 >"$TMP/tx2"
+"$TXTOOL" tx "$chain" "$SEED" 2 member-add 51 3 >"$TMP/tx2"
 r=$(http POST /v1/txs --data-binary @"$TMP/tx2"); expect_status 202 "$r" "nonce 2 after restart"
 stop_node "$NODE_PID"
 echo "node_api: 1 passed, 0 failed"

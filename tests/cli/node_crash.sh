@@ -42,15 +42,22 @@ PY
 }
 
 D="$TMP/data"
-SEEDTAIL=$(printf '01%.0s' $(seq 31)) # a fresh sender per round: nonces 1, 2, ...
+TXTOOL="$FWC_BIN/test_node_txtool"
 for round in 1 2; do
 	start_node "r$round" "$D" --block-interval-ms 50
 	http GET /v1/health >/dev/null; chain=$(json chain_id)
+	# A fresh writer key per round (nonces 1, 2, ...), made an admin by the genesis admin.
+	admin=$("$TXTOOL" keystore-secret "$D/admin.keystore" "$D/admin.pass") || fail keystore
+	writer_seed=$((100 + round))
+	"$TXTOOL" tx "$chain" "$admin" "$round" member-add "$writer_seed" 1 >"$TMP/add.$round"
+	r=$(http POST /v1/txs --data-binary @"$TMP/add.$round"); expect_status 202 "$r" "member-add"
+	wait_committed "$(json id)"
 	: >"$TMP/ids.$round"
 	(
 		trap - EXIT # the writer must not run the node-killing cleanup when it ends
 		for i in $(seq 1 300); do
-			"$FWC_BIN/test_node_txtool" make "$chain" "0$round$SEEDTAIL" "$i" 2 "$RANDOM" |
+			"$TXTOOL" tx "$chain" "$writer_seed" "$i" member-add \
+				"$(printf '%02x%062x' "$round" "$i")" 5 |
 				curl -s --max-time 2 -w '\n' --data-binary @- "$URL/v1/txs" |
 				sed -n 's/.*"id":"\([0-9a-f]*\)".*/\1/p' >>"$TMP/ids.$round" || true
 		done

@@ -21,7 +21,10 @@ expect_refusal "cannot bind 127\.0\.0\.1:$PORT: Address already in use" \
 expect_refusal "in use by another fwchaind" --dev --data "$D" --port 0
 stop_node "$NODE_PID"
 
-expect_refusal "only --dev mode" --data "$TMP/x"
+expect_refusal "give --dev, or --genesis FILE and --config FILE" --data "$TMP/x"
+expect_refusal "not both" --dev --genesis "$TMP/g.json" --config "$TMP/c.json" --data "$TMP/x"
+expect_refusal "go together" --genesis "$TMP/g.json" --data "$TMP/x"
+expect_refusal "--block-max-txs wants" --dev --data "$TMP/x" --block-max-txs 0
 expect_refusal "--data DIR is required" --dev
 expect_refusal "--port wants" --dev --data "$TMP/x" --port 70000
 expect_refusal "--block-interval-ms wants" --dev --data "$TMP/x" --block-interval-ms 0

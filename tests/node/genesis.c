@@ -65,13 +65,16 @@ static void test_doc_example(void)
 	CHECK_RC(parse(&g, json, &ei), FWC_OK);
 	CHECK(strcmp(g.chain_id, "fwchain-dev-1d9c204f") == 0);
 	CHECK(g.time == 1795239126);
-	CHECK(strcmp(g.validator_name, "fwchain-dev-1d9c204f/validator-0") == 0);
-	CHECK(g.validator.alg == FWC_ALG_ED25519);
-	fwc_hex_encode(hex, sizeof(hex), g.validator.key, 32);
+	CHECK(g.n_validators == 1);
+	CHECK(strcmp(g.validators[0].name, "fwchain-dev-1d9c204f/validator-0") == 0);
+	CHECK(g.validators[0].key.alg == FWC_ALG_ED25519);
+	fwc_hex_encode(hex, sizeof(hex), g.validators[0].key.key, 32);
 	CHECK(strcmp(hex, "79e8bf218a8aaea6dfa1a3d65a2680b953c2002187d319d2062afaebb71b1b7a") == 0);
-	CHECK(g.quorum == 1 && strcmp(g.admin_name, "dev-admin") == 0);
-	CHECK(g.admin.alg == FWC_ALG_BIP340);
-	fwc_hex_encode(hex, sizeof(hex), g.admin.key, 32);
+	CHECK(g.n_orgs == 1 && strcmp(g.orgs[0].id, "root") == 0 &&
+	      strcmp(g.orgs[0].name, "Root organisation") == 0);
+	CHECK(g.quorum == 1 && strcmp(g.orgs[0].admin_name, "dev-admin") == 0);
+	CHECK(g.orgs[0].admin.alg == FWC_ALG_BIP340);
+	fwc_hex_encode(hex, sizeof(hex), g.orgs[0].admin.key, 32);
 	CHECK(strcmp(hex, "e58743365fc6814dc2d3ed0e888b33b2355624c0cb33a09c6ca429dec6133a58") == 0);
 	/* The node writes exactly the doc's bytes for these values. */
 	CHECK_RC(node_genesis_format(&out, &g), FWC_OK);
@@ -80,6 +83,53 @@ static void test_doc_example(void)
 	CHECK(memcmp(&g, &g2, sizeof(g)) == 0);
 	free(out);
 	free(json);
+}
+
+/* The first dev form ("admin" instead of "organisations") reads as the same genesis. */
+static void test_legacy_admin(void)
+{
+	static const char legacy[] =
+	    "{\"format\":\"fwchain-genesis/v1\",\"chain_id\":\"fwchain-dev-1d9c204f\","
+	    "\"genesis_time\":1795239126,\"validators\":[{\"name\":\"fwchain-dev-1d9c204f/"
+	    "validator-0\",\"key\":\"ed25519:79e8bf218a8aaea6dfa1a3d65a2680b953c2002187d319d2062"
+	    "afaebb71b1b7a\"}],\"quorum\":1,\"admin\":{\"name\":\"dev-admin\",\"key\":"
+	    "\"bip340:e58743365fc6814dc2d3ed0e888b33b2355624c0cb33a09c6ca429dec6133a58\"}}";
+	struct node_genesis g, g2;
+	struct fwc_errinfo ei = {0};
+	char *json = doc_example();
+
+	CHECK(json != NULL);
+	if (json == NULL)
+		return;
+	CHECK_RC(parse(&g, legacy, &ei), FWC_OK);
+	CHECK_RC(parse(&g2, json, &ei), FWC_OK);
+	CHECK(memcmp(&g, &g2, sizeof(g)) == 0);
+	free(json);
+}
+
+/* Several validators with a quorum, several organisations. */
+static void test_consortium(void)
+{
+	static const char text[] =
+	    "{\"format\":\"fwchain-genesis/v1\",\"chain_id\":\"acme-fleet\",\"genesis_time\":5,"
+	    "\"validators\":[{\"name\":\"v1\",\"key\":\"ed25519:79e8bf218a8aaea6dfa1a3d65a2680b9"
+	    "53c2002187d319d2062afaebb71b1b7a\"},{\"name\":\"v2\",\"key\":\"ed25519:d75a980182b10a"
+	    "b7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\"}],\"quorum\":2,"
+	    "\"organisations\":[{\"id\":\"consortium\",\"name\":\"C\",\"admin\":{\"name\":\"a\","
+	    "\"key\":\"bip340:e58743365fc6814dc2d3ed0e888b33b2355624c0cb33a09c6ca429dec6133a58\"}},"
+	    "{\"id\":\"acme\",\"name\":\"ACME\",\"admin\":{\"name\":\"b\",\"key\":\"ed25519:"
+	    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\"}}]}";
+	struct node_genesis g, g2;
+	struct fwc_errinfo ei = {0};
+	char *out = NULL;
+
+	CHECK_RC(parse(&g, text, &ei), FWC_OK);
+	CHECK(g.n_validators == 2 && g.quorum == 2 && g.n_orgs == 2);
+	CHECK(strcmp(g.orgs[1].id, "acme") == 0 && g.orgs[1].admin.alg == FWC_ALG_ED25519);
+	CHECK_RC(node_genesis_format(&out, &g), FWC_OK);
+	CHECK_RC(parse(&g2, out, &ei), FWC_OK);
+	CHECK(memcmp(&g, &g2, sizeof(g)) == 0);
+	free(out);
 }
 
 static void test_refusals(void)
@@ -115,6 +165,27 @@ static void test_refusals(void)
 	    "002187d319d2062afaebb71b1b7a\"}],\"quorum\":1}",
 	    /* duplicate key */
 	    "{\"format\":\"fwchain-genesis/v1\",\"format\":\"fwchain-genesis/v1\"}",
+	    /* both admin and organisations */
+	    "{\"format\":\"fwchain-genesis/v1\",\"chain_id\":\"c\",\"genesis_time\":1,"
+	    "\"validators\":[{\"name\":\"v\",\"key\":\"ed25519:79e8bf218a8aaea6dfa1a3d65a2680b953c2"
+	    "002187d319d2062afaebb71b1b7a\"}],\"quorum\":1,\"admin\":{\"name\":\"a\",\"key\":"
+	    "\"bip340:e58743365fc6814dc2d3ed0e888b33b2355624c0cb33a09c6ca429dec6133a58\"},"
+	    "\"organisations\":[]}",
+	    /* an organisation id that is not an id */
+	    "{\"format\":\"fwchain-genesis/v1\",\"chain_id\":\"c\",\"genesis_time\":1,"
+	    "\"validators\":[{\"name\":\"v\",\"key\":\"ed25519:79e8bf218a8aaea6dfa1a3d65a2680b953c2"
+	    "002187d319d2062afaebb71b1b7a\"}],\"quorum\":1,\"organisations\":[{\"id\":\"Big Co\","
+	    "\"name\":\"n\",\"admin\":{\"name\":\"a\",\"key\":\"bip340:e58743365fc6814dc2d3ed0e8"
+	    "88b33b2355624c0cb33a09c6ca429dec6133a58\"}}]}",
+	    /* two validators with one key */
+	    "{\"format\":\"fwchain-genesis/v1\",\"chain_id\":\"c\",\"genesis_time\":1,"
+	    "\"validators\":[{\"name\":\"v\",\"key\":\"ed25519:79e8bf218a8aaea6dfa1a3d65a2680b953c2"
+	    "002187d319d2062afaebb71b1b7a\"},{\"name\":\"w\",\"key\":\"ed25519:"
+	    "79e8bf218a8aaea6dfa1a3"
+	    "d65a2680b953c2002187d319d2062afaebb71b1b7a\"}],\"quorum\":1,\"organisations\":[{"
+	    "\"id\":"
+	    "\"o\",\"name\":\"n\",\"admin\":{\"name\":\"a\",\"key\":\"bip340:e58743365fc6814dc2d3"
+	    "ed0e888b33b2355624c0cb33a09c6ca429dec6133a58\"}}]}",
 	};
 	struct node_genesis g;
 	struct fwc_errinfo ei;
@@ -155,10 +226,10 @@ static void test_datadir(void)
 	CHECK(mode_of(dir, NODE_FILE_ADMIN_KEYSTORE) == 0600);
 	CHECK(mode_of(dir, NODE_FILE_ADMIN_PASS) == 0600);
 	CHECK_RC(fwc_key_public(&pk, &dd.validator_sk), FWC_OK);
-	CHECK(fwc_pubkey_equal(&pk, &dd.genesis.validator));
+	CHECK(fwc_pubkey_equal(&pk, &dd.genesis.validators[0].key));
 	/* The keystore holds the genesis admin key. */
 	CHECK_RC(fwc_keystore_peek(&apk, dd.admin_keystore, NULL), FWC_OK);
-	CHECK(fwc_pubkey_equal(&apk, &dd.genesis.admin));
+	CHECK(fwc_pubkey_equal(&apk, &dd.genesis.orgs[0].admin));
 	snprintf(chain, sizeof(chain), "%s", dd.genesis.chain_id);
 
 	/* Locked while open. */
@@ -209,11 +280,100 @@ static void test_datadir(void)
 		CHECK_RC(fwc_keystore_load(&sk, dd.admin_keystore, pass, strlen(pass), NULL),
 		         FWC_OK);
 		CHECK_RC(fwc_key_public(&k, &sk), FWC_OK);
-		CHECK(fwc_pubkey_equal(&k, &dd.genesis.admin));
+		CHECK(fwc_pubkey_equal(&k, &dd.genesis.orgs[0].admin));
 		fwc_seckey_wipe(&sk);
 	}
 	node_datadir_cleanup(&dd);
 	unsetenv("FWCHAIN_PASSPHRASE");
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, mode);
+
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+		close(fd);
+	}
+	chmod(path, mode);
+}
+
+/* A genesis given with --genesis: the first open creates the directory and a copy; later
+ * opens need the same genesis; a key that is no validator, a genesis of another chain and a
+ * different genesis of the same chain are refused with messages naming them. */
+static void test_datadir_genesis(void)
+{
+	static const char vkey[] =
+	    "ed25519-seed:0909090000000000000000000000000000000000000000000000000000000000\n";
+	struct node_datadir dd;
+	struct fwc_errinfo ei = {0};
+	struct fwc_seckey sk;
+	struct fwc_pubkey pk;
+	uint8_t seed[32] = {9, 9, 9};
+	char dir[256], gpath[256], kpath[256], g2path[256], kt[FWC_PUBKEY_TEXT_MAX], *text;
+	size_t tlen;
+
+	fwc_key_from_secret(&sk, FWC_ALG_ED25519, seed);
+	fwc_key_public(&pk, &sk);
+	fwc_seckey_wipe(&sk);
+	fwc_pubkey_to_text(kt, sizeof(kt), &pk);
+	tlen = 2048;
+	text = malloc(tlen);
+	snprintf(text, tlen,
+	         "{\"format\":\"fwchain-genesis/v1\",\"chain_id\":\"acme-fleet\","
+	         "\"genesis_time\":5,\"validators\":[{\"name\":\"acme/v0\",\"key\":\"%s\"}],"
+	         "\"quorum\":1,\"organisations\":[{\"id\":\"consortium\",\"name\":\"C\","
+	         "\"admin\":{\"name\":\"a\",\"key\":\"bip340:e58743365fc6814dc2d3ed0e888b33b2355"
+	         "624c0cb33a09c6ca429dec6133a58\"}}]}",
+	         kt);
+	snprintf(dir, sizeof(dir), "%s/node", tmpdir);
+	snprintf(gpath, sizeof(gpath), "%s/genesis-acme.json", tmpdir);
+	snprintf(g2path, sizeof(g2path), "%s/genesis-other.json", tmpdir);
+	snprintf(kpath, sizeof(kpath), "%s/v0.key", tmpdir);
+	write_file(gpath, text, 0644);
+	write_file(kpath, vkey, 0600);
+
+	CHECK_RC(node_datadir_open_genesis(&dd, dir, gpath, kpath, &ei), FWC_OK);
+	CHECK(dd.created == 1 && dd.validator_index == 0);
+	CHECK(strcmp(dd.genesis.chain_id, "acme-fleet") == 0);
+	CHECK(mode_of(dir, NODE_FILE_GENESIS) == 0644 &&
+	      mode_of(dir, NODE_FILE_LEDGER) != (mode_t)-1);
+	node_datadir_cleanup(&dd);
+	CHECK_RC(node_datadir_open_genesis(&dd, dir, gpath, kpath, &ei), FWC_OK);
+	CHECK(dd.created == 0);
+	node_datadir_cleanup(&dd);
+
+	/* Another chain's genesis. */
+	{
+		char *other = strdup(text), *at = strstr(other, "acme-fleet");
+
+		memcpy(at, "beta-fleet", 10);
+		write_file(g2path, other, 0644);
+		CHECK_RC(node_datadir_open_genesis(&dd, dir, g2path, kpath, &ei), FWC_ERR_STATE);
+		CHECK(strstr(ei.msg, "is for chain 'beta-fleet'") != NULL &&
+		      strstr(ei.msg, "holds chain 'acme-fleet'") != NULL);
+		/* Same chain id, another organisation name. */
+		memcpy(at, "acme-fleet", 10);
+		at = strstr(other, "\"name\":\"C\"");
+		at[8] = 'D';
+		write_file(g2path, other, 0644);
+		CHECK_RC(node_datadir_open_genesis(&dd, dir, g2path, kpath, &ei), FWC_ERR_STATE);
+		CHECK(strstr(ei.msg, "differs") != NULL);
+		free(other);
+	}
+	/* A key that is no validator of the genesis. */
+	write_file(
+	    kpath,
+	    "ed25519-seed:0808080000000000000000000000000000000000000000000000000000000000\n",
+	    0600);
+	CHECK_RC(node_datadir_open_genesis(&dd, dir, gpath, kpath, &ei), FWC_ERR_STATE);
+	CHECK(strstr(ei.msg, "not the key of any validator") != NULL);
+	/* A damaged genesis names the file. */
+	write_file(g2path, "{\"format\": 3}", 0644);
+	CHECK_RC(node_datadir_open_genesis(&dd, dir, g2path, kpath, &ei), FWC_ERR_MALFORMED);
+	CHECK(strstr(ei.msg, "genesis-other.json") != NULL);
+	free(text);
 }
 
 int main(void)
@@ -223,8 +383,11 @@ int main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
 	RUN(test_doc_example);
+	RUN(test_legacy_admin);
+	RUN(test_consortium);
 	RUN(test_refusals);
 	RUN(test_datadir);
+	RUN(test_datadir_genesis);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);

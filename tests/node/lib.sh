@@ -26,12 +26,19 @@ fail() {
 	exit 1
 }
 
-# start_node NAME DATADIR [extra args...]: starts fwchaind, sets NODE_PID and PORT.
+# start_node NAME DATADIR [extra args...]: starts a dev fwchaind, sets NODE_PID and PORT.
 start_node() {
 	local name=$1 dir=$2
 	shift 2
-	"$FWCHAIND" --dev --data "$dir" --port 0 --block-interval-ms 100 "$@" \
-		2>"$TMP/$name.log" &
+	start_fwchaind "$name" --dev --data "$dir" --port 0 --block-interval-ms 100 "$@"
+}
+
+# start_fwchaind NAME ARGS...: starts fwchaind with exactly ARGS (which must listen on
+# 127.0.0.1 with port 0), sets NODE_PID, PORT and URL.
+start_fwchaind() {
+	local name=$1
+	shift
+	"$FWCHAIND" "$@" 2>"$TMP/$name.log" &
 	NODE_PID=$!
 	PIDS+=("$NODE_PID")
 	PORT=""

@@ -1,0 +1,284 @@
+/* Tests node/updates.c on a real chain (in process, every wait bounded): the check-in answer is
+ * a bundle that fwc_bundle_verify accepts against the validator key and whose release
+ * transaction is the one submitted; the cache's promises, measured with the database's query
+ * counter: a repeated check-in and a "no update" answer run no SQLite query, an idle block (new
+ * checkpoint, same tree) is spliced in without SQLite and the bundle carries the new
+ * checkpoint, a larger tree rebuilds only the paths (a few queries), and a new release is
+ * picked up at once; 503 before the first commit. */
+#include "test.h"
+
+#include "chain.h"
+#include "db.h"
+#include "txgen.h"
+#include "updates.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include "fwchain/bundle.h"
+#include "fwchain/note.h"
+
+#define VNAME "upd-test/validator-0"
+
+static char dir[] = "/tmp/fwc-updtest-XXXXXX";
+static struct node_chain *chain;
+static struct node_db *db;
+static struct node_updates *upd;
+static struct fwc_seckey vsk;
+static struct fwc_note_vkey vkey;
+static struct txg_actor act[6]; /* 0 root admin, 1 release member, 2 root key, 4 release key */
+static char chain_id[] = "upd-test";
+static struct node_http_response resp;
+
+static int submit(struct txg_actor *a, uint32_t type, const uint8_t *pl, size_t pl_len,
+                  uint8_t *txout, size_t *txlen, uint8_t id[32])
+{
+	static uint8_t tx[FWC_TX_MAX];
+	struct node_refusal r;
+	size_t len = 0;
+	int rc = txg_tx(tx, sizeof(tx), &len, a, type, a->nonce + 1, chain_id, (uint64_t)time(NULL),
+	                pl, pl_len);
+
+	if (rc == FWC_OK)
+		rc = node_chain_submit(chain, id, &r, tx, len);
+	if (rc != FWC_OK) {
+		fprintf(stderr, "submit: %s %s\n", r.code, r.msg);
+		return rc;
+	}
+	a->nonce++;
+	if (txout) {
+		memcpy(txout, tx, len);
+		*txlen = len;
+	}
+	return FWC_OK;
+}
+
+static int wait_committed(const uint8_t id[32])
+{
+	for (int i = 0; i < 500; i++) {
+		if (node_chain_tx_where(chain, id, NULL) == NODE_TX_COMMITTED)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int wait_height_above(uint64_t h)
+{
+	for (int i = 0; i < 500; i++) {
+		uint64_t got = 0;
+
+		node_chain_head(chain, &got, NULL, NULL, NULL, NULL);
+		if (got > h)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* GET /v1/updates?query through the handler; the answer is in resp. */
+static void checkin(const char *query)
+{
+	struct node_http_request req;
+	char target[512], pb[600], qb[600];
+
+	snprintf(target, sizeof(target), "/v1/updates?%s", query);
+	node_http_response_cleanup(&resp);
+	memset(&resp, 0, sizeof(resp));
+	memset(&req, 0, sizeof(req));
+	if (node_http_parse_target(&req, pb, sizeof(pb), qb, sizeof(qb), target, strlen(target),
+	                           NULL) != FWC_OK)
+		return;
+	req.method = "GET";
+	node_updates_handle(upd, &resp, &req);
+}
+
+/* The answer is a bundle of tx[0..len) that verifies; *note_out (optional) gets its note. */
+static int bundle_ok(const uint8_t *tx, size_t len, char *note_out, size_t cap)
+{
+	struct fwc_bundle b;
+	struct fwc_bundle_trust trust;
+	static struct fwc_bundle_report rep;
+	uint8_t leaf[32];
+
+	if (resp.status != 200 || resp.content_type == NULL ||
+	    strcmp(resp.content_type, "application/cbor") != 0 ||
+	    fwc_bundle_decode(&b, (const uint8_t *)resp.body, resp.body_len, NULL) != FWC_OK)
+		return 0;
+	memset(&trust, 0, sizeof(trust));
+	trust.verifiers = &vkey;
+	trust.n_verifiers = 1;
+	trust.quorum = 1;
+	trust.origin = chain_id;
+	trust.origin_len = strlen(chain_id);
+	fwc_merkle_leaf_hash(leaf, tx, len);
+	if (fwc_bundle_verify(&rep, &b, &trust, leaf, NULL) != FWC_OK)
+		return 0;
+	if (note_out)
+		snprintf(note_out, cap, "%.*s", (int)b.checkpoint_len, b.checkpoint);
+	return b.n_extra == 1;
+}
+
+static void test_checkin(void)
+{
+	static uint8_t pl[FWC_TX_PAYLOAD_MAX], rel[FWC_TX_MAX], rel2[FWC_TX_MAX];
+	const struct txg_actor *roots[] = {&act[2]}, *rels[] = {&act[4]};
+	struct node_updates_stats s0, s1;
+	uint8_t id[32], rid[32];
+	size_t n = 0, rel_len = 0, rel2_len = 0;
+	uint64_t q0, h = 0;
+	char etag[NODE_HTTP_ETAG_MAX], note[4096], *head = NULL;
+	const char *q = "product=thermo&channel=stable&hw=rev-b&counter=0";
+
+	CHECK_RC(txg_member_add(pl, sizeof(pl), &n, &act[1].pk, FWC_ROLE_RELEASE, NULL), FWC_OK);
+	CHECK_RC(submit(&act[0], FWC_TX_MEMBER_ADD, pl, n, NULL, NULL, id), FWC_OK);
+	CHECK_RC(txg_product(pl, sizeof(pl), &n, "thermo", 1, roots, 1), FWC_OK);
+	CHECK_RC(submit(&act[0], FWC_TX_PRODUCT_REGISTER, pl, n, NULL, NULL, id), FWC_OK);
+	CHECK_RC(txg_statement(pl, sizeof(pl), &n, "thermo", FWC_ROTATE_RELEASE, 1, 1, rels, 1,
+	                       roots, 1),
+	         FWC_OK);
+	CHECK_RC(submit(&act[0], FWC_TX_KEYSET_REGISTER, pl, n, NULL, NULL, id), FWC_OK);
+	CHECK(wait_committed(id) == 0);
+	CHECK_RC(txg_release(pl, sizeof(pl), &n, "thermo", "stable", 3, 1700000000, NULL, rels, 1,
+	                     rid, NULL, NULL),
+	         FWC_OK);
+	CHECK_RC(submit(&act[1], FWC_TX_RELEASE, pl, n, rel, &rel_len, id), FWC_OK);
+	CHECK(wait_committed(id) == 0);
+
+	/* First check-in: built from the ledger. */
+	node_updates_stats(upd, &s0);
+	checkin(q);
+	CHECK(bundle_ok(rel, rel_len, NULL, 0));
+	node_updates_stats(upd, &s1);
+	CHECK(s1.misses == s0.misses + 1);
+	snprintf(etag, sizeof(etag), "%s", resp.etag);
+	CHECK(strncmp(etag, "\"u-", 3) == 0);
+
+	/* Again, and a device already at counter 3: no query at all. */
+	q0 = node_db_query_count(db);
+	checkin(q);
+	CHECK(bundle_ok(rel, rel_len, NULL, 0) && strcmp(resp.etag, etag) == 0);
+	checkin("product=thermo&channel=stable&hw=rev-b&counter=3");
+	CHECK(resp.status == 200 && strncmp(resp.content_type, "text/plain", 10) == 0);
+	CHECK(strncmp(resp.body, "upd-test\n", 9) == 0 && strncmp(resp.etag, "\"c-", 3) == 0);
+	checkin("product=thermo&channel=stable&hw=rev-z&counter=0");
+	CHECK(resp.status == 200 && strncmp(resp.content_type, "text/plain", 10) == 0);
+	checkin(q);
+	CHECK(node_db_query_count(db) - q0 <= 3); /* the rev-z miss is the only reader */
+	q0 = node_db_query_count(db);
+	checkin(q);
+	checkin("product=thermo&channel=stable&hw=rev-b&counter=7");
+	CHECK(node_db_query_count(db) == q0);
+	node_updates_stats(upd, &s0);
+	CHECK(s0.hits >= s1.hits + 4);
+
+	/* An idle block: same tree, new checkpoint, spliced in without SQLite. */
+	node_chain_head(chain, &h, NULL, NULL, NULL, NULL);
+	CHECK(wait_height_above(h) == 0);
+	q0 = node_db_query_count(db);
+	checkin(q);
+	CHECK(node_db_query_count(db) == q0);
+	CHECK(bundle_ok(rel, rel_len, note, sizeof(note)) && strcmp(resp.etag, etag) != 0);
+	node_chain_head(chain, NULL, NULL, NULL, &head, NULL);
+	CHECK(head && strcmp(note, head) == 0);
+	free(head);
+	node_updates_stats(upd, &s1);
+	CHECK(s1.splices == s0.splices + 1);
+
+	/* A larger tree (an unrelated transaction): only the paths are redone. */
+	CHECK_RC(txg_member_add(pl, sizeof(pl), &n, &act[5].pk, FWC_ROLE_AUDITOR, NULL), FWC_OK);
+	CHECK_RC(submit(&act[0], FWC_TX_MEMBER_ADD, pl, n, NULL, NULL, id), FWC_OK);
+	CHECK(wait_committed(id) == 0);
+	usleep(50000); /* the commit hook runs right after the commit */
+	q0 = node_db_query_count(db);
+	checkin(q);
+	CHECK(bundle_ok(rel, rel_len, NULL, 0));
+	CHECK(node_db_query_count(db) - q0 > 0 && node_db_query_count(db) - q0 <= 30);
+	node_updates_stats(upd, &s0);
+	CHECK(s0.refreshes == s1.refreshes + 1 && s0.misses == s1.misses);
+
+	/* A new release is offered at once. */
+	CHECK_RC(txg_release(pl, sizeof(pl), &n, "thermo", "stable", 4, 1700000000, NULL, rels, 1,
+	                     rid, NULL, NULL),
+	         FWC_OK);
+	CHECK_RC(submit(&act[1], FWC_TX_RELEASE, pl, n, rel2, &rel2_len, id), FWC_OK);
+	CHECK(wait_committed(id) == 0);
+	usleep(50000);
+	checkin("product=thermo&channel=stable&hw=rev-c&counter=3");
+	CHECK(bundle_ok(rel2, rel2_len, NULL, 0));
+	checkin(q);
+	CHECK(bundle_ok(rel2, rel2_len, NULL, 0));
+	node_updates_stats(upd, &s1);
+	CHECK(s1.misses >= s0.misses + 1);
+}
+
+static void test_not_ready(void)
+{
+	struct node_updates *u = NULL;
+	struct node_updates *keep = upd;
+
+	CHECK_RC(node_updates_new(&u, db), FWC_OK);
+	upd = u;
+	checkin("product=thermo&channel=stable&hw=rev-b&counter=0");
+	CHECK(resp.status == 503);
+	checkin("product=thermo&channel=stable&hw=rev-b");
+	CHECK(resp.status == 400 && strstr(resp.body, "\"parameter\":\"counter\"") != NULL);
+	upd = NULL;
+	checkin("product=thermo&channel=stable&hw=rev-b&counter=1");
+	CHECK(resp.status == 503);
+	upd = keep;
+	node_updates_free(u);
+}
+
+int main(void)
+{
+	struct node_chain_config cfg;
+	struct node_consensus cs;
+	static struct node_consensus_dev dev;
+	struct node_genesis g;
+	struct fwc_errinfo ei = {0};
+	uint8_t seed[32] = {4, 4, 4};
+	char p[256], cmd[300];
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	for (uint32_t i = 0; i < 6; i++)
+		txg_actor_init(&act[i], 5, i);
+	fwc_key_from_secret(&vsk, FWC_ALG_ED25519, seed);
+	memset(&g, 0, sizeof(g));
+	snprintf(g.chain_id, sizeof(g.chain_id), "%s", chain_id);
+	g.time = (int64_t)time(NULL);
+	g.n_validators = 1;
+	snprintf(g.validators[0].name, sizeof(g.validators[0].name), VNAME);
+	fwc_key_public(&g.validators[0].key, &vsk);
+	g.quorum = 1;
+	g.n_orgs = 1;
+	snprintf(g.orgs[0].id, sizeof(g.orgs[0].id), "root");
+	snprintf(g.orgs[0].name, sizeof(g.orgs[0].name), "Root");
+	snprintf(g.orgs[0].admin_name, sizeof(g.orgs[0].admin_name), "admin");
+	g.orgs[0].admin = act[0].pk;
+	fwc_note_vkey_init(&vkey, VNAME, strlen(VNAME), FWC_NOTE_SIG_COSIG_V1,
+	                   &g.validators[0].key);
+	snprintf(p, sizeof(p), "%s/ledger.db", dir);
+	node_chain_config_default(&cfg);
+	cfg.block_interval_ms = 20;
+	cfg.checkpoint_interval_s = 1;
+	node_consensus_dev_init(&cs, &dev, &vsk, VNAME);
+	if (node_db_open(&db, p, 1, &ei) != FWC_OK ||
+	    node_chain_start(&chain, &cfg, db, &cs, &g, &ei) != FWC_OK ||
+	    node_updates_new(&upd, db) != FWC_OK) {
+		fprintf(stderr, "setup: %s\n", ei.msg);
+		return 1;
+	}
+	node_chain_set_commit_hook(chain, node_updates_on_commit, upd);
+	RUN(test_checkin);
+	RUN(test_not_ready);
+	node_http_response_cleanup(&resp);
+	node_chain_stop(chain);
+	node_updates_free(upd);
+	node_db_close(db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return test_done();
+}
