@@ -22,8 +22,8 @@
 #    and with PRAGMA mmap_size = MMAP_MIB.
 #
 # Usage: bench/state_scale.sh [BUILD_DIR]   (default build/release)
-# Environment: FWCHAIND, RELEASES (100000), PRODUCTS (100), DEVICES (1000000), FILL_S (240),
-# MAX_BUILD_S (420), ROUNDS (3), SECS (5), MMAP_MIB (4096), PART (both | http | direct).
+# Environment: FWCHAIND, RELEASES (100000), PRODUCTS (100), DEVICES (1000000), FILL_S (150),
+# MAX_BUILD_S (360), ROUNDS (3), SECS (5), MMAP_MIB (4096), PART (both | http | direct).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -35,8 +35,8 @@ FILL=$BIN/test_node_statefill
 RELEASES=${RELEASES:-100000}
 PRODUCTS=${PRODUCTS:-100}
 DEVICES=${DEVICES:-1000000}
-FILL_S=${FILL_S:-240}
-MAX_BUILD_S=${MAX_BUILD_S:-420}
+FILL_S=${FILL_S:-150}
+MAX_BUILD_S=${MAX_BUILD_S:-360}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
 MMAP_MIB=${MMAP_MIB:-4096}
