@@ -946,6 +946,12 @@ int main(int argc, char **argv)
 		free(c);
 		return load_admin(argv[3]) != 0 ? 1 : cmd_fill(r, np, fs, fc);
 	}
+	if (argc == 1) {
+		/* bench/run.sh runs every bench_* without arguments: say who drives this one. */
+		printf("bench_node_txload is driven by bench/node_tx.sh, bench/checkin.sh and "
+		       "bench/state_scale.sh\n");
+		return 0;
+	}
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return cmd_verify(
 		    argc >= 3 ? atof(argv[2]) > 0 && atof(argv[2]) < 60 ? atof(argv[2]) : 1.0
