@@ -70,6 +70,7 @@ enum {
 	O_DEVICE_PASSFILE,
 	O_SEQ,
 	O_KIND,
+	O_IMAGE,
 	O_DETAIL,
 	O_EVENT_TIME,
 };
@@ -1082,7 +1083,7 @@ int cmd_device(int argc, char **argv)
 /* ---- release publish / revoke ---- */
 
 static const char release_help[] =
-    "usage: fwchain release publish [transaction options] MANIFEST\n"
+    "usage: fwchain release publish [--image FILE] [transaction options] MANIFEST\n"
     "       fwchain release revoke --release ID|MANIFEST [--reason TEXT] [transaction options]\n"
     "       fwchain release show ID | fwchain release list (see 'fwchain release show --help')\n"
     "\n"
@@ -1090,16 +1091,18 @@ static const char release_help[] =
     "role). The ledger checks the manifest's signatures against the product's release key set:\n"
     "sign it first ('fwchain manifest sign') with enough release keys. 'revoke' withdraws a\n"
     "release for ever (RELEASE_REVOKE). A release id is the manifest digest, 64 hex digits, or\n"
-    "give the manifest file.\n"
+    "give the manifest file. --image FILE first uploads the image to the node (signed by --key;\n"
+    "the node refuses a release whose content it does not hold) and checks its CID is the\n"
+    "manifest's.\n"
     "\n" CLI_TX_OPTIONS_HELP;
 
 int cmd_release(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-	    {"help", O_HELP, 0}, {"release", O_RELEASE, 1}, {"reason", O_REASON, 1}, CLI_TX_OPTIONS,
-	    {NULL, 0, 0},
+	    {"help", O_HELP, 0}, {"release", O_RELEASE, 1}, {"reason", O_REASON, 1},
+	    {"image", O_IMAGE, 1}, CLI_TX_OPTIONS, {NULL, 0, 0},
 	};
-	const char *cmd, *val, *file = NULL, *rel = NULL, *reason = NULL;
+	const char *cmd, *val, *file = NULL, *rel = NULL, *reason = NULL, *image = NULL;
 	static struct fwc_signed_manifest sm;
 	struct fwc_errinfo ei = {0};
 	struct cli_txopts o;
@@ -1132,6 +1135,9 @@ int cmd_release(int argc, char **argv)
 		case O_REASON:
 			reason = val;
 			break;
+		case O_IMAGE:
+			image = val;
+			break;
 		case CLI_NEXT_POS:
 			if (!publish || file != NULL)
 				return cli_usage_err(cmd, "unexpected argument '%.64s'", val);
@@ -1146,6 +1152,8 @@ int cmd_release(int argc, char **argv)
 
 		if (rel != NULL || reason != NULL)
 			return cli_usage_err(cmd, "--release and --reason are for release revoke");
+		if (image != NULL && o.no_submit)
+			return cli_usage_err(cmd, "--image uploads to the node: not with --no-submit");
 		if (file == NULL)
 			return cli_usage_err(cmd, "missing MANIFEST");
 		if (cli_file_read(cmd, file, FWC_SIGNED_MANIFEST_MAX, &buf, &len) != 0)
@@ -1161,6 +1169,10 @@ int cmd_release(int argc, char **argv)
 			             file);
 			goto out;
 		}
+		if (image != NULL &&
+		    (rc = cli_release_image_upload(cmd, &o, image, sm.manifest.cid.p,
+		                                   sm.manifest.cid.len)) != 0)
+			goto out;
 		pl.manifest.p = buf;
 		pl.manifest.len = len;
 		rc = SEND(cmd, &o, FWC_TX_RELEASE, release, &pl);
@@ -1168,6 +1180,8 @@ int cmd_release(int argc, char **argv)
 		struct fwc_pl_release_revoke pl;
 
 		memset(&pl, 0, sizeof(pl));
+		if (image != NULL)
+			return cli_usage_err(cmd, "--image is for release publish");
 		if (rel == NULL)
 			return cli_usage_err(cmd, "missing --release ID|MANIFEST");
 		if (release_arg(cmd, pl.release_id, rel) != 0 ||

@@ -63,6 +63,27 @@ int cmd_tx(int argc, char **argv);
  * CLI_EXIT_ERROR when it is neither. */
 int cli_tx_type_arg(const char *cmd, const char *s, uint32_t *type);
 
+/* cmd_content.c */
+struct cli_node;
+struct fwc_cid;
+struct json_t;
+int cmd_content(int argc, char **argv);
+/* Upload file (UnixFS, CID version cid_version; or, with car, a CAR) to the node, signed by
+ * sk, after computing its CID locally (which must be expect when given: else CLI_EXIT_FAIL
+ * before anything is sent); *cid gets the node's CID, which for a file must be the one
+ * computed here (else CLI_EXIT_FAIL). *answer (caller json_decref's) is the node's JSON
+ * answer. Prints one line and returns CLI_EXIT_ERROR on failure. */
+int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_seckey *sk,
+                       const char *file, unsigned cid_version, int car,
+                       const struct fwc_cid *expect, struct fwc_cid *cid, struct json_t **answer);
+
+/* For release publish --image: upload image as o's key to o's node (CID version as the
+ * manifest's CID cid[0..cid_len)) and require the node's CID to be that one. Prints one line
+ * and returns CLI_EXIT_ERROR (or CLI_EXIT_FAIL for a CID mismatch) on failure. */
+struct cli_txopts;
+int cli_release_image_upload(const char *cmd, const struct cli_txopts *o, const char *image,
+                             const uint8_t *cid, size_t cid_len);
+
 /* cmd_ledger.c */
 int cmd_org(int argc, char **argv);
 int cmd_member(int argc, char **argv);

@@ -50,6 +50,7 @@ static const struct command commands[] = {
     {"events", cmd_events, "list device events"},
     {"txs", cmd_txs, "list the transactions a key sent"},
     {"audit", cmd_audit, "the audit trail: one row per logged transaction"},
+    {"content", cmd_content, "add, get (verified), pin, unpin, list and collect content"},
     {NULL, NULL, NULL},
 };
 

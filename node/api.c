@@ -6,6 +6,7 @@
  * (accepted into the mempool), never "committed": that is only known once a block is durable,
  * and GET /v1/txs/{id} says so. Immutable objects (blocks) carry an ETag so pollers get 304. */
 #include "api.h"
+#include "api_content.h"
 #include "api_query.h"
 #include "updates.h"
 
@@ -131,6 +132,9 @@ static void h_submit(void *ctx, struct node_http_response *resp,
 		                        "empty body: POST the transaction's CBOR bytes");
 		return;
 	}
+	/* Availability before acceptance: a RELEASE whose content this node lacks is refused. */
+	if (node_content_check_tx(api->content, resp, req->body, req->body_len) != FWC_OK)
+		return;
 	rc = node_chain_submit(api->chain, id, &r, req->body, req->body_len);
 	if (rc == FWC_OK) {
 		fwc_hex_encode(hex, sizeof(hex), id, 32);
@@ -394,6 +398,6 @@ const struct node_http_route node_api_routes[] = {
     {"POST", "/v1/txs", h_submit},     {"GET", "/v1/txs/{}", h_tx},
     {"GET", "/v1/blocks/{}", h_block}, {"GET", "/v1/proofs/consistency", h_consistency},
     {"GET", "/v1/updates", h_updates}, {"GET", "/v1/accounts/{}", h_account},
-    NODE_API_QUERY_ROUTES,
+    NODE_API_QUERY_ROUTES,             NODE_API_CONTENT_ROUTES,
 };
 const size_t node_api_nroutes = sizeof(node_api_routes) / sizeof(node_api_routes[0]);

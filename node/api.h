@@ -11,6 +11,7 @@
 
 struct node_query;
 struct node_updates;
+struct node_content;
 
 /* What the handlers read; caller storage that must outlive the HTTP server. */
 struct node_api {
@@ -19,6 +20,7 @@ struct node_api {
 	char chain_id[128];
 	struct node_query *query; /* state readers of the query endpoints (api_query.h); NULL: 503 */
 	struct node_updates *updates; /* the check-in cache (updates.h); NULL: 503 */
+	struct node_content *content; /* content store and gateway (api_content.h); NULL: 503 */
 };
 
 void node_api_init(struct node_api *api, struct node_chain *chain, struct node_db *db,

@@ -501,7 +501,8 @@ int node_gw_plan(struct node_gw_plan *p, struct node_bs *bs, const struct node_g
 	if (bs == NULL || req == NULL || req->cid == NULL)
 		return plan_fail(p, 500, "internal", "gateway called without a store or CID");
 	if ((rc = fwc_cid_parse(&root, req->cid, strlen(req->cid), &ei)) < 0)
-		return plan_fail(p, 400, "bad_request", "invalid CID: %s", ei.msg);
+		return plan_fail(p, 400, rc == FWC_ERR_UNSUPPORTED ? "unsupported_cid" : "bad_cid",
+		                 "invalid CID: %s", ei.msg);
 	if ((rc = pick_format(p, req)) < 0)
 		return rc;
 	if (req->dag_scope != NULL) {

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,21 +30,237 @@
  * more before we give up on answering 413 and close the connection. */
 #define DISCARD_SLACK (256u * 1024u)
 
-/* ---------------------------------------------------------------- responses */
+/* ---------------------------------------------------------------- streamed bodies */
+
+void node_http_body_free(struct node_http_body *b)
+{
+	if (b == NULL)
+		return;
+	if (b->cur_fd >= 0 && b->cur_owned)
+		close(b->cur_fd);
+	for (size_t i = 0; i < b->nsegs; i++)
+		if (b->segs[i].fd >= 0)
+			close(b->segs[i].fd);
+	free(b->segs);
+	if (b->release)
+		b->release(b->ctx);
+	free(b);
+}
+
+/* Drop the body (plain or streamed), keep status and headers. */
+static void body_clear(struct node_http_response *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	node_http_body_free(resp->stream);
+	resp->stream = NULL;
+}
 
 void node_http_response_cleanup(struct node_http_response *resp)
 {
 	if (resp == NULL)
 		return;
-	free(resp->body);
-	resp->body = NULL;
-	resp->body_len = 0;
+	body_clear(resp);
+	for (size_t i = 0; i < resp->nheaders; i++)
+		free(resp->headers[i].name);
+	resp->nheaders = 0;
 }
+
+int node_http_add_header(struct node_http_response *resp, const char *name, const char *value)
+{
+	size_t nl, vl;
+	char *copy;
+
+	if (resp == NULL || name == NULL || value == NULL)
+		return FWC_ERR_ARG;
+	nl = strlen(name);
+	vl = strlen(value);
+	if (nl == 0)
+		return FWC_ERR_MALFORMED;
+	for (size_t i = 0; i < nl; i++)
+		if ((unsigned char)name[i] <= 0x20 || (unsigned char)name[i] >= 0x7f ||
+		    name[i] == ':')
+			return FWC_ERR_MALFORMED;
+	for (size_t i = 0; i < vl; i++)
+		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+			return FWC_ERR_MALFORMED;
+	if (resp->nheaders == NODE_HTTP_MAX_RESP_HEADERS)
+		return FWC_ERR_RANGE;
+	copy = malloc(nl + vl + 2);
+	if (copy == NULL)
+		return FWC_ERR_NOMEM;
+	memcpy(copy, name, nl + 1);
+	memcpy(copy + nl + 1, value, vl + 1);
+	resp->headers[resp->nheaders].name = copy;
+	resp->headers[resp->nheaders].value = copy + nl + 1;
+	resp->nheaders++;
+	return FWC_OK;
+}
+
+int node_http_respond_stream(struct node_http_response *resp, unsigned status,
+                             const char *content_type, int (*open_fn)(void *ctx, const void *ref),
+                             void (*release)(void *ctx), void *ctx)
+{
+	struct node_http_body *b = calloc(1, sizeof(*b));
+
+	body_clear(resp);
+	if (b == NULL) {
+		if (release)
+			release(ctx);
+		resp->status = 500;
+		resp->content_type = NULL;
+		return FWC_ERR_NOMEM;
+	}
+	b->open = open_fn;
+	b->release = release;
+	b->ctx = ctx;
+	b->cur_fd = -1;
+	resp->stream = b;
+	resp->status = status;
+	resp->content_type = content_type;
+	return FWC_OK;
+}
+
+static int seg_add(struct node_http_response *resp, const uint8_t *data, int fd, const void *ref,
+                   uint64_t off, uint64_t len)
+{
+	struct node_http_body *b = resp->stream;
+	struct node_http_segment *s;
+
+	if (b == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return FWC_ERR_STATE;
+	}
+	if (len == 0) {
+		if (fd >= 0)
+			close(fd);
+		return FWC_OK;
+	}
+	if (b->nsegs == b->capsegs) {
+		size_t cap = b->capsegs ? 2 * b->capsegs : 8;
+		struct node_http_segment *ns = realloc(b->segs, cap * sizeof(*ns));
+
+		if (ns == NULL) {
+			if (fd >= 0)
+				close(fd);
+			body_clear(resp);
+			resp->status = 500;
+			resp->content_type = NULL;
+			return FWC_ERR_NOMEM;
+		}
+		b->segs = ns;
+		b->capsegs = cap;
+	}
+	s = &b->segs[b->nsegs++];
+	s->data = data;
+	s->fd = fd;
+	s->ref = ref;
+	s->off = off;
+	s->len = len;
+	s->start = b->length;
+	b->length += len;
+	return FWC_OK;
+}
+
+int node_http_stream_bytes(struct node_http_response *resp, const void *data, size_t len)
+{
+	if (data == NULL && len)
+		return FWC_ERR_ARG;
+	return seg_add(resp, data, -1, NULL, 0, len);
+}
+
+int node_http_stream_fd(struct node_http_response *resp, int fd, uint64_t off, uint64_t len)
+{
+	if (fd < 0)
+		return FWC_ERR_ARG;
+	return seg_add(resp, NULL, fd, NULL, off, len);
+}
+
+int node_http_stream_ref(struct node_http_response *resp, const void *ref, uint64_t off,
+                         uint64_t len)
+{
+	return seg_add(resp, NULL, -1, ref, off, len);
+}
+
+/* The descriptor for segment i: its own, or the cached one, or a new one from open(). */
+static int seg_fd(struct node_http_body *b, size_t i)
+{
+	const struct node_http_segment *s = &b->segs[i];
+
+	if (s->fd >= 0)
+		return s->fd;
+	if (b->cur_fd >= 0 && b->cur_seg == i)
+		return b->cur_fd;
+	/* Consecutive segments often name the same file (a CAR's block after its head does not,
+	 * but ranges cut from one block do); reuse the descriptor when the ref is the same. */
+	if (b->cur_fd >= 0 && b->segs[b->cur_seg].ref == s->ref) {
+		b->cur_seg = i;
+		return b->cur_fd;
+	}
+	if (b->cur_fd >= 0 && b->cur_owned)
+		close(b->cur_fd);
+	b->cur_fd = -1;
+	if (b->open == NULL)
+		return -1;
+	b->cur_fd = b->open(b->ctx, s->ref);
+	b->cur_seg = i;
+	b->cur_owned = 1;
+	return b->cur_fd;
+}
+
+ssize_t node_http_body_read(struct node_http_body *b, uint64_t pos, uint8_t *buf, size_t max)
+{
+	size_t got = 0, lo = 0, hi;
+
+	if (b == NULL || (buf == NULL && max))
+		return -1;
+	if (pos >= b->length || max == 0)
+		return 0;
+	hi = b->nsegs; /* find the last segment starting at or before pos */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->segs[mid].start <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < b->nsegs && got < max; i++) {
+		const struct node_http_segment *s = &b->segs[i];
+		uint64_t in = pos + got - s->start;
+		size_t n = s->len - in < max - got ? (size_t)(s->len - in) : max - got;
+
+		if (s->data) {
+			memcpy(buf + got, s->data + in, n);
+		} else {
+			int fd = seg_fd(b, i);
+
+			if (fd < 0)
+				return -1;
+			for (size_t done = 0; done < n;) {
+				ssize_t r = pread(fd, buf + got + done, n - done,
+				                  (off_t)(s->off + in + done));
+
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0) /* an error, or the file is shorter than planned */
+					return -1;
+				done += (size_t)r;
+			}
+		}
+		got += n;
+	}
+	return (ssize_t)got;
+}
+
+/* ---------------------------------------------------------------- responses */
 
 void node_http_respond_take(struct node_http_response *resp, unsigned status,
                             const char *content_type, char *body, size_t len)
 {
-	free(resp->body);
+	body_clear(resp);
 	resp->body = body;
 	resp->body_len = body ? len : 0;
 	resp->status = status;
@@ -214,6 +431,14 @@ const char *node_http_query(const struct node_http_request *req, const char *key
 	return NULL;
 }
 
+const char *node_http_header(const struct node_http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nheaders && i < NODE_HTTP_MAX_HEADERS; i++)
+		if (req->headers[i].key && strcasecmp(req->headers[i].key, name) == 0)
+			return req->headers[i].val;
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- routing */
 
 /* Match path against pattern; on success store each "{}" segment as a NUL-terminated copy in
@@ -287,6 +512,27 @@ static int etag_listed(const char *inm, const char *etag)
 	return 0;
 }
 
+const struct node_http_upload_route *
+node_http_upload_match(const struct node_http_upload_route *routes, size_t n,
+                       struct node_http_request *req, char *capbuf, size_t capcap)
+{
+	if (req->method == NULL || req->path == NULL || capbuf == NULL ||
+	    strlen(req->path) + 1 > capcap)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *caps[NODE_HTTP_MAX_CAPTURES];
+		size_t ncaps = 0;
+
+		if (strcmp(routes[i].method, req->method) != 0 ||
+		    !route_match(routes[i].pattern, req->path, capbuf, capcap, caps, &ncaps))
+			continue;
+		memcpy(req->captures, caps, sizeof(caps));
+		req->ncaptures = ncaps;
+		return &routes[i];
+	}
+	return NULL;
+}
+
 void node_http_dispatch(const struct node_http_route *routes, size_t n, void *ctx,
                         struct node_http_response *resp, struct node_http_request *req)
 {
@@ -346,9 +592,12 @@ void node_http_dispatch(const struct node_http_route *routes, size_t n, void *ct
 		node_http_respond_error(resp, 500, "internal", "the handler produced no answer");
 		return;
 	}
-	if (resp->status == 200 && resp->etag[0] && req->if_none_match &&
+	/* If-None-Match is evaluated before Range (RFC 9110 section 13.2.2), so a 206 whose
+	 * representation the client already holds is a 304 too. Headers stay (a 304 repeats
+	 * Cache-Control, ETag and the like); the body goes. */
+	if ((resp->status == 200 || resp->status == 206) && resp->etag[0] && req->if_none_match &&
 	    etag_listed(req->if_none_match, resp->etag)) {
-		node_http_response_cleanup(resp);
+		body_clear(resp);
 		resp->status = 304;
 		resp->content_type = NULL;
 	}
@@ -362,6 +611,8 @@ void node_http_config_default(struct node_http_config *cfg)
 	cfg->timeout_s = 10;
 	cfg->max_connections = 256;
 	cfg->max_body = 1u << 20;
+	cfg->uploads = NULL;
+	cfg->nuploads = 0;
 }
 
 /* ---------------------------------------------------------------- the server */
@@ -371,6 +622,8 @@ struct node_http_server {
 	uint16_t port;
 	const struct node_http_route *routes;
 	size_t nroutes;
+	const struct node_http_upload_route *uploads;
+	size_t nuploads;
 	void *ctx;
 	size_t max_body;
 };
@@ -383,6 +636,12 @@ struct reqstate {
 	size_t discarded; /* body bytes dropped after the cap was hit */
 	uint8_t *body;
 	size_t len, cap;
+	/* a streamed upload: its route and state, and the refusal of a failed data() */
+	const struct node_http_upload_route *up;
+	void *upload;
+	uint64_t up_len;
+	int up_failed;
+	struct node_http_response *up_resp;
 	char uri[]; /* raw request target, NUL-terminated */
 };
 
@@ -405,6 +664,18 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
 	return st;
 }
 
+static void upload_release(struct reqstate *st)
+{
+	if (st->up && st->upload)
+		st->up->release(st->upload);
+	st->upload = NULL;
+	if (st->up_resp) {
+		node_http_response_cleanup(st->up_resp);
+		free(st->up_resp);
+		st->up_resp = NULL;
+	}
+}
+
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -414,10 +685,69 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
 	(void)con;
 	(void)toe;
 	if (st) {
+		upload_release(st);
 		free(st->body);
 		free(st);
 		*con_cls = NULL;
 	}
+}
+
+/* MHD's reader and destructor for a streamed body of several segments. */
+static ssize_t stream_read_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	ssize_t n = node_http_body_read(cls, pos, (uint8_t *)buf, max);
+
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR; /* cut: the client sees a short body */
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return n;
+}
+
+static void stream_free_cb(void *cls)
+{
+	node_http_body_free(cls);
+}
+
+/* Buffer of a multi-segment streamed response: one leaf block per read call, so a 256 KiB
+ * chunk costs one pread and few send calls. */
+#define STREAM_BLOCK (256u * 1024u)
+
+/* The MHD response for a streamed body, taking it from resp. One file range goes out with
+ * sendfile(2) (libmicrohttpd's fd response); anything else through the read callback. */
+static struct MHD_Response *stream_response(struct node_http_response *resp)
+{
+	struct node_http_body *b = resp->stream;
+	struct MHD_Response *r;
+
+	if (b->nsegs == 0) {
+		node_http_body_free(b);
+		resp->stream = NULL;
+		return MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
+	if (b->nsegs == 1 && b->segs[0].data == NULL) {
+		struct node_http_segment *sg = &b->segs[0];
+		int fd = seg_fd(b, 0);
+
+		if (fd < 0)
+			return NULL;
+		/* The response now owns fd: detach it from the body before freeing that. */
+		if (sg->fd == fd)
+			sg->fd = -1;
+		else
+			b->cur_fd = -1;
+		r = MHD_create_response_from_fd_at_offset64(sg->len, fd, sg->off);
+		if (r == NULL)
+			close(fd);
+		node_http_body_free(b);
+		resp->stream = NULL;
+		return r;
+	}
+	r = MHD_create_response_from_callback(b->length, STREAM_BLOCK, stream_read_cb, b,
+	                                      stream_free_cb);
+	if (r != NULL)
+		resp->stream = NULL; /* MHD frees it through stream_free_cb */
+	return r;
 }
 
 /* Turn resp into a libmicrohttpd response (taking its body) and queue it. */
@@ -425,8 +755,13 @@ static enum MHD_Result queue(struct MHD_Connection *con, struct node_http_respon
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+	int cache_set = 0;
 
-	if (resp->body) {
+	if (resp->stream) {
+		r = stream_response(resp);
+		if (r == NULL)
+			return MHD_NO;
+	} else if (resp->body) {
 		r = MHD_create_response_from_buffer_with_free_callback(resp->body_len, resp->body,
 		                                                       free);
 		if (r == NULL)
@@ -444,7 +779,13 @@ static enum MHD_Result queue(struct MHD_Connection *con, struct node_http_respon
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
 	if (resp->allow[0])
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		if (strcasecmp(resp->headers[i].name, MHD_HTTP_HEADER_CACHE_CONTROL) == 0)
+			cache_set = 1;
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	}
+	if (!cache_set)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	ret = MHD_queue_response(con, resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -459,6 +800,21 @@ static enum MHD_Result queue_error(struct MHD_Connection *con, unsigned status, 
 	node_http_respond_error(&resp, status, code, "%s", msg);
 	ret = queue(con, &resp);
 	node_http_response_cleanup(&resp);
+	return ret;
+}
+
+/* Queue resp and release it. A handler that produced nothing is a 500. */
+static enum MHD_Result queue_owned(struct MHD_Connection *con, struct node_http_response *resp)
+{
+	enum MHD_Result ret;
+
+	if (resp->status == 0 || (resp->status >= 400 && resp->body == NULL)) {
+		node_http_response_cleanup(resp);
+		memset(resp, 0, sizeof(*resp));
+		node_http_respond_error(resp, 500, "internal", "the handler produced no answer");
+	}
+	ret = queue(con, resp);
+	node_http_response_cleanup(resp);
 	return ret;
 }
 
@@ -483,6 +839,107 @@ static int body_append(struct reqstate *st, const char *data, size_t n, size_t m
 	return 0;
 }
 
+static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+	struct node_http_request *req = cls;
+
+	(void)kind;
+	if (req->nheaders == NODE_HTTP_MAX_HEADERS)
+		return MHD_NO;
+	req->headers[req->nheaders].key = key;
+	req->headers[req->nheaders].val = value ? value : "";
+	req->nheaders++;
+	return MHD_YES;
+}
+
+/* Fill req from the connection (method, target, headers); the path and query go into the
+ * caller's buffers. FWC_OK or the parse error (in ei). */
+static int build_request(struct node_http_request *req, struct MHD_Connection *con,
+                         const char *method, struct reqstate *st, char *pathbuf, size_t pathcap,
+                         char *qbuf, size_t qcap, struct fwc_errinfo *ei)
+{
+	int rc;
+
+	memset(req, 0, sizeof(*req));
+	rc =
+	    node_http_parse_target(req, pathbuf, pathcap, qbuf, qcap, st->uri, strlen(st->uri), ei);
+	if (rc != FWC_OK)
+		return rc;
+	req->method = method;
+	req->target = st->uri;
+	req->if_none_match =
+	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	req->content_type =
+	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	MHD_get_connection_values(con, MHD_HEADER_KIND, header_cb, req);
+	return FWC_OK;
+}
+
+/* Content-Length as a number, or -1 when absent or not a plain decimal. */
+static long long content_length(struct MHD_Connection *con)
+{
+	const char *cl =
+	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+	unsigned long long v;
+
+	if (cl == NULL)
+		return -1;
+	errno = 0;
+	v = strtoull(cl, &end, 10);
+	if (errno || end == cl || *end != '\0' || v > (unsigned long long)INT64_MAX)
+		return -1;
+	return (long long)v;
+}
+
+/* The first call of an upload route: check the declared length, let begin() accept or refuse. */
+static enum MHD_Result upload_begin(struct node_http_server *srv, struct MHD_Connection *con,
+                                    struct reqstate *st, struct node_http_request *req)
+{
+	struct node_http_response resp;
+	long long cl = content_length(con);
+
+	if (cl >= 0 && (unsigned long long)cl > st->up->max_body)
+		return queue_error(con, 413, "too_large", "request body larger than the limit");
+	memset(&resp, 0, sizeof(resp));
+	st->upload = st->up->begin(srv->ctx, &resp, req);
+	if (st->upload == NULL) /* refused before the body: answered now, the body never read */
+		return queue_owned(con, &resp);
+	node_http_response_cleanup(&resp);
+	return MHD_YES;
+}
+
+/* A piece of an upload's body. */
+static enum MHD_Result upload_piece(struct reqstate *st, const char *data, size_t n)
+{
+	if (st->up_failed) {
+		st->discarded += n;
+		return st->discarded > NODE_HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
+	}
+	st->up_len += n;
+	if (st->up_len > st->up->max_body) {
+		st->up_resp = calloc(1, sizeof(*st->up_resp));
+		if (st->up_resp == NULL)
+			return MHD_NO;
+		node_http_respond_error(st->up_resp, 413, "too_large",
+		                        "request body larger than the limit");
+		st->up_failed = 1;
+		return MHD_YES;
+	}
+	st->up_resp = calloc(1, sizeof(*st->up_resp));
+	if (st->up_resp == NULL)
+		return MHD_NO;
+	if (st->up->data(st->upload, st->up_resp, (const uint8_t *)data, n) != 0) {
+		st->up_failed = 1;
+		return MHD_YES;
+	}
+	node_http_response_cleanup(st->up_resp);
+	free(st->up_resp);
+	st->up_resp = NULL;
+	return MHD_YES;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -493,34 +950,34 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 	struct node_http_response resp;
 	struct fwc_errinfo ei = {0};
 	char pathbuf[NODE_HTTP_MAX_URI + 1], qbuf[NODE_HTTP_MAX_URI + 2 * NODE_HTTP_MAX_QUERY + 2];
-	enum MHD_Result ret;
+	char capbuf[NODE_HTTP_MAX_URI + 2];
 
 	(void)url;
 	(void)version;
 	if (st == NULL)
 		return MHD_NO; /* the URI-log callback could not allocate: drop the connection */
 	if (!st->started) {
-		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+		long long cl = content_length(con);
 
 		st->started = 1;
-		if (cl) {
-			char *end;
-			unsigned long long v;
-
-			errno = 0;
-			v = strtoull(cl, &end, 10);
-			if (errno == 0 && end != cl && *end == '\0' && v > srv->max_body)
-				/* Answered before the body is read; libmicrohttpd closes after. */
-				return queue_error(con, 413, "too_large",
-				                   "request body larger than the limit");
-		}
+		if (!st->uri_too_long && srv->nuploads &&
+		    build_request(&req, con, method, st, pathbuf, sizeof(pathbuf), qbuf,
+		                  sizeof(qbuf), &ei) == FWC_OK &&
+		    (st->up = node_http_upload_match(srv->uploads, srv->nuploads, &req, capbuf,
+		                                     sizeof(capbuf))) != NULL)
+			return upload_begin(srv, con, st, &req);
+		if (cl >= 0 && (unsigned long long)cl > srv->max_body)
+			/* Answered before the body is read; libmicrohttpd closes after. */
+			return queue_error(con, 413, "too_large",
+			                   "request body larger than the limit");
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
+		if (st->up)
+			return upload_piece(st, upload_data, n);
 		if (!st->too_large && body_append(st, upload_data, n, srv->max_body) != 0) {
 			st->too_large = 1;
 			free(st->body);
@@ -534,27 +991,42 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
 		}
 		return MHD_YES;
 	}
+	if (st->up) {
+		struct node_http_response *r = st->up_resp;
+		enum MHD_Result ret;
+
+		if (st->up_failed && r != NULL) {
+			st->up_resp = NULL;
+			ret = queue_owned(con, r);
+			free(r);
+			upload_release(st);
+			return ret;
+		}
+		memset(&resp, 0, sizeof(resp));
+		if (build_request(&req, con, method, st, pathbuf, sizeof(pathbuf), qbuf,
+		                  sizeof(qbuf), &ei) != FWC_OK ||
+		    node_http_upload_match(srv->uploads, srv->nuploads, &req, capbuf,
+		                           sizeof(capbuf)) != st->up) {
+			upload_release(st);
+			return queue_error(con, 500, "internal", "upload request changed");
+		}
+		st->up->end(st->upload, &resp, &req);
+		upload_release(st);
+		return queue_owned(con, &resp);
+	}
 	if (st->too_large)
 		return queue_error(con, 413, "too_large", "request body larger than the limit");
 	if (st->uri_too_long)
 		return queue_error(con, 414, "uri_too_long", "request target too long");
 
-	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
-	if (node_http_parse_target(&req, pathbuf, sizeof(pathbuf), qbuf, sizeof(qbuf), st->uri,
-	                           strlen(st->uri), &ei) != FWC_OK)
+	if (build_request(&req, con, method, st, pathbuf, sizeof(pathbuf), qbuf, sizeof(qbuf),
+	                  &ei) != FWC_OK)
 		return queue_error(con, 400, "bad_request", ei.msg);
-	req.method = method;
 	req.body = st->len ? st->body : NULL;
 	req.body_len = st->len;
-	req.if_none_match =
-	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	req.content_type =
-	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	node_http_dispatch(srv->routes, srv->nroutes, srv->ctx, &resp, &req);
-	ret = queue(con, &resp);
-	node_http_response_cleanup(&resp);
-	return ret;
+	return queue_owned(con, &resp);
 }
 
 int node_http_server_start(struct node_http_server **out, const struct node_http_config *cfg,
@@ -608,6 +1080,8 @@ int node_http_server_start(struct node_http_server **out, const struct node_http
 	srv->nroutes = nroutes;
 	srv->ctx = ctx;
 	srv->max_body = cfg->max_body;
+	srv->uploads = cfg->uploads;
+	srv->nuploads = cfg->uploads ? cfg->nuploads : 0;
 	if (cfg->threads > 1)
 		srv->mhd = MHD_start_daemon(
 		    flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_LISTEN_SOCKET, fd,

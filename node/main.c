@@ -17,13 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fwchain/tx.h"
+
 #include "api.h"
+#include "api_content.h"
 #include "api_query.h"
+#include "blockstore.h"
 #include "chain.h"
 #include "config.h"
 #include "db.h"
 #include "genesis.h"
 #include "http.h"
+#include "pins.h"
+#include "replicate.h"
 #include "updates.h"
 
 static void usage(FILE *f)
@@ -45,11 +51,34 @@ static void usage(FILE *f)
 	    " (default 2000)\n"
 	    "  --checkpoint-interval-s N an idle node still makes a block every N s (default 60)\n"
 	    "  --threads N               HTTP worker threads (default 2)\n"
+	    "  --store-floor-mb N        keep N MiB free on the content store's disk (default 256)\n"
+	    "  --max-upload-mb N         largest content upload (default 4096)\n"
+	    "  --peer URL                replicate pinned content with this node (repeatable)\n"
+	    "  --replicate-interval-ms N pause between replication rounds (default 1000)\n"
+	    "  --no-follow-peers         replicate only this node's own pins and releases\n"
+	    "  --no-content-check        accept a RELEASE whose content this node does not hold\n"
 	    "\n"
 	    "FWCHAIN_PASSPHRASE, when set on a dev node's first start, encrypts the admin "
 	    "keystore;\n"
 	    "otherwise a generated passphrase is written to DIR/admin.pass (mode 0600).\n",
 	    f);
+}
+
+/* The chain has one commit hook; these are the two things that follow its blocks. */
+struct commit_hooks {
+	struct node_updates *updates;
+	struct node_content *content;
+};
+
+static void on_commit(void *ctx, const struct node_chain_commit *info)
+{
+	struct commit_hooks *h = ctx;
+
+	node_updates_on_commit(h->updates, info);
+	/* Every committed RELEASE's content is pinned (or wanted from peers). The first call,
+	 * at start, covers every release the ledger holds. */
+	if (info->applied_types & (1u << FWC_TX_RELEASE))
+		node_content_pin_releases(h->content, info->applied ? info->height : 0);
 }
 
 /* Parse a decimal number in [lo, hi]; -1 on anything else. */
@@ -77,6 +106,12 @@ int main(int argc, char **argv)
 	    {"block-max-txs", required_argument, NULL, 'm'},
 	    {"checkpoint-interval-s", required_argument, NULL, 'c'},
 	    {"threads", required_argument, NULL, 't'},
+	    {"store-floor-mb", required_argument, NULL, 'F'},
+	    {"max-upload-mb", required_argument, NULL, 'U'},
+	    {"peer", required_argument, NULL, 'P'},
+	    {"replicate-interval-ms", required_argument, NULL, 'R'},
+	    {"no-follow-peers", no_argument, NULL, 'N'},
+	    {"no-content-check", no_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -89,9 +124,19 @@ int main(int argc, char **argv)
 	struct node_http_server *srv = NULL;
 	struct node_query *query = NULL;
 	struct node_updates *updates = NULL;
+	struct node_content *content = NULL;
 	struct node_consensus cs;
 	static struct node_consensus_dev dev;
 	struct node_api api;
+	struct node_bs_options bso;
+	struct node_bs *bs = NULL;
+	struct node_pins *pins = NULL;
+	sqlite3 *pins_db = NULL;
+	struct node_content_config ccf;
+	struct node_repl_config rcfg;
+	struct node_repl *repl = NULL;
+	static struct commit_hooks hooks;
+	char store_dir[NODE_PATH_MAX];
 	struct fwc_errinfo ei = {0};
 	const char *data = NULL, *genesis = NULL, *config = NULL;
 	char path[NODE_PATH_MAX], *meta = NULL;
@@ -99,10 +144,14 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int dev_mode = 0, o, sig = 0, status = 1, dd_open = 0;
 	/* Command-line values, applied over the configuration file's (-1: not given). */
-	long long port = -1, interval = -1, max_txs = -1, cp_interval = -1, threads = -1;
+	long long port = -1, interval = -1, max_txs = -1, cp_interval = -1, threads = -1, v;
 
 	node_http_config_default(&hcfg);
 	node_chain_config_default(&ccfg);
+	node_bs_options_default(&bso);
+	node_repl_config_default(&rcfg);
+	memset(&ccf, 0, sizeof(ccf));
+	ccf.gc_grace_s = -1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd':
@@ -148,6 +197,40 @@ int main(int argc, char **argv)
 				fprintf(stderr, "fwchaind: --threads wants 1..64\n");
 				return 2;
 			}
+			break;
+		case 'F':
+			if ((v = parse_num(optarg, 0, 1 << 20)) < 0) {
+				fprintf(stderr, "fwchaind: --store-floor-mb wants 0..1048576\n");
+				return 2;
+			}
+			bso.floor_bytes = (uint64_t)v << 20;
+			break;
+		case 'U':
+			if ((v = parse_num(optarg, 1, 4096)) < 0) {
+				fprintf(stderr, "fwchaind: --max-upload-mb wants 1..4096\n");
+				return 2;
+			}
+			ccf.max_upload = (uint64_t)v << 20;
+			break;
+		case 'P':
+			if (rcfg.npeers == NODE_REPL_PEERS_MAX) {
+				fprintf(stderr, "fwchaind: at most %d --peer\n", NODE_REPL_PEERS_MAX);
+				return 2;
+			}
+			rcfg.peers[rcfg.npeers++] = optarg;
+			break;
+		case 'R':
+			if ((v = parse_num(optarg, 10, 600000)) < 0) {
+				fprintf(stderr, "fwchaind: --replicate-interval-ms wants 10..600000\n");
+				return 2;
+			}
+			rcfg.interval_ms = (unsigned)v;
+			break;
+		case 'N':
+			rcfg.follow_peers = 0;
+			break;
+		case 'K':
+			ccf.no_release_check = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -266,9 +349,48 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fwchaind: out of memory\n");
 		goto out;
 	}
-	node_chain_set_commit_hook(chain, node_updates_on_commit, updates);
 	api.updates = updates;
+
+	/* The content store: blocks under DIR/blocks; pins and wants in the ledger file, each
+	 * through its own connection (they run single statements from any thread). */
+	if (node_datadir_path(store_dir, sizeof(store_dir), &dd, "blocks") != FWC_OK ||
+	    node_bs_open(&bs, store_dir, &bso, &ei) != FWC_OK) {
+		fprintf(stderr, "fwchaind: content store: %s\n", ei.msg);
+		goto out;
+	}
+	if (sqlite3_open_v2(path, &pins_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(pins_db, 5000) != SQLITE_OK ||
+	    node_pins_open(&pins, pins_db, bs, &ei) != FWC_OK) {
+		fprintf(stderr, "fwchaind: content pins in %s: %s\n", path,
+		        ei.msg[0] ? ei.msg : sqlite3_errmsg(pins_db));
+		goto out;
+	}
+	ccf.chain_id = dd.genesis.chain_id;
+	ccf.ledger_path = path;
+	if (dev_mode) {
+		/* A dev chain's only member is its admin: let it upload and pin
+		 * (docs/formats/content-auth.md). */
+		ccf.bootstrap[0] = dd.genesis.orgs[0].admin;
+		ccf.nbootstrap = 1;
+	}
+	if (node_content_open(&content, &ccf, bs, pins, &ei) != FWC_OK ||
+	    node_repl_open(&repl, &rcfg, pins, path, &ei) != FWC_OK) {
+		fprintf(stderr, "fwchaind: %s\n", ei.msg);
+		goto out;
+	}
+	node_content_set_repl(content, repl);
+	api.content = content;
+	if (node_repl_start(repl, &ei) != FWC_OK) {
+		fprintf(stderr, "fwchaind: %s\n", ei.msg);
+		goto out;
+	}
+	/* After every durable block: the check-in cache, and the pins of committed releases. */
+	hooks.updates = updates;
+	hooks.content = content;
+	node_chain_set_commit_hook(chain, on_commit, &hooks);
 	hcfg.max_body = NODE_TX_MAX_BYTES;
+	hcfg.uploads = node_api_uploads;
+	hcfg.nuploads = node_api_nuploads;
 	if (node_http_server_start(&srv, &hcfg, node_api_routes, node_api_nroutes, &api, &ei) !=
 	    FWC_OK) {
 		fprintf(stderr, "fwchaind: %s\n", ei.msg);
@@ -283,9 +405,15 @@ int main(int argc, char **argv)
 	fprintf(stderr, "fwchaind: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	status = 0;
 out:
+	/* Requests first, then the producer (whose commit hook pins releases), then content. */
 	node_http_server_stop(srv);
-	node_query_close(query);
 	node_chain_stop(chain);
+	node_repl_close(repl);
+	node_content_close(content);
+	node_pins_close(pins);
+	sqlite3_close(pins_db);
+	node_bs_close(bs);
+	node_query_close(query);
 	node_updates_free(updates);
 	node_db_close(db);
 	free(meta);

@@ -55,6 +55,7 @@ int fwc_tagged_hash(uint8_t out[FWC_SHA256_LEN], const char *tag, const void *ms
 #define FWC_TAG_KEYID "fwchain/keyid/v1"
 #define FWC_TAG_EVENT "fwchain/event/v1"
 #define FWC_TAG_KEYSTORE "fwchain/keystore/v1"
+#define FWC_TAG_REQUEST "fwchain/request/v1"
 
 #ifdef __cplusplus
 }

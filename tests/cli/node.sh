@@ -120,6 +120,8 @@ expect_rc 0 "$FWC" manifest sign --key rel1.key rel.fwm
 expect_err 2 "manifest unsigned.fwm has no signatures" "$FWC" release publish --key relbot.key --nonce 99 unsigned.fwm
 cp rel.fwm one-sig.fwm
 expect_rc 0 "$FWC" manifest sign --key rel3.key rel.fwm
+# The node refuses a release whose content it does not hold: upload the image first.
+expect_rc 0 "$FWC" content add fw.bin --key "$ADMIN"
 typed release relbot release publish rel.fwm
 cp "$TXF" rel.tx
 expect_eq "$(field type)" "release (9)" "release type (tx show)"

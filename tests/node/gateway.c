@@ -308,8 +308,14 @@ static void test_refusals(void)
 	char txt[FWC_CID_STR_MAX];
 
 	CHECK_RC(plan(&p, "nonsense", NULL, NULL, NULL, NULL, NULL), FWC_ERR_MALFORMED);
-	CHECK(p.status == 400 && strcmp(p.error_code, "bad_request") == 0);
+	CHECK(p.status == 400 && strcmp(p.error_code, "bad_cid") == 0);
 	CHECK(strstr(p.error_msg, "invalid CID") != NULL);
+	node_gw_plan_cleanup(&p);
+	/* dag-cbor: a well-formed CID of a codec the gateway does not serve */
+	CHECK_RC(plan(&p, "bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", NULL, NULL,
+	              NULL, NULL, NULL),
+	         FWC_ERR_MALFORMED);
+	CHECK(p.status == 400 && strcmp(p.error_code, "unsupported_cid") == 0);
 	node_gw_plan_cleanup(&p);
 	CHECK_RC(plan(&p, HELLO_CID, "json", NULL, NULL, NULL, NULL), FWC_ERR_MALFORMED);
 	CHECK(p.status == 400);
