@@ -7,10 +7,12 @@
 # The check-in needs a ledger with a device and a release for it: bench_node_txload
 # checkin-setup makes them with the node's admin key. The check-in URL is CHECKIN_URL with
 # {device}, {product}, {hwid}, {channel} and {release} replaced (default
-# "/v1/updates?device={device}"). When the node has no state machine or no /v1/updates yet, the
-# check-in part is skipped with a message, and the same comparison runs on GET /v1/checkpoint
-# (a constant answer between blocks): the HTTP layer alone, clearly labelled as such. With a
-# state, GET /v1/releases/{id} (read from SQLite on every request) is compared the same way.
+# "/v1/updates?product={product}&channel={channel}&hw={hwid}&counter=0&device={device}": a
+# device below the release, so the answer is the proof bundle, served from the node's cache).
+# When the node has no state machine or no /v1/updates, the check-in part is skipped with a
+# message. The same comparison also runs on GET /v1/checkpoint (a constant answer between
+# blocks: the HTTP layer alone) and, with a state, on GET /v1/releases/{id} (a query read from
+# SQLite on every request), each clearly labelled as not the check-in.
 #
 # Usage: bench/checkin.sh [BUILD_DIR]   (default build/release)
 # Environment: FWCHAIND (default BUILD_DIR/fwchaind), CHECKIN_URL, SECS (per wrk run, default
@@ -24,7 +26,7 @@ FWCHAIND=${FWCHAIND:-$BIN/fwchaind}
 LOAD=$BIN/bench_node_txload
 SECS=${SECS:-10}
 CONNS=${CONNS:-64}
-CHECKIN_URL=${CHECKIN_URL:-"/v1/updates?device={device}"}
+CHECKIN_URL=${CHECKIN_URL:-"/v1/updates?product={product}&channel={channel}&hw={hwid}&counter=0&device={device}"}
 for b in "$FWCHAIND" "$LOAD"; do
 	[ -x "$b" ] || { echo "bench/checkin.sh: SKIP: $b not built (cmake --preset release &&" \
 		"cmake --build build/release)"; exit 0; }
@@ -87,10 +89,9 @@ else
 	fi
 fi
 if [ -n "$checkin" ]; then
-	compare "check-in GET ${checkin%%\?*}" "$checkin"
-else
-	compare "HTTP layer only (NOT the check-in): GET /v1/checkpoint" /v1/checkpoint
+	compare "check-in GET ${checkin%%\?*} (cached answer)" "$checkin"
 fi
+compare "HTTP layer only (NOT the check-in): GET /v1/checkpoint" /v1/checkpoint
 # With a state, also one query endpoint read from SQLite on every request (no cache): what a
 # dashboard or a seed-style client polling a release costs.
 if [ -s "$BENCH_TMP/setup" ]; then

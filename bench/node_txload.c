@@ -7,6 +7,10 @@
  *   bench_node_txload checkin-setup PORT DATADIR
  *       for bench/checkin.sh: registers a product (2-of-3 release keys), one device (hardware
  *       rev-b) and one release for it, and prints device=, product=, release=, hwid=, channel=.
+ *   bench_node_txload fill PORT DATADIR RELEASES PRODUCTS SECONDS CONNS
+ *       for bench/state_scale.sh: PRODUCTS products (2-of-3 release sets) and RELEASES
+ *       releases over them on channel stable, POSTed through the node by CONNS release-role
+ *       senders; prints the run's figures and product= (one of them) for the check-in.
  *   bench_node_txload run PORT DATADIR MODE COUNT SECONDS CONNS [RATE]
  *       MODE events:   device events, each sent by its device (sender = device key; the tx
  *                      envelope and the event are both signed by it). Registers
@@ -784,6 +788,79 @@ static int cmd_checkin_setup(void)
 	return 0;
 }
 
+/* fill: PRODUCTS products with 2-of-3 release sets and RELEASES releases over them (channel
+ * stable, counters 1, 2, ... per product, hardware rev-b and rev-c), submitted through the
+ * node like any client's: CONNS release-role senders, sender k publishing for the products
+ * p = k (mod CONNS). Prints the products' id prefix for the check-in. */
+static int cmd_fill(long releases, long products, double secs, int conns)
+{
+	static struct tx *per[MAX_CONNS];
+	static size_t nper[MAX_CONNS];
+	const struct txg_actor *rp[3] = {&roots[0], &roots[1], &roots[2]};
+	const struct txg_actor *rl[3] = {&rels[0], &rels[1], &rels[2]},
+	                       *two[2] = {&rels[0], &rels[1]};
+	size_t cap = (size_t)(2 * products + conns + 8), n = 0;
+	struct tx *setup = calloc(cap, sizeof(*setup));
+	char prefix[32], id[48];
+	uint8_t rid[32];
+	long per_product = releases / products;
+
+	if (setup == NULL || per_product < 1)
+		return 1;
+	for (uint32_t i = 0; i < 3; i++)
+		if (txg_actor_init(&roots[i], 3, i) || txg_actor_init(&rels[i], 2, i))
+			return 1;
+	for (int i = 0; i < conns; i++)
+		if (txg_actor_init(&senders[i], 4,
+		                   (uint32_t)(time(NULL) % 100000) * 64 + (uint32_t)i))
+			return 1;
+	snprintf(prefix, sizeof(prefix), "f%ld", (long)(time(NULL) % 1000000));
+	if (admin_nonce_get() != 0)
+		return 1;
+	for (long p = 0; p < products; p++) {
+		snprintf(id, sizeof(id), "%s.p%04ld", prefix, p);
+		if (txg_product(pl, sizeof(pl), &pl_len, id, 2, rp, 3) ||
+		    setup_add(setup, &n, cap, &admin, &admin_nonce, FWC_TX_PRODUCT_REGISTER) ||
+		    txg_statement(pl, sizeof(pl), &pl_len, id, FWC_ROTATE_RELEASE, 1, 2, rl, 3, rp,
+		                  2) ||
+		    setup_add(setup, &n, cap, &admin, &admin_nonce, FWC_TX_KEYSET_REGISTER))
+			return 1;
+	}
+	for (int i = 0; i < conns; i++)
+		if (txg_member_add(pl, sizeof(pl), &pl_len, &senders[i].pk, FWC_ROLE_RELEASE,
+		                   NULL) ||
+		    setup_add(setup, &n, cap, &admin, &admin_nonce, FWC_TX_MEMBER_ADD))
+			return 1;
+	if (setup_submit(setup, n) != 0)
+		return 1;
+	for (int c = 0; c < conns; c++) {
+		long mine = 0;
+
+		for (long p = c; p < products; p += conns)
+			mine += per_product;
+		if ((per[c] = calloc((size_t)(mine ? mine : 1), sizeof(struct tx))) == NULL)
+			return 1;
+		nper[c] = 0;
+		/* Counter by counter across this sender's products, so every product grows. */
+		for (long k = 1; k <= per_product; k++)
+			for (long p = c; p < products; p += conns) {
+				snprintf(id, sizeof(id), "%s.p%04ld", prefix, p);
+				if (txg_release(pl, sizeof(pl), &pl_len, id, "stable", (uint64_t)k,
+				                (uint64_t)time(NULL), NULL, two, 2, rid, NULL,
+				                NULL) ||
+				    make(&per[c][nper[c]], &senders[c], FWC_TX_RELEASE,
+				         (uint64_t)nper[c] + 1, pl, pl_len))
+					return 1;
+				nper[c]++;
+			}
+	}
+	if (run_load(per, nper, conns, secs) != 0)
+		return 1;
+	printf("product_prefix=%s\nproduct=%s.p0000\nper_product=%ld\n", prefix, prefix,
+	       per_product);
+	return 0;
+}
+
 static int cmd_verify(double secs)
 {
 	struct {
@@ -844,16 +921,49 @@ int main(int argc, char **argv)
 		free(c);
 		return load_admin(argv[3]) != 0 ? 1 : cmd_checkin_setup();
 	}
+	if (argc == 8 && strcmp(argv[1], "fill") == 0) {
+		long r = atol(argv[4]), np = atol(argv[5]);
+		double fs = atof(argv[6]);
+		int fc = atoi(argv[7]);
+
+		port = (uint16_t)atoi(argv[2]);
+		if (port == 0 || r < 1 || r > MAX_COUNT || np < 1 || np > 10000 || np > r ||
+		    fs <= 0 || fs > 3600 || fc < 1 || fc > MAX_CONNS) {
+			fprintf(stderr, "txload: bad fill arguments\n");
+			return 2;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return 1;
+		c->fd = -1;
+		c->port = port;
+		if (http(c, "GET", "/v1/health", NULL, 0, &off) != 200 ||
+		    !json_field(c->buf + off, "chain_id", chain_id, sizeof(chain_id))) {
+			fprintf(stderr, "txload: no fwchaind on 127.0.0.1:%s\n", argv[2]);
+			return 1;
+		}
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c);
+		return load_admin(argv[3]) != 0 ? 1 : cmd_fill(r, np, fs, fc);
+	}
+	if (argc == 1) {
+		/* bench/run.sh runs every bench_* without arguments: say who drives this one. */
+		printf("bench_node_txload is driven by bench/node_tx.sh, bench/checkin.sh and "
+		       "bench/state_scale.sh\n");
+		return 0;
+	}
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return cmd_verify(
 		    argc >= 3 ? atof(argv[2]) > 0 && atof(argv[2]) < 60 ? atof(argv[2]) : 1.0
 		              : 1.0);
 	if ((argc != 8 && argc != 9) || strcmp(argv[1], "run") != 0) {
-		fprintf(stderr,
-		        "usage: bench_node_txload verify [SECONDS]\n"
-		        "       bench_node_txload run PORT DATADIR events|releases|envelope "
-		        "COUNT SECONDS CONNS [RATE]\n"
-		        "       bench_node_txload checkin-setup PORT DATADIR\n");
+		fprintf(
+		    stderr,
+		    "usage: bench_node_txload verify [SECONDS]\n"
+		    "       bench_node_txload run PORT DATADIR events|releases|envelope "
+		    "COUNT SECONDS CONNS [RATE]\n"
+		    "       bench_node_txload checkin-setup PORT DATADIR\n"
+		    "       bench_node_txload fill PORT DATADIR RELEASES PRODUCTS SECONDS CONNS\n");
 		return 2;
 	}
 	port = (uint16_t)atoi(argv[2]);

@@ -922,6 +922,7 @@ static const char device_help[] =
     "       fwchain device update --device KEY --product ID --hwid HW [--group G]...\n"
     "                             [--region R] [--attr NAME=VALUE]... [--retire]\n"
     "                             [transaction options]\n"
+    "       fwchain device show KEY | fwchain device list (see 'fwchain device show --help')\n"
     "\n"
     "Registers a device (DEVICE_REGISTER; sender: an operator), or restates an existing one:\n"
     "'update' replaces its groups, region and attributes (those not given are cleared), and\n"
@@ -983,9 +984,12 @@ int cmd_device(int argc, char **argv)
 		fputs(device_help, stdout);
 		return cli_stdout_done("device");
 	}
+	if (argc >= 2 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0))
+		return cli_device_query(argc, argv);
 	if (argc < 2 || (strcmp(argv[1], "register") != 0 && strcmp(argv[1], "update") != 0))
-		return cli_usage_err("device", argc < 2 ? "missing subcommand (register, update)"
-		                                        : "unknown subcommand (register, update)");
+		return cli_usage_err(
+		    "device", argc < 2 ? "missing subcommand (register, update, show, list)"
+		                       : "unknown subcommand (register, update, show, list)");
 	update = strcmp(argv[1], "update") == 0;
 	cmd = update ? "device update" : "device register";
 	memset(&pl, 0, sizeof(pl));
@@ -1081,6 +1085,7 @@ int cmd_device(int argc, char **argv)
 static const char release_help[] =
     "usage: fwchain release publish [--image FILE] [transaction options] MANIFEST\n"
     "       fwchain release revoke --release ID|MANIFEST [--reason TEXT] [transaction options]\n"
+    "       fwchain release show ID | fwchain release list (see 'fwchain release show --help')\n"
     "\n"
     "'publish' puts a signed manifest on the ledger (RELEASE; sender: a member with the release\n"
     "role). The ledger checks the manifest's signatures against the product's release key set:\n"
@@ -1110,9 +1115,12 @@ int cmd_release(int argc, char **argv)
 		fputs(release_help, stdout);
 		return cli_stdout_done("release");
 	}
+	if (argc >= 2 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0))
+		return cli_release_query(argc, argv);
 	if (argc < 2 || (strcmp(argv[1], "publish") != 0 && strcmp(argv[1], "revoke") != 0))
-		return cli_usage_err("release", argc < 2 ? "missing subcommand (publish, revoke)"
-		                                         : "unknown subcommand (publish, revoke)");
+		return cli_usage_err("release",
+		                     argc < 2 ? "missing subcommand (publish, revoke, show, list)"
+		                              : "unknown subcommand (publish, revoke, show, list)");
 	publish = strcmp(argv[1], "publish") == 0;
 	cmd = publish ? "release publish" : "release revoke";
 	memset(&o, 0, sizeof(o));
@@ -1680,8 +1688,8 @@ int cmd_event(int argc, char **argv)
 	}
 	if (dkey == NULL || ev.seq == 0 || !have_kind)
 		return cli_usage_err(cmd, "--device-key, --seq (>= 1) and --kind are required");
-	if (o.key == NULL || !o.have_nonce)
-		return cli_usage_err(cmd, "--key (the sender) and --nonce are required");
+	if (o.key == NULL)
+		return cli_usage_err(cmd, "--key (the sender) is required");
 	if (rel != NULL) {
 		if (release_arg(cmd, ev.release_id, rel) != 0)
 			return CLI_EXIT_ERROR;

@@ -100,4 +100,17 @@ int cmd_event(int argc, char **argv);
 /* fwchain key revoke (dispatched from cmd_key). */
 int cli_key_revoke(int argc, char **argv);
 
+/* cmd_query.c: read-only views over the node's query API */
+int cmd_orgs(int argc, char **argv);
+int cmd_products(int argc, char **argv);
+int cmd_releases(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_txs(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+/* fwchain release show|list and device show|list (dispatched from cmd_release / cmd_device;
+ * argv[1] is the subcommand). */
+int cli_release_query(int argc, char **argv);
+int cli_device_query(int argc, char **argv);
+
 #endif

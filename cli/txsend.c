@@ -6,9 +6,11 @@
  * --no-submit), the same order of work and the same messages. The order avoids wasted effort:
  * options are checked first, then the chain id is asked from the node (so an unreachable node
  * fails before a passphrase prompt), then the key is decrypted, the transaction signed and
- * wiped keys, then submitted. The node does not report a sender's next nonce, so --nonce is
- * required; its refusals (nonce_gap, nonce_replay, ...) come back as one line with the node's
- * code and message, which says which nonce is next. */
+ * wiped keys, then submitted. Without --nonce the sender's next nonce is asked from the node
+ * (GET /v1/accounts/KEY, which counts the sender's pending transactions too, so several sends
+ * in a row need no waiting); --nonce stays for offline signing (--no-submit requires it) and
+ * for callers that number their own. The node's refusals (nonce_gap, nonce_replay, ...) come
+ * back as one line with the node's code and message, which says which nonce is next. */
 #include "txsend.h"
 
 #include <stdlib.h>
@@ -215,6 +217,27 @@ out:
 	return rc;
 }
 
+/* The sender's next nonce from the node: next_nonce of GET /v1/accounts/KEY. */
+static int next_nonce_get(struct cli_node *n, unsigned long long *out,
+                          const struct fwc_pubkey *sender)
+{
+	char text[FWC_PUBKEY_TEXT_MAX], path[32 + FWC_PUBKEY_TEXT_MAX];
+	json_t *j = NULL;
+	long long v;
+
+	if (fwc_pubkey_to_text(text, sizeof(text), sender) < 0)
+		return cli_err(n->cmd, "cannot write the sender's public key");
+	snprintf(path, sizeof(path), "/v1/accounts/%s", text);
+	if (cli_node_json(n, &j, "GET", path, NULL, 0, NULL, NULL, 0) != 0)
+		return CLI_EXIT_ERROR;
+	v = cli_json_int(j, "next_nonce");
+	json_decref(j);
+	if (v < 1)
+		return cli_err(n->cmd, "GET %s: the node's answer has no next_nonce >= 1", path);
+	*out = (unsigned long long)v;
+	return 0;
+}
+
 int cli_tx_send(const char *cmd, const struct cli_txopts *o, uint32_t type, const uint8_t *payload,
                 size_t len)
 {
@@ -225,6 +248,7 @@ int cli_tx_send(const char *cmd, const struct cli_txopts *o, uint32_t type, cons
 	struct fwc_seckey sk;
 	struct fwc_tx tx;
 	uint8_t id[FWC_TX_ID_LEN];
+	unsigned long long nonce;
 	size_t blen = 0, slen = 0;
 	int lrc, rc = CLI_EXIT_ERROR, have_node = 0;
 
@@ -232,10 +256,10 @@ int cli_tx_send(const char *cmd, const struct cli_txopts *o, uint32_t type, cons
 	memset(&node, 0, sizeof(node));
 	if (o->key == NULL)
 		return cli_usage_err(cmd, "missing --key KEYSTORE (the sender)");
-	if (!o->have_nonce)
+	if (o->no_submit && !o->have_nonce)
 		return cli_usage_err(cmd,
-		                     "missing --nonce N (the sender's last nonce + 1; the first "
-		                     "is 1)");
+		                     "--no-submit needs --nonce N (the sender's last nonce + 1; "
+		                     "the first is 1)");
 	if (o->no_submit && o->out == NULL)
 		return cli_usage_err(cmd, "--no-submit needs --out FILE");
 	if (o->no_submit && o->have_wait)
@@ -257,15 +281,21 @@ int cli_tx_send(const char *cmd, const struct cli_txopts *o, uint32_t type, cons
 	if (cli_seckey_load(cmd, &sk, o->key, o->passfile) != 0)
 		goto out;
 	memset(&tx, 0, sizeof(tx));
+	if ((lrc = fwc_key_public(&tx.sender, &sk)) < 0) {
+		cli_err_rc(cmd, lrc, NULL, "reading the key's public key");
+		goto out;
+	}
+	nonce = o->nonce;
+	if (!o->have_nonce && next_nonce_get(&node, &nonce, &tx.sender) != 0)
+		goto out;
 	tx.type = type;
 	tx.chain_id.p = chain;
 	tx.chain_id.len = strlen(chain);
-	tx.nonce = o->nonce;
+	tx.nonce = nonce;
 	tx.time = o->have_time ? o->time : (uint64_t)time(NULL);
 	tx.payload.p = payload;
 	tx.payload.len = len;
-	if ((lrc = fwc_key_public(&tx.sender, &sk)) < 0 ||
-	    (lrc = fwc_tx_encode_body(body, sizeof(body), &blen, &tx, &ei)) < 0 ||
+	if ((lrc = fwc_tx_encode_body(body, sizeof(body), &blen, &tx, &ei)) < 0 ||
 	    (lrc = fwc_tx_sign(signed_tx, sizeof(signed_tx), &slen, body, blen, &sk, NULL, &ei)) <
 	        0) {
 		cli_err_rc(cmd, lrc, &ei, "building the transaction");
@@ -281,11 +311,11 @@ int cli_tx_send(const char *cmd, const struct cli_txopts *o, uint32_t type, cons
 			printf(
 			    "{\"id\":\"%s\",\"type\":\"%s\",\"nonce\":%llu,\"status\":\"signed\","
 			    "\"file\":",
-			    id_hex, fwc_tx_type_name((int)type), o->nonce);
+			    id_hex, fwc_tx_type_name((int)type), nonce);
 		else
 			printf("transaction: %s\ntype:        %s\nnonce:       %llu\nstatus:      "
 			       "signed, not submitted: ",
-			       id_hex, fwc_tx_type_name((int)type), o->nonce);
+			       id_hex, fwc_tx_type_name((int)type), nonce);
 		if (o->json) {
 			cli_json_str(stdout, o->out, strlen(o->out));
 			fputs("}\n", stdout);

@@ -44,7 +44,7 @@ enum {
 	"  --passphrase-file FILE  passphrase source (else FWCHAIN_PASSPHRASE, else a prompt)\n"   \
 	"  --nonce N               the sender's next nonce (its last accepted one + 1; the "       \
 	"first\n"                                                                                  \
-	"                          is 1): the node does not report nonces, so it is required\n"    \
+	"                          is 1); default: asked from the node (GET /v1/accounts/KEY)\n"   \
 	"  --chain-id ID           the chain (default: asked from the node's /v1/health)\n"        \
 	"  --time TIME             the transaction's time (default now)\n"                         \
 	"  --node URL              the node (default $FWCHAIN_NODE, else " CLI_NODE_DEFAULT ")\n"  \
@@ -67,6 +67,7 @@ struct cli_txopts {
 int cli_txopts_take(const char *cmd, struct cli_txopts *o, int id, const char *val);
 
 /* Build the transaction {type, chain id, sender = the key's public key, nonce, time, payload},
+ * (nonce: o->nonce, else the node's next_nonce for the sender from GET /v1/accounts/KEY),
  * sign it with the keystore key, write it to o->out if given, submit it to the node unless
  * o->no_submit, wait for its block if o->wait, and print the outcome. Returns the exit code:
  * 0 signed / accepted (and committed, with --wait); 1 with --wait when the node refused it or

@@ -661,7 +661,7 @@ void cli_hex_print(FILE *f, const uint8_t *b, size_t len)
 int cli_time_arg(const char *cmd, const char *flag, const char *s, uint64_t *out)
 {
 	struct tm tm;
-	unsigned long long v;
+	unsigned long long v = 0;
 	int y, mo, d, h, mi, se, n = 0;
 	time_t t;
 

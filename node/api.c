@@ -345,11 +345,59 @@ static void h_updates(void *ctx, struct node_http_response *resp,
 	node_updates_handle(((struct node_api *)ctx)->updates, resp, req);
 }
 
+/* GET /v1/accounts/{key}: a sender's nonces (committed and pending) and membership, so a
+ * client can number its next transaction without keeping state. */
+static void h_account(void *ctx, struct node_http_response *resp,
+                      const struct node_http_request *req)
+{
+	static const char *const role_names[] = {"admin", "release", "operator", "gateway",
+	                                         "auditor"};
+	struct node_api *api = ctx;
+	const char *text = req->captures[0];
+	struct fwc_errinfo ei = {0};
+	struct fwc_pubkey pk;
+	struct node_db_reader *rd;
+	char org[NODE_STATE_ID_BUF], canon[FWC_PUBKEY_TEXT_MAX];
+	uint64_t last = 0, top = 0;
+	uint32_t roles = 0;
+	size_t npending = 0;
+	json_t *obj, *arr;
+	int rc;
+
+	if (fwc_pubkey_from_text(&pk, text, strlen(text), &ei) < 0 ||
+	    fwc_pubkey_to_text(canon, sizeof(canon), &pk) < 0) {
+		node_http_respond_error(resp, 400, "bad_key",
+		                        "'%.80s' is not a public key (alg:hex): %s", text,
+		                        ei.msg[0] ? ei.msg : "malformed");
+		return;
+	}
+	if (node_chain_account(api->chain, &pk, &last, &top, &npending) != FWC_OK ||
+	    node_db_reader_get(api->db, &rd) != FWC_OK) {
+		node_http_respond_error(resp, 500, "internal_error", "ledger read failed");
+		return;
+	}
+	rc = node_state_member(node_db_reader_state(rd), &pk, org, &roles);
+	node_db_reader_put(rd);
+	if (rc != FWC_OK && rc != FWC_ERR_NOT_FOUND) {
+		node_http_respond_error(resp, 500, "internal_error", "ledger read failed");
+		return;
+	}
+	arr = json_array();
+	for (unsigned i = 0; rc == FWC_OK && arr && i < 5; i++)
+		if (roles & (1u << i))
+			json_array_append_new(arr, json_string(role_names[i]));
+	obj = json_pack("{s:s, s:I, s:I, s:I, s:s?, s:o*}", "key", canon, "next_nonce",
+	                (json_int_t)((top > last ? top : last) + 1), "last_committed_nonce",
+	                (json_int_t)last, "pending", (json_int_t)npending, "org",
+	                rc == FWC_OK ? org : NULL, "roles", arr);
+	respond_json(resp, 200, obj);
+}
+
 const struct node_http_route node_api_routes[] = {
     {"GET", "/v1/health", h_health},   {"GET", "/v1/checkpoint", h_checkpoint},
     {"POST", "/v1/txs", h_submit},     {"GET", "/v1/txs/{}", h_tx},
     {"GET", "/v1/blocks/{}", h_block}, {"GET", "/v1/proofs/consistency", h_consistency},
-    {"GET", "/v1/updates", h_updates}, NODE_API_QUERY_ROUTES,
-    NODE_API_CONTENT_ROUTES,
+    {"GET", "/v1/updates", h_updates}, {"GET", "/v1/accounts/{}", h_account},
+    NODE_API_QUERY_ROUTES,             NODE_API_CONTENT_ROUTES,
 };
 const size_t node_api_nroutes = sizeof(node_api_routes) / sizeof(node_api_routes[0]);

@@ -1,9 +1,8 @@
 /* The query endpoints of node/api_query.c with the node's struct node_api as their context:
  * each entry of NODE_API_QUERY_ROUTES forwards to the handler with api->query.
  *
- * A separate file because node/api.h (through chain.h) and node/state.h both define a struct
- * node_refusal of their own, so no file may include both; this one includes only the former,
- * node/api_query.c only the latter. */
+ * A separate file so that node/api_query.c depends on the state and its reader pool only, not
+ * on the chain: its tests drive it with a struct node_query and no chain at all. */
 #include "api.h"
 #include "api_query.h"
 

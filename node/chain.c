@@ -277,6 +277,48 @@ static int known_pending(struct node_chain *c, const uint8_t id[32])
 	return 0;
 }
 
+int node_chain_account(struct node_chain *c, const struct fwc_pubkey *sender,
+                       uint64_t *last_committed, uint64_t *top_pending, size_t *npending)
+{
+	struct node_db_reader *rd;
+	uint8_t bin[FWC_PUBKEY_BIN_LEN];
+	uint64_t last = 0, top = 0;
+	size_t n = 0;
+	int rc;
+
+	if (fwc_pubkey_to_bin(bin, sender) < 0)
+		return FWC_ERR_ARG;
+	/* Under mu, as in node_chain_submit: a block's nonces leave the in-flight batch only
+	 * once the ledger has them, so each nonce is counted exactly once. */
+	pthread_mutex_lock(&c->mu);
+	rc = node_db_reader_get(c->db, &rd);
+	if (rc == FWC_OK) {
+		rc = node_state_nonce(node_db_reader_state(rd), sender, &last);
+		node_db_reader_put(rd);
+	}
+	for (size_t i = 0; rc == FWC_OK && i < c->count + c->ninflight; i++) {
+		const struct pending *p = i < c->count
+		                              ? &c->pool[(c->head + i) % c->cfg.mempool_max]
+		                              : &c->inflight[i - c->count];
+
+		if (memcmp(p->sender, bin, FWC_PUBKEY_BIN_LEN) != 0)
+			continue;
+		n++;
+		if (p->nonce > top)
+			top = p->nonce;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (rc != FWC_OK)
+		return FWC_ERR_IO;
+	if (last_committed)
+		*last_committed = last;
+	if (top_pending)
+		*top_pending = top;
+	if (npending)
+		*npending = n;
+	return FWC_OK;
+}
+
 /* Role bits as text into buf, for messages. */
 static const char *role_names(char *buf, size_t cap, uint32_t roles)
 {
@@ -586,6 +628,16 @@ void node_chain_set_commit_hook(struct node_chain *c, node_chain_commit_fn *fn, 
 
 /* ---------------------------------------------------------------- making a block */
 
+/* A batch and what became of each of its transactions. */
+struct fate {
+	struct pending *batch;
+	size_t n;
+	unsigned char *out;       /* enum outcome */
+	struct node_refusal *why; /* for OUT_FAILED and OUT_REJECTED */
+};
+
+static void settle(struct node_chain *c, struct fate *f);
+
 /* A growable list of subtrees for one block. */
 struct subtrees {
 	struct node_db_subtree *v;
@@ -636,7 +688,7 @@ static int check_quorum(struct node_chain *c, const char *note, size_t len, stru
  * write transaction is rolled back. */
 static int seal_block(struct node_chain *c, struct node_block *b, struct fwc_merkle_frontier *next,
                       struct node_db_tx *rows, size_t n, const struct subtrees *st, int genesis,
-                      struct fwc_errinfo *ei)
+                      struct fate *fate, struct fwc_errinfo *ei)
 {
 	struct node_db_block row;
 	char body[NOTE_MAX], *note = NULL;
@@ -680,8 +732,11 @@ static int seal_block(struct node_chain *c, struct node_block *b, struct fwc_mer
 	rc = node_db_write_commit(c->db, ei);
 	if (rc != FWC_OK)
 		goto out;
-	/* Durable: publish the new head. */
+	/* Durable: publish the new head and the batch's fates together, so a client never sees
+	 * the new height while its transaction still says pending. */
 	pthread_mutex_lock(&c->mu);
+	if (fate)
+		settle(c, fate);
 	c->height = b->height;
 	c->time = b->time;
 	c->log = *next;
@@ -766,13 +821,18 @@ static int next_nonce(struct node_state *st, const struct pending *p, uint64_t *
 	return rc;
 }
 
-/* Build, apply, sign and durably commit one block of txs[0..n). out[i] and why[i] get each
- * transaction's fate; on failure every one is OUT_RETRY. Called without mu; only the producer
- * calls it. *info gets the counts for the commit hook. */
-static int make_block(struct node_chain *c, struct pending *txs, size_t n, int64_t when,
-                      unsigned char *out, struct node_refusal *why, struct node_chain_commit *info,
-                      struct fwc_errinfo *ei)
+/* Build, apply, sign and durably commit one block of the batch f. f->out[i] and f->why[i] get
+ * each transaction's fate; on failure every one is OUT_RETRY. On success the fates are settled
+ * with the new head (seal_block); otherwise the caller settles them. FWC_ERR_NOT_FOUND (no
+ * block made) when every transaction waits for its nonce and no checkpoint is due. Called
+ * without mu; only the producer calls it. *info gets the counts for the commit hook. */
+static int make_block(struct node_chain *c, struct fate *f, int64_t when,
+                      struct node_chain_commit *info, struct fwc_errinfo *ei)
 {
+	struct pending *txs = f->batch;
+	unsigned char *out = f->out;
+	struct node_refusal *why = f->why;
+	size_t n = f->n;
 	struct node_db_tx *rows = NULL;
 	struct subtrees st = {0};
 	struct node_block b;
@@ -838,10 +898,24 @@ static int make_block(struct node_chain *c, struct pending *txs, size_t n, int64
 				goto abort;
 		}
 	} while (progress && todo);
-	for (size_t i = 0; i < n; i++)
-		if (out[i] == OUT_TODO)
-			out[i] = OUT_DEFER;
-	rc = seal_block(c, &b, &next, rows, nrows, &st, 0, ei);
+	{
+		int rejected = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (out[i] == OUT_TODO)
+				out[i] = OUT_DEFER;
+			rejected |= out[i] == OUT_REJECTED;
+		}
+		/* Only transactions waiting for their nonce: no block (it would be empty), unless
+		 * the idle checkpoint is due. The producer then waits a whole interval. */
+		if (n > 0 && nrows == 0 && !rejected &&
+		    elapsed_s(&c->last_block) < c->cfg.checkpoint_interval_s) {
+			node_db_write_abort(c->db);
+			rc = FWC_ERR_NOT_FOUND;
+			goto done;
+		}
+	}
+	rc = seal_block(c, &b, &next, rows, nrows, &st, 0, f, ei);
 	if (rc != FWC_OK)
 		goto retry;
 	goto done;
@@ -889,7 +963,7 @@ static int make_genesis(struct node_chain *c, const struct node_genesis *g, int 
 		return fwc_fail(ei, 0, rc, "genesis of the state: %s: %s", why.code, why.msg);
 	}
 	if (with_block)
-		return seal_block(c, &b, &next, NULL, 0, NULL, 1, ei);
+		return seal_block(c, &b, &next, NULL, 0, NULL, 1, NULL, ei);
 	return node_db_write_commit(c->db, ei);
 }
 
@@ -915,6 +989,48 @@ static void remember(struct node_chain *c, const uint8_t id[32], const struct no
 	c->refused_next = (c->refused_next + 1) % NODE_REFUSED_KEEP;
 }
 
+/* The fates of a batch, in one critical section (mu held) with clearing the in-flight set, so
+ * a status query always finds each transaction somewhere. Requeued ones go back to the front in
+ * their order, hence the walk from the end. */
+static void settle(struct node_chain *c, struct fate *f)
+{
+	double t = now_s();
+
+	c->inflight = NULL;
+	c->ninflight = 0;
+	for (size_t i = f->n; i-- > 0;) {
+		struct pending *p = &f->batch[i];
+
+		switch (f->out[i]) {
+		case OUT_APPLIED:
+			free(p->bytes);
+			break;
+		case OUT_FAILED:
+		case OUT_REJECTED:
+			remember(c, p->id, &f->why[i]);
+			free(p->bytes);
+			break;
+		case OUT_DEFER:
+			if (p->deferred_since == 0)
+				p->deferred_since = t;
+			if (t - p->deferred_since > NODE_DEFER_MAX_S) {
+				struct node_refusal gap;
+
+				refuse(&gap, "nonce_gap",
+				       "waited %d s for the sender's nonces before %llu",
+				       NODE_DEFER_MAX_S, (unsigned long long)p->nonce);
+				remember(c, p->id, &gap);
+				free(p->bytes);
+				break;
+			}
+			requeue(c, p);
+			break;
+		default:
+			requeue(c, p);
+		}
+	}
+}
+
 static void *producer(void *arg)
 {
 	struct node_chain *c = arg;
@@ -922,6 +1038,8 @@ static void *producer(void *arg)
 	unsigned char *out = malloc(c->cfg.block_max_txs);
 	struct node_refusal *why = calloc(c->cfg.block_max_txs, sizeof(*why));
 	unsigned backoff_ms = 0;
+	int waiting_only = 0; /* the last attempt found only waiting transactions */
+	struct fate fate = {batch, 0, out, why};
 
 	if (batch == NULL || out == NULL || why == NULL) {
 		fprintf(stderr, "fwchaind: producer: out of memory\n");
@@ -940,7 +1058,6 @@ static void *producer(void *arg)
 		char *note = NULL;
 		size_t n = 0;
 		unsigned wait_ms = c->cfg.block_interval_ms + backoff_ms;
-		double t;
 		int rc;
 
 		/* A full batch does not wait for the interval. */
@@ -951,9 +1068,11 @@ static void *producer(void *arg)
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
 		}
-		while (!c->stop && (c->count < c->cfg.block_max_txs || backoff_ms) &&
+		while (!c->stop &&
+		       (c->count < c->cfg.block_max_txs || backoff_ms || waiting_only) &&
 		       pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
 			;
+		waiting_only = 0;
 		if (c->stop)
 			break;
 		if (c->count == 0 && elapsed_s(&c->last_block) < c->cfg.checkpoint_interval_s)
@@ -968,49 +1087,15 @@ static void *producer(void *arg)
 		pthread_mutex_unlock(&c->mu);
 
 		memset(&info, 0, sizeof(info));
-		rc = make_block(c, batch, n, (int64_t)time(NULL), out, why, &info, &ei);
-		t = now_s();
+		fate.n = n;
+		rc = make_block(c, &fate, (int64_t)time(NULL), &info, &ei);
 
 		pthread_mutex_lock(&c->mu);
-		c->inflight = NULL;
-		c->ninflight = 0;
-		/* The fates, in one critical section with clearing the in-flight set, so a status
-		 * query always finds each transaction somewhere. Requeued ones go back to the front
-		 * in their order, hence the walk from the end. */
-		for (size_t i = n; i-- > 0;) {
-			switch (out[i]) {
-			case OUT_APPLIED:
-				free(batch[i].bytes);
-				break;
-			case OUT_FAILED:
-				remember(c, batch[i].id, &why[i]);
-				free(batch[i].bytes);
-				break;
-			case OUT_REJECTED:
-				remember(c, batch[i].id, &why[i]);
-				free(batch[i].bytes);
-				break;
-			case OUT_DEFER:
-				if (batch[i].deferred_since == 0)
-					batch[i].deferred_since = t;
-				if (t - batch[i].deferred_since > NODE_DEFER_MAX_S) {
-					struct node_refusal gap;
-
-					refuse(&gap, "nonce_gap",
-					       "waited %d s for the sender's nonces before %llu",
-					       NODE_DEFER_MAX_S,
-					       (unsigned long long)batch[i].nonce);
-					remember(c, batch[i].id, &gap);
-					free(batch[i].bytes);
-					break;
-				}
-				requeue(c, &batch[i]);
-				break;
-			default:
-				requeue(c, &batch[i]);
-			}
-		}
-		if (rc == FWC_OK) {
+		if (rc != FWC_OK) /* else seal_block settled them with the new head */
+			settle(c, &fate);
+		if (rc == FWC_ERR_NOT_FOUND) {
+			waiting_only = 1;
+		} else if (rc == FWC_OK) {
 			backoff_ms = 0;
 			hook = c->hook;
 			hook_ctx = c->hook_ctx;

@@ -132,6 +132,13 @@ void node_chain_set_commit_hook(struct node_chain *c, node_chain_commit_fn *fn, 
 int node_chain_head(struct node_chain *c, uint64_t *height, uint64_t *log_size,
                     size_t *mempool_depth, char **note, size_t *note_len);
 
+/* A sender's nonces, read together under the chain's lock so no block lands in between:
+ * *last_committed the last nonce the ledger accepted (0: none), *top_pending the highest
+ * nonce it has in the mempool or the block being made (0: none), *npending how many. Any
+ * output may be NULL. FWC_OK or FWC_ERR_IO (ledger read failed). */
+int node_chain_account(struct node_chain *c, const struct fwc_pubkey *sender,
+                       uint64_t *last_committed, uint64_t *top_pending, size_t *npending);
+
 /* Where id is. r (optional) gets the refusal of a rejected transaction, or the message of a
  * failed one while it is remembered (r->code is "" otherwise). */
 enum node_tx_where node_chain_tx_where(struct node_chain *c, const uint8_t id[32],

@@ -247,8 +247,12 @@ int fwc_agent_hook_report(struct fwc_agent *ctx)
 				return rc;
 			continue;
 		}
-		if (status != 400)
-			return rc < 0 ? rc : FWC_ERR_IO; /* no answer, or the node is unwell */
+		if (status != 400) {
+			/* no answer, the node is unwell, or it refuses the sender (403: the device
+			 * is not registered, or retired): the events stay queued */
+			fwc_port_log(ctx->port, FWC_LOG_WARN, "event report not taken", status, rc);
+			return rc < 0 ? rc : FWC_ERR_IO;
+		}
 		hint = named_nonce(ctx->buf + R_RESP, rlen);
 		if (has(ctx->buf + R_RESP, rlen, "\"nonce_replay\"")) {
 			rc = advance(ctx, hint > nonce ? hint : nonce + 1, 0);

@@ -218,8 +218,14 @@ expect_rc 0 "$FWC" tx submit --wait 10 --json raw.cbor
 expect_rc 0 "$FWC" tx send --type 12 --payload-hex "$RAW" --key ops2.key --nonce 2
 grep -q "^status:      pending$" <<<"$OUT" || grep -q "^status:      committed" <<<"$OUT" || fail "tx send: $OUT"
 
+# Without --nonce the CLI asks the node for the sender's next one (GET /v1/accounts/KEY).
+NONCE[admin]=$((NONCE[admin] + 1))
+expect_rc 0 "$FWC" member add --member ops.key --role operator --key "$ADMIN" --wait 10
+expect_committed
+expect_eq "$(field nonce)" "${NONCE[admin]}" "nonce asked from the node"
+
 # --- usage and input errors (nothing is sent) ---
-expect_err 2 "missing --nonce" "$FWC" org register --id x --name X --admin euadmin.key --key "$ADMIN"
+expect_err 2 "--no-submit needs --nonce" "$FWC" org register --id x --name X --admin euadmin.key --key "$ADMIN" --no-submit --out x.cbor
 expect_err 2 "missing --key KEYSTORE" "$FWC" org register --id x --name X --admin euadmin.key --nonce 1
 expect_err 2 "--id 'Bad' must be" "$FWC" org register --id Bad --name X --admin euadmin.key --key "$ADMIN" --nonce 1
 expect_err 2 "--role: 'boss' is not admin" "$FWC" member add --member euadmin.key --role boss --key "$ADMIN" --nonce 1

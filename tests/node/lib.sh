@@ -38,6 +38,7 @@ start_node() {
 start_fwchaind() {
 	local name=$1
 	shift
+	: >"$TMP/$name.log" # exists before the loop below reads it
 	"$FWCHAIND" "$@" 2>"$TMP/$name.log" &
 	NODE_PID=$!
 	PIDS+=("$NODE_PID")

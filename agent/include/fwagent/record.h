@@ -34,11 +34,12 @@ struct fwc_agent_image {
 	uint8_t sha256[32]; /* SHA-256 of the image bytes */
 };
 
-/* The newest checkpoint the device accepted (freeze and rollback of the log). */
+/* The newest checkpoint the device accepted (freeze and rollback of the log). All zero: none
+ * yet. */
 struct fwc_agent_checkpoint {
 	uint64_t size;    /* tree size */
-	uint64_t time;    /* checkpoint time, Unix seconds */
-	uint8_t hash[32]; /* hash of the checkpoint note */
+	uint64_t time;    /* the quorum-th newest cosignature time, Unix seconds */
+	uint8_t hash[32]; /* the tree's root hash (same size, other root: another tree) */
 };
 
 /* A download in progress into the inactive slot. */

@@ -68,6 +68,11 @@ static void print_record(const struct fwc_agent_record *r)
 		printf(" (counter %" PRIu64 ", %" PRIu64 " bytes, %u boot attempts)",
 		       r->pending.counter, r->pending.size, r->boot_attempts);
 	printf("\n  floor: %" PRIu64 "\n", r->floor);
+	printf("  checkpoint: size %" PRIu64 ", time %" PRIu64 "\n", r->checkpoint.size,
+	       r->checkpoint.time);
+	if (r->checkpoint.size || r->checkpoint.time)
+		print_hash("  checkpoint root: ", r->checkpoint.hash);
+	printf("  transaction nonce: %" PRIu64 "\n", r->tx_nonce);
 	if (r->download.active)
 		printf("  download: slot %s, counter %" PRIu64 ", %" PRIu64 " of %" PRIu64
 		       " bytes verified\n",
@@ -86,10 +91,16 @@ static void print_record(const struct fwc_agent_record *r)
 
 static int cmd_status(struct fwc_port *port)
 {
+	uint8_t pub[32];
+	char hex[65];
+
 	static const char *const status[] = {"both copies valid", "one copy valid",
 	                                     "blank (factory state)", "CORRUPT (factory state)"};
 	struct fwc_agent_store *st = &agent.store;
 
+	if (fwc_port_device_pubkey(port, pub) == FWC_OK &&
+	    fwc_hex_encode(hex, sizeof(hex), pub, 32) == FWC_OK)
+		printf("device key: bip340:%s\n", hex);
 	fwc_agent_store_load(st, port, 0);
 	printf("record: %s; copy 0 %s, copy 1 %s\n", status[st->status & 3],
 	       (st->valid_mask & 1) ? "valid" : "invalid",
