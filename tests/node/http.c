@@ -424,6 +424,11 @@ static int send_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+static int send_str(int fd, const char *s)
+{
+	return send_all(fd, s, strlen(s));
+}
+
 /* Read one response: status code, Connection: close flag and body (Content-Length framed).
  * Returns the status or -1. */
 static int read_response(int fd, char *body, size_t bodycap, size_t *bodylen, int *closes)
@@ -845,7 +850,7 @@ static void test_server_stream(void)
 	free(body);
 	body = NULL;
 	CHECK(hdr_value(hdr, "Cache-Control", v, sizeof(v)) && strstr(v, "immutable") != NULL);
-	CHECK(send_all(fd, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", 33) == 0);
+	CHECK(send_str(fd, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
 	CHECK(read_response(fd, (char *)hdr, sizeof(hdr), &blen, &closes) == 200);
 	CHECK(closes == 0);
 	close(fd);
@@ -973,7 +978,7 @@ static void *fast_download(void *arg)
 		uint8_t *body = NULL;
 		size_t blen = 0;
 
-		if (fd < 0 || send_all(fd, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", 35) != 0 ||
+		if (fd < 0 || send_str(fd, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n") != 0 ||
 		    read_full(fd, hdr, sizeof(hdr), &body, &blen, 0) != 200 || blen != STREAM_LEN)
 			d->errors++;
 		else
@@ -1018,10 +1023,8 @@ static void test_server_concurrency(void)
 		slow[i] = connect_to(port);
 		CHECK(slow[i] >= 0);
 		if (slow[i] >= 0)
-			send_all(slow[i],
-			         i % 2 ? "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"
-			               : "GET /stream?only=fd HTTP/1.1\r\nHost: x\r\n\r\n",
-			         i % 2 ? 35 : 43);
+			send_str(slow[i], i % 2 ? "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"
+			                         : "GET /stream?only=fd HTTP/1.1\r\nHost: x\r\n\r\n");
 	}
 	for (int i = 0; i < 3; i++) {
 		d[i].port = port;
@@ -1034,7 +1037,7 @@ static void test_server_concurrency(void)
 		double t0 = now_s(), dt;
 		int fd = connect_to(port), closes = 0;
 
-		CHECK(fd >= 0 && send_all(fd, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", 33) == 0 &&
+		CHECK(fd >= 0 && send_str(fd, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n") == 0 &&
 		      read_response(fd, body, sizeof(body), &blen, &closes) == 200);
 		dt = now_s() - t0;
 		if (dt > worst)
