@@ -589,15 +589,22 @@ void *node_content_up_begin(void *ctx, struct node_http_response *resp,
 	}
 	u->c = c;
 	u->kind = kind;
-	if (fwc_sha256_init(&u->h) != FWC_OK) {
-		free(u);
-		node_http_respond_error(resp, 500, "internal", "cannot hash");
-		return NULL;
+	/* A file's SHA-256 is computed by the importer anyway (the manifest signs it): it checks
+	 * the signed one itself, before pinning. A CAR's bytes are hashed here. */
+	if (kind == NODE_IMPORT_FILE) {
+		opt.expect_sha256 = u->want;
+	} else {
+		if (fwc_sha256_init(&u->h) != FWC_OK) {
+			free(u);
+			node_http_respond_error(resp, 500, "internal", "cannot hash");
+			return NULL;
+		}
+		u->h_ok = 1;
 	}
-	u->h_ok = 1;
 	rc = node_import_begin(&u->im, c->pins, &opt, &ei);
 	if (rc != FWC_OK) {
-		fwc_sha256_cleanup(&u->h);
+		if (u->h_ok)
+			fwc_sha256_cleanup(&u->h);
 		free(u);
 		import_error(resp, rc, &ei);
 		return NULL;
@@ -612,7 +619,7 @@ int node_content_up_data(void *upload, struct node_http_response *resp, const ui
 	struct fwc_errinfo ei = {0};
 	int rc;
 
-	if (fwc_sha256_update(&u->h, data, len) != FWC_OK) {
+	if (u->h_ok && fwc_sha256_update(&u->h, data, len) != FWC_OK) {
 		node_http_respond_error(resp, 500, "internal", "cannot hash");
 		return -1;
 	}
@@ -637,11 +644,11 @@ void node_content_up_end(void *upload, struct node_http_response *resp,
 	int rc;
 
 	(void)req;
-	if (fwc_sha256_final(&u->h, got) != FWC_OK) {
+	if (u->h_ok && fwc_sha256_final(&u->h, got) != FWC_OK) {
 		node_http_respond_error(resp, 500, "internal", "cannot hash");
 		return;
 	}
-	if (memcmp(got, u->want, 32) != 0) {
+	if (u->h_ok && memcmp(got, u->want, 32) != 0) {
 		/* Abandoned: the blocks already stored are unpinned and go at the next GC. */
 		node_http_respond_error(resp, 400, "body_mismatch",
 		                        "the body's SHA-256 is not the signed %s; upload discarded",
@@ -649,6 +656,12 @@ void node_content_up_end(void *upload, struct node_http_response *resp,
 		return;
 	}
 	rc = node_import_finish(u->im, &r, &ei);
+	if (rc == FWC_ERR_HASH_MISMATCH && u->kind == NODE_IMPORT_FILE) {
+		node_http_respond_error(resp, 400, "body_mismatch",
+		                        "the body's SHA-256 is not the signed %s; upload discarded",
+		                        FWC_REQSIG_HDR_SHA256);
+		return;
+	}
 	if (rc != FWC_OK) {
 		import_error(resp, rc, &ei);
 		return;

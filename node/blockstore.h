@@ -44,6 +44,9 @@ struct node_bs_stats {
 
 /* Flags for node_bs_put. */
 #define NODE_BS_DEFER_DIRSYNC 1u /* skip the directory fsync; the caller calls node_bs_sync */
+/* The caller derived cid from these very bytes (an importer) or checked them against it (a
+ * CAR reader, a replicator): skip hashing them again. */
+#define NODE_BS_VERIFIED 2u
 
 struct node_bs;
 
@@ -62,7 +65,8 @@ int node_bs_open(struct node_bs **out, const char *dir, const struct node_bs_opt
  * store first. */
 void node_bs_close(struct node_bs *bs);
 
-/* Store data[0..len) as the block cid. The bytes are hashed and compared with the CID first;
+/* Store data[0..len) as the block cid. The bytes are hashed and compared with the CID first
+ * (unless flags has NODE_BS_VERIFIED);
  * then written to a temp file, fsync'd, hard-linked into place (atomic: the final name never
  * holds a partial block) and the directory fsync'd (unless flags has NODE_BS_DEFER_DIRSYNC).
  * A block already present is not rewritten (its modification time is refreshed, which the

@@ -8,13 +8,14 @@
  * waves — the blocks known at one depth, missing ones fetched in parallel through one curl
  * multi handle (bounded concurrency), then the children the fetched dag-pb nodes name. A block
  * is requested from one peer at a time (GET /ipfs/{cid}?format=raw), rotating the first peer
- * per block to spread load; an answer that is not 200, is longer than the store's largest
- * block (libcurl's max file size and our write callback both cut it), arrives slower than the
- * minimum rate (libcurl's low-speed limit), or does not hash to the CID is dropped and the next
- * peer is asked; a peer that failed is left alone for 1, 2, 4 ... backoff_max_s seconds. Only
- * bytes that hash to the requested CID reach the store (node_bs_put checks again), through a
- * pins session so a concurrent GC cannot collect a DAG half fetched; the DAG is pinned (and
- * its want removed) once complete. Everything is bounded: transfers by timeout_s, rounds by
+ * per block to spread load; verified blocks are stored by a few putter threads (each put
+ * waits on an fsync) while the transfers go on; an answer that is not 200, is longer than the
+ * store's largest block (libcurl's max file size and our write callback both cut it), arrives
+ * slower than the minimum rate (libcurl's low-speed limit), or does not hash to the CID is dropped
+ * and the next peer is asked; a peer that failed is left alone for 1, 2, 4 ... backoff_max_s
+ * seconds. Only bytes that hash to the requested CID reach the store (node_bs_put checks again),
+ * through a pins session so a concurrent GC cannot collect a DAG half fetched; the DAG is pinned
+ * (and its want removed) once complete. Everything is bounded: transfers by timeout_s, rounds by
  * the DAG limits, the thread's stop by the longest transfer in flight. */
 #include "replicate.h"
 
@@ -42,8 +43,28 @@ struct peer {
 	int64_t retry_at;  /* not asked before this time (Unix seconds) */
 };
 
+/* A verified block waiting to be stored. */
+struct putjob {
+	struct fwc_cid cid;
+	uint8_t *data;
+	size_t len;
+	struct node_pins_session *sess;
+};
+
+#define PUTTERS 8
+
 struct node_repl {
 	struct node_repl_config cfg;
+	/* putters: threads storing verified blocks (an fsync each) while transfers go on */
+	pthread_t putters[PUTTERS];
+	unsigned nputters;
+	pthread_mutex_t pmu;
+	pthread_cond_t pcv;
+	struct putjob pq[2 * PUTTERS];
+	size_t pqhead, pqlen;
+	unsigned pbusy;
+	int pstop;
+	uint64_t pfailed; /* puts that failed (the DAG is then incomplete this round) */
 	struct node_pins *pins;
 	struct node_bs *bs;
 	sqlite3 *db;
@@ -148,6 +169,8 @@ int node_repl_open(struct node_repl **out, const struct node_repl_config *cfg,
 	}
 	r->npeers = cfg->npeers;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->pmu, NULL);
+	pthread_cond_init(&r->pcv, NULL);
 	pthread_mutex_init(&r->db_mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	if (sqlite3_open_v2(db_path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -386,6 +409,73 @@ static int stopping(struct node_repl *r)
 	return s;
 }
 
+static void *putter_main(void *arg)
+{
+	struct node_repl *r = arg;
+
+	pthread_mutex_lock(&r->pmu);
+	for (;;) {
+		struct putjob j;
+		struct fwc_errinfo ei = {0};
+		char txt[FWC_CID_STR_MAX];
+		int rc;
+
+		while (r->pqlen == 0 && !r->pstop)
+			pthread_cond_wait(&r->pcv, &r->pmu);
+		if (r->pqlen == 0)
+			break;
+		j = r->pq[r->pqhead];
+		r->pqhead = (r->pqhead + 1) % (2 * PUTTERS);
+		r->pqlen--;
+		r->pbusy++;
+		pthread_cond_broadcast(&r->pcv);
+		pthread_mutex_unlock(&r->pmu);
+		/* The bytes hashed to the CID before they were queued. */
+		rc = node_pins_session_put(r->pins, j.sess, &j.cid, j.data, j.len,
+		                           NODE_BS_DEFER_DIRSYNC | NODE_BS_VERIFIED, &ei);
+		if (rc != FWC_OK) {
+			/* our store's problem (space, disk), not the peer's */
+			fwc_cid_format(txt, sizeof(txt), &j.cid);
+			fprintf(stderr, "fwchaind: replicate: cannot store %s: %s\n", txt,
+			        ei.msg[0] ? ei.msg : fwc_strerror(rc));
+		}
+		free(j.data);
+		pthread_mutex_lock(&r->pmu);
+		r->pbusy--;
+		if (rc != FWC_OK)
+			r->pfailed++;
+		pthread_cond_broadcast(&r->pcv);
+	}
+	pthread_mutex_unlock(&r->pmu);
+	return NULL;
+}
+
+/* Queue a verified block (data taken) for the putters; waits while the queue is full. */
+static void putter_put(struct node_repl *r, struct node_pins_session *sess,
+                       const struct fwc_cid *cid, uint8_t *data, size_t len)
+{
+	pthread_mutex_lock(&r->pmu);
+	while (r->pqlen == 2 * PUTTERS)
+		pthread_cond_wait(&r->pcv, &r->pmu);
+	r->pq[(r->pqhead + r->pqlen) % (2 * PUTTERS)] = (struct putjob){*cid, data, len, sess};
+	r->pqlen++;
+	pthread_cond_broadcast(&r->pcv);
+	pthread_mutex_unlock(&r->pmu);
+}
+
+/* Wait until every queued block is stored; the number of failed puts so far. */
+static uint64_t putter_drain(struct node_repl *r)
+{
+	uint64_t f;
+
+	pthread_mutex_lock(&r->pmu);
+	while (r->pqlen > 0 || r->pbusy > 0)
+		pthread_cond_wait(&r->pcv, &r->pmu);
+	f = r->pfailed;
+	pthread_mutex_unlock(&r->pmu);
+	return f;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Transfers                                                                                */
 
@@ -501,8 +591,7 @@ static int job_finish(struct node_repl *r, struct node_pins_session *sess, struc
 {
 	long status = 0;
 	char why[160];
-	struct fwc_errinfo ei = {0};
-	int refused = 0, rc;
+	int refused = 0;
 
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (j->b.too_long || code == CURLE_FILESIZE_EXCEEDED) {
@@ -521,14 +610,20 @@ static int job_finish(struct node_repl *r, struct node_pins_session *sess, struc
 		snprintf(why, sizeof(why), "%zu bytes that do not hash to the CID", j->b.len);
 		refused = 1;
 	} else {
-		rc = node_pins_session_put(r->pins, sess, &j->cid, j->b.p, j->b.len,
-		                           NODE_BS_DEFER_DIRSYNC, &ei);
-		if (rc != FWC_OK) {
-			/* our store's problem (space, disk), not the peer's */
-			fprintf(stderr, "fwchaind: replicate: cannot store %s: %s\n", j->cidtxt,
-			        ei.msg[0] ? ei.msg : fwc_strerror(rc));
-			return -1;
+		/* Verified: stored by a putter. A dag-pb block is kept here too (its links name
+		 * the next wave); a raw leaf's buffer goes to the putter. */
+		uint8_t *data = j->b.p;
+
+		if (j->cid.codec == FWC_CID_CODEC_DAGPB) {
+			data = malloc(j->b.len ? j->b.len : 1);
+			if (data == NULL)
+				return -1;
+			memcpy(data, j->b.p, j->b.len);
+		} else {
+			j->b.p = NULL;
+			j->b.cap = 0;
 		}
+		putter_put(r, sess, &j->cid, data, j->b.len);
 		peer_ok(r, (size_t)j->peer);
 		pthread_mutex_lock(&r->mu);
 		r->stats.blocks_fetched++;
@@ -691,6 +786,7 @@ static int replicate_dag(struct node_repl *r, const struct fwc_cid *root,
 	struct set seen = {0};
 	char txt[FWC_CID_STR_MAX];
 	int complete = 1, rc = 0;
+	uint64_t failed_before = putter_drain(r);
 
 	if (vec_push(&wave, root) != 0)
 		return -1;
@@ -760,6 +856,9 @@ static int replicate_dag(struct node_repl *r, const struct fwc_cid *root,
 		if (rc != 0)
 			break;
 	}
+	/* Every verified block stored before the DAG is declared complete. */
+	if (putter_drain(r) != failed_before)
+		complete = 0;
 	if (stopping(r))
 		complete = 0;
 	free(wave.v);
@@ -1007,6 +1106,9 @@ int node_repl_start(struct node_repl *r, struct fwc_errinfo *ei)
 {
 	if (r == NULL || r->running)
 		return FWC_ERR_ARG;
+	for (; r->nputters < PUTTERS; r->nputters++)
+		if (pthread_create(&r->putters[r->nputters], NULL, putter_main, r) != 0)
+			return fwc_fail(ei, 0, FWC_ERR_IO, "replicate: cannot start the threads");
 	if (pthread_create(&r->thread, NULL, repl_main, r) != 0)
 		return fwc_fail(ei, 0, FWC_ERR_IO, "replicate: cannot start the thread");
 	r->running = 1;
@@ -1024,6 +1126,14 @@ void node_repl_close(struct node_repl *r)
 		pthread_mutex_unlock(&r->mu);
 		pthread_join(r->thread, NULL);
 	}
+	pthread_mutex_lock(&r->pmu);
+	r->pstop = 1;
+	pthread_cond_broadcast(&r->pcv);
+	pthread_mutex_unlock(&r->pmu);
+	for (unsigned i = 0; i < r->nputters; i++)
+		pthread_join(r->putters[i], NULL);
+	pthread_cond_destroy(&r->pcv);
+	pthread_mutex_destroy(&r->pmu);
 	sqlite3_close(r->db);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);

@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include "import.h"
+#include "fwchain/sha256.h"
 #include "fwchain/car.h"
 #include "fwchain/unixfs.h"
 #include "store_util.h"
@@ -221,6 +222,7 @@ static void test_file_crash_then_retried(void)
 		node_import_options_default(&o, NODE_IMPORT_FILE);
 		o.cid_version = 0;
 		o.chunk_size = 1;
+		o.writers = 0; /* one put at a time: the counts below are exact */
 		CHECK_RC(upload(&e, &o, data, BIG_LEN, 50, &r, &ei), FWC_ERR_IO);
 		CHECK(strstr(ei.msg, "simulated crash") != NULL);
 		env_close(&e); /* the process dies; sessions are memory only */
@@ -306,6 +308,7 @@ static void test_car_uploads(void)
 	if (env_open(&e, "car") != 0)
 		return;
 	node_import_options_default(&o, NODE_IMPORT_CAR);
+	o.writers = 0; /* one put at a time: the block counts below are exact */
 
 	/* complete CAR, random pieces: pinned, same root, every block there */
 	len = make_car(car, sizeof(car), &bl, 1, SIZE_MAX);
@@ -366,6 +369,72 @@ static void test_car_uploads(void)
 	env_close(&e);
 }
 
+/* The same with 8 writer threads: several puts are in flight when the store "crashes", so up
+ * to 8 temp files are left; a restart removes them, a GC empties the store, and the retried
+ * upload (writers again) gives the same root. Also: a file whose SHA-256 is not the expected
+ * one is refused at finish with nothing pinned, and the expected one is accepted. */
+static void test_parallel_writers(void)
+{
+	static uint8_t data[BIG_LEN];
+	struct env e;
+	struct node_bs_options bo;
+	struct node_import_options o;
+	struct node_import_result r;
+	struct node_gc_result g;
+	struct fwc_errinfo ei;
+	char tmpd[700];
+	uint8_t sha[32];
+
+	for (size_t i = 0; i < BIG_LEN; i++)
+		data[i] = (uint8_t)(i % 251);
+	node_bs_options_default(&bo);
+	bo.floor_bytes = 0;
+	bo.crash = NODE_BS_CRASH_AFTER_SYNC;
+	bo.crash_after = 100;
+	if (env_open_opt(&e, "parallel", &bo) != 0)
+		return;
+	node_import_options_default(&o, NODE_IMPORT_FILE);
+	CHECK(o.writers == NODE_IMPORT_DEFAULT_WRITERS);
+	o.cid_version = 0;
+	o.chunk_size = 1;
+	CHECK_RC(upload(&e, &o, data, BIG_LEN, 50, &r, &ei), FWC_ERR_IO);
+	CHECK(strstr(ei.msg, "simulated crash") != NULL);
+	env_close(&e);
+	snprintf(tmpd, sizeof(tmpd), "%s/tmp", e.dir);
+	CHECK(su_count_entries(tmpd) >= 1 && su_count_entries(tmpd) <= 8);
+	if (env_open(&e, "parallel") != 0)
+		return;
+	CHECK(su_count_entries(tmpd) == 0);
+	CHECK(store_blocks(&e) == 100); /* 100 whole puts, whatever their order */
+	CHECK_RC(node_pins_gc(e.pins, 0, &g, NULL), FWC_OK);
+	CHECK(store_blocks(&e) == 0);
+	/* An expected hash that is not the file's: refused, nothing pinned. */
+	memset(sha, 0x5a, sizeof(sha));
+	o.expect_sha256 = sha;
+	CHECK_RC(upload(&e, &o, data, BIG_LEN, 50, &r, &ei), FWC_ERR_HASH_MISMATCH);
+	CHECK(strstr(ei.msg, "SHA-256") != NULL);
+	CHECK_RC(node_pins_gc(e.pins, 0, &g, NULL), FWC_OK);
+	CHECK(g.pins == 0 && store_blocks(&e) == 0);
+	CHECK_RC(fwc_sha256(sha, data, BIG_LEN), FWC_OK);
+	CHECK_RC(upload(&e, &o, data, BIG_LEN, 50, &r, NULL), FWC_OK);
+	CHECK(cid_is(&r.root, BIG_CID));
+	CHECK_MEM(r.sha256, sha, 32);
+	CHECK_RC(node_pins_is_pinned(e.pins, &r.root), 1);
+	CHECK_RC(node_dag_check(e.bs, &r.root, NULL, NULL, NULL, NULL), FWC_OK);
+	/* Options checked: too many writers, an expected hash for a CAR. */
+	{
+		struct node_import *im = NULL;
+
+		o.writers = NODE_IMPORT_MAX_WRITERS + 1;
+		CHECK_RC(node_import_begin(&im, e.pins, &o, NULL), FWC_ERR_ARG);
+		node_import_options_default(&o, NODE_IMPORT_CAR);
+		o.expect_sha256 = sha;
+		CHECK_RC(node_import_begin(&im, e.pins, &o, NULL), FWC_ERR_ARG);
+		CHECK(im == NULL);
+	}
+	env_close(&e);
+}
+
 static void test_limits_and_full_disk(void)
 {
 	struct env e;
@@ -417,6 +486,7 @@ int main(void)
 	RUN(test_file_interrupted_then_retried);
 	RUN(test_file_crash_then_retried);
 	RUN(test_car_uploads);
+	RUN(test_parallel_writers);
 	RUN(test_limits_and_full_disk);
 	su_rmtree(root);
 	return test_done();
