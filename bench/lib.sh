@@ -70,11 +70,15 @@ stop_pid() {
 
 # fwchaind_start DATADIR [extra args...]: start the node (binary $FWCHAIND) on a port it picks,
 # its log in DATADIR.log; CPU pinning with $NODE_CPU (taskset list, e.g. 0). Sets NODE_PID and
-# NODE_PORT.
+# NODE_PORT. The benchmarks' releases name content nobody uploaded (their cost is signatures
+# and state, not storage), so the node runs with --no-content-check when it has that option.
 fwchaind_start() {
 	local dir=$1
 	shift
 	local pin=()
+	if "$FWCHAIND" --help 2>/dev/null | grep -q -- --no-content-check; then
+		set -- --no-content-check "$@"
+	fi
 	[ -n "${NODE_CPU:-}" ] && pin=(taskset -c "$NODE_CPU")
 	: >"$dir.log" # exists before the node writes to it, so the polling below can read it
 	"${pin[@]}" "$FWCHAIND" --dev --data "$dir" --port 0 "$@" 2>"$dir.log" &

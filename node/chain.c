@@ -872,6 +872,8 @@ static int make_block(struct node_chain *c, struct fate *f, int64_t when,
 			}
 			if (txs[i].nonce > expect)
 				continue; /* not yet: no signature check spent on it */
+			/* Every mempool transaction's envelope was verified at submission. */
+			state->envelope_verified = 1;
 			rc = node_state_apply(state, h, txs[i].bytes, txs[i].len, b.time, &why[i]);
 			progress = 1;
 			todo--;

@@ -534,6 +534,7 @@ static int why_fail(struct node_refusal *why, int kind, int rc, const char *code
 
 /* One application in progress. */
 struct ap {
+	int envelope_verified; /* latched from st->envelope_verified by node_state_apply */
 	struct node_state *st;
 	struct node_refusal *why;
 	int64_t now;
@@ -1627,7 +1628,7 @@ static int precheck(struct ap *a, const uint8_t *tx, size_t len)
 		                "chain id '%.*s', this ledger is '%s'",
 		                (int)(a->tx->chain_id.len > 64 ? 64 : a->tx->chain_id.len),
 		                a->tx->chain_id.p, st->chain_id);
-	if (fwc_tx_verify(&a->stx, NULL) != FWC_OK)
+	if (!a->envelope_verified && fwc_tx_verify(&a->stx, NULL) != FWC_OK)
 		return why_fail(a->why, NODE_REFUSAL_REJECT, FWC_ERR_BADSIG, "bad_signature",
 		                "the signature is not the sender's");
 	if ((rc = key_revoked(st, &a->tx->sender)) < 0)
@@ -1683,8 +1684,13 @@ int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size
 {
 	struct node_refusal local;
 	struct ap a;
-	int rc, io;
+	int rc, io, verified = 0;
 
+	/* The flag covers this call only, whatever path it returns by. */
+	if (st != NULL) {
+		verified = st->envelope_verified;
+		st->envelope_verified = 0;
+	}
 	if (why == NULL)
 		why = &local;
 	memset(why, 0, sizeof(*why));
@@ -1699,6 +1705,7 @@ int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size
 	a.st = st;
 	a.why = why;
 	a.now = block_time;
+	a.envelope_verified = verified;
 	if ((rc = precheck(&a, tx, len)) < 0)
 		return rc;
 	if (fwc_tx_id(a.txid, tx, len) != FWC_OK)

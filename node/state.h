@@ -45,6 +45,11 @@ struct node_state {
 	char chain_id[NODE_STATE_CHAIN_ID_MAX + 1];
 	size_t chain_id_len;
 	uint64_t height; /* block height the caller is applying (recorded in history rows) */
+	/* One-shot: set to 1 right before node_state_apply() when the caller has already verified
+	 * the envelope signature of exactly these bytes (the block producer's mempool checks every
+	 * transaction at submission). Apply then skips that one check, whose outcome is the same,
+	 * and clears the flag; every other caller keeps the full verification. */
+	int envelope_verified;
 };
 
 /* Create the state_ tables and indexes if missing (idempotent; runs in the caller's

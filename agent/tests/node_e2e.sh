@@ -39,7 +39,7 @@ cat >"$TMP/etc/node.json" <<EOF
 {"format": "fwchaind-config/v1", "listen": "127.0.0.1:0", "validator_key": "validator.key",
  "block_interval_ms": 100, "checkpoint_interval_s": 2, "threads": 2}
 EOF
-# The releases name made-up CIDs: the node accepts them without their content.
+# The releases name made-up CIDs (the download is meant to fail): accept them without content.
 start_fwchaind n1 --genesis "$TMP/genesis.json" --config "$TMP/etc/node.json" --data "$TMP/data" \
 	--no-content-check
 

@@ -80,7 +80,7 @@ head -c 5000 /dev/urandom >fw.bin
 	--image fw.bin --out rel.fwm >/dev/null
 "$FWC" manifest sign --key rel1.key rel.fwm >/dev/null
 "$FWC" manifest sign --key rel2.key rel.fwm >/dev/null
-as relbot release publish rel.fwm --image fw.bin # the node holds a release's content first
+as relbot release publish rel.fwm --image fw.bin
 RELTX=$(sha256sum "$TXF" | cut -c1-64)
 RELID=$(raw /v1/products/acme-thermostat/releases | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 as ops device register --device device1.key --product acme-thermostat --hwid tstat-rev-b --group lab --counter 1

@@ -1064,6 +1064,14 @@ static void test_envelope(void)
 	len = make_tx(tx, sizeof(tx), ADM, FWC_TX_MEMBER_ADD, before + 1, CHAIN, T0, pl, pl_len);
 	tx[len - 1] ^= 1;
 	CHECK(apply_raw(tx, len) < 0 && strcmp(why.code, "bad_signature") == 0);
+	/* The producer's one-shot "envelope already verified" flag skips only the signature check
+	 * (the same bad signature with a nonce gap then fails on the gap) and covers one call. */
+	len = make_tx(tx, sizeof(tx), ADM, FWC_TX_MEMBER_ADD, before + 2, CHAIN, T0, pl, pl_len);
+	tx[len - 1] ^= 1;
+	st.envelope_verified = 1;
+	CHECK(apply_raw(tx, len) < 0 && strcmp(why.code, "nonce_gap") == 0);
+	CHECK(st.envelope_verified == 0);
+	CHECK(apply_raw(tx, len) < 0 && strcmp(why.code, "bad_signature") == 0);
 	/* Garbage. */
 	CHECK(apply_raw((const uint8_t *)"\xa0", 1) < 0 && strcmp(why.code, "malformed_tx") == 0);
 	/* Unknown sender. */
