@@ -923,6 +923,7 @@ static const char device_help[] =
     "                             [--region R] [--attr NAME=VALUE]... [--retire]\n"
     "                             [transaction options]\n"
     "       fwchain device show KEY | fwchain device list (see 'fwchain device show --help')\n"
+    "       fwchain device provision ... (see 'fwchain device provision --help')\n"
     "\n"
     "Registers a device (DEVICE_REGISTER; sender: an operator), or restates an existing one:\n"
     "'update' replaces its groups, region and attributes (those not given are cleared), and\n"
@@ -986,10 +987,12 @@ int cmd_device(int argc, char **argv)
 	}
 	if (argc >= 2 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "list") == 0))
 		return cli_device_query(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "provision") == 0)
+		return cli_device_provision(argc, argv);
 	if (argc < 2 || (strcmp(argv[1], "register") != 0 && strcmp(argv[1], "update") != 0))
 		return cli_usage_err(
-		    "device", argc < 2 ? "missing subcommand (register, update, show, list)"
-		                       : "unknown subcommand (register, update, show, list)");
+		    "device", argc < 2 ? "missing subcommand (register, update, provision, show, list)"
+		                       : "unknown subcommand (register, update, provision, show, list)");
 	update = strcmp(argv[1], "update") == 0;
 	cmd = update ? "device update" : "device register";
 	memset(&pl, 0, sizeof(pl));

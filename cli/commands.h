@@ -100,6 +100,9 @@ int cmd_event(int argc, char **argv);
 /* fwchain key revoke (dispatched from cmd_key). */
 int cli_key_revoke(int argc, char **argv);
 
+/* device_provision.c: fwchain device provision (dispatched from cmd_device). */
+int cli_device_provision(int argc, char **argv);
+
 /* cmd_query.c: read-only views over the node's query API */
 int cmd_orgs(int argc, char **argv);
 int cmd_products(int argc, char **argv);

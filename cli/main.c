@@ -35,7 +35,7 @@ static const struct command commands[] = {
     {"member", cmd_member, "member add|remove: give or take a role in your organisation"},
     {"product", cmd_product, "product register: a product and its root key set"},
     {"keyset", cmd_keyset, "create, sign, show and submit key-set statements"},
-    {"device", cmd_device, "device register|update|show|list: write or read devices"},
+    {"device", cmd_device, "device register|update|provision|show|list: devices"},
     {"release", cmd_release, "release publish|revoke|show|list: write or read releases"},
     {"rollout", cmd_rollout, "rollout pause|resume|halt: control a release's rollout"},
     {"postpone", cmd_postpone, "postpone a release for a device or a group"},

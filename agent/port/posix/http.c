@@ -5,7 +5,14 @@
  * the requested length and aborts the transfer when a server sends more, so a hostile or broken
  * server can neither overflow the agent's block buffer nor make it read an endless body. A
  * server that ignores the Range header is accepted only for a request starting at offset 0,
- * where its first bytes are the right ones. */
+ * where its first bytes are the right ones.
+ *
+ * One easy handle per port (or one shared by the simulator's ports) is reused for every
+ * request, so libcurl keeps the connection to the node alive instead of opening one per 4 KiB
+ * block. With port->readahead set, GETs of content-addressed URLs ("/ipfs/" in them, immutable
+ * by construction) fetch a window of up to readahead bytes and serve the next ranges from it:
+ * the core still receives exactly the bytes it asked for and hashes them, and the port never
+ * reads more than one window past what the core asked. */
 #include "port_posix.h"
 
 #include <curl/curl.h>
@@ -13,6 +20,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,12 +102,31 @@ static int curl_ready(struct fwc_port *port)
 	return FWC_OK;
 }
 
-static CURL *easy_new(const char *url, struct sink *s)
+void fwc_posix_http_close(struct fwc_port *port)
 {
-	CURL *c = curl_easy_init();
+	if (port->curl != NULL && !port->curl_shared)
+		curl_easy_cleanup(port->curl);
+	port->curl = NULL;
+	free(port->ra_buf);
+	port->ra_buf = NULL;
+	port->ra_len = 0;
+	port->ra_url[0] = '\0';
+}
 
-	if (c == NULL)
-		return NULL;
+/* The port's handle, reset to no options (its connection cache stays). */
+static CURL *easy_new(struct fwc_port *port, const char *url, struct sink *s)
+{
+	CURL *c = port->curl;
+
+	if (c == NULL) {
+		if ((c = curl_easy_init()) == NULL)
+			return NULL;
+		port->curl = c;
+		port->curl_shared = false;
+	} else {
+		curl_easy_reset(c);
+	}
+	port->http_requests++;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -110,14 +137,42 @@ static CURL *easy_new(const char *url, struct sink *s)
 	return c;
 }
 
-int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got, const char *url,
-                      size_t url_len, uint64_t offset)
+/* One ranged GET of [offset, offset + len) of u into buf; *got as fwc_port_http_get. */
+static int http_get_range(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got,
+                          const char *u, uint64_t offset)
 {
-	char u[FWC_AGENT_REQUEST_URL_MAX + 1], range[64];
+	char range[64];
 	struct sink s = {buf, len, 0, false};
 	long status = 0;
 	CURLcode cc;
 	CURL *c;
+	int rc;
+
+	if ((rc = curl_ready(port)) < 0)
+		return rc;
+	if ((c = easy_new(port, u, &s)) == NULL)
+		return FWC_ERR_IO;
+	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, offset, offset + len - 1);
+	curl_easy_setopt(c, CURLOPT_RANGE, range);
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	port->http_bytes += s.len;
+	if (status == 404 || status == 416)
+		return FWC_ERR_NOT_FOUND;
+	if (status != 206 && !(status == 200 && offset == 0))
+		return FWC_ERR_IO;
+	/* a full buffer is success even when the transfer was aborted for sending more */
+	if (cc != CURLE_OK && !(s.overflow && s.len == len))
+		return FWC_ERR_IO;
+	*got = s.len;
+	return FWC_OK;
+}
+
+int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *got, const char *url,
+                      size_t url_len, uint64_t offset)
+{
+	char u[FWC_AGENT_REQUEST_URL_MAX + 1];
+	size_t n = 0;
 	int rc;
 
 	if (port == NULL || buf == NULL || got == NULL || len == 0)
@@ -130,23 +185,27 @@ int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *g
 		return file_get(buf, len, got, u + 7, offset);
 	if (!scheme_is(u, "http://") && !scheme_is(u, "https://"))
 		return FWC_ERR_UNSUPPORTED;
-	if ((rc = curl_ready(port)) < 0)
-		return rc;
-	if ((c = easy_new(u, &s)) == NULL)
-		return FWC_ERR_IO;
-	snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, offset, offset + len - 1);
-	curl_easy_setopt(c, CURLOPT_RANGE, range);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	if (status == 404 || status == 416)
-		return FWC_ERR_NOT_FOUND;
-	if (status != 206 && !(status == 200 && offset == 0))
-		return FWC_ERR_IO;
-	/* a full buffer is success even when the transfer was aborted for sending more */
-	if (cc != CURLE_OK && !(s.overflow && s.len == len))
-		return FWC_ERR_IO;
-	*got = s.len;
+	if (port->readahead <= len || strstr(u, "/ipfs/") == NULL)
+		return http_get_range(port, buf, len, got, u, offset);
+
+	/* served from the window when it covers the range, or up to its end of resource */
+	if (strcmp(port->ra_url, u) != 0 || offset < port->ra_off ||
+	    offset >= port->ra_off + port->ra_len ||
+	    (offset + len > port->ra_off + port->ra_len && port->ra_len == port->readahead)) {
+		port->ra_url[0] = '\0';
+		if (port->ra_buf == NULL && (port->ra_buf = malloc(port->readahead)) == NULL)
+			return FWC_ERR_NOMEM;
+		if ((rc = http_get_range(port, port->ra_buf, port->readahead, &n, u, offset)) < 0)
+			return rc;
+		port->ra_off = offset;
+		port->ra_len = n;
+		strcpy(port->ra_url, u);
+	}
+	n = port->ra_off + port->ra_len - offset;
+	if (n > len)
+		n = len;
+	memcpy(buf, port->ra_buf + (offset - port->ra_off), n);
+	*got = n;
 	return FWC_OK;
 }
 
@@ -170,7 +229,7 @@ int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, si
 		return FWC_ERR_UNSUPPORTED;
 	if ((rc = curl_ready(port)) < 0)
 		return rc;
-	if ((c = easy_new(u, &s)) == NULL)
+	if ((c = easy_new(port, u, &s)) == NULL)
 		return FWC_ERR_IO;
 	hdr = curl_slist_append(NULL, "Content-Type: application/cbor");
 	if (hdr == NULL) {
@@ -182,7 +241,8 @@ int fwc_port_http_post(struct fwc_port *port, uint8_t *resp, size_t resp_cap, si
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+	port->http_bytes += s.len;
+	curl_easy_reset(c); /* the header list is freed next: the handle must not keep it */
 	curl_slist_free_all(hdr);
 	if (s.overflow)
 		return FWC_ERR_TOO_LARGE;

@@ -7,7 +7,12 @@
  * strict_flash) refuse to program a byte twice without an erase; record areas are rewritten
  * in place, so a torn write leaves a mix of old and new bytes exactly as on a flash sector. The
  * power-loss injector tears one chosen operation and then fails every later one, which models
- * "power fails here" without forking processes. */
+ * "power fails here" without forking processes.
+ *
+ * Slot writes are not synced one by one: the port syncs the slot files before it writes a
+ * record area (a write barrier), which is all the core needs, since nothing it has not
+ * committed in the record counts, and it avoids one fsync per 4 KiB block. A device whose
+ * storage is RAM (port_mem.c) takes the same path after the checks and the gate. */
 #include "port_posix.h"
 
 #include <errno.h>
@@ -128,11 +133,9 @@ static int power_gate(struct fwc_port *port, size_t *allowed, uint64_t len)
 
 /* ---- device directory ------------------------------------------------------------------- */
 
-int fwc_posix_format(const char *dir, uint64_t slot_size, uint32_t erase_unit)
+int fwc_posix_format_slots(const char *dir, uint64_t slot_size, uint32_t erase_unit)
 {
 	char path[FWC_POSIX_PATH_MAX], text[80];
-	struct fwc_seckey sk;
-	uint8_t secret[32];
 	int rc = FWC_ERR_IO, fd = -1, n;
 
 	if (dir == NULL || erase_unit == 0 || (erase_unit & (erase_unit - 1)) != 0 ||
@@ -168,9 +171,18 @@ int fwc_posix_format(const char *dir, uint64_t slot_size, uint32_t erase_unit)
 		return FWC_ERR_IO;
 	rc = write_all(fd, (const uint8_t *)text, (size_t)n, 0);
 	close(fd);
-	if (rc < 0)
-		return rc;
+	return rc;
+}
 
+int fwc_posix_format(const char *dir, uint64_t slot_size, uint32_t erase_unit)
+{
+	char path[FWC_POSIX_PATH_MAX], text[80];
+	struct fwc_seckey sk;
+	uint8_t secret[32];
+	int rc, fd;
+
+	if ((rc = fwc_posix_format_slots(dir, slot_size, erase_unit)) < 0)
+		return rc;
 	/* device key, hex in a private file */
 	if ((rc = fwc_key_generate(&sk, FWC_ALG_BIP340)) < 0)
 		return rc;
@@ -238,6 +250,25 @@ static int load_key(struct fwc_port *port)
 	if (rc == FWC_OK)
 		port->have_key = true;
 	return rc;
+}
+
+int fwc_posix_set_key(struct fwc_port *port, const uint8_t secret[32])
+{
+	int rc;
+
+	if (port == NULL || secret == NULL)
+		return FWC_ERR_ARG;
+	fwc_seckey_wipe(&port->device_key);
+	port->have_key = false;
+	rc = fwc_key_from_secret(&port->device_key, FWC_ALG_BIP340, secret);
+	if (rc == FWC_OK)
+		rc = bip340_public(port->device_pub, secret);
+	if (rc < 0) {
+		fwc_seckey_wipe(&port->device_key);
+		return FWC_ERR_KEY;
+	}
+	port->have_key = true;
+	return FWC_OK;
 }
 
 int fwc_posix_open(struct fwc_port *port, const char *dir)
@@ -309,6 +340,7 @@ void fwc_posix_close(struct fwc_port *port)
 			close(port->record_fd[i]);
 		port->slot_fd[i] = port->record_fd[i] = -1;
 	}
+	fwc_posix_http_close(port);
 	fwc_seckey_wipe(&port->device_key);
 	port->have_key = false;
 }
@@ -321,6 +353,11 @@ int fwc_posix_factory_write(struct fwc_port *port, uint8_t slot, const uint8_t *
 	if (port == NULL || slot > 1 || (img == NULL && len != 0) || len > port->slot_size)
 		return FWC_ERR_ARG;
 	elen = (len + port->erase_unit - 1) / port->erase_unit * port->erase_unit;
+	if (port->mem != NULL) {
+		if ((rc = fwc_posix_mem_slot_fill(port, slot, 0, elen)) < 0)
+			return rc;
+		return len ? fwc_posix_mem_slot_write(port, slot, 0, img, len) : FWC_OK;
+	}
 	if ((rc = fill_ff(port->slot_fd[slot], 0, elen)) < 0)
 		return rc;
 	if ((rc = write_all(port->slot_fd[slot], img, len, 0)) < 0)
@@ -352,6 +389,8 @@ int fwc_port_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uint8_t 
 		return FWC_ERR_ARG;
 	if (port->power_lost)
 		return FWC_ERR_IO;
+	if (port->mem != NULL)
+		return fwc_posix_mem_slot_read(port, buf, len, slot, off);
 	if (read_upto(port->slot_fd[slot], buf, len, (off_t)off, &got) < 0 || got != len)
 		return FWC_ERR_IO;
 	return FWC_OK;
@@ -367,7 +406,10 @@ int fwc_port_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off, const
 	if (data == NULL || len == 0 || len > sizeof(cur) || !slot_range_ok(port, slot, off, len))
 		return FWC_ERR_ARG;
 	if (port->strict_flash && !port->power_lost) {
-		if (read_upto(port->slot_fd[slot], cur, len, (off_t)off, &got) < 0 || got != len)
+		if (port->mem != NULL)
+			fwc_posix_mem_slot_read(port, cur, len, slot, off);
+		else if (read_upto(port->slot_fd[slot], cur, len, (off_t)off, &got) < 0 ||
+		         got != len)
 			return FWC_ERR_IO;
 		for (size_t i = 0; i < len; i++) {
 			if (cur[i] != 0xFF) {
@@ -380,11 +422,14 @@ int fwc_port_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off, const
 	if ((gate = power_gate(port, &allowed, len)) < 0)
 		return gate;
 	port->writes++;
-	if ((rc = write_all(port->slot_fd[slot], data, allowed, (off_t)off)) < 0)
+	if (port->mem != NULL)
+		rc = allowed ? fwc_posix_mem_slot_write(port, slot, off, data, allowed) : FWC_OK;
+	else
+		rc = write_all(port->slot_fd[slot], data, allowed, (off_t)off);
+	if (rc < 0)
 		return rc;
-	if (gate == 1)
-		return FWC_ERR_IO;
-	return sync_fd(port, port->slot_fd[slot]);
+	port->slot_dirty = true;
+	return gate == 1 ? FWC_ERR_IO : FWC_OK;
 }
 
 int fwc_port_slot_erase(struct fwc_port *port, uint8_t slot, uint64_t off, uint64_t len)
@@ -398,11 +443,14 @@ int fwc_port_slot_erase(struct fwc_port *port, uint8_t slot, uint64_t off, uint6
 	if ((gate = power_gate(port, &allowed, len)) < 0)
 		return gate;
 	port->erases++;
-	if ((rc = fill_ff(port->slot_fd[slot], (off_t)off, allowed)) < 0)
+	if (port->mem != NULL)
+		rc = allowed ? fwc_posix_mem_slot_fill(port, slot, off, allowed) : FWC_OK;
+	else
+		rc = fill_ff(port->slot_fd[slot], (off_t)off, allowed);
+	if (rc < 0)
 		return rc;
-	if (gate == 1)
-		return FWC_ERR_IO;
-	return sync_fd(port, port->slot_fd[slot]);
+	port->slot_dirty = true;
+	return gate == 1 ? FWC_ERR_IO : FWC_OK;
 }
 
 int fwc_port_running_slot(struct fwc_port *port, uint8_t *slot)
@@ -423,6 +471,8 @@ int fwc_port_record_read(struct fwc_port *port, uint8_t *buf, size_t cap, size_t
 		return FWC_ERR_ARG;
 	if (port->power_lost)
 		return FWC_ERR_IO;
+	if (port->mem != NULL)
+		return fwc_posix_mem_record_read(port, buf, cap, got, copy);
 	return read_upto(port->record_fd[copy], buf, cap, 0, got);
 }
 
@@ -433,9 +483,20 @@ int fwc_port_record_write(struct fwc_port *port, uint8_t copy, const uint8_t *da
 
 	if (port == NULL || data == NULL || copy > 1 || len > FWC_AGENT_RECORD_MAX)
 		return FWC_ERR_ARG;
+	/* write barrier: the slot bytes a record commit counts are durable before it */
+	if (port->slot_dirty && port->mem == NULL) {
+		for (int s = 0; s < 2; s++)
+			if ((rc = sync_fd(port, port->slot_fd[s])) < 0)
+				return rc;
+	}
+	port->slot_dirty = false;
 	if ((gate = power_gate(port, &allowed, len)) < 0)
 		return gate;
 	port->record_writes++;
+	if (port->mem != NULL) {
+		fwc_posix_mem_record_write(port, copy, data, len, allowed);
+		return gate == 1 ? FWC_ERR_IO : FWC_OK;
+	}
 	/* In place, like a flash sector: a torn write leaves new bytes then old bytes. */
 	if ((rc = write_all(port->record_fd[copy], data, allowed, 0)) < 0)
 		return rc;
@@ -512,6 +573,8 @@ int fwc_port_health_check(struct fwc_port *port, uint8_t slot)
 
 	if (port == NULL || slot > 1)
 		return FWC_ERR_ARG;
+	if (port->mem != NULL && port->health_cmd[0] == '\0')
+		return port->mem->unhealthy[slot] ? FWC_ERR_STATE : FWC_PORT_HEALTHY;
 	if (port->health_cmd[0] != '\0') {
 		char cmd[FWC_POSIX_CMD_MAX + 64];
 		int status;
