@@ -64,7 +64,7 @@ struct opts {
 	unsigned long devices, first, cycles, readahead;
 	unsigned long long slot_size, floor, expect, wait_ledger;
 	const char *node, *gateway, *trust, *product, *hw, *channel, *seed, *factory, *keys_out,
-	    *operator_key, *passfile;
+	    *operator_key, *passfile, *between;
 	bool provision, no_clock, trace;
 };
 
@@ -81,6 +81,8 @@ static const char sim_help[] =
     "  --first I             index of the first device (default 0): split a fleet over\n"
     "                        several processes\n"
     "  --cycles K            cycles over the whole fleet (default 1)\n"
+    "  --between CMD         run the shell command CMD between two cycles (e.g. publish a\n"
+    "                        release); a failing CMD ends the run (exit 1)\n"
     "  --readahead BYTES     download window per request (default 262144; 0: 4 KiB blocks)\n"
     "  --keys FILE           write 'index bip340:KEY' lines for the devices\n"
     "  --provision           register the devices first (DEVICE_REGISTER transactions)\n"
@@ -376,11 +378,14 @@ static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double 
 				break;
 			items = json_object_get(j, "items");
 			for (k = 0; k < json_array_size(items); k++) {
-				const char *dev =
-				    json_string_value(json_object_get(json_array_get(items, k), "device"));
+				const json_t *ev = json_array_get(items, k);
+				const char *dev = json_string_value(json_object_get(ev, "device"));
 				uint8_t pub[32], (*hit)[32];
 				size_t got = 0;
 
+				if (o->expect != 0 &&
+				    json_integer_value(json_object_get(ev, "counter")) != (json_int_t)o->expect)
+					continue;
 				if (dev == NULL || strncmp(dev, "bip340:", 7) != 0 ||
 				    fwc_hex_decode(pub, 32, &got, dev + 7, strlen(dev + 7)) < 0 ||
 				    got != 32)
@@ -409,9 +414,9 @@ static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double 
 			break;
 		usleep(200000);
 	}
-	printf("ledger: %lu/%lu devices have a confirmed event on the ledger, %.2f s after the "
+	printf("ledger: %lu/%lu devices have a confirmed event%s on the ledger, %.2f s after the "
 	       "start\n",
-	       found, o->devices, tool_now() - t0);
+	       found, o->devices, o->expect ? " of that counter" : "", tool_now() - t0);
 	rc = found == o->devices ? 0 : -1;
 out:
 	free(want);
@@ -487,6 +492,8 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->operator_key = v;
 		else if (strcmp(a, "--passphrase-file") == 0)
 			o->passfile = v;
+		else if (strcmp(a, "--between") == 0)
+			o->between = v;
 		else
 			return -1;
 	}
@@ -628,6 +635,14 @@ int sim_main(int argc, char **argv)
 		uint64_t bytes = 0;
 		long requests = 0;
 
+		if (c > 0 && o.between != NULL) {
+			int st = system(o.between);
+
+			if (st != 0) {
+				fprintf(stderr, "fwagent sim: --between command failed (%d)\n", st);
+				goto out;
+			}
+		}
 		memset(counts, 0, sizeof(counts));
 		cycle_t0 = tool_now();
 		for (unsigned long i = 0; i < o.devices; i++) {
