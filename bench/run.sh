@@ -20,6 +20,6 @@ for bin in build/release/bench_*; do
 done
 for sh in bench/*.sh; do
   name=$(basename "$sh" .sh)
-  [ "$name" = run ] || [ "$name" = lib ] && continue
+  [ "$name" = run ] || [ "$name" = lib ] || [[ "$name" == *_lib ]] && continue
   run "$name" bash "$sh"
 done

@@ -49,9 +49,10 @@ static int usage(void)
 	                "       fwagent factory DIR IMAGE\n"
 	                "       fwagent status DIR | --config FILE\n"
 	                "       fwagent check --config FILE [--health CMD] [--no-clock] [--trace]\n"
+	                "                     [--readahead BYTES]\n"
 	                "       fwagent run --config FILE [--cycles N] [--for SECONDS]\n"
 	                "                   [--interval S] [--jitter S] [--health CMD] [--no-clock]\n"
-	                "                   [--trace]\n"
+	                "                   [--trace] [--readahead BYTES]\n"
 	                "       fwagent sim --devices N --node URL --trust FILE --hw ID ... "
 	                "(fwagent sim --help)\n"
 	                "       fwagent boot DIR [--floor N] [--health CMD] [--no-clock]\n"
@@ -131,7 +132,7 @@ static int cmd_boot(struct fwc_port *port, const struct fwc_agent_provision *pro
 	struct tool_cycle c;
 	bool powered = false;
 
-	if (tool_cycle_run(&c, &agent, &powered, port, prov, true) < 0)
+	if (tool_cycle_run(&c, &agent, &powered, port, prov, 1) < 0)
 		return 1;
 	print_record(fwc_agent_record(&agent));
 	return 0;
@@ -291,9 +292,10 @@ static int cmd_configured(int argc, char **argv, bool run)
 	struct fwc_agent_record before;
 	struct fwc_port port;
 	const char *path = NULL, *health = NULL;
-	unsigned long long cycles = run ? 0 : 1, interval = 0, jitter = 0, for_s = 0;
-	bool no_clock = false, trace = false, powered = false, have_interval = false,
-	     have_jitter = false;
+	unsigned long long cycles = run ? 0 : 1, interval = 0, jitter = 0, for_s = 0,
+	                   readahead = 262144;
+	bool no_clock = false, powered = false, have_interval = false, have_jitter = false;
+	int trace = 0;
 	int bad = 0;
 	double start;
 
@@ -303,13 +305,15 @@ static int cmd_configured(int argc, char **argv, bool run)
 		if (strcmp(o, "--no-clock") == 0) {
 			no_clock = true;
 		} else if (strcmp(o, "--trace") == 0) {
-			trace = true;
+			trace = 2;
 		} else if (i + 1 >= argc) {
 			return usage();
 		} else if (strcmp(o, "--config") == 0 || strcmp(o, "-c") == 0) {
 			path = argv[++i];
 		} else if (strcmp(o, "--health") == 0) {
 			health = argv[++i];
+		} else if (strcmp(o, "--readahead") == 0) {
+			readahead = strtoull(argv[++i], NULL, 10);
 		} else if (run && strcmp(o, "--cycles") == 0) {
 			cycles = strtoull(argv[++i], NULL, 10);
 		} else if (run && strcmp(o, "--for") == 0) {
@@ -329,6 +333,7 @@ static int cmd_configured(int argc, char **argv, bool run)
 	if (open_configured(&port, &prov, path) < 0)
 		return 1;
 	port.no_clock = no_clock;
+	port.readahead = (size_t)(readahead > (64u << 20) ? (64u << 20) : readahead);
 	if (health != NULL) {
 		if (strlen(health) >= sizeof(port.health_cmd)) {
 			fprintf(stderr, "fwagent: --health: command too long\n");

@@ -84,11 +84,12 @@ static int read_upto(int fd, uint8_t *p, size_t len, off_t off, size_t *got)
 /* Fill [off, off + len) of fd with 0xFF. */
 static int fill_ff(int fd, off_t off, uint64_t len)
 {
-	uint8_t ff[4096];
+	static const size_t chunk = 65536;
+	uint8_t ff[65536];
 
 	memset(ff, 0xFF, sizeof(ff));
 	while (len > 0) {
-		size_t n = len < sizeof(ff) ? (size_t)len : sizeof(ff);
+		size_t n = len < chunk ? (size_t)len : chunk;
 		int rc = write_all(fd, ff, n, off);
 
 		if (rc < 0)
@@ -102,6 +103,14 @@ static int fill_ff(int fd, off_t off, uint64_t len)
 static int sync_fd(struct fwc_port *port, int fd)
 {
 	if (port->sync && fsync(fd) != 0)
+		return FWC_ERR_IO;
+	return FWC_OK;
+}
+
+/* Slot data only (its size never changes after format): fdatasync is enough. */
+static int sync_slot(struct fwc_port *port, int fd)
+{
+	if (port->sync && fdatasync(fd) != 0)
 		return FWC_ERR_IO;
 	return FWC_OK;
 }
@@ -150,6 +159,9 @@ int fwc_posix_format_slots(const char *dir, uint64_t slot_size, uint32_t erase_u
 		if (fd < 0)
 			return FWC_ERR_IO;
 		rc = fill_ff(fd, 0, slot_size);
+		/* durable now, so the first record commit does not pay for the whole slot */
+		if (rc == FWC_OK && fdatasync(fd) != 0)
+			rc = FWC_ERR_IO;
 		close(fd);
 		if (rc < 0)
 			return rc;
@@ -428,7 +440,7 @@ int fwc_port_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off, const
 		rc = write_all(port->slot_fd[slot], data, allowed, (off_t)off);
 	if (rc < 0)
 		return rc;
-	port->slot_dirty = true;
+	port->slot_dirty |= (uint8_t)(1u << slot);
 	return gate == 1 ? FWC_ERR_IO : FWC_OK;
 }
 
@@ -449,7 +461,7 @@ int fwc_port_slot_erase(struct fwc_port *port, uint8_t slot, uint64_t off, uint6
 		rc = fill_ff(port->slot_fd[slot], (off_t)off, allowed);
 	if (rc < 0)
 		return rc;
-	port->slot_dirty = true;
+	port->slot_dirty |= (uint8_t)(1u << slot);
 	return gate == 1 ? FWC_ERR_IO : FWC_OK;
 }
 
@@ -484,12 +496,13 @@ int fwc_port_record_write(struct fwc_port *port, uint8_t copy, const uint8_t *da
 	if (port == NULL || data == NULL || copy > 1 || len > FWC_AGENT_RECORD_MAX)
 		return FWC_ERR_ARG;
 	/* write barrier: the slot bytes a record commit counts are durable before it */
-	if (port->slot_dirty && port->mem == NULL) {
+	if (port->mem == NULL) {
 		for (int s = 0; s < 2; s++)
-			if ((rc = sync_fd(port, port->slot_fd[s])) < 0)
+			if ((port->slot_dirty & (1u << s)) &&
+			    (rc = sync_slot(port, port->slot_fd[s])) < 0)
 				return rc;
 	}
-	port->slot_dirty = false;
+	port->slot_dirty = 0;
 	if ((gate = power_gate(port, &allowed, len)) < 0)
 		return gate;
 	port->record_writes++;

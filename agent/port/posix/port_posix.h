@@ -91,7 +91,8 @@ struct fwc_port {
 
 	/* memory backend (port_mem.c): non-NULL instead of the files */
 	struct fwc_posix_mem *mem;
-	bool slot_dirty; /* slot data written since the last sync (synced before a record write) */
+	uint8_t slot_dirty; /* bit per slot written since the last sync (synced before a record
+	                       write) */
 
 	/* transport (http.c) */
 	void *curl;         /* CURL easy handle reused for every request; NULL: made at first use */

@@ -140,9 +140,13 @@ out:
 }
 
 int tool_cycle_run(struct tool_cycle *out, struct fwc_agent *agent, bool *powered,
-                   struct fwc_port *port, const struct fwc_agent_provision *prov, bool trace)
+                   struct fwc_port *port, const struct fwc_agent_provision *prov, int trace)
 {
 	static const char *const slot_names[] = {"A", "B"};
+	static double t0;
+
+	if (t0 == 0)
+		t0 = tool_now();
 
 	memset(out, 0, sizeof(*out));
 	for (int reset = 0; reset <= MAX_RESETS; reset++) {
@@ -169,7 +173,10 @@ int tool_cycle_run(struct tool_cycle *out, struct fwc_agent *agent, bool *powere
 
 			out->steps++;
 			out->last_err = err;
-			if (trace)
+			if (trace >= 2)
+				printf("  -> %s%s%s [%.3f ms]\n", fwc_agent_state_name(s), err ? ": " : "",
+				       err ? fwc_strerror(err) : "", (tool_now() - t0) * 1000.0);
+			else if (trace)
 				printf("  -> %s%s%s\n", fwc_agent_state_name(s), err ? ": " : "",
 				       err ? fwc_strerror(err) : "");
 			if (port->reboot_requested) {

@@ -39,10 +39,11 @@ struct tool_cycle {
 
 /* One agent cycle: when *powered is false, power the device on (boot selection, fresh agent);
  * then step until the agent is back in IDLE after at least one step, powering on again after
- * each simulated reboot (at most 16 times, 1000 steps each). With trace, print every state.
+ * each simulated reboot (at most 16 times, 1000 steps each). trace 1 prints every state, 2
+ * also the milliseconds since the process's first cycle after each (what the benchmarks read).
  * Returns 0 when the agent settled, -1 (power-on failure, no settling) otherwise. */
 int tool_cycle_run(struct tool_cycle *out, struct fwc_agent *agent, bool *powered,
-                   struct fwc_port *port, const struct fwc_agent_provision *prov, bool trace);
+                   struct fwc_port *port, const struct fwc_agent_provision *prov, int trace);
 
 /* Monotonic seconds. */
 double tool_now(void);
