@@ -10,6 +10,11 @@
 # on exit) registers the product with a 2-of-2 root key set, its 2-of-3 release key set and a
 # publisher; the release is published and committed; its proof bundle is fetched and verified
 # offline against a trust file; a device's check-in gets the bundle; the audit trail lists it.
+# The fleet: an operator provisions a device (`fwchain device provision`: key, registration,
+# fwagent configuration with checked trust anchors), which installs the release with
+# `fwagent check`; then a simulated fleet of 5 more devices (`fwagent sim`, each with its own
+# key, state record and slots) is registered in bulk and updates; the ledger's events API
+# shows who confirmed which release and when.
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ ! -x "$1/fwchain" ]; then
@@ -18,6 +23,7 @@ if [ $# -ne 1 ] || [ ! -x "$1/fwchain" ]; then
 fi
 FWC="$(cd "$1" && pwd)/fwchain"
 FWCHAIND="$(cd "$1" && pwd)/fwchaind"
+FWAGENT="$(cd "$1" && pwd)/fwagent"
 work="$(mktemp -d "${TMPDIR:-/tmp}/fwchain-demo.XXXXXX")"
 node_pid=""
 cleanup() {
@@ -183,5 +189,54 @@ for r in json.load(open(sys.argv[1]))["items"]:
     print("  #%-3s block %-3s %-16s %-9s by %s…" % (r.get("seq"), r.get("height"),
           r.get("type_name"), r.get("status"), r.get("sender", "")[:22]))' audit.json
 
+fleet=""
+if [ -x "$FWAGENT" ]; then
+	fleet=1
+	step "Provision a device: a key, its registration on the ledger, a ready fwagent configuration"
+	"$FWC" keygen --out operator.key >/dev/null
+	echo "$ fwchain member add --member operator.key --role operator --key node/admin.keystore --wait 10"
+	"$FWC" member add --member operator.key --role operator --key node/admin.keystore --wait 10 \
+		>/dev/null
+	echo "$ fwchain device provision --product acme-thermostat --hwid tstat-rev-b --trust trust.txt \\"
+	echo "      --floor 11 --slot-size 4194304 --out tstat-0001 --key operator.key"
+	"$FWC" device provision --product acme-thermostat --hwid tstat-rev-b --trust trust.txt \
+		--floor 11 --slot-size 4194304 --out tstat-0001 --key operator.key >provision.txt
+	grep -E '^(device|checkpoint|root keys):' provision.txt | sed 's/^/  /'
+	echo "  tstat-0001/fwagent.conf:"
+	grep -v '^#' tstat-0001/fwagent.conf | sed 's/^/    /'
+
+	step "The device checks in, verifies, downloads, installs, reboots, confirms and reports"
+	echo "$ fwagent check --config tstat-0001/fwagent.conf"
+	"$FWAGENT" check --config tstat-0001/fwagent.conf | sed 's/^/  /'
+
+	step "A simulated fleet of 5 more devices: registered in bulk, each updates on its own"
+	echo "$ fwagent sim --devices 5 --node $FWCHAIN_NODE --trust tstat-0001/trust.txt \\"
+	echo "      --hw tstat-rev-b --floor 11 --slot-size 4194304 --provision --operator operator.key \\"
+	echo "      --expect 12 --wait-ledger 20"
+	"$FWAGENT" sim --devices 5 --node "$FWCHAIN_NODE" --trust tstat-0001/trust.txt \
+		--hw tstat-rev-b --floor 11 --slot-size 4194304 --provision --operator operator.key \
+		--expect 12 --wait-ledger 20 | grep -v '^memory' | sed 's/^/  /'
+
+	step "The ledger's record: who confirmed which release, and when (GET /v1/events)"
+	url="$FWCHAIN_NODE/v1/events?product=acme-thermostat&kind=confirmed"
+	echo "$ curl -s '$url'"
+	curl -s --max-time 10 "$url" >events.json
+	python3 -c '
+import json, sys, time
+items = json.load(open(sys.argv[1]))["items"]
+for e in items:
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(e["time"]))
+    who = "itself" if e["relay"] == e["device"] else e["relay"][:22] + "..."
+    print("  %s...  %s  release counter %s  block %-3s %s  (reported by %s)" % (
+          e["device"][:22], e["kind_name"], e.get("counter"), e["height"], when, who))
+print("  %d devices confirmed release 1.2.0 (counter 12)" % len(
+      {e["device"] for e in items if e.get("counter") == 12}))' events.json
+fi
+
 printf '\nDemo complete: a 2-of-3 signed release verified; a 1-of-3 manifest and a tampered image were refused;\n'
-printf 'on the ledger the release was published, its proof VERIFIED offline, and served at check-in.\n'
+printf 'on the ledger the release was published, its proof VERIFIED offline, and served at check-in'
+if [ -n "$fleet" ]; then
+	printf ';\na provisioned device and a simulated fleet of 5 installed it, and the ledger recorded each confirmation.\n'
+else
+	printf '.\n'
+fi
