@@ -33,7 +33,7 @@ static const char provision_help[] =
     "usage: fwchain device provision --product ID --hwid HW --trust FILE --out DIR\n"
     "                                [--channel NAME] [--gateway URL] [--slot-size BYTES]\n"
     "                                [--floor N] [--poll-interval S] [--poll-jitter S]\n"
-    "                                [transaction options]\n"
+    "                                [--key KEYSTORE] [transaction options]\n"
     "\n"
     "Makes DIR (which must not exist) a provisioned device for `fwagent check|run --config\n"
     "DIR/fwagent.conf`: creates a BIP-340 device key (DIR/device.key, mode 0600), registers\n"
@@ -53,7 +53,15 @@ static const char provision_help[] =
     "  --floor N           release-counter floor of the new device (default 0)\n"
     "  --poll-interval S   seconds between check-ins of `fwagent run` (default 3600)\n"
     "  --poll-jitter S     random extra seconds up to S (default 300)\n"
-    "\n" CLI_TX_OPTIONS_HELP;
+    "\n"
+    "Transaction options (of the registration):\n"
+    "  --key KEYSTORE          the operator's key (the sender)\n"
+    "  --passphrase-file FILE  passphrase source (else FWCHAIN_PASSPHRASE, else a prompt)\n"
+    "  --nonce N               the operator's next nonce (default: asked from the node)\n"
+    "  --chain-id ID           the chain (default: asked from the node)\n"
+    "  --node URL              the node (default $FWCHAIN_NODE, else " CLI_NODE_DEFAULT ")\n"
+    "  --timeout SECONDS       per request (default 30)\n"
+    "  --wait SECONDS          wait up to SECONDS for the block (default 10)\n";
 
 enum {
 	O_HELP = 1,

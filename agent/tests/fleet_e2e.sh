@@ -14,7 +14,8 @@
 #   with two shared slot images and no per-device slot buffer;
 # - `fwagent run --cycles 2` takes the provisioned device to release 2, then finds it up to
 #   date; `fwagent run` without a bound stops on SIGTERM; `fwagent status --config` shows the
-#   confirmed slot.
+#   confirmed slot; a configuration naming a keystore as the device key (passphrase file)
+#   gives that key, and a wrong passphrase is refused.
 source "$FWC_SRC/tests/node/lib.sh"
 CLI="$FWC_BIN/fwchain"
 AG="$FWC_BIN/fwagent"
@@ -155,6 +156,18 @@ grep -q "stopped by signal" run2.out || fail "run: $(cat run2.out)"
 "$AG" status --config dev1/fwagent.conf >st.out || fail "status"
 grep -q "active slot: A (counter 2, 1000000 bytes)" st.out || fail "status: $(cat st.out)"
 grep -q "events: 0 queued" st.out || fail "status events: $(cat st.out)"
+
+# --- a device key in a keystore, its passphrase in a file ---
+pub=$("$CLI" keygen --out dev-ks.key | sed -n 's/^public key: //p')
+[ -n "$pub" ] || fail "keygen output"
+printf '%s\n' "$FWCHAIN_PASSPHRASE" >dev-ks.pass
+sed -e 's/^key .*/key ..\/dev-ks.key/' -e '$a passphrase-file ../dev-ks.pass' \
+	dev1/fwagent.conf >dev1/ks.conf
+"$AG" status --config dev1/ks.conf >st2.out 2>&1 || fail "status with a keystore: $(cat st2.out)"
+grep -qx "device key: $pub" st2.out || fail "keystore key: $pub vs $(cat st2.out)"
+printf 'wrong\n' >dev-ks.pass
+"$AG" status --config dev1/ks.conf >st3.out 2>&1 && fail "a wrong passphrase was accepted"
+grep -q "dev-ks.key" st3.out || fail "wrong passphrase message: $(cat st3.out)"
 
 stop_node "$NODE_PID"
 echo "fleet_e2e.sh: ok"
