@@ -49,10 +49,10 @@ static int usage(void)
 	                "       fwagent factory DIR IMAGE\n"
 	                "       fwagent status DIR | --config FILE\n"
 	                "       fwagent check --config FILE [--health CMD] [--no-clock] [--trace]\n"
-	                "                     [--readahead BYTES]\n"
+	                "                     [--readahead BYTES] [--no-sync]\n"
 	                "       fwagent run --config FILE [--cycles N] [--for SECONDS]\n"
 	                "                   [--interval S] [--jitter S] [--health CMD] [--no-clock]\n"
-	                "                   [--trace] [--readahead BYTES]\n"
+	                "                   [--trace] [--readahead BYTES] [--no-sync]\n"
 	                "       fwagent sim --devices N --node URL --trust FILE --hw ID ... "
 	                "(fwagent sim --help)\n"
 	                "       fwagent boot DIR [--floor N] [--health CMD] [--no-clock]\n"
@@ -294,7 +294,8 @@ static int cmd_configured(int argc, char **argv, bool run)
 	const char *path = NULL, *health = NULL;
 	unsigned long long cycles = run ? 0 : 1, interval = 0, jitter = 0, for_s = 0,
 	                   readahead = 262144;
-	bool no_clock = false, powered = false, have_interval = false, have_jitter = false;
+	bool no_clock = false, no_sync = false, powered = false, have_interval = false,
+	     have_jitter = false;
 	int trace = 0;
 	int bad = 0;
 	double start;
@@ -304,6 +305,8 @@ static int cmd_configured(int argc, char **argv, bool run)
 
 		if (strcmp(o, "--no-clock") == 0) {
 			no_clock = true;
+		} else if (strcmp(o, "--no-sync") == 0) {
+			no_sync = true;
 		} else if (strcmp(o, "--trace") == 0) {
 			trace = 2;
 		} else if (i + 1 >= argc) {
@@ -333,6 +336,7 @@ static int cmd_configured(int argc, char **argv, bool run)
 	if (open_configured(&port, &prov, path) < 0)
 		return 1;
 	port.no_clock = no_clock;
+	port.sync = !no_sync;
 	port.readahead = (size_t)(readahead > (64u << 20) ? (64u << 20) : readahead);
 	if (health != NULL) {
 		if (strlen(health) >= sizeof(port.health_cmd)) {
