@@ -62,7 +62,8 @@ static CURL *curl;
 
 struct opts {
 	unsigned long devices, first, cycles, readahead;
-	unsigned long long slot_size, floor, expect, wait_ledger;
+	unsigned long long slot_size, floor, expect, wait_ledger, since;
+	bool have_since;
 	const char *node, *gateway, *trust, *product, *hw, *channel, *seed, *factory, *keys_out,
 	    *operator_key, *passfile, *between;
 	bool provision, no_clock, trace;
@@ -93,6 +94,8 @@ static const char sim_help[] =
     "                        and has reported its events\n"
     "  --wait-ledger S       then wait up to S seconds until the node lists a 'confirmed'\n"
     "                        event of every device, and print the time to the last one\n"
+    "  --since UNIXTIME      count only events in blocks from then (default: 5 s before the\n"
+    "                        first cycle; with --cycles 0, all)\n"
     "  --no-clock            devices without a wall clock\n"
     "  --trace               print every device's states\n";
 
@@ -348,7 +351,7 @@ static int cmp_pub(const void *a, const void *b)
 }
 
 static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double t0,
-                       time_t wall0)
+                       long long from)
 {
 	uint8_t(*want)[32] = malloc(o->devices * 32);
 	bool *seen = calloc(o->devices, 1);
@@ -373,7 +376,7 @@ static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double 
 
 			snprintf(url, sizeof(url),
 			         "%s/v1/events?product=%s&kind=confirmed&from=%lld&limit=1000%s%s",
-			         o->node, o->product, (long long)wall0 - 5, cursor[0] ? "&cursor=" : "",
+			         o->node, o->product, from, cursor[0] ? "&cursor=" : "",
 			         cursor);
 			if ((j = get_json(&b, url)) == NULL)
 				break;
@@ -471,6 +474,10 @@ static int parse(struct opts *o, int argc, char **argv)
 			o->expect = strtoull(v, NULL, 10);
 		else if (strcmp(a, "--wait-ledger") == 0)
 			o->wait_ledger = strtoull(v, NULL, 10);
+		else if (strcmp(a, "--since") == 0) {
+			o->since = strtoull(v, NULL, 10);
+			o->have_since = true;
+		}
 		else if (strcmp(a, "--node") == 0)
 			o->node = v;
 		else if (strcmp(a, "--gateway") == 0)
@@ -710,7 +717,10 @@ int sim_main(int argc, char **argv)
 		if (ok != o.devices)
 			rc = 1;
 	}
-	if (o.wait_ledger != 0 && ledger_wait(&o, devs, t0, wall0) < 0)
+	if (o.wait_ledger != 0 &&
+	    ledger_wait(&o, devs, t0,
+	                o.have_since ? (long long)o.since
+	                : o.cycles > 0 ? (long long)wall0 - 5 : 0) < 0)
 		rc = 1;
 	{
 		size_t own = 0;
