@@ -167,6 +167,9 @@ int agent_config_parse(struct agent_config *cfg, const char *text, size_t len,
 				            "%s must be an http:// or https:// URL", keywords[k]);
 			while (vl > 0 && v[vl - 1] == '/')
 				vl--; /* the agent appends paths starting with '/' */
+			if (!url_ok(v, vl))
+				return fail(err, errcap, FWC_ERR_MALFORMED, line, "%s has no host",
+				            keywords[k]);
 			memcpy(k == KW_NODE ? c.node : c.gateway, v, vl);
 			break;
 		case KW_PRODUCT:

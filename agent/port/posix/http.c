@@ -188,8 +188,10 @@ int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *g
 	if (port->readahead <= len || strstr(u, "/ipfs/") == NULL)
 		return http_get_range(port, buf, len, got, u, offset);
 
-	/* served from the window when it covers the range, or up to its end of resource */
-	if (strcmp(port->ra_url, u) != 0 || offset < port->ra_off ||
+	/* served from the window when the range follows the previous one (a sequential read;
+	 * any other offset, such as the core trying a chunk again after a bad hash, is fetched
+	 * anew) and the window covers it, or reaches the end of the resource */
+	if (strcmp(port->ra_url, u) != 0 || offset != port->ra_next ||
 	    offset >= port->ra_off + port->ra_len ||
 	    (offset + len > port->ra_off + port->ra_len && port->ra_len == port->readahead)) {
 		port->ra_url[0] = '\0';
@@ -205,6 +207,7 @@ int fwc_port_http_get(struct fwc_port *port, uint8_t *buf, size_t len, size_t *g
 	if (n > len)
 		n = len;
 	memcpy(buf, port->ra_buf + (offset - port->ra_off), n);
+	port->ra_next = offset + n;
 	*got = n;
 	return FWC_OK;
 }

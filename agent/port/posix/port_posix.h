@@ -101,6 +101,7 @@ struct fwc_port {
 	uint8_t *ra_buf;    /* the read-ahead window (malloc'd, readahead bytes) */
 	size_t ra_len;      /* bytes in the window */
 	uint64_t ra_off;    /* resource offset of ra_buf[0] */
+	uint64_t ra_next;   /* offset just past the range last served from the window */
 	char ra_url[FWC_AGENT_REQUEST_URL_MAX + 1]; /* the window's URL ("": empty window) */
 	long http_requests; /* requests actually sent (GET and POST) */
 	uint64_t http_bytes; /* response bytes received */

@@ -505,7 +505,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		else
 			return -1;
 	}
-	if (o->devices == 0 || o->devices > 1000000 || o->node == NULL || o->trust == NULL ||
+	if (o->devices == 0 || o->devices > 200000 || o->node == NULL || o->trust == NULL ||
 	    o->hw == NULL || o->slot_size == 0 || o->slot_size % 4096 != 0 ||
 	    (o->provision && o->operator_key == NULL))
 		return -1;
