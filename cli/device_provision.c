@@ -114,8 +114,10 @@ static int node_root_set(const char *cmd, struct cli_node *n, struct fwc_keyset 
 	}
 	ks->threshold = (unsigned)cli_json_int(rs, "threshold");
 	if (ks->n == 0 || ks->threshold > ks->n) {
-		cli_err(cmd, "the node's root key set of %.64s has fewer usable keys than its "
-		             "threshold", product);
+		cli_err(cmd,
+		        "the node's root key set of %.64s has fewer usable keys than its "
+		        "threshold",
+		        product);
 		goto out;
 	}
 	*version = (uint64_t)cli_json_int(rs, "version");
@@ -171,11 +173,12 @@ static int check_checkpoint(const char *cmd, struct cli_node *n, const struct fw
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
-	lrc = fwc_note_verify_quorum(res, &nvalid, &note, t->validators, t->n_validators,
-	                             t->quorum, &ei);
+	lrc = fwc_note_verify_quorum(res, &nvalid, &note, t->validators, t->n_validators, t->quorum,
+	                             &ei);
 	if (lrc < 0) {
-		cli_err_rc(cmd, lrc, &ei, "the node's checkpoint is not cosigned by a quorum of the "
-		                          "trusted validators");
+		cli_err_rc(cmd, lrc, &ei,
+		           "the node's checkpoint is not cosigned by a quorum of the "
+		           "trusted validators");
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
@@ -270,7 +273,8 @@ int cli_device_provision(int argc, char **argv)
 			if (cli_u64_arg(cmd, "--slot-size", val, 1ull << 32, &slot_size) != 0)
 				return CLI_EXIT_ERROR;
 			if (slot_size == 0 || slot_size % 4096 != 0)
-				return cli_err(cmd, "--slot-size must be a positive multiple of 4096");
+				return cli_err(cmd,
+				               "--slot-size must be a positive multiple of 4096");
 			break;
 		case O_FLOOR:
 			if (cli_u64_arg(cmd, "--floor", val, INT64_MAX, &floor_v) != 0)
@@ -326,8 +330,9 @@ int cli_device_provision(int argc, char **argv)
 			pr = &t.products[i];
 	if (pr != NULL && pr->has_root) {
 		if (!same_set(&pr->root, &root)) {
-			cli_err(cmd, "the node's root key set of %.64s (version %llu) is not the one "
-			             "%.200s names",
+			cli_err(cmd,
+			        "the node's root key set of %.64s (version %llu) is not the one "
+			        "%.200s names",
 			        product, (unsigned long long)root_version, trust_path);
 			rc = CLI_EXIT_FAIL;
 			goto out;
@@ -418,8 +423,8 @@ int cli_device_provision(int argc, char **argv)
 	             "poll-interval %llu\n"
 	             "poll-jitter %llu\n",
 	             pktext, node.url, gateway ? "gateway " : "", gateway ? gateway : "",
-	             gateway ? "\n" : "", product, hwid, channel,
-	             (unsigned long long)root_version, floor_v, slot_size, interval, jitter);
+	             gateway ? "\n" : "", product, hwid, channel, (unsigned long long)root_version,
+	             floor_v, slot_size, interval, jitter);
 	if (k < 0 || (size_t)k >= sizeof(conf)) {
 		cli_err(cmd, "configuration too long");
 		goto out;

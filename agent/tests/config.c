@@ -127,7 +127,8 @@ static void test_refusals(void)
 	refused(t, FWC_ERR_RANGE, "erase unit");
 	snprintf(t, sizeof(t), "fwagent-config/v1\nroot-version 0\n");
 	refused(t, FWC_ERR_RANGE, "root version 0");
-	snprintf(t, sizeof(t), "fwagent-config/v1\nnode http://x\nproduct p\nhwid h\ndevice-dir d\n");
+	snprintf(t, sizeof(t),
+	         "fwagent-config/v1\nnode http://x\nproduct p\nhwid h\ndevice-dir d\n");
 	refused(t, FWC_ERR_MISSING_FIELD, "no trust");
 	snprintf(t, sizeof(t), "fwagent-config/v1\nproduct p\nhwid h\ndevice-dir d\ntrust t\n");
 	refused(t, FWC_ERR_MISSING_FIELD, "no node");

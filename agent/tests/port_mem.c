@@ -86,7 +86,7 @@ static void test_records_and_power_loss(void)
 	port.tear = FWC_POSIX_TEAR_NONE;
 	CHECK_RC(fwc_port_record_write(&port, 1, b, sizeof(b)), FWC_ERR_IO);
 	CHECK_RC(fwc_port_slot_erase(&port, 1, 0, UNIT), FWC_ERR_IO); /* power is gone */
-	port.power_lost = false; /* "reopened" */
+	port.power_lost = false;                                      /* "reopened" */
 	port.cut_at = -1;
 	CHECK_RC(fwc_port_record_read(&port, buf, sizeof(buf), &got, 1), FWC_OK);
 	CHECK(got == sizeof(a));

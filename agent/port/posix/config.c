@@ -37,9 +37,9 @@ enum kw {
 };
 
 static const char *const keywords[KW_COUNT] = {
-    "node",      "gateway",      "product",   "hwid",       "channel",
-    "device-dir", "key",         "passphrase-file", "trust", "root-version",
-    "floor",     "slot-size",    "erase-unit", "poll-interval", "poll-jitter"};
+    "node",       "gateway",   "product",         "hwid",          "channel",
+    "device-dir", "key",       "passphrase-file", "trust",         "root-version",
+    "floor",      "slot-size", "erase-unit",      "poll-interval", "poll-jitter"};
 
 static int fail(char *err, size_t cap, int rc, unsigned line, const char *fmt, ...)
 {
@@ -93,8 +93,8 @@ static int path_join(char *out, size_t cap, const char *base, const char *v, siz
 	return (w < 0 || (size_t)w >= cap) ? -1 : 0;
 }
 
-int agent_config_parse(struct agent_config *cfg, const char *text, size_t len,
-                       const char *base_dir, char *err, size_t errcap)
+int agent_config_parse(struct agent_config *cfg, const char *text, size_t len, const char *base_dir,
+                       char *err, size_t errcap)
 {
 	static const char header[] = "fwagent-config/v1";
 	struct agent_config c;
@@ -131,7 +131,8 @@ int agent_config_parse(struct agent_config *cfg, const char *text, size_t len,
 				continue;
 			if (ll > 15 && memcmp(l, "fwagent-config/", 15) == 0)
 				return fail(err, errcap, FWC_ERR_UNSUPPORTED, line,
-				            "unsupported version '%.*s'", (int)(ll > 40 ? 40 : ll), l);
+				            "unsupported version '%.*s'", (int)(ll > 40 ? 40 : ll),
+				            l);
 			return fail(err, errcap, FWC_ERR_MALFORMED, line,
 			            "expected 'fwagent-config/v1'");
 		}
@@ -139,7 +140,8 @@ int agent_config_parse(struct agent_config *cfg, const char *text, size_t len,
 			continue;
 		sp = memchr(l, ' ', ll);
 		if (sp == NULL || sp == l)
-			return fail(err, errcap, FWC_ERR_MALFORMED, line, "expected 'keyword value'");
+			return fail(err, errcap, FWC_ERR_MALFORMED, line,
+			            "expected 'keyword value'");
 		kl = (size_t)(sp - l);
 		v = sp + 1;
 		vl = ll - kl - 1;
@@ -153,8 +155,8 @@ int agent_config_parse(struct agent_config *cfg, const char *text, size_t len,
 			if (strlen(keywords[k]) == kl && memcmp(keywords[k], l, kl) == 0)
 				break;
 		if (k == KW_COUNT)
-			return fail(err, errcap, FWC_ERR_UNKNOWN_FIELD, line, "unknown keyword '%.*s'",
-			            (int)(kl > 40 ? 40 : kl), l);
+			return fail(err, errcap, FWC_ERR_UNKNOWN_FIELD, line,
+			            "unknown keyword '%.*s'", (int)(kl > 40 ? 40 : kl), l);
 		if (seen & (1u << k))
 			return fail(err, errcap, FWC_ERR_DUPLICATE, line, "'%s' given twice",
 			            keywords[k]);
@@ -202,14 +204,15 @@ int agent_config_parse(struct agent_config *cfg, const char *text, size_t len,
 				return fail(err, errcap, FWC_ERR_RANGE, line,
 				            "%s must be a decimal number", keywords[k]);
 			if ((k == KW_ROOT_VERSION && n == 0) ||
-			    (k == KW_ERASE_UNIT && (n == 0 || (n & (n - 1)) != 0 || n > (1u << 30))) ||
+			    (k == KW_ERASE_UNIT &&
+			     (n == 0 || (n & (n - 1)) != 0 || n > (1u << 30))) ||
 			    (k == KW_SLOT_SIZE && n == 0) || (k == KW_POLL_INTERVAL && n == 0))
 				return fail(err, errcap, FWC_ERR_RANGE, line, "%s out of range",
 				            keywords[k]);
-			*(k == KW_ROOT_VERSION  ? &c.root_version
-			  : k == KW_FLOOR       ? &c.floor
-			  : k == KW_SLOT_SIZE   ? &c.slot_size
-			  : k == KW_ERASE_UNIT  ? &c.erase_unit
+			*(k == KW_ROOT_VERSION    ? &c.root_version
+			  : k == KW_FLOOR         ? &c.floor
+			  : k == KW_SLOT_SIZE     ? &c.slot_size
+			  : k == KW_ERASE_UNIT    ? &c.erase_unit
 			  : k == KW_POLL_INTERVAL ? &c.poll_interval
 			                          : &c.poll_jitter) = n;
 			break;
@@ -219,7 +222,8 @@ int agent_config_parse(struct agent_config *cfg, const char *text, size_t len,
 	if (line == 0)
 		return fail(err, errcap, FWC_ERR_MALFORMED, 0, "empty file");
 	{
-		static const int required[] = {KW_NODE, KW_PRODUCT, KW_HWID, KW_DEVICE_DIR, KW_TRUST};
+		static const int required[] = {KW_NODE, KW_PRODUCT, KW_HWID, KW_DEVICE_DIR,
+		                               KW_TRUST};
 
 		for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 			if (!(seen & (1u << required[i])))

@@ -45,19 +45,20 @@ static volatile sig_atomic_t stop_requested;
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: fwagent format DIR SLOT_SIZE [ERASE_UNIT]\n"
-	                "       fwagent factory DIR IMAGE\n"
-	                "       fwagent status DIR | --config FILE\n"
-	                "       fwagent check --config FILE [--health CMD] [--no-clock] [--trace]\n"
-	                "                     [--readahead BYTES] [--no-sync]\n"
-	                "       fwagent run --config FILE [--cycles N] [--for SECONDS]\n"
-	                "                   [--interval S] [--jitter S] [--health CMD] [--no-clock]\n"
-	                "                   [--trace] [--readahead BYTES] [--no-sync]\n"
-	                "       fwagent sim --devices N --node URL --trust FILE --hw ID ... "
-	                "(fwagent sim --help)\n"
-	                "       fwagent boot DIR [--floor N] [--health CMD] [--no-clock]\n"
-	                "                    [--trust FILE --node URL --hw ID [--product ID]\n"
-	                "                     [--channel NAME] [--gateway URL]]\n");
+	fprintf(stderr,
+	        "usage: fwagent format DIR SLOT_SIZE [ERASE_UNIT]\n"
+	        "       fwagent factory DIR IMAGE\n"
+	        "       fwagent status DIR | --config FILE\n"
+	        "       fwagent check --config FILE [--health CMD] [--no-clock] [--trace]\n"
+	        "                     [--readahead BYTES] [--no-sync]\n"
+	        "       fwagent run --config FILE [--cycles N] [--for SECONDS]\n"
+	        "                   [--interval S] [--jitter S] [--health CMD] [--no-clock]\n"
+	        "                   [--trace] [--readahead BYTES] [--no-sync]\n"
+	        "       fwagent sim --devices N --node URL --trust FILE --hw ID ... "
+	        "(fwagent sim --help)\n"
+	        "       fwagent boot DIR [--floor N] [--health CMD] [--no-clock]\n"
+	        "                    [--trust FILE --node URL --hw ID [--product ID]\n"
+	        "                     [--channel NAME] [--gateway URL]]\n");
 	return 2;
 }
 
@@ -196,7 +197,8 @@ static int open_configured(struct fwc_port *port, struct fwc_agent_provision *pr
 	snprintf(geo, sizeof(geo), "%s/geometry", config.device_dir);
 	if (stat(geo, &st) != 0) {
 		if (config.slot_size == 0) {
-			fprintf(stderr, "fwagent: %s: no device there and no slot-size to make one\n",
+			fprintf(stderr,
+			        "fwagent: %s: no device there and no slot-size to make one\n",
 			        config.device_dir);
 			return -1;
 		}
@@ -368,14 +370,15 @@ static int cmd_configured(int argc, char **argv, bool run)
 		tool_cycle_run(&c, &agent, &powered, &port, &prov, trace);
 		bad |= cycle_report(&before, &c);
 		if (!c.settled)
-			powered = false; /* start again from the record, as after a watchdog reset */
+			powered =
+			    false; /* start again from the record, as after a watchdog reset */
 		if ((cycles != 0 && n + 1 >= cycles) ||
 		    (for_s != 0 && tool_now() - start >= (double)for_s))
 			break;
 		/* sleep interval + jitter, in slices, so SIGTERM ends it at once */
 		fwc_port_random(&port, (uint8_t *)&r, sizeof(r));
-		wait = (double)interval + (jitter ? (double)(r % (uint32_t)(jitter * 1000 + 1)) / 1000.0
-		                                  : 0.0);
+		wait = (double)interval +
+		       (jitter ? (double)(r % (uint32_t)(jitter * 1000 + 1)) / 1000.0 : 0.0);
 		until = tool_now() + wait;
 		if (for_s != 0 && until > start + (double)for_s)
 			until = start + (double)for_s;

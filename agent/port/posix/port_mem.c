@@ -56,8 +56,8 @@ int fwc_posix_mem_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uin
 	return FWC_OK;
 }
 
-int fwc_posix_mem_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off,
-                             const uint8_t *data, size_t len)
+int fwc_posix_mem_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off, const uint8_t *data,
+                             size_t len)
 {
 	uint8_t *b = own_of(port, slot);
 
@@ -94,8 +94,8 @@ int fwc_posix_mem_record_read(struct fwc_port *port, uint8_t *buf, size_t cap, s
 	return FWC_OK;
 }
 
-int fwc_posix_mem_record_write(struct fwc_port *port, uint8_t copy, const uint8_t *data,
-                               size_t len, size_t allowed)
+int fwc_posix_mem_record_write(struct fwc_port *port, uint8_t copy, const uint8_t *data, size_t len,
+                               size_t allowed)
 {
 	struct fwc_posix_mem *m = port->mem;
 

@@ -95,16 +95,16 @@ struct fwc_port {
 	                       write) */
 
 	/* transport (http.c) */
-	void *curl;         /* CURL easy handle reused for every request; NULL: made at first use */
-	bool curl_shared;   /* the handle belongs to someone else (fwc_posix_close leaves it) */
-	size_t readahead;   /* bytes fetched at once for /ipfs/ URLs; 0: exactly what is asked */
-	uint8_t *ra_buf;    /* the read-ahead window (malloc'd, readahead bytes) */
-	size_t ra_len;      /* bytes in the window */
-	uint64_t ra_off;    /* resource offset of ra_buf[0] */
-	uint64_t ra_next;   /* offset just past the range last served from the window */
+	void *curl;       /* CURL easy handle reused for every request; NULL: made at first use */
+	bool curl_shared; /* the handle belongs to someone else (fwc_posix_close leaves it) */
+	size_t readahead; /* bytes fetched at once for /ipfs/ URLs; 0: exactly what is asked */
+	uint8_t *ra_buf;  /* the read-ahead window (malloc'd, readahead bytes) */
+	size_t ra_len;    /* bytes in the window */
+	uint64_t ra_off;  /* resource offset of ra_buf[0] */
+	uint64_t ra_next; /* offset just past the range last served from the window */
 	char ra_url[FWC_AGENT_REQUEST_URL_MAX + 1]; /* the window's URL ("": empty window) */
-	long http_requests; /* requests actually sent (GET and POST) */
-	uint64_t http_bytes; /* response bytes received */
+	long http_requests;                         /* requests actually sent (GET and POST) */
+	uint64_t http_bytes;                        /* response bytes received */
 };
 
 /* A read-only image shared by the slots of many memory-backed devices. */
@@ -116,7 +116,7 @@ struct fwc_posix_image {
 /* A device's storage in RAM: the record areas and, per slot, its own buffer or a shared
  * image. Caller storage (the simulator keeps one per device); zero it before first use. */
 struct fwc_posix_mem {
-	uint8_t *own[2];                        /* the slot's bytes (slot_size), or NULL */
+	uint8_t *own[2];                         /* the slot's bytes (slot_size), or NULL */
 	const struct fwc_posix_image *shared[2]; /* when own is NULL: this image then 0xFF, or
 	                                           NULL: all erased */
 	uint8_t record[2][FWC_AGENT_RECORD_MAX];
@@ -175,13 +175,13 @@ int fwc_posix_power_on(struct fwc_agent *ctx, uint8_t *slot, struct fwc_port *po
  * len bytes of a write/erase may be cut to `allowed` by the gate. */
 int fwc_posix_mem_slot_read(struct fwc_port *port, uint8_t *buf, size_t len, uint8_t slot,
                             uint64_t off);
-int fwc_posix_mem_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off,
-                             const uint8_t *data, size_t len);
+int fwc_posix_mem_slot_write(struct fwc_port *port, uint8_t slot, uint64_t off, const uint8_t *data,
+                             size_t len);
 int fwc_posix_mem_slot_fill(struct fwc_port *port, uint8_t slot, uint64_t off, uint64_t len);
 int fwc_posix_mem_record_read(struct fwc_port *port, uint8_t *buf, size_t cap, size_t *got,
                               uint8_t copy);
-int fwc_posix_mem_record_write(struct fwc_port *port, uint8_t copy, const uint8_t *data,
-                               size_t len, size_t allowed);
+int fwc_posix_mem_record_write(struct fwc_port *port, uint8_t copy, const uint8_t *data, size_t len,
+                               size_t allowed);
 /* Internal to the port (http.c): free the transport's handle and read-ahead window. */
 void fwc_posix_http_close(struct fwc_port *port);
 

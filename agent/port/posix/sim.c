@@ -237,7 +237,8 @@ static int provision(const struct opts *o, struct sim_dev *devs, const char *cha
 		plen = strlen(env);
 		memcpy(pass, env, plen);
 	} else {
-		fprintf(stderr, "sim: --provision needs --passphrase-file or $FWCHAIN_PASSPHRASE\n");
+		fprintf(stderr,
+		        "sim: --provision needs --passphrase-file or $FWCHAIN_PASSPHRASE\n");
 		return -1;
 	}
 	rc = fwc_keystore_load(&sk, o->operator_key, pass, plen, &ei);
@@ -293,8 +294,8 @@ static int provision(const struct opts *o, struct sim_dev *devs, const char *cha
 			usleep(100000);
 		}
 		if (st != 202 && st != 409) {
-			fprintf(stderr, "sim: registering device %lu: HTTP %ld %s\n", o->first + i, st,
-			        b.p ? b.p : "");
+			fprintf(stderr, "sim: registering device %lu: HTTP %ld %s\n", o->first + i,
+			        st, b.p ? b.p : "");
 			goto out;
 		}
 		/* keep at most a window of registrations in flight */
@@ -350,8 +351,7 @@ static int cmp_pub(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
-static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double t0,
-                       long long from)
+static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double t0, long long from)
 {
 	uint8_t(*want)[32] = malloc(o->devices * 32);
 	bool *seen = calloc(o->devices, 1);
@@ -376,8 +376,7 @@ static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double 
 
 			snprintf(url, sizeof(url),
 			         "%s/v1/events?product=%s&kind=confirmed&from=%lld&limit=1000%s%s",
-			         o->node, o->product, from, cursor[0] ? "&cursor=" : "",
-			         cursor);
+			         o->node, o->product, from, cursor[0] ? "&cursor=" : "", cursor);
 			if ((j = get_json(&b, url)) == NULL)
 				break;
 			items = json_object_get(j, "items");
@@ -387,8 +386,8 @@ static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double 
 				uint8_t pub[32], (*hit)[32];
 				size_t got = 0;
 
-				if (o->expect != 0 &&
-				    json_integer_value(json_object_get(ev, "counter")) != (json_int_t)o->expect)
+				if (o->expect != 0 && json_integer_value(json_object_get(
+				                          ev, "counter")) != (json_int_t)o->expect)
 					continue;
 				if (dev == NULL || strncmp(dev, "bip340:", 7) != 0 ||
 				    fwc_hex_decode(pub, 32, &got, dev + 7, strlen(dev + 7)) < 0 ||
@@ -401,7 +400,8 @@ static int ledger_wait(const struct opts *o, const struct sim_dev *devs, double 
 				}
 			}
 			next = json_object_get(j, "next");
-			if (!json_is_string(next) || strlen(json_string_value(next)) >= sizeof(cursor)) {
+			if (!json_is_string(next) ||
+			    strlen(json_string_value(next)) >= sizeof(cursor)) {
 				json_decref(j);
 				break;
 			}
@@ -477,8 +477,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		else if (strcmp(a, "--since") == 0) {
 			o->since = strtoull(v, NULL, 10);
 			o->have_since = true;
-		}
-		else if (strcmp(a, "--node") == 0)
+		} else if (strcmp(a, "--node") == 0)
 			o->node = v;
 		else if (strcmp(a, "--gateway") == 0)
 			o->gateway = v;
@@ -630,7 +629,8 @@ int sim_main(int argc, char **argv)
 			json_decref(j);
 			goto out;
 		}
-		snprintf(chain, sizeof(chain), "%s", json_string_value(json_object_get(j, "chain_id")));
+		snprintf(chain, sizeof(chain), "%s",
+		         json_string_value(json_object_get(j, "chain_id")));
 		json_decref(j);
 		if (provision(&o, devs, chain) < 0)
 			goto out;
@@ -684,16 +684,19 @@ int sim_main(int argc, char **argv)
 			else
 				d->outcome = OUT_CURRENT;
 			if (cy.settled && r->event_count > 0)
-				d->outcome = d->outcome == OUT_UPDATED ? OUT_UNREPORTED : d->outcome;
+				d->outcome =
+				    d->outcome == OUT_UPDATED ? OUT_UNREPORTED : d->outcome;
 			counts[d->outcome]++;
 			if (d->outcome == OUT_FAILED || d->outcome == OUT_UNREPORTED)
-				fprintf(stderr, "sim: device %lu: %s (last error: %s, %u events queued)\n",
+				fprintf(stderr,
+				        "sim: device %lu: %s (last error: %s, %u events queued)\n",
 				        o.first + i,
 				        d->outcome == OUT_FAILED ? "failed" : "events not reported",
 				        fwc_strerror(cy.last_err), r->event_count);
 			requests += d->port.http_requests;
 			bytes += d->port.http_bytes;
-			fwc_posix_http_close(&d->port); /* drops the read-ahead window, not the handle */
+			fwc_posix_http_close(
+			    &d->port); /* drops the read-ahead window, not the handle */
 			device_compact(d, o.slot_size);
 		}
 		printf("cycle %lu: %lu updated, %lu up to date, %lu failed, %lu with unreported "
@@ -709,7 +712,8 @@ int sim_main(int argc, char **argv)
 
 		for (unsigned long i = 0; i < o.devices; i++) {
 			fwc_agent_store_load(&agent.store, &devs[i].port, 0);
-			if (agent.store.cur.active.counter == o.expect && agent.store.cur.event_count == 0)
+			if (agent.store.cur.active.counter == o.expect &&
+			    agent.store.cur.event_count == 0)
 				ok++;
 		}
 		printf("result: %lu/%lu devices run counter %llu with their events reported\n", ok,
@@ -717,10 +721,10 @@ int sim_main(int argc, char **argv)
 		if (ok != o.devices)
 			rc = 1;
 	}
-	if (o.wait_ledger != 0 &&
-	    ledger_wait(&o, devs, t0,
-	                o.have_since ? (long long)o.since
-	                : o.cycles > 0 ? (long long)wall0 - 5 : 0) < 0)
+	if (o.wait_ledger != 0 && ledger_wait(&o, devs, t0,
+	                                      o.have_since   ? (long long)o.since
+	                                      : o.cycles > 0 ? (long long)wall0 - 5
+	                                                     : 0) < 0)
 		rc = 1;
 	{
 		size_t own = 0;

@@ -117,7 +117,8 @@ int tool_key_load(struct fwc_port *port, const char *path, const char *passfile,
 			plen = strlen(env);
 			memcpy(pass, env, plen);
 		} else {
-			snprintf(err, cap, "%s: a keystore needs passphrase-file or $FWAGENT_PASSPHRASE",
+			snprintf(err, cap,
+			         "%s: a keystore needs passphrase-file or $FWAGENT_PASSPHRASE",
 			         path);
 			goto out;
 		}
@@ -158,7 +159,8 @@ int tool_cycle_run(struct tool_cycle *out, struct fwc_agent *agent, bool *powere
 			if (rc < 0) {
 				out->last_err = rc;
 				if (trace)
-					fprintf(stderr, "fwagent: power-on failed: %s\n", fwc_strerror(rc));
+					fprintf(stderr, "fwagent: power-on failed: %s\n",
+					        fwc_strerror(rc));
 				return -1;
 			}
 			*powered = true;
@@ -174,8 +176,9 @@ int tool_cycle_run(struct tool_cycle *out, struct fwc_agent *agent, bool *powere
 			out->steps++;
 			out->last_err = err;
 			if (trace >= 2)
-				printf("  -> %s%s%s [%.3f ms]\n", fwc_agent_state_name(s), err ? ": " : "",
-				       err ? fwc_strerror(err) : "", (tool_now() - t0) * 1000.0);
+				printf("  -> %s%s%s [%.3f ms]\n", fwc_agent_state_name(s),
+				       err ? ": " : "", err ? fwc_strerror(err) : "",
+				       (tool_now() - t0) * 1000.0);
 			else if (trace)
 				printf("  -> %s%s%s\n", fwc_agent_state_name(s), err ? ": " : "",
 				       err ? fwc_strerror(err) : "");
@@ -190,7 +193,8 @@ int tool_cycle_run(struct tool_cycle *out, struct fwc_agent *agent, bool *powere
 		}
 		if (*powered) {
 			if (trace)
-				fprintf(stderr, "fwagent: agent did not settle in %d steps\n", MAX_STEPS);
+				fprintf(stderr, "fwagent: agent did not settle in %d steps\n",
+				        MAX_STEPS);
 			return -1;
 		}
 	}

@@ -31,10 +31,10 @@ int tool_key_load(struct fwc_port *port, const char *path, const char *passfile,
 
 /* Outcome of one cycle. */
 struct tool_cycle {
-	int resets;     /* power-ons done */
+	int resets; /* power-ons done */
 	int steps;
-	int last_err;   /* error of the last step (0: none) */
-	bool settled;   /* the agent reached IDLE */
+	int last_err; /* error of the last step (0: none) */
+	bool settled; /* the agent reached IDLE */
 };
 
 /* One agent cycle: when *powered is false, power the device on (boot selection, fresh agent);
