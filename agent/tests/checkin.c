@@ -2,13 +2,14 @@
  * local HTTP server (http_server.h) serving a ledger built in-process (ledger.h) and an image
  * imported as UnixFS by libfwchain.
  *
- * The happy path: check-in, verification, chunk digests from the verified root block, download
- * of the flat image by ranges, install, trial boot, confirmation; the checkpoint is recorded.
+ * The happy path: check-in, verification, the verified root block, download of the leaves by
+ * CID in ranges, install, trial boot, confirmation; the checkpoint is recorded.
  * Then the attacks, each on a fresh device with a good factory image: the device installs
  * nothing (nothing is even downloaded), keeps its image and floor, and queues one REFUSED event
  * with the attack's reason (once, however often the node repeats itself). And: a rollback after
  * an A/B fallback, freeze by a "no update" answer, a gateway sending more data than asked or the
- * wrong data, a wrong root block. */
+ * wrong data, a wrong root block, a tampering gateway in front of an honest node (failover),
+ * and a CIDv0 image with dag-pb leaves. */
 #include "agent_test.h"
 #include "http_server.h"
 #include "ledger.h"
@@ -240,18 +241,23 @@ static void test_happy_path(void)
 		reqs = test_read_file(path, &len);
 	}
 	CHECK(reqs != NULL && strstr(reqs, want) != NULL);
-	/* the root block, then the flat image in ranges never past the signed size */
+	/* the root block, then each leaf by its CID in ranges: the leaves' bytes asked for add
+	 * up to the signed size exactly */
 	CHECK(reqs != NULL && strstr(reqs, "?format=raw") != NULL);
 	if (reqs != NULL) {
-		long a, b, maxb = -1;
+		char rtext[FWC_CID_STR_MAX];
+		long a, b, sum = 0;
 
+		fwc_cid_format(rtext, sizeof(rtext), &image_res.root);
 		for (char *p = reqs; (p = strstr(p, "/ipfs/")) != NULL; p++) {
 			char *sp = strchr(p, ' ');
 
-			if (sp != NULL && sscanf(sp, " %ld-%ld", &a, &b) == 2 && b > maxb)
-				maxb = b;
+			if (strncmp(p + 6, rtext, strlen(rtext)) == 0)
+				continue; /* the root */
+			if (sp != NULL && sscanf(sp, " %ld-%ld", &a, &b) == 2)
+				sum += b - a + 1;
 		}
-		CHECK(maxb == (long)IMAGE_LEN - 1);
+		CHECK(sum == (long)IMAGE_LEN);
 	}
 	free(reqs);
 	/* the next check-in offers the same release: rollback refused, nothing else changes */
@@ -539,17 +545,32 @@ static void test_gateway(void)
 		}
 	free(tail);
 
-	/* the flat file replaced by the other image, longer than the signed size */
+	/* a leaf replaced by the other image's (mix and match), longer than the leaf */
 	device_new();
 	fwc_cid_format(text, sizeof(text), &image_res.root);
-	snprintf(name, sizeof(name), "flat-%s", text);
-	http_put(&hs, name, other_image, IMAGE_LEN + 1000);
-	CHECK(cycle() == 1);
-	CHECK(rec()->active_slot == FWC_SLOT_A && rec()->pending_slot == FWC_SLOT_NONE);
-	CHECK(!rec()->download.active && count_events(FWC_AGENT_EV_DOWNLOAD_FAILED) == 1);
-	CHECK(last_event()->code == FWC_ERR_HASH_MISMATCH);
-	CHECK(slot_holds(&port, FWC_SLOT_A, factory, TEST_FACTORY_LEN));
-	http_put(&hs, name, image, IMAGE_LEN);
+	{
+		struct fwc_cid leaf;
+		char lt[FWC_CID_STR_MAX];
+		uint8_t *saved;
+		size_t slen = 0;
+		char path[700];
+
+		test_leaf_cid(&leaf, image, IMAGE_LEN, FWC_UNIXFS_CHUNK_SIZE, 1);
+		fwc_cid_format(lt, sizeof(lt), &leaf);
+		snprintf(name, sizeof(name), "raw-%s", lt);
+		snprintf(path, sizeof(path), "%s/%s", www, name);
+		saved = (uint8_t *)test_read_file(path, &slen);
+		CHECK(saved != NULL);
+		http_put(&hs, name, other_image, FWC_UNIXFS_CHUNK_SIZE + 1000);
+		CHECK(cycle() == 1);
+		CHECK(rec()->active_slot == FWC_SLOT_A && rec()->pending_slot == FWC_SLOT_NONE);
+		CHECK(!rec()->download.active && count_events(FWC_AGENT_EV_DOWNLOAD_FAILED) == 1);
+		CHECK(last_event()->code == FWC_ERR_HASH_MISMATCH);
+		CHECK(slot_holds(&port, FWC_SLOT_A, factory, TEST_FACTORY_LEN));
+		if (saved != NULL)
+			http_put(&hs, name, saved, slen);
+		free(saved);
+	}
 
 	/* a root block that is not the CID's: a transport failure, no event, nothing fetched */
 	device_new();
