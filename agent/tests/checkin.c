@@ -35,26 +35,33 @@ static int put_block(void *ctx, const struct fwc_cid *cid, const uint8_t *block,
 {
 	char text[FWC_CID_STR_MAX], name[FWC_CID_STR_MAX + 8];
 
-	(void)ctx;
 	if (fwc_cid_format(text, sizeof(text), cid) != FWC_OK)
 		return FWC_ERR_ARG;
 	snprintf(name, sizeof(name), "raw-%s", text);
-	return http_put(&hs, name, block, len) == 0 ? FWC_OK : FWC_ERR_IO;
+	return http_put(ctx, name, block, len) == 0 ? FWC_OK : FWC_ERR_IO;
 }
 
-/* Import img as CIDv1 with raw leaves (blocks and the flat file served); cid gets the root. */
-static int publish(const uint8_t *img, size_t len, struct fwc_unixfs_result *res, uint8_t *cid,
-                   size_t *cid_len)
+/* Import img with opt (NULL: CIDv1 with raw leaves) and serve its blocks and flat file from
+ * server; cid gets the root. */
+static int publish_on(struct http_server *server, const struct fwc_unixfs_options *opt,
+                      const uint8_t *img, size_t len, struct fwc_unixfs_result *res,
+                      uint8_t *cid, size_t *cid_len)
 {
-	struct fwc_unixfs_sink sink = {put_block, NULL};
+	struct fwc_unixfs_sink sink = {put_block, server};
 	char text[FWC_CID_STR_MAX], name[FWC_CID_STR_MAX + 8];
 
-	if (fwc_unixfs_import(res, NULL, &sink, img, len) != FWC_OK ||
+	if (fwc_unixfs_import(res, opt, &sink, img, len) != FWC_OK ||
 	    fwc_cid_encode(cid, 36, cid_len, &res->root) != FWC_OK ||
 	    fwc_cid_format(text, sizeof(text), &res->root) != FWC_OK)
 		return -1;
 	snprintf(name, sizeof(name), "flat-%s", text);
-	return http_put(&hs, name, img, len);
+	return http_put(server, name, img, len);
+}
+
+static int publish(const uint8_t *img, size_t len, struct fwc_unixfs_result *res, uint8_t *cid,
+                   size_t *cid_len)
+{
+	return publish_on(&hs, NULL, img, len, res, cid, cid_len);
 }
 
 /* ---- the ledger's answers ---------------------------------------------------------------------
@@ -595,6 +602,96 @@ static void test_gateway(void)
 	}
 }
 
+/* The sources: a dead gateway, a mirror serving a tampered leaf, the honest node last. The bad
+ * block is taken from the next source, which is kept, and the install completes.
+ * Then a CIDv0 image with dag-pb leaves, checked and installed through the same path. */
+static void test_sources(void)
+{
+	static struct http_server mirror;
+	struct fwc_unixfs_result res, v0res;
+	struct fwc_unixfs_options o;
+	struct fwc_agent_url m;
+	struct fwc_cid leaf;
+	char www2[400], lt[FWC_CID_STR_MAX], name[FWC_CID_STR_MAX + 8], path[700];
+	uint8_t cid[36], v0cid[36];
+	size_t cid_len = 0, v0cid_len = 0, len = 0;
+	char *reqs;
+
+	snprintf(www2, sizeof(www2), "%s/www2", root_dir);
+	mkdir(www2, 0700);
+	CHECK(http_start(&mirror, www2) == 0);
+	CHECK(publish_on(&mirror, NULL, image, IMAGE_LEN, &res, cid, &cid_len) == 0);
+	test_leaf_cid(&leaf, image, IMAGE_LEN, FWC_UNIXFS_CHUNK_SIZE, 1);
+	fwc_cid_format(lt, sizeof(lt), &leaf);
+	snprintf(name, sizeof(name), "raw-%s", lt);
+	{
+		uint8_t *bad = malloc(FWC_UNIXFS_CHUNK_SIZE);
+
+		memcpy(bad, image + FWC_UNIXFS_CHUNK_SIZE, FWC_UNIXFS_CHUNK_SIZE);
+		bad[1000] ^= 0x40;
+		http_put(&mirror, name, bad, FWC_UNIXFS_CHUNK_SIZE);
+		free(bad);
+	}
+	m.url = mirror.url;
+	m.len = strlen(mirror.url);
+	prov.gateway_url = "http://127.0.0.1:1";
+	prov.gateway_url_len = strlen(prov.gateway_url);
+	prov.mirrors = &m;
+	prov.mirror_count = 1;
+
+	device_new();
+	http_put(&mirror, "requests", NULL, 0);
+	ledger_start();
+	ledger_publish(43, 0);
+	serve_bundle(1, 0x3);
+	CHECK(cycle() == 2);
+	CHECK(rec()->active_slot == FWC_SLOT_B && rec()->active.counter == 43);
+	CHECK(slot_holds(&port, FWC_SLOT_B, image, IMAGE_LEN));
+	CHECK(count_events(FWC_AGENT_EV_DOWNLOAD_FAILED) == 0);
+	/* the mirror was asked for leaf 1 (tampered), the node for leaves 1 and 2, not 0 */
+	snprintf(path, sizeof(path), "%s/requests", www2);
+	reqs = test_read_file(path, &len);
+	CHECK(reqs != NULL && strstr(reqs, lt) != NULL);
+	free(reqs);
+	snprintf(path, sizeof(path), "%s/requests", www);
+	reqs = test_read_file(path, &len);
+	CHECK(reqs != NULL && strstr(reqs, lt) != NULL);
+	test_leaf_cid(&leaf, image, IMAGE_LEN, FWC_UNIXFS_CHUNK_SIZE, 2);
+	fwc_cid_format(lt, sizeof(lt), &leaf);
+	CHECK(reqs != NULL && strstr(reqs, lt) != NULL);
+	test_leaf_cid(&leaf, image, IMAGE_LEN, FWC_UNIXFS_CHUNK_SIZE, 0);
+	fwc_cid_format(lt, sizeof(lt), &leaf);
+	CHECK(reqs != NULL && strstr(reqs, lt) == NULL);
+	free(reqs);
+	prov.gateway_url = NULL;
+	prov.gateway_url_len = 0;
+	prov.mirrors = NULL;
+	prov.mirror_count = 0;
+	http_stop(&mirror);
+
+	/* CIDv0 ("Qm..."), dag-pb leaves of 256 KiB */
+	fwc_unixfs_options_default(&o, 0);
+	CHECK(publish_on(&hs, &o, image, IMAGE_LEN, &v0res, v0cid, &v0cid_len) == 0);
+	CHECK(v0res.root.version == 0 && v0cid_len == 34);
+	device_new();
+	ledger_start();
+	{
+		const struct fwc_seckey *s[2] = {&L.rel[0], &L.rel[1]};
+		struct l_release r;
+
+		l_release_default(&r, 43);
+		r.size = v0res.size;
+		memcpy(r.sha256, v0res.sha256, 32);
+		memcpy(r.cid, v0cid, v0cid_len);
+		r.cid_len = v0cid_len;
+		serve_bundle(ledger_release(&L, &r, s, 2, 1), 0x3);
+	}
+	CHECK(cycle() == 2);
+	CHECK(rec()->active_slot == FWC_SLOT_B && rec()->active.counter == 43);
+	CHECK(slot_holds(&port, FWC_SLOT_B, image, IMAGE_LEN));
+	CHECK(count_events(FWC_AGENT_EV_CONFIRMED) == 1 && count_events(FWC_AGENT_EV_REFUSED) == 0);
+}
+
 /* The last event report the node received: the transaction and the event in it, both
  * decoded and verified with libfwchain. Returns 1 when there is one and both signatures are
  * the device key's. */
@@ -739,6 +836,7 @@ int main(void)
 	RUN(test_freeze);
 	RUN(test_rollback_after_fallback);
 	RUN(test_gateway);
+	RUN(test_sources);
 	RUN(test_reports);
 	http_stop(&hs);
 	if (port_open)
