@@ -657,14 +657,23 @@ out:
 	return FWC_OK;
 }
 
-/* Give the download up with an event (the record forgets it in the same commit). */
+/* Give the download up with an event (the record forgets it in the same commit). A refusal
+ * equal to the last one since power-on is not queued again (a release whose DAG the agent
+ * cannot use is offered again at every check-in, as a refused bundle is). */
 static enum fwc_agent_state abandon(struct fwc_agent *ctx, uint8_t type, uint8_t reason, int err)
 {
 	struct fwc_agent_record *n = prepare(ctx);
 	uint64_t counter = n->download.image.counter;
 
 	memset(&n->download, 0, sizeof(n->download));
-	fwc_agent_record_push_event(n, type, reason, err, counter, now_or_zero(ctx));
+	if (type != FWC_AGENT_EV_REFUSED || ctx->last_refusal != reason ||
+	    ctx->last_refusal_code != err || ctx->last_refusal_counter != counter)
+		fwc_agent_record_push_event(n, type, reason, err, counter, now_or_zero(ctx));
+	if (type == FWC_AGENT_EV_REFUSED) {
+		ctx->last_refusal = reason;
+		ctx->last_refusal_code = (int16_t)(err < -32768 ? -32768 : err);
+		ctx->last_refusal_counter = counter;
+	}
 	ctx->have_offer = 0;
 	ctx->dag.valid = 0;
 	if (commit(ctx) < 0)

@@ -91,6 +91,15 @@ static void test_multilevel(void)
 	CHECK(last_event()->code == FWC_ERR_TOO_LARGE);
 	CHECK(last_event()->counter == TEST_COUNTER);
 	CHECK(!rec()->download.active && rec()->active_slot == FWC_SLOT_A && fx.port.writes == 0);
+	/* offered again (as check-in would): refused again, not queued a second time */
+	{
+		unsigned n = rec()->event_count;
+
+		CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_OK);
+		CHECK(run_agent(&agent, &fx.port, 100) == FWC_AGENT_IDLE);
+		CHECK(rec()->event_count == n && !rec()->download.active);
+		CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_STATE); /* the report: no node */
+	}
 	fixture_teardown(&fx);
 
 	/* 16 leaves with 4 links: exactly depth 3, installed */
