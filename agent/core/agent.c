@@ -31,7 +31,7 @@ FWC_STATIC_ASSERT(block_pow2, FWC_AGENT_BLOCK_SIZE >= 64 &&
 FWC_STATIC_ASSERT(chunk_blocks, FWC_AGENT_MAX_CHUNK_SIZE % FWC_AGENT_BLOCK_SIZE == 0);
 FWC_STATIC_ASSERT(depth_bound, FWC_AGENT_DAG_DEPTH >= 1 && FWC_AGENT_DAG_DEPTH <= 16);
 FWC_STATIC_ASSERT(node_room, FWC_AGENT_BUNDLE_MAX >= FWC_AGENT_DAG_PREFIX &&
-                                FWC_AGENT_BUNDLE_MAX <= UINT32_MAX);
+                                 FWC_AGENT_BUNDLE_MAX <= UINT32_MAX);
 FWC_STATIC_ASSERT(prefix_room, FWC_AGENT_BLOCK_SIZE >= FWC_AGENT_DAG_PREFIX);
 FWC_STATIC_ASSERT(sources_bound, FWC_AGENT_MAX_SOURCES >= 1 && FWC_AGENT_MAX_SOURCES <= 255);
 FWC_STATIC_ASSERT(url_bound, FWC_AGENT_URL_MAX >= 8 && FWC_AGENT_URL_MAX <= 65535);
@@ -523,8 +523,8 @@ static int dag_locate(struct fwc_agent *ctx, struct fwc_agent_dag_ref *leaf, int
 			if ((rc = block_url(ctx, &ul, &cur)) < 0)
 				return rc;
 			*blame = BLAME_SOURCE;
-			if ((rc = fwc_port_http_get(ctx->port, ctx->block, FWC_AGENT_DAG_PREFIX, &got,
-			                            ctx->url, ul, 0)) < 0)
+			if ((rc = fwc_port_http_get(ctx->port, ctx->block, FWC_AGENT_DAG_PREFIX,
+			                            &got, ctx->url, ul, 0)) < 0)
 				return rc;
 			if (fwc_agent_dag_leaf_header(&hl, &dl, &bl, ctx->block, got) == FWC_OK) {
 				*leaf = cur;
@@ -534,7 +534,8 @@ static int dag_locate(struct fwc_agent *ctx, struct fwc_agent_dag_ref *leaf, int
 				return rc;
 			if (ctx->buf[0] == 0x0a &&
 			    fwc_agent_dag_leaf_header(&hl, &dl, &bl, ctx->buf, c->len) == FWC_OK) {
-				/* a leaf after all (the first answer lied): fetch_leaf asks again */
+				/* a leaf after all (the first answer lied): fetch_leaf asks again
+				 */
 				c->valid = 0;
 				*leaf = cur;
 				return FWC_OK;

@@ -101,7 +101,8 @@ static void add_source(struct fwc_agent_offer *o, const char *base, size_t len)
 }
 
 /* "<base>/ipfs/<cid text>?format=raw" into u. */
-static void ub_block_url(struct ub *u, const struct fwc_agent_source *src, const struct fwc_cid *cid)
+static void ub_block_url(struct ub *u, const struct fwc_agent_source *src,
+                         const struct fwc_cid *cid)
 {
 	char text[FWC_CID_STR_MAX];
 
@@ -243,15 +244,15 @@ static int content_offer(struct fwc_agent *ctx, int *reason)
 			err = FWC_ERR_TOO_LARGE;
 			continue;
 		}
-		if ((rc = fwc_port_http_get(ctx->port, ctx->buf, sizeof(ctx->buf), &got, u.p,
-		                            u.len, 0)) < 0) {
+		if ((rc = fwc_port_http_get(ctx->port, ctx->buf, sizeof(ctx->buf), &got, u.p, u.len,
+		                            0)) < 0) {
 			err = rc;
 			continue;
 		}
 		if (got == sizeof(ctx->buf)) {
 			if (fwc_agent_dag_leaf_header(&hl, &dl, &bl, ctx->buf, got) == FWC_OK &&
 			    bl > got)
-				return FWC_OK; /* a one-leaf image larger than the buffer */
+				return FWC_OK;   /* a one-leaf image larger than the buffer */
 			err = FWC_ERR_TOO_LARGE; /* no root of `ipfs add` is that large */
 			continue;
 		}

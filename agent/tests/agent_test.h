@@ -243,7 +243,10 @@ static inline int test_dag_tamper(const char *dir, const uint8_t *img, size_t le
 	test_pattern(copy + n, 4096, 7);
 	if (how == TAMPER_FLIP)
 		copy[n / 2] ^= 1;
-	rc = test_write_file(path, copy, how == TAMPER_SHORT ? n - 1 : how == TAMPER_LONG ? n + 4096 : n);
+	rc = test_write_file(path, copy,
+	                     how == TAMPER_SHORT  ? n - 1
+	                     : how == TAMPER_LONG ? n + 4096
+	                                          : n);
 	free(copy);
 	return rc;
 }
@@ -268,8 +271,8 @@ static inline int fixture_setup(struct fixture *fx, const char *tag, size_t imag
 	    test_open(&fx->port, fx->dev) != FWC_OK ||
 	    fwc_posix_factory_write(&fx->port, FWC_SLOT_A, fx->factory, fx->factory_len) != FWC_OK)
 		return -1;
-	if (test_offer_build(&fx->offer, fx->image, image_len, TEST_COUNTER, chunk_size,
-	                     fx->src) != 0)
+	if (test_offer_build(&fx->offer, fx->image, image_len, TEST_COUNTER, chunk_size, fx->src) !=
+	    0)
 		return -1;
 	fx->chunk_size = chunk_size;
 	test_offer_source(&fx->offer, fx->src);

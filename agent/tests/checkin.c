@@ -44,8 +44,8 @@ static int put_block(void *ctx, const struct fwc_cid *cid, const uint8_t *block,
 /* Import img with opt (NULL: CIDv1 with raw leaves) and serve its blocks and flat file from
  * server; cid gets the root. */
 static int publish_on(struct http_server *server, const struct fwc_unixfs_options *opt,
-                      const uint8_t *img, size_t len, struct fwc_unixfs_result *res,
-                      uint8_t *cid, size_t *cid_len)
+                      const uint8_t *img, size_t len, struct fwc_unixfs_result *res, uint8_t *cid,
+                      size_t *cid_len)
 {
 	struct fwc_unixfs_sink sink = {put_block, server};
 	char text[FWC_CID_STR_MAX], name[FWC_CID_STR_MAX + 8];
