@@ -534,8 +534,7 @@ static int dag_locate(struct fwc_agent *ctx, struct fwc_agent_dag_ref *leaf, int
 				return rc;
 			if (ctx->buf[0] == 0x0a &&
 			    fwc_agent_dag_leaf_header(&hl, &dl, &bl, ctx->buf, c->len) == FWC_OK) {
-				/* a leaf after all (the first answer lied): fetch_leaf asks again
-				 */
+				/* a leaf after all (the first bytes lied) */
 				c->valid = 0;
 				*leaf = cur;
 				return FWC_OK;
