@@ -690,6 +690,25 @@ static void test_sources(void)
 	CHECK(rec()->active_slot == FWC_SLOT_B && rec()->active.counter == 43);
 	CHECK(slot_holds(&port, FWC_SLOT_B, image, IMAGE_LEN));
 	CHECK(count_events(FWC_AGENT_EV_CONFIRMED) == 1 && count_events(FWC_AGENT_EV_REFUSED) == 0);
+
+	/* a one-block CIDv0 image: the root is a dag-pb leaf, checked whole at check-in */
+	CHECK(publish_on(&hs, &o, image, 5000, &v0res, v0cid, &v0cid_len) == 0);
+	device_new();
+	ledger_start();
+	{
+		const struct fwc_seckey *s[2] = {&L.rel[0], &L.rel[1]};
+		struct l_release r;
+
+		l_release_default(&r, 43);
+		r.size = v0res.size;
+		memcpy(r.sha256, v0res.sha256, 32);
+		memcpy(r.cid, v0cid, v0cid_len);
+		r.cid_len = v0cid_len;
+		serve_bundle(ledger_release(&L, &r, s, 2, 1), 0x3);
+	}
+	CHECK(cycle() == 2);
+	CHECK(rec()->active_slot == FWC_SLOT_B && rec()->active.size == 5000);
+	CHECK(slot_holds(&port, FWC_SLOT_B, image, 5000));
 }
 
 /* The last event report the node received: the transaction and the event in it, both
