@@ -18,6 +18,9 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "dag.h"
+#include "fwchain/cid.h"
+#include "fwchain/sha256.h"
 #include "hooks.h"
 #include "slots.h"
 #include "util.h"
@@ -26,7 +29,10 @@ FWC_STATIC_ASSERT(context_fits, sizeof(struct fwc_agent) <= FWC_AGENT_CONTEXT_MA
 FWC_STATIC_ASSERT(block_pow2, FWC_AGENT_BLOCK_SIZE >= 64 &&
                                   (FWC_AGENT_BLOCK_SIZE & (FWC_AGENT_BLOCK_SIZE - 1)) == 0);
 FWC_STATIC_ASSERT(chunk_blocks, FWC_AGENT_MAX_CHUNK_SIZE % FWC_AGENT_BLOCK_SIZE == 0);
-FWC_STATIC_ASSERT(chunks_bound, FWC_AGENT_MAX_CHUNKS >= 1 && FWC_AGENT_MAX_CHUNKS <= 65535);
+FWC_STATIC_ASSERT(depth_bound, FWC_AGENT_DAG_DEPTH >= 1 && FWC_AGENT_DAG_DEPTH <= 16);
+FWC_STATIC_ASSERT(node_room, FWC_AGENT_BUNDLE_MAX >= FWC_AGENT_DAG_PREFIX &&
+                                 FWC_AGENT_BUNDLE_MAX <= UINT32_MAX);
+FWC_STATIC_ASSERT(prefix_room, FWC_AGENT_BLOCK_SIZE >= FWC_AGENT_DAG_PREFIX);
 FWC_STATIC_ASSERT(sources_bound, FWC_AGENT_MAX_SOURCES >= 1 && FWC_AGENT_MAX_SOURCES <= 255);
 FWC_STATIC_ASSERT(url_bound, FWC_AGENT_URL_MAX >= 8 && FWC_AGENT_URL_MAX <= 65535);
 FWC_STATIC_ASSERT(rounds_bound, FWC_AGENT_SOURCE_ROUNDS >= 1 &&
@@ -267,23 +273,17 @@ int fwc_agent_init(struct fwc_agent *ctx, struct fwc_port *port,
 
 static int check_offer(const struct fwc_agent *ctx, const struct fwc_agent_offer *o, uint8_t slot)
 {
-	uint64_t csize = o->chunk_size;
-
 	if (o->counter <= ctx->store.cur.floor)
 		return FWC_ERR_RANGE; /* rollback protection */
-	if (o->size == 0 || csize == 0 || csize % FWC_AGENT_BLOCK_SIZE != 0 ||
-	    csize > FWC_AGENT_MAX_CHUNK_SIZE)
+	if (o->size == 0)
 		return FWC_ERR_MALFORMED;
 	if (o->size > ctx->slot_size[slot])
 		return FWC_ERR_TOO_LARGE;
-	if (o->chunk_count == 0 || o->chunk_count > FWC_AGENT_MAX_CHUNKS)
-		return FWC_ERR_TOO_LARGE;
-	if ((uint64_t)(o->chunk_count - 1) * csize >= o->size ||
-	    (uint64_t)o->chunk_count * csize < o->size)
+	if (o->root_kind != FWC_AGENT_CID_RAW && o->root_kind != FWC_AGENT_CID_PB1 &&
+	    o->root_kind != FWC_AGENT_CID_PB0)
 		return FWC_ERR_MALFORMED;
-	/* a restart point must be both a chunk and an erase-unit boundary */
-	if (csize % ctx->erase_unit != 0 && ctx->erase_unit % csize != 0)
-		return FWC_ERR_UNSUPPORTED;
+	if (o->root_kind == FWC_AGENT_CID_RAW && o->size > FWC_AGENT_MAX_CHUNK_SIZE)
+		return FWC_ERR_TOO_LARGE; /* one leaf is one step's work */
 	if (o->source_count == 0 || o->source_count > FWC_AGENT_MAX_SOURCES)
 		return FWC_ERR_MALFORMED;
 	for (unsigned i = 0; i < o->source_count; i++)
@@ -396,65 +396,294 @@ static int accept_offer(struct fwc_agent *ctx)
 	return FWC_OK;
 }
 
-/* Fetch chunk [pos, pos + len) from the current source, programming each block into slot and
- * hashing it on the way. *local is set when a failure is the device's own (storage, hash
- * engine) rather than the source's. digest is written on FWC_OK. */
-static int fetch_chunk(struct fwc_agent *ctx, uint8_t digest[32], int *local, uint8_t slot,
-                       uint64_t pos, uint64_t len)
+/* Why a download step failed: the device itself (storage, hash engine: try again later), the
+ * source (error, short or wrong block, too slow: the next source), or the release's DAG (a
+ * block that matched its CID but has a shape the agent cannot use: give the download up). */
+enum blame { BLAME_LOCAL = 1, BLAME_SOURCE = 2, BLAME_CONTENT = 3 };
+
+/* "<source>/ipfs/<cid>?format=raw" into ctx->url; *len gets its length. */
+static int block_url(struct fwc_agent *ctx, size_t *len, const struct fwc_agent_dag_ref *b)
 {
 	const struct fwc_agent_source *src = &ctx->offer.sources[ctx->source];
-	uint64_t t0 = fwc_port_uptime_ms(ctx->port);
-	uint8_t out[32];
+	static const char ipfs[] = "/ipfs/", raw[] = "?format=raw";
+	char text[FWC_CID_STR_MAX];
+	struct fwc_cid cid;
+	size_t n = 0, t = 0;
+
+	memset(&cid, 0, sizeof(cid));
+	cid.version = b->kind == FWC_AGENT_CID_PB0 ? 0 : 1;
+	cid.codec = b->kind == FWC_AGENT_CID_RAW ? FWC_CID_CODEC_RAW : FWC_CID_CODEC_DAGPB;
+	cid.mh_code = FWC_MH_SHA2_256;
+	memcpy(cid.digest, b->digest, 32);
+	if (fwc_cid_format(text, sizeof(text), &cid) != FWC_OK)
+		return FWC_ERR_STATE;
+	while (t < sizeof(text) && text[t] != '\0')
+		t++;
+	if ((size_t)src->len + sizeof(ipfs) - 1 + t + sizeof(raw) - 1 > sizeof(ctx->url))
+		return FWC_ERR_TOO_LARGE;
+	memcpy(ctx->url, src->url, src->len);
+	n = src->len;
+	memcpy(ctx->url + n, ipfs, sizeof(ipfs) - 1);
+	n += sizeof(ipfs) - 1;
+	memcpy(ctx->url + n, text, t);
+	n += t;
+	memcpy(ctx->url + n, raw, sizeof(raw) - 1);
+	n += sizeof(raw) - 1;
+	*len = n;
+	return FWC_OK;
+}
+
+/* FWC_AGENT_MATCH when the hash just finalised into digest is the block's (twice). */
+static uint32_t digest_matches(const uint8_t digest[32], const struct fwc_agent_dag_ref *b)
+{
+	volatile uint32_t m = fwc_ct_match(digest, b->digest, 32);
+
+	if (m != FWC_AGENT_MATCH)
+		return FWC_AGENT_NOMATCH;
+	m = fwc_ct_match(digest, b->digest, 32);
+	return m == FWC_AGENT_MATCH ? FWC_AGENT_MATCH : FWC_AGENT_NOMATCH;
+}
+
+/* Fetch the interior node b into ctx->buf from the current source and check it against its
+ * CID; on FWC_OK ctx->dag holds it (at level depth). *blame is set on failure. */
+static int fetch_node(struct fwc_agent *ctx, int *blame, const struct fwc_agent_dag_ref *b,
+                      uint8_t depth)
+{
+	uint8_t digest[32];
+	size_t ul = 0, got = 0;
+	int rc;
+
+	*blame = BLAME_LOCAL;
+	ctx->dag.valid = 0; /* the buffer is about to change */
+	if ((rc = block_url(ctx, &ul, b)) < 0)
+		return rc;
+	*blame = BLAME_SOURCE;
+	if ((rc = fwc_port_http_get(ctx->port, ctx->buf, sizeof(ctx->buf), &got, ctx->url, ul, 0)) <
+	    0)
+		return rc;
+	if (got == 0)
+		return FWC_ERR_TRUNCATED;
+	if (got == sizeof(ctx->buf))
+		return FWC_ERR_TOO_LARGE; /* no node of `ipfs add` is that large: a source's lie */
+	*blame = BLAME_LOCAL;
+	if ((rc = fwc_sha256(digest, ctx->buf, got)) < 0)
+		return rc;
+	*blame = BLAME_SOURCE;
+	if (digest_matches(digest, b) != FWC_AGENT_MATCH)
+		return FWC_ERR_HASH_MISMATCH;
+	ctx->dag.valid = 1;
+	ctx->dag.depth = depth;
+	memcpy(ctx->dag.target, ctx->offer.target, 32);
+	ctx->dag.start = b->start;
+	ctx->dag.size = b->size;
+	ctx->dag.len = (uint32_t)got;
+	return FWC_OK;
+}
+
+/* Find the leaf that holds file byte pos: from the node held in ctx->buf when it covers pos,
+ * else from the signed root, fetching and checking each interior node on the way down (at
+ * most FWC_AGENT_DAG_DEPTH blocks per path). A dag-pb child is a leaf when its first bytes
+ * parse as a leaf's header (Data first), else an interior node (Links first); the guess costs
+ * nothing when a source lies, since every block is hash-checked before anything counts it.
+ * *leaf is written on FWC_OK; *blame is set on failure. */
+static int dag_locate(struct fwc_agent *ctx, struct fwc_agent_dag_ref *leaf, int *blame,
+                      uint64_t pos)
+{
+	struct fwc_agent_dag *c = &ctx->dag;
+	struct fwc_agent_dag_ref cur;
+	uint8_t level;
+	int rc;
+
+	memset(&cur, 0, sizeof(cur));
+	if (c->valid && memcmp(c->target, ctx->offer.target, 32) == 0 && pos >= c->start &&
+	    pos - c->start < c->size) {
+		level = c->depth;
+	} else {
+		cur.kind = ctx->offer.root_kind;
+		memcpy(cur.digest, ctx->offer.target, 32);
+		cur.size = ctx->offer.size;
+		level = 0;
+	}
+	for (unsigned guard = 0; guard <= FWC_AGENT_DAG_DEPTH; guard++) {
+		if (level > 0) {
+			/* the held node (level) names the next block down */
+			*blame = BLAME_CONTENT;
+			if ((rc = fwc_agent_dag_child(&cur, ctx->buf, c->len, c->start, c->size,
+			                              pos)) < 0) {
+				c->valid = 0;
+				return rc;
+			}
+		}
+		level++; /* cur's level */
+		if (cur.kind != FWC_AGENT_CID_RAW) {
+			size_t ul = 0, got = 0, hl;
+			uint64_t dl, bl;
+
+			*blame = BLAME_LOCAL;
+			if ((rc = block_url(ctx, &ul, &cur)) < 0)
+				return rc;
+			*blame = BLAME_SOURCE;
+			if ((rc = fwc_port_http_get(ctx->port, ctx->block, FWC_AGENT_DAG_PREFIX,
+			                            &got, ctx->url, ul, 0)) < 0)
+				return rc;
+			if (fwc_agent_dag_leaf_header(&hl, &dl, &bl, ctx->block, got) == FWC_OK) {
+				*leaf = cur;
+				return FWC_OK;
+			}
+			if ((rc = fetch_node(ctx, blame, &cur, level)) < 0)
+				return rc;
+			if (ctx->buf[0] == 0x0a &&
+			    fwc_agent_dag_leaf_header(&hl, &dl, &bl, ctx->buf, c->len) == FWC_OK) {
+				/* a leaf after all (the first bytes lied) */
+				c->valid = 0;
+				*leaf = cur;
+				return FWC_OK;
+			}
+			*blame = BLAME_CONTENT;
+			if (level >= FWC_AGENT_DAG_DEPTH) {
+				c->valid = 0;
+				return FWC_ERR_TOO_LARGE; /* deeper than this device walks */
+			}
+			continue;
+		}
+		*leaf = cur;
+		return FWC_OK;
+	}
+	*blame = BLAME_CONTENT;
+	return FWC_ERR_TOO_LARGE;
+}
+
+/* GET [off, off + n) of the block at ctx->url[0..ul) into ctx->block: exactly n bytes. */
+static int get_exact(struct fwc_agent *ctx, size_t ul, uint64_t off, size_t n)
+{
+	size_t got = 0;
+	int rc = fwc_port_http_get(ctx->port, ctx->block, n, &got, ctx->url, ul, off);
+
+	if (rc == FWC_OK && got != n)
+		rc = FWC_ERR_TRUNCATED;
+	return rc;
+}
+
+/* Fetch leaf from the current source, hashing the whole block and programming its file bytes
+ * at and after pos into slot (bytes before pos are in an erase unit this pass keeps: a resume
+ * inside the leaf), one block-buffer at a time; the minimum-rate rule applies from the leaf's
+ * first byte. On FWC_OK the block matched the leaf's CID (checked twice) and, for a dag-pb
+ * leaf, its header and trailer say what was programmed. *blame is set on failure. */
+static int fetch_leaf(struct fwc_agent *ctx, int *blame, uint8_t slot,
+                      const struct fwc_agent_dag_ref *leaf, uint64_t pos)
+{
+	uint64_t t0 = fwc_port_uptime_ms(ctx->port), boff = 0, fetched = 0, blen = leaf->size;
+	uint8_t out[32], trailer[FWC_AGENT_DAG_TRAILER_MAX];
+	size_t ul = 0, tl = 0;
 	int rc, rc2;
 
-	*local = 1;
+	*blame = BLAME_CONTENT;
+	if (leaf->size > FWC_AGENT_MAX_CHUNK_SIZE || leaf->start % FWC_AGENT_BLOCK_SIZE != 0)
+		return FWC_ERR_UNSUPPORTED; /* a leaf must be one step and start a block */
+	*blame = BLAME_LOCAL;
+	if ((rc = block_url(ctx, &ul, leaf)) < 0)
+		return rc;
 	if ((rc = fwc_port_sha256_init(ctx->port, &ctx->hash)) < 0)
 		return rc;
-	for (uint64_t done = 0; done < len;) {
-		size_t n =
-		    len - done < FWC_AGENT_BLOCK_SIZE ? (size_t)(len - done) : FWC_AGENT_BLOCK_SIZE;
-		size_t got = 0;
-		uint64_t elapsed;
+	if (leaf->kind != FWC_AGENT_CID_RAW) {
+		size_t hl = 0, got = 0;
+		uint64_t dl = 0;
 
-		rc = fwc_port_http_get(ctx->port, ctx->block, n, &got, src->url, src->len,
-		                       pos + done);
-		if (rc == FWC_OK && got != n)
-			rc = FWC_ERR_TRUNCATED;
-		if (rc < 0) {
-			*local = 0;
-			break;
-		}
-		if ((rc = fwc_agent_slot_program(ctx->port, slot, ctx->slot_size[slot],
-		                                 ctx->erase_unit, pos + done, ctx->block, n)) < 0)
-			break;
+		*blame = BLAME_SOURCE;
+		rc = fwc_port_http_get(ctx->port, ctx->block, FWC_AGENT_DAG_PREFIX, &got, ctx->url,
+		                       ul, 0);
+		if (rc == FWC_OK)
+			rc = fwc_agent_dag_leaf_header(&hl, &dl, &blen, ctx->block, got);
+		if (rc == FWC_OK && dl != leaf->size)
+			rc = FWC_ERR_MALFORMED; /* not what the parent says (yet unverified) */
+		if (rc < 0)
+			goto out;
+		*blame = BLAME_LOCAL;
+		if ((rc = fwc_port_sha256_update(ctx->port, &ctx->hash, ctx->block, hl)) < 0)
+			goto out;
+		boff = hl;
+		tl = (size_t)(blen - hl - dl);
+		fetched = hl;
+	}
+	for (uint64_t done = 0; done < leaf->size;) {
+		size_t n = leaf->size - done < FWC_AGENT_BLOCK_SIZE ? (size_t)(leaf->size - done)
+		                                                    : FWC_AGENT_BLOCK_SIZE;
+		uint64_t at = leaf->start + done, elapsed;
+
+		*blame = BLAME_SOURCE;
+		if ((rc = get_exact(ctx, ul, boff + done, n)) < 0)
+			goto out;
+		*blame = BLAME_LOCAL;
+		if (at >= pos &&
+		    (rc = fwc_agent_slot_program(ctx->port, slot, ctx->slot_size[slot],
+		                                 ctx->erase_unit, at, ctx->block, n)) < 0)
+			goto out;
 		if ((rc = fwc_port_sha256_update(ctx->port, &ctx->hash, ctx->block, n)) < 0)
-			break;
+			goto out;
 		done += n;
+		fetched += n;
 		elapsed = fwc_port_uptime_ms(ctx->port) - t0;
-		if (done < len && elapsed > FWC_AGENT_MIN_RATE_GRACE_MS &&
-		    done * 1000u / elapsed < FWC_AGENT_MIN_RATE) {
+		if (done < leaf->size && elapsed > FWC_AGENT_MIN_RATE_GRACE_MS &&
+		    fetched * 1000u / elapsed < FWC_AGENT_MIN_RATE) {
 			fwc_port_log(ctx->port, FWC_LOG_WARN, "source below minimum rate",
-			             ctx->source, (int64_t)(done * 1000u / elapsed));
+			             ctx->source, (int64_t)(fetched * 1000u / elapsed));
+			*blame = BLAME_SOURCE;
 			rc = FWC_ERR_IO;
-			*local = 0;
-			break;
+			goto out;
 		}
 	}
+	if (tl > 0) {
+		*blame = BLAME_SOURCE;
+		if ((rc = get_exact(ctx, ul, boff + leaf->size, tl)) < 0)
+			goto out;
+		memcpy(trailer, ctx->block, tl);
+		*blame = BLAME_LOCAL;
+		if ((rc = fwc_port_sha256_update(ctx->port, &ctx->hash, trailer, tl)) < 0)
+			goto out;
+	}
+	rc = FWC_OK;
+out:
 	rc2 = fwc_port_sha256_final(ctx->port, &ctx->hash, out);
 	if (rc < 0)
 		return rc;
 	if (rc2 < 0)
 		return rc2;
-	memcpy(digest, out, 32);
+	*blame = BLAME_SOURCE;
+	if (digest_matches(out, leaf) != FWC_AGENT_MATCH)
+		return FWC_ERR_HASH_MISMATCH;
+	*blame = BLAME_CONTENT;
+	if (tl > 0 && fwc_agent_dag_leaf_trailer(trailer, tl, leaf->size) != FWC_OK)
+		return FWC_ERR_MALFORMED;
 	return FWC_OK;
 }
 
-/* The current source failed the current chunk: fail over, or give the download up. */
+/* Give the download up with an event (the record forgets it in the same commit). A refusal
+ * equal to the last one since power-on is not queued again (a release whose DAG the agent
+ * cannot use is offered again at every check-in, as a refused bundle is). */
+static enum fwc_agent_state abandon(struct fwc_agent *ctx, uint8_t type, uint8_t reason, int err)
+{
+	struct fwc_agent_record *n = prepare(ctx);
+	uint64_t counter = n->download.image.counter;
+
+	memset(&n->download, 0, sizeof(n->download));
+	if (type != FWC_AGENT_EV_REFUSED || ctx->last_refusal != reason ||
+	    ctx->last_refusal_code != err || ctx->last_refusal_counter != counter)
+		fwc_agent_record_push_event(n, type, reason, err, counter, now_or_zero(ctx));
+	if (type == FWC_AGENT_EV_REFUSED) {
+		ctx->last_refusal = reason;
+		ctx->last_refusal_code = (int16_t)(err < -32768 ? -32768 : err);
+		ctx->last_refusal_counter = counter;
+	}
+	ctx->have_offer = 0;
+	ctx->dag.valid = 0;
+	if (commit(ctx) < 0)
+		return FWC_AGENT_IDLE;
+	return FWC_AGENT_REPORT;
+}
+
+/* The current source failed the current block: fail over, or give the download up. */
 static enum fwc_agent_state source_failed(struct fwc_agent *ctx, int err)
 {
-	struct fwc_agent_record *n;
-	uint64_t counter;
-
 	fwc_port_log(ctx->port, FWC_LOG_WARN, "source failed", ctx->source, err);
 	ctx->last_err = err;
 	ctx->clean_pos = UINT64_MAX; /* the failed attempt may have programmed past pos */
@@ -462,36 +691,27 @@ static enum fwc_agent_state source_failed(struct fwc_agent *ctx, int err)
 	ctx->source = (uint8_t)((ctx->source + 1) % ctx->offer.source_count);
 	if (ctx->chunk_failures < ctx->offer.source_count * FWC_AGENT_SOURCE_ROUNDS)
 		return FWC_AGENT_DOWNLOAD;
-	n = prepare(ctx);
-	counter = n->download.image.counter;
-	memset(&n->download, 0, sizeof(n->download));
-	fwc_agent_record_push_event(n, FWC_AGENT_EV_DOWNLOAD_FAILED, FWC_AGENT_REASON_NONE, err,
-	                            counter, now_or_zero(ctx));
-	ctx->have_offer = 0;
-	if (commit(ctx) < 0)
-		return FWC_AGENT_IDLE;
-	return FWC_AGENT_REPORT;
+	return abandon(ctx, FWC_AGENT_EV_DOWNLOAD_FAILED, FWC_AGENT_REASON_NONE, err);
 }
 
 static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 {
 	const struct fwc_agent_download *d = &ctx->store.cur.download;
-	uint64_t pos, len, chunk;
-	uint8_t digest[32];
-	volatile uint32_t m;
-	int rc, local;
+	struct fwc_agent_dag_ref leaf;
+	uint64_t pos, end;
+	int rc, blame = BLAME_LOCAL;
 
 	if (!d->active)
 		return fail(ctx, FWC_ERR_STATE, "no download recorded", FWC_AGENT_IDLE);
 	if (!ctx->have_offer || !same_download(d, &ctx->offer))
-		/* the offer (sources, chunk digests) lives in RAM: check-in brings it back */
+		/* the offer (root kind, sources) lives in RAM: check-in brings it back */
 		return fail(ctx, FWC_ERR_STATE, "download needs its offer", FWC_AGENT_IDLE);
 	if (d->verified >= d->image.size)
 		return FWC_AGENT_VERIFY;
 
 	pos = d->verified;
 	if (pos % ctx->erase_unit != 0 && pos != ctx->clean_pos) {
-		/* pos lies inside an erase unit (units larger than chunks) whose rest this
+		/* pos lies inside an erase unit (units larger than leaves) whose rest this
 		 * session has not just left erased: a reset or a failed attempt may have
 		 * programmed it, and flash cannot be programmed twice. Restart at the unit's
 		 * start, which gets erased again; move the recorded progress back first, so the
@@ -502,28 +722,28 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 			return fail(ctx, rc, "cannot rewind download", FWC_AGENT_IDLE);
 		d = &ctx->store.cur.download;
 	}
-	chunk = pos / ctx->offer.chunk_size;
-	len = d->image.size - pos < ctx->offer.chunk_size ? d->image.size - pos
-	                                                  : ctx->offer.chunk_size;
-	rc = fetch_chunk(ctx, digest, &local, d->slot, pos, len);
+	rc = dag_locate(ctx, &leaf, &blame, pos);
+	if (rc == FWC_OK)
+		rc = fetch_leaf(ctx, &blame, d->slot, &leaf, pos);
 	ctx->clean_pos = UINT64_MAX;
-	if (rc < 0 && local)
+	if (rc < 0 && blame == BLAME_LOCAL)
 		return fail(ctx, rc, "download storage failure", FWC_AGENT_IDLE);
+	if (rc < 0 && blame == BLAME_CONTENT) {
+		/* a block that matched its signed CID: the release itself cannot be installed */
+		fwc_port_log(ctx->port, FWC_LOG_WARN, "image DAG refused", rc, (int64_t)pos);
+		ctx->last_err = rc;
+		return abandon(ctx, FWC_AGENT_EV_REFUSED, FWC_AGENT_REFUSE_CONTENT, rc);
+	}
 	if (rc < 0)
 		return source_failed(ctx, rc);
-	m = fwc_ct_match(digest, ctx->offer.chunk_sha256[chunk], 32);
-	if (m != FWC_AGENT_MATCH)
-		return source_failed(ctx, FWC_ERR_HASH_MISMATCH);
-	m = fwc_ct_match(digest, ctx->offer.chunk_sha256[chunk], 32);
-	if (m != FWC_AGENT_MATCH)
-		return source_failed(ctx, FWC_ERR_HASH_MISMATCH);
 
 	ctx->chunk_failures = 0;
-	prepare(ctx)->download.verified = pos + len;
+	end = leaf.start + leaf.size;
+	prepare(ctx)->download.verified = end;
 	if ((rc = commit(ctx)) < 0)
 		return fail(ctx, rc, "cannot record download progress", FWC_AGENT_IDLE);
-	ctx->clean_pos = pos + len;
-	return pos + len == d->image.size ? FWC_AGENT_VERIFY : FWC_AGENT_DOWNLOAD;
+	ctx->clean_pos = end;
+	return end == d->image.size ? FWC_AGENT_VERIFY : FWC_AGENT_DOWNLOAD;
 }
 
 static enum fwc_agent_state step_verify(struct fwc_agent *ctx)
@@ -641,6 +861,7 @@ static enum fwc_agent_state step_report(struct fwc_agent *ctx)
 {
 	int rc;
 
+	ctx->dag.valid = 0; /* the report uses the buffer of the download's node */
 	if (ctx->store.cur.event_count == 0)
 		return FWC_AGENT_IDLE;
 	if ((rc = fwc_agent_hook_report(ctx)) < 0)
@@ -675,6 +896,7 @@ enum fwc_agent_state fwc_agent_step(struct fwc_agent *ctx)
 			next = FWC_AGENT_CHECKIN;
 		break;
 	case FWC_AGENT_CHECKIN:
+		ctx->dag.valid = 0; /* the check-in buffer is about to change */
 		rc = fwc_agent_hook_checkin(ctx);
 		next = rc < 0 ? after_checkin_failure(ctx, rc) : FWC_AGENT_DECIDE;
 		break;

@@ -1,14 +1,14 @@
 /* CHECKIN and DECIDE: ask a node for the newest release, verify its proof bundle completely
- * (verify.c), turn the verified release into a download offer whose every chunk has a signed
- * digest, and apply the device's own policy to it.
+ * (verify.c), turn the verified release into a download offer (the signed root CID, size and
+ * SHA-256, and the sources to fetch blocks from), and apply the device's own policy to it.
  *
  * Main design choice: nothing the node or the gateway says is used before it is checked against
- * something signed. The bundle is verified against the provisioned trust anchors; the offer's
- * chunk digests come from the UnixFS root block, which is fetched from the (untrusted) gateway
- * and used only after its SHA-256 matched the CID the release keys signed; the download then
- * checks every chunk against those digests and the whole image against the signed SHA-256. A
- * refusal of anything signed is committed as a REFUSED event with its reason; a transport
- * failure (no answer, a gateway sending a wrong block) is only an error, and the next check-in
+ * something signed. The bundle is verified against the provisioned trust anchors; the UnixFS
+ * root block is fetched from the (untrusted) sources and used only after its SHA-256 matched
+ * the CID the release keys signed; the download then checks every block of the DAG against the
+ * CID its verified parent names, and the whole image against the signed SHA-256. A refusal of
+ * anything signed is committed as a REFUSED event with its reason; a transport failure (no
+ * answer, no source sending the right root block) is only an error, and the next check-in
  * tries again.
  *
  * The transport details of a check-in (the request URL and the shape of the answer) are in
@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "dag.h"
 #include "fwchain/cid.h"
-#include "fwchain/dagpb.h"
 #include "fwchain/hex.h"
 #include "fwchain/sha256.h"
 #include "slots.h"
@@ -86,31 +86,33 @@ static void ub_dec(struct ub *u, uint64_t v)
 		u->overflow = 1;
 }
 
-static const char *gateway(const struct fwc_agent_provision *p, size_t *len)
+/* Add base[0..len) as the next download source of o (ignored when it is empty, too long or
+ * the list is full). */
+static void add_source(struct fwc_agent_offer *o, const char *base, size_t len)
 {
-	if (p->gateway_url != NULL && p->gateway_url_len > 0) {
-		*len = p->gateway_url_len;
-		return p->gateway_url;
-	}
-	*len = p->node_url_len;
-	return p->node_url;
+	struct fwc_agent_source *src;
+
+	if (base == NULL || len == 0 || len > FWC_AGENT_URL_MAX ||
+	    o->source_count >= FWC_AGENT_MAX_SOURCES)
+		return;
+	src = &o->sources[o->source_count++];
+	memcpy(src->url, base, len);
+	src->len = (uint16_t)len;
 }
 
-/* "<gateway>/ipfs/<cid text>" and an optional suffix into u. */
-static void ub_cid_url(struct ub *u, const struct fwc_agent_provision *p, const struct fwc_cid *cid,
-                       const char *suffix)
+/* "<base>/ipfs/<cid text>?format=raw" into u. */
+static void ub_block_url(struct ub *u, const struct fwc_agent_source *src,
+                         const struct fwc_cid *cid)
 {
 	char text[FWC_CID_STR_MAX];
-	size_t gl;
-	const char *g = gateway(p, &gl);
 
-	ub_put(u, g, gl);
+	ub_put(u, src->url, src->len);
 	ub_str(u, "/ipfs/");
 	if (fwc_cid_format(text, sizeof(text), cid) != FWC_OK)
 		u->overflow = 1;
 	else
 		ub_str(u, text);
-	ub_str(u, suffix);
+	ub_str(u, "?format=raw");
 }
 
 /* ---- the check-in transport ---------------------------------------------------------------- */
@@ -183,120 +185,111 @@ static enum answer answer_kind(const uint8_t *buf, size_t len, const char **note
 
 /* ---- the offer ------------------------------------------------------------------------------ */
 
-/* Fill ctx->offer from ctx->verified: the download source (the gateway's flat file of the CID)
- * and one signed digest per chunk. A raw CID is one chunk whose digest is the CID's; a dag-pb
- * root is fetched, checked against the CID and read: its links must be the raw leaves of a
- * one-level UnixFS file, whose CIDs are then the chunks' digests. *reason gets a refusal reason
- * when the content is not something the agent can check chunk by chunk (0 for transport
- * errors). */
+/* Fill ctx->offer from ctx->verified: the signed root CID, size and SHA-256, and the sources
+ * (gateway, mirrors, node). The root block is fetched from the first source that serves one
+ * matching the CID and checked: a raw root is the whole image (one leaf, at most
+ * FWC_AGENT_MAX_CHUNK_SIZE); a dag-pb root is a leaf, or an interior node of a UnixFS file of
+ * the signed size, which then stays in the buffer for the download's first walk. A root too
+ * large for the buffer is used unchecked only when it starts like a leaf (the download checks
+ * it whole). *reason gets a refusal reason when the signed content is something the agent
+ * cannot install (0 for transport errors: no source served the root). */
 static int content_offer(struct fwc_agent *ctx, int *reason)
 {
 	const struct fwc_agent_verified *v = &ctx->verified;
+	const struct fwc_agent_provision *p = ctx->prov;
 	struct fwc_agent_offer *o = &ctx->offer;
-	struct fwc_dagpb_node node;
-	struct fwc_unixfs_data ud;
-	struct fwc_dagpb_iter it;
-	struct fwc_unixfs_iter bs;
+	struct fwc_agent_dag_ref first;
 	struct fwc_cid cid;
-	struct ub u;
 	uint8_t digest[32];
-	uint64_t first = 0, total = 0;
 	volatile uint32_t m;
-	size_t got = 0;
-	int rc;
+	int rc, err = FWC_ERR_NOT_FOUND;
 
 	*reason = FWC_AGENT_REFUSE_CONTENT;
 	if ((rc = fwc_cid_decode(&cid, NULL, v->cid, v->cid_len, NULL)) < 0)
 		return rc;
+	if (cid.mh_code != FWC_MH_SHA2_256)
+		return FWC_ERR_UNSUPPORTED;
 	memset(o, 0, sizeof(*o));
 	o->counter = v->counter;
 	o->size = v->size;
 	memcpy(o->sha256, v->sha256, 32);
 	memcpy(o->target, cid.digest, 32);
-	u.p = o->sources[0].url;
-	u.cap = sizeof(o->sources[0].url);
-	u.len = 0;
-	u.overflow = 0;
-	ub_cid_url(&u, ctx->prov, &cid, "");
-	if (u.overflow)
-		return FWC_ERR_TOO_LARGE;
-	o->sources[0].len = (uint16_t)u.len;
-	o->source_count = 1;
+	o->root_kind = cid.codec == FWC_CID_CODEC_RAW ? FWC_AGENT_CID_RAW
+	               : cid.version == 0             ? FWC_AGENT_CID_PB0
+	                                              : FWC_AGENT_CID_PB1;
+	add_source(o, p->gateway_url, p->gateway_url_len);
+	for (size_t i = 0; p->mirrors != NULL && i < p->mirror_count; i++)
+		add_source(o, p->mirrors[i].url, p->mirrors[i].len);
+	add_source(o, p->node_url, p->node_url_len);
+	if (o->source_count == 0)
+		return FWC_ERR_STATE;
 
-	if (cid.codec == FWC_CID_CODEC_RAW) {
+	if (o->root_kind == FWC_AGENT_CID_RAW) {
+		/* the whole image is one block, fetched and checked by the download */
 		if (v->size > FWC_AGENT_MAX_CHUNK_SIZE)
 			return FWC_ERR_TOO_LARGE;
-		o->chunk_count = 1;
-		o->chunk_size = (uint32_t)((v->size + FWC_AGENT_BLOCK_SIZE - 1) /
-		                           FWC_AGENT_BLOCK_SIZE * FWC_AGENT_BLOCK_SIZE);
-		memcpy(o->chunk_sha256[0], cid.digest, 32);
+		*reason = FWC_AGENT_REFUSE_NONE;
 		return FWC_OK;
 	}
 
-	/* The root block, from the gateway: untrusted until it hashes to the signed CID. */
+	/* The root block: untrusted until it hashes to the signed CID. */
 	*reason = FWC_AGENT_REFUSE_NONE;
-	u.p = ctx->url;
-	u.cap = sizeof(ctx->url);
-	u.len = 0;
-	u.overflow = 0;
-	ub_cid_url(&u, ctx->prov, &cid, "?format=raw");
-	if (u.overflow)
-		return FWC_ERR_TOO_LARGE;
-	if ((rc = fwc_port_http_get(ctx->port, ctx->buf, sizeof(ctx->buf), &got, u.p, u.len, 0)) <
-	    0)
-		return rc;
-	if (got == sizeof(ctx->buf)) {
-		*reason = FWC_AGENT_REFUSE_CONTENT; /* more links than the agent can hold */
-		return FWC_ERR_TOO_LARGE;
-	}
-	if ((rc = fwc_sha256(digest, ctx->buf, got)) < 0)
-		return rc;
-	m = fwc_ct_match(digest, cid.digest, 32);
-	if (m != FWC_AGENT_MATCH)
-		return FWC_ERR_HASH_MISMATCH;
-	m = fwc_ct_match(digest, cid.digest, 32);
-	if (m != FWC_AGENT_MATCH)
-		return FWC_ERR_HASH_MISMATCH;
+	for (unsigned s = 0; s < o->source_count; s++) {
+		struct ub u = {ctx->url, sizeof(ctx->url), 0, 0};
+		size_t got = 0, hl = 0;
+		uint64_t dl = 0, bl = 0;
 
-	/* A verified root: from here on, a shape the agent cannot use is the release's. */
-	*reason = FWC_AGENT_REFUSE_CONTENT;
-	if ((rc = fwc_dagpb_decode(&node, ctx->buf, got, NULL)) < 0)
-		return rc;
-	if (!node.has_data ||
-	    (rc = fwc_unixfs_data_decode(&ud, node.data, node.data_len, NULL)) < 0)
-		return rc < 0 ? rc : FWC_ERR_MALFORMED;
-	if (ud.type != FWC_UNIXFS_FILE || !ud.has_filesize || ud.filesize != v->size ||
-	    (ud.has_data && ud.data_len > 0) || node.nlinks == 0 || ud.nblocksizes != node.nlinks)
-		return FWC_ERR_MALFORMED;
-	if (node.nlinks > FWC_AGENT_MAX_CHUNKS)
-		return FWC_ERR_TOO_LARGE;
-	fwc_dagpb_iter_init(&it, &node);
-	fwc_unixfs_blocksizes_init(&bs, &ud);
-	for (size_t i = 0; i < node.nlinks; i++) {
-		struct fwc_dagpb_link l;
-		uint64_t b = 0;
-
-		if (fwc_dagpb_iter_next(&it, &l) != 1 || fwc_unixfs_blocksizes_next(&bs, &b) != 1)
-			return FWC_ERR_MALFORMED;
-		/* raw leaves only: a deeper DAG or dag-pb leaves have no per-chunk digest here */
-		if (l.cid.version != 1 || l.cid.codec != FWC_CID_CODEC_RAW ||
-		    l.cid.mh_code != FWC_MH_SHA2_256 || !l.has_tsize || l.tsize != b || b == 0)
-			return FWC_ERR_UNSUPPORTED;
-		if (i == 0)
-			first = b;
-		else if (b > first || (b != first && i + 1 != node.nlinks))
-			return FWC_ERR_MALFORMED; /* equal chunks, the last one shorter */
-		total += b;
-		memcpy(o->chunk_sha256[i], l.cid.digest, 32);
+		ub_block_url(&u, &o->sources[s], &cid);
+		if (u.overflow) {
+			err = FWC_ERR_TOO_LARGE;
+			continue;
+		}
+		if ((rc = fwc_port_http_get(ctx->port, ctx->buf, sizeof(ctx->buf), &got, u.p, u.len,
+		                            0)) < 0) {
+			err = rc;
+			continue;
+		}
+		if (got == sizeof(ctx->buf)) {
+			if (fwc_agent_dag_leaf_header(&hl, &dl, &bl, ctx->buf, got) == FWC_OK &&
+			    bl > got)
+				return FWC_OK;   /* a one-leaf image larger than the buffer */
+			err = FWC_ERR_TOO_LARGE; /* no root of `ipfs add` is that large */
+			continue;
+		}
+		if ((rc = fwc_sha256(digest, ctx->buf, got)) < 0)
+			return rc;
+		m = fwc_ct_match(digest, cid.digest, 32);
+		if (m != FWC_AGENT_MATCH) {
+			err = FWC_ERR_HASH_MISMATCH;
+			continue;
+		}
+		m = fwc_ct_match(digest, cid.digest, 32);
+		if (m != FWC_AGENT_MATCH) {
+			err = FWC_ERR_HASH_MISMATCH;
+			continue;
+		}
+		/* A verified root: from here on, a shape the agent cannot use is the release's. */
+		*reason = FWC_AGENT_REFUSE_CONTENT;
+		if (fwc_agent_dag_leaf_header(&hl, &dl, &bl, ctx->buf, got) == FWC_OK) {
+			if (bl != got || dl != v->size ||
+			    fwc_agent_dag_leaf_trailer(ctx->buf + hl + dl, got - hl - (size_t)dl,
+			                               dl) != FWC_OK)
+				return FWC_ERR_MALFORMED;
+		} else if ((rc = fwc_agent_dag_child(&first, ctx->buf, got, 0, v->size, 0)) < 0) {
+			return rc;
+		} else {
+			/* the download's walk starts from this node, already checked */
+			ctx->dag.valid = 1;
+			ctx->dag.depth = 1;
+			memcpy(ctx->dag.target, cid.digest, 32);
+			ctx->dag.start = 0;
+			ctx->dag.size = v->size;
+			ctx->dag.len = (uint32_t)got;
+		}
+		*reason = FWC_AGENT_REFUSE_NONE;
+		return FWC_OK;
 	}
-	if (total != v->size || first > FWC_AGENT_MAX_CHUNK_SIZE ||
-	    (node.nlinks > 1 && first % FWC_AGENT_BLOCK_SIZE != 0))
-		return FWC_ERR_UNSUPPORTED;
-	o->chunk_count = (uint32_t)node.nlinks;
-	o->chunk_size = (uint32_t)((first + FWC_AGENT_BLOCK_SIZE - 1) / FWC_AGENT_BLOCK_SIZE *
-	                           FWC_AGENT_BLOCK_SIZE);
-	*reason = FWC_AGENT_REFUSE_NONE;
-	return FWC_OK;
+	return err;
 }
 
 /* ---- the hooks ------------------------------------------------------------------------------ */

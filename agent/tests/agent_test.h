@@ -9,11 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "fwchain/cid.h"
 #include "fwchain/sha256.h"
+#include "fwchain/unixfs.h"
 #include "port_posix.h"
 #include "test.h"
 
-/* Remove a scratch directory and what is in it (the tests create one level of folders). */
+/* Remove a scratch directory and what is in it (the tests create a few levels of folders). */
 static inline void test_rmtree(const char *dir)
 {
 	DIR *d = dir != NULL && dir[0] != '\0' ? opendir(dir) : NULL;
@@ -85,7 +89,7 @@ static inline char *test_read_file(const char *path, size_t *len)
 struct fixture {
 	char root[256]; /* scratch folder */
 	char dev[300];  /* device directory */
-	char src[300];  /* the new image as a file: a download source */
+	char src[300];  /* the new image's blocks: a download source (file://src) */
 	struct fwc_port port;
 	struct fwc_agent_provision prov;
 	uint8_t *factory;
@@ -93,6 +97,7 @@ struct fixture {
 	uint8_t *image;
 	size_t image_len;
 	struct fwc_agent_offer offer;
+	uint32_t chunk_size; /* leaves of the offer's DAG */
 };
 
 /* Deterministic bytes (xorshift32), so images differ from each other and from 0xFF. */
@@ -119,33 +124,131 @@ static inline int test_write_file(const char *path, const uint8_t *p, size_t n)
 	return (fclose(f) == 0 && ok) ? 0 : -1;
 }
 
-/* Add "file://path" as the next source of an offer. */
-static inline void test_offer_source(struct fwc_agent_offer *o, const char *path)
+/* Add "file://dir" as the next source of an offer: its blocks are the files
+ * dir/ipfs/<cid>?format=raw (what the agent asks a trustless gateway for). */
+static inline void test_offer_source(struct fwc_agent_offer *o, const char *dir)
 {
 	struct fwc_agent_source *s = &o->sources[o->source_count++];
-	int n = snprintf(s->url, sizeof(s->url), "file://%s", path);
+	int n = snprintf(s->url, sizeof(s->url), "file://%s", dir);
 
 	s->len = (uint16_t)n;
 }
 
-/* An offer for img as a release with counter `counter`, chunks of chunk_size, no source yet.
- * Every digest is computed here with libfwchain, independently of the agent. */
-static inline void test_offer_build(struct fwc_agent_offer *o, const uint8_t *img, size_t len,
-                                    uint64_t counter, uint32_t chunk_size)
+/* The file a source directory holds block cid in. */
+static inline void test_block_path(char *out, size_t cap, const char *dir,
+                                   const struct fwc_cid *cid)
 {
+	char text[FWC_CID_STR_MAX];
+
+	fwc_cid_format(text, sizeof(text), cid);
+	snprintf(out, cap, "%s/ipfs/%s?format=raw", dir, text);
+}
+
+struct test_dag_sink {
+	const char *dir;
+	int err;
+};
+
+static inline int test_dag_emit(void *ctx, const struct fwc_cid *cid, const uint8_t *block,
+                                size_t len)
+{
+	struct test_dag_sink *s = ctx;
+	char path[512];
+
+	test_block_path(path, sizeof(path), s->dir, cid);
+	if (test_write_file(path, block, len) != 0)
+		s->err = -1;
+	return FWC_OK;
+}
+
+/* Import img with the library's UnixFS importer (opt NULL: CIDv1, raw leaves, chunks of
+ * chunk_size) and write every block into dir/ipfs/. *root gets the file's CID. */
+static inline int test_dag_write(struct fwc_cid *root, const char *dir, const uint8_t *img,
+                                 size_t len, const struct fwc_unixfs_options *opt,
+                                 uint32_t chunk_size)
+{
+	struct fwc_unixfs_options o;
+	struct test_dag_sink ts = {dir, 0};
+	struct fwc_unixfs_sink sink = {test_dag_emit, &ts};
+	struct fwc_unixfs_result res;
+	char sub[512];
+
+	if (opt != NULL) {
+		o = *opt;
+	} else {
+		fwc_unixfs_options_default(&o, 1);
+		o.chunk_size = chunk_size;
+	}
+	mkdir(dir, 0755);
+	snprintf(sub, sizeof(sub), "%s/ipfs", dir);
+	mkdir(sub, 0755);
+	if (fwc_unixfs_import(&res, &o, &sink, img, len) != FWC_OK || ts.err != 0)
+		return -1;
+	*root = res.root;
+	return 0;
+}
+
+/* The CIDv1 raw leaf of chunk i (chunks of chunk_size) of img. */
+static inline void test_leaf_cid(struct fwc_cid *cid, const uint8_t *img, size_t len,
+                                 uint32_t chunk_size, size_t i)
+{
+	size_t off = i * chunk_size, n = len - off < chunk_size ? len - off : chunk_size;
+
+	fwc_cid_from_block(cid, 1, FWC_CID_CODEC_RAW, img + off, n);
+}
+
+/* An offer for img as a release with counter `counter`, whose DAG (CIDv1, raw leaves of
+ * chunk_size) is written into dir; no source yet. The root CID, size and hash are computed
+ * here with libfwchain, independently of the agent. */
+static inline int test_offer_build(struct fwc_agent_offer *o, const uint8_t *img, size_t len,
+                                   uint64_t counter, uint32_t chunk_size, const char *dir)
+{
+	struct fwc_cid root;
+
 	memset(o, 0, sizeof(*o));
+	if (test_dag_write(&root, dir, img, len, NULL, chunk_size) != 0)
+		return -1;
 	o->counter = counter;
 	o->size = len;
 	fwc_sha256(o->sha256, img, len);
-	fwc_tagged_hash(o->target, "fwagent-test/target", img, len);
-	o->chunk_size = chunk_size;
-	o->chunk_count = (uint32_t)((len + chunk_size - 1) / chunk_size);
-	for (uint32_t c = 0; c < o->chunk_count && c < FWC_AGENT_MAX_CHUNKS; c++) {
-		size_t off = (size_t)c * chunk_size;
-		size_t n = len - off < chunk_size ? len - off : chunk_size;
+	memcpy(o->target, root.digest, 32);
+	o->root_kind = root.codec == FWC_CID_CODEC_RAW ? FWC_AGENT_CID_RAW
+	               : root.version == 0             ? FWC_AGENT_CID_PB0
+	                                               : FWC_AGENT_CID_PB1;
+	return 0;
+}
 
-		fwc_sha256(o->chunk_sha256[c], img + off, n);
-	}
+enum test_tamper { TAMPER_FLIP = 1, TAMPER_SHORT = 2, TAMPER_LONG = 3, TAMPER_DROP = 4 };
+
+/* Write fx-like image img's DAG (raw leaves of chunk_size) into dir, then spoil the block of
+ * leaf i: one byte flipped, one byte short, 4 KiB too long, or missing. */
+static inline int test_dag_tamper(const char *dir, const uint8_t *img, size_t len,
+                                  uint32_t chunk_size, size_t i, enum test_tamper how)
+{
+	struct fwc_cid root, leaf;
+	char path[512];
+	size_t off = i * chunk_size, n = len - off < chunk_size ? len - off : chunk_size;
+	uint8_t *copy;
+	int rc = 0;
+
+	if (test_dag_write(&root, dir, img, len, NULL, chunk_size) != 0)
+		return -1;
+	test_leaf_cid(&leaf, img, len, chunk_size, i);
+	test_block_path(path, sizeof(path), dir, &leaf);
+	if (how == TAMPER_DROP)
+		return unlink(path);
+	if ((copy = malloc(n + 4096)) == NULL)
+		return -1;
+	memcpy(copy, img + off, n);
+	test_pattern(copy + n, 4096, 7);
+	if (how == TAMPER_FLIP)
+		copy[n / 2] ^= 1;
+	rc = test_write_file(path, copy,
+	                     how == TAMPER_SHORT  ? n - 1
+	                     : how == TAMPER_LONG ? n + 4096
+	                                          : n);
+	free(copy);
+	return rc;
 }
 
 static inline int fixture_setup(struct fixture *fx, const char *tag, size_t image_len,
@@ -155,7 +258,7 @@ static inline int fixture_setup(struct fixture *fx, const char *tag, size_t imag
 	if (test_mkdtemp(fx->root, sizeof(fx->root), tag) != 0)
 		return -1;
 	snprintf(fx->dev, sizeof(fx->dev), "%s/dev", fx->root);
-	snprintf(fx->src, sizeof(fx->src), "%s/image-43.bin", fx->root);
+	snprintf(fx->src, sizeof(fx->src), "%s/blocks", fx->root);
 	fx->factory_len = TEST_FACTORY_LEN;
 	fx->image_len = image_len;
 	fx->factory = malloc(fx->factory_len);
@@ -164,13 +267,14 @@ static inline int fixture_setup(struct fixture *fx, const char *tag, size_t imag
 		return -1;
 	test_pattern(fx->factory, fx->factory_len, 1);
 	test_pattern(fx->image, image_len, 2);
-	if (test_write_file(fx->src, fx->image, image_len) != 0)
-		return -1;
 	if (fwc_posix_format(fx->dev, TEST_SLOT_SIZE, erase_unit) != FWC_OK ||
 	    test_open(&fx->port, fx->dev) != FWC_OK ||
 	    fwc_posix_factory_write(&fx->port, FWC_SLOT_A, fx->factory, fx->factory_len) != FWC_OK)
 		return -1;
-	test_offer_build(&fx->offer, fx->image, image_len, TEST_COUNTER, chunk_size);
+	if (test_offer_build(&fx->offer, fx->image, image_len, TEST_COUNTER, chunk_size, fx->src) !=
+	    0)
+		return -1;
+	fx->chunk_size = chunk_size;
 	test_offer_source(&fx->offer, fx->src);
 	return 0;
 }

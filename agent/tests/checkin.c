@@ -2,13 +2,14 @@
  * local HTTP server (http_server.h) serving a ledger built in-process (ledger.h) and an image
  * imported as UnixFS by libfwchain.
  *
- * The happy path: check-in, verification, chunk digests from the verified root block, download
- * of the flat image by ranges, install, trial boot, confirmation; the checkpoint is recorded.
+ * The happy path: check-in, verification, the verified root block, download of the leaves by
+ * CID in ranges, install, trial boot, confirmation; the checkpoint is recorded.
  * Then the attacks, each on a fresh device with a good factory image: the device installs
  * nothing (nothing is even downloaded), keeps its image and floor, and queues one REFUSED event
  * with the attack's reason (once, however often the node repeats itself). And: a rollback after
  * an A/B fallback, freeze by a "no update" answer, a gateway sending more data than asked or the
- * wrong data, a wrong root block. */
+ * wrong data, a wrong root block, a tampering gateway in front of an honest node (failover),
+ * and a CIDv0 image with dag-pb leaves. */
 #include "agent_test.h"
 #include "http_server.h"
 #include "ledger.h"
@@ -34,26 +35,33 @@ static int put_block(void *ctx, const struct fwc_cid *cid, const uint8_t *block,
 {
 	char text[FWC_CID_STR_MAX], name[FWC_CID_STR_MAX + 8];
 
-	(void)ctx;
 	if (fwc_cid_format(text, sizeof(text), cid) != FWC_OK)
 		return FWC_ERR_ARG;
 	snprintf(name, sizeof(name), "raw-%s", text);
-	return http_put(&hs, name, block, len) == 0 ? FWC_OK : FWC_ERR_IO;
+	return http_put(ctx, name, block, len) == 0 ? FWC_OK : FWC_ERR_IO;
 }
 
-/* Import img as CIDv1 with raw leaves (blocks and the flat file served); cid gets the root. */
-static int publish(const uint8_t *img, size_t len, struct fwc_unixfs_result *res, uint8_t *cid,
-                   size_t *cid_len)
+/* Import img with opt (NULL: CIDv1 with raw leaves) and serve its blocks and flat file from
+ * server; cid gets the root. */
+static int publish_on(struct http_server *server, const struct fwc_unixfs_options *opt,
+                      const uint8_t *img, size_t len, struct fwc_unixfs_result *res, uint8_t *cid,
+                      size_t *cid_len)
 {
-	struct fwc_unixfs_sink sink = {put_block, NULL};
+	struct fwc_unixfs_sink sink = {put_block, server};
 	char text[FWC_CID_STR_MAX], name[FWC_CID_STR_MAX + 8];
 
-	if (fwc_unixfs_import(res, NULL, &sink, img, len) != FWC_OK ||
+	if (fwc_unixfs_import(res, opt, &sink, img, len) != FWC_OK ||
 	    fwc_cid_encode(cid, 36, cid_len, &res->root) != FWC_OK ||
 	    fwc_cid_format(text, sizeof(text), &res->root) != FWC_OK)
 		return -1;
 	snprintf(name, sizeof(name), "flat-%s", text);
-	return http_put(&hs, name, img, len);
+	return http_put(server, name, img, len);
+}
+
+static int publish(const uint8_t *img, size_t len, struct fwc_unixfs_result *res, uint8_t *cid,
+                   size_t *cid_len)
+{
+	return publish_on(&hs, NULL, img, len, res, cid, cid_len);
 }
 
 /* ---- the ledger's answers ---------------------------------------------------------------------
@@ -240,18 +248,23 @@ static void test_happy_path(void)
 		reqs = test_read_file(path, &len);
 	}
 	CHECK(reqs != NULL && strstr(reqs, want) != NULL);
-	/* the root block, then the flat image in ranges never past the signed size */
+	/* the root block, then each leaf by its CID in ranges: the leaves' bytes asked for add
+	 * up to the signed size exactly */
 	CHECK(reqs != NULL && strstr(reqs, "?format=raw") != NULL);
 	if (reqs != NULL) {
-		long a, b, maxb = -1;
+		char rtext[FWC_CID_STR_MAX];
+		long a, b, sum = 0;
 
+		fwc_cid_format(rtext, sizeof(rtext), &image_res.root);
 		for (char *p = reqs; (p = strstr(p, "/ipfs/")) != NULL; p++) {
 			char *sp = strchr(p, ' ');
 
-			if (sp != NULL && sscanf(sp, " %ld-%ld", &a, &b) == 2 && b > maxb)
-				maxb = b;
+			if (strncmp(p + 6, rtext, strlen(rtext)) == 0)
+				continue; /* the root */
+			if (sp != NULL && sscanf(sp, " %ld-%ld", &a, &b) == 2)
+				sum += b - a + 1;
 		}
-		CHECK(maxb == (long)IMAGE_LEN - 1);
+		CHECK(sum == (long)IMAGE_LEN);
 	}
 	free(reqs);
 	/* the next check-in offers the same release: rollback refused, nothing else changes */
@@ -539,17 +552,32 @@ static void test_gateway(void)
 		}
 	free(tail);
 
-	/* the flat file replaced by the other image, longer than the signed size */
+	/* a leaf replaced by the other image's (mix and match), longer than the leaf */
 	device_new();
 	fwc_cid_format(text, sizeof(text), &image_res.root);
-	snprintf(name, sizeof(name), "flat-%s", text);
-	http_put(&hs, name, other_image, IMAGE_LEN + 1000);
-	CHECK(cycle() == 1);
-	CHECK(rec()->active_slot == FWC_SLOT_A && rec()->pending_slot == FWC_SLOT_NONE);
-	CHECK(!rec()->download.active && count_events(FWC_AGENT_EV_DOWNLOAD_FAILED) == 1);
-	CHECK(last_event()->code == FWC_ERR_HASH_MISMATCH);
-	CHECK(slot_holds(&port, FWC_SLOT_A, factory, TEST_FACTORY_LEN));
-	http_put(&hs, name, image, IMAGE_LEN);
+	{
+		struct fwc_cid leaf;
+		char lt[FWC_CID_STR_MAX];
+		uint8_t *saved;
+		size_t slen = 0;
+		char path[700];
+
+		test_leaf_cid(&leaf, image, IMAGE_LEN, FWC_UNIXFS_CHUNK_SIZE, 1);
+		fwc_cid_format(lt, sizeof(lt), &leaf);
+		snprintf(name, sizeof(name), "raw-%s", lt);
+		snprintf(path, sizeof(path), "%s/%s", www, name);
+		saved = (uint8_t *)test_read_file(path, &slen);
+		CHECK(saved != NULL);
+		http_put(&hs, name, other_image, FWC_UNIXFS_CHUNK_SIZE + 1000);
+		CHECK(cycle() == 1);
+		CHECK(rec()->active_slot == FWC_SLOT_A && rec()->pending_slot == FWC_SLOT_NONE);
+		CHECK(!rec()->download.active && count_events(FWC_AGENT_EV_DOWNLOAD_FAILED) == 1);
+		CHECK(last_event()->code == FWC_ERR_HASH_MISMATCH);
+		CHECK(slot_holds(&port, FWC_SLOT_A, factory, TEST_FACTORY_LEN));
+		if (saved != NULL)
+			http_put(&hs, name, saved, slen);
+		free(saved);
+	}
 
 	/* a root block that is not the CID's: a transport failure, no event, nothing fetched */
 	device_new();
@@ -572,6 +600,115 @@ static void test_gateway(void)
 		http_put(&hs, name, blk, len);
 		free(blk);
 	}
+}
+
+/* The sources: a dead gateway, a mirror serving a tampered leaf, the honest node last. The bad
+ * block is taken from the next source, which is kept, and the install completes.
+ * Then a CIDv0 image with dag-pb leaves, checked and installed through the same path. */
+static void test_sources(void)
+{
+	static struct http_server mirror;
+	struct fwc_unixfs_result res, v0res;
+	struct fwc_unixfs_options o;
+	struct fwc_agent_url m;
+	struct fwc_cid leaf;
+	char www2[400], lt[FWC_CID_STR_MAX], name[FWC_CID_STR_MAX + 8], path[700];
+	uint8_t cid[36], v0cid[36];
+	size_t cid_len = 0, v0cid_len = 0, len = 0;
+	char *reqs;
+
+	snprintf(www2, sizeof(www2), "%s/www2", root_dir);
+	mkdir(www2, 0700);
+	CHECK(http_start(&mirror, www2) == 0);
+	CHECK(publish_on(&mirror, NULL, image, IMAGE_LEN, &res, cid, &cid_len) == 0);
+	test_leaf_cid(&leaf, image, IMAGE_LEN, FWC_UNIXFS_CHUNK_SIZE, 1);
+	fwc_cid_format(lt, sizeof(lt), &leaf);
+	snprintf(name, sizeof(name), "raw-%s", lt);
+	{
+		uint8_t *bad = malloc(FWC_UNIXFS_CHUNK_SIZE);
+
+		memcpy(bad, image + FWC_UNIXFS_CHUNK_SIZE, FWC_UNIXFS_CHUNK_SIZE);
+		bad[1000] ^= 0x40;
+		http_put(&mirror, name, bad, FWC_UNIXFS_CHUNK_SIZE);
+		free(bad);
+	}
+	m.url = mirror.url;
+	m.len = strlen(mirror.url);
+	prov.gateway_url = "http://127.0.0.1:1";
+	prov.gateway_url_len = strlen(prov.gateway_url);
+	prov.mirrors = &m;
+	prov.mirror_count = 1;
+
+	device_new();
+	http_put(&mirror, "requests", NULL, 0);
+	ledger_start();
+	ledger_publish(43, 0);
+	serve_bundle(1, 0x3);
+	CHECK(cycle() == 2);
+	CHECK(rec()->active_slot == FWC_SLOT_B && rec()->active.counter == 43);
+	CHECK(slot_holds(&port, FWC_SLOT_B, image, IMAGE_LEN));
+	CHECK(count_events(FWC_AGENT_EV_DOWNLOAD_FAILED) == 0);
+	/* the mirror was asked for leaf 1 (tampered), the node for leaves 1 and 2, not 0 */
+	snprintf(path, sizeof(path), "%s/requests", www2);
+	reqs = test_read_file(path, &len);
+	CHECK(reqs != NULL && strstr(reqs, lt) != NULL);
+	free(reqs);
+	snprintf(path, sizeof(path), "%s/requests", www);
+	reqs = test_read_file(path, &len);
+	CHECK(reqs != NULL && strstr(reqs, lt) != NULL);
+	test_leaf_cid(&leaf, image, IMAGE_LEN, FWC_UNIXFS_CHUNK_SIZE, 2);
+	fwc_cid_format(lt, sizeof(lt), &leaf);
+	CHECK(reqs != NULL && strstr(reqs, lt) != NULL);
+	test_leaf_cid(&leaf, image, IMAGE_LEN, FWC_UNIXFS_CHUNK_SIZE, 0);
+	fwc_cid_format(lt, sizeof(lt), &leaf);
+	CHECK(reqs != NULL && strstr(reqs, lt) == NULL);
+	free(reqs);
+	prov.gateway_url = NULL;
+	prov.gateway_url_len = 0;
+	prov.mirrors = NULL;
+	prov.mirror_count = 0;
+	http_stop(&mirror);
+
+	/* CIDv0 ("Qm..."), dag-pb leaves of 256 KiB */
+	fwc_unixfs_options_default(&o, 0);
+	CHECK(publish_on(&hs, &o, image, IMAGE_LEN, &v0res, v0cid, &v0cid_len) == 0);
+	CHECK(v0res.root.version == 0 && v0cid_len == 34);
+	device_new();
+	ledger_start();
+	{
+		const struct fwc_seckey *s[2] = {&L.rel[0], &L.rel[1]};
+		struct l_release r;
+
+		l_release_default(&r, 43);
+		r.size = v0res.size;
+		memcpy(r.sha256, v0res.sha256, 32);
+		memcpy(r.cid, v0cid, v0cid_len);
+		r.cid_len = v0cid_len;
+		serve_bundle(ledger_release(&L, &r, s, 2, 1), 0x3);
+	}
+	CHECK(cycle() == 2);
+	CHECK(rec()->active_slot == FWC_SLOT_B && rec()->active.counter == 43);
+	CHECK(slot_holds(&port, FWC_SLOT_B, image, IMAGE_LEN));
+	CHECK(count_events(FWC_AGENT_EV_CONFIRMED) == 1 && count_events(FWC_AGENT_EV_REFUSED) == 0);
+
+	/* a one-block CIDv0 image: the root is a dag-pb leaf, checked whole at check-in */
+	CHECK(publish_on(&hs, &o, image, 5000, &v0res, v0cid, &v0cid_len) == 0);
+	device_new();
+	ledger_start();
+	{
+		const struct fwc_seckey *s[2] = {&L.rel[0], &L.rel[1]};
+		struct l_release r;
+
+		l_release_default(&r, 43);
+		r.size = v0res.size;
+		memcpy(r.sha256, v0res.sha256, 32);
+		memcpy(r.cid, v0cid, v0cid_len);
+		r.cid_len = v0cid_len;
+		serve_bundle(ledger_release(&L, &r, s, 2, 1), 0x3);
+	}
+	CHECK(cycle() == 2);
+	CHECK(rec()->active_slot == FWC_SLOT_B && rec()->active.size == 5000);
+	CHECK(slot_holds(&port, FWC_SLOT_B, image, 5000));
 }
 
 /* The last event report the node received: the transaction and the event in it, both
@@ -718,6 +855,7 @@ int main(void)
 	RUN(test_freeze);
 	RUN(test_rollback_after_fallback);
 	RUN(test_gateway);
+	RUN(test_sources);
 	RUN(test_reports);
 	http_stop(&hs);
 	if (port_open)

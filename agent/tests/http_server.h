@@ -3,10 +3,11 @@
  *
  *   GET  /v1/updates?...         the file "updates" (404 when absent); the request target is
  *                                appended to "requests"
- *   GET  /ipfs/<cid>?format=raw  the file "raw-<cid>" (a block)
- *   GET  /ipfs/<cid>             the file "flat-<cid>" (the image), honouring "Range: bytes=A-B"
- *                                with 206; with a file "flood" present it sends 64 KiB of junk
- *                                after the requested range (a source sending more than asked)
+ *   GET  /ipfs/<cid>?format=raw  the file "raw-<cid>" (a block), and
+ *   GET  /ipfs/<cid>             the file "flat-<cid>" (the image), both honouring
+ *                                "Range: bytes=A-B" with 206; with a file "flood" present it
+ *                                sends 64 KiB of junk after a requested range that ends inside
+ *                                the file (a source sending more than asked)
  *   POST /v1/txs                 the body is stored as "posted-<n>" and "posted-last"; the
  *                                answer is the file "post-answer" ("<status> <body>"), which
  *                                is then removed (one answer per file); 503 while a file
@@ -181,7 +182,7 @@ static inline void hs_serve(const char *dir, int c, unsigned *posts)
 		if (q != NULL && strcmp(q, "?format=raw") == 0) {
 			*q = '\0';
 			snprintf(name, sizeof(name), "raw-%s", target + 6);
-			a = b = -1; /* a block is sent whole */
+			flat = 1; /* a block is served in ranges like a file */
 		} else if (q == NULL) {
 			snprintf(name, sizeof(name), "flat-%s", target + 6);
 			flat = 1;
@@ -205,7 +206,9 @@ static inline void hs_serve(const char *dir, int c, unsigned *posts)
 	if (a >= 0 && b >= a) {
 		static uint8_t junk[65536];
 		size_t from = (size_t)a, to = (size_t)b + 1;
-		uint8_t *flood = flat ? hs_load(dir, "flood", &n) : NULL;
+		/* only after a range that ends inside the file: the junk then stands for bytes
+		 * the agent did not ask for (after a whole block it would look like a longer one) */
+		uint8_t *flood = flat && (size_t)b + 1 < len ? hs_load(dir, "flood", &n) : NULL;
 
 		free(flood);
 		memset(junk, 0xA5, sizeof(junk));

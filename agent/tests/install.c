@@ -4,9 +4,10 @@
  * after install, a damaged confirmed image, source failover, the signed-size bound, the
  * minimum-rate rule, download resume, offer checks, and the check-in hook's refusal.
  *
- * Offers come through fwc_agent_test_offer() (test build of the core only): the proof-bundle
- * verification that will produce them does not exist yet. Expected images and digests are
- * computed with libfwchain, independently of the agent. */
+ * Offers come through fwc_agent_test_offer() (test build of the core only), as if check-in had
+ * verified them; the image's DAG is written by libfwchain's UnixFS importer into directories
+ * the agent reads as file:// trustless gateways. agent/tests/dag.c tests the DAG walk itself
+ * (deeper trees, CIDv0, dag-pb leaves, refused shapes). */
 #include "agent_test.h"
 
 #include <fcntl.h>
@@ -63,9 +64,10 @@ static void test_install_confirm(void)
 
 	CHECK(fixture_setup(&fx, "install", 1048576, 65536, 4096) == 0);
 	install_until_reboot();
-	/* 1 MiB in 4 KiB blocks: exactly 256 GETs, 256 erases and writes; commits: the factory
-	 * record at the first power-on, then 1 to start + 16 chunks + 1 to mark pending */
-	CHECK(fx.port.gets == 256 && fx.port.writes == 256 && fx.port.erases == 256);
+	/* 1 MiB in 4 KiB blocks: the root's first bytes and the root (2 GETs), then 16 leaves of
+	 * 16 GETs each; 256 erases and writes; commits: the factory record at the first
+	 * power-on, then 1 to start + 16 leaves + 1 to mark pending */
+	CHECK(fx.port.gets == 2 + 256 && fx.port.writes == 256 && fx.port.erases == 256);
 	CHECK(fx.port.record_writes == 1 + 18);
 	CHECK(slot_holds(&fx.port, FWC_SLOT_B, fx.image, fx.image_len));
 	CHECK(slot_holds(&fx.port, FWC_SLOT_A, fx.factory, fx.factory_len));
@@ -218,62 +220,50 @@ static void test_modified_slot_rollback(void)
 	fixture_teardown(&fx);
 }
 
-/* Sources that are missing, corrupt, short or over-long: failover, and the signed size bound. */
+/* Sources that are missing, corrupt, short or over-long: failover, and the signed-size bound. */
 static void test_failover(void)
 {
-	char bad[400], shortf[400], longf[400];
-	uint8_t *copy;
+	char bad[400], shortd[400], longd[400];
 
 	CHECK(fixture_setup(&fx, "failover", 1048576, 65536, 4096) == 0);
-	copy = malloc(fx.image_len + 65536);
-	CHECK(copy != NULL);
-	if (copy == NULL)
-		return;
-	snprintf(bad, sizeof(bad), "%s/corrupt.bin", fx.root);
-	snprintf(shortf, sizeof(shortf), "%s/short.bin", fx.root);
-	snprintf(longf, sizeof(longf), "%s/long.bin", fx.root);
-	memcpy(copy, fx.image, fx.image_len);
-	copy[70000] ^= 1; /* chunk 1 is wrong */
-	CHECK(test_write_file(bad, copy, fx.image_len) == 0);
-	CHECK(test_write_file(shortf, fx.image, fx.image_len - 1) == 0);
-	memcpy(copy, fx.image, fx.image_len);
-	test_pattern(copy + fx.image_len, 65536, 9);
-	CHECK(test_write_file(longf, copy, fx.image_len + 65536) == 0);
+	snprintf(bad, sizeof(bad), "%s/corrupt", fx.root);
+	snprintf(shortd, sizeof(shortd), "%s/short", fx.root);
+	CHECK(test_dag_tamper(bad, fx.image, fx.image_len, 65536, 1, TAMPER_FLIP) == 0);
+	CHECK(test_dag_tamper(shortd, fx.image, fx.image_len, 65536, 15, TAMPER_SHORT) == 0);
 
-	/* missing, then corrupt at chunk 1, then short at the last chunk, then good */
+	/* missing, then corrupt at leaf 1, then short at the last leaf, then good */
 	fx.offer.source_count = 0;
 	test_offer_source(&fx.offer, "/nonexistent/fwagent-image");
 	test_offer_source(&fx.offer, bad);
-	test_offer_source(&fx.offer, shortf);
+	test_offer_source(&fx.offer, shortd);
 	test_offer_source(&fx.offer, fx.src);
 	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
 	CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_OK);
 	CHECK(run_agent(&agent, &fx.port, 1000) == FWC_AGENT_REBOOT);
 	CHECK(rec()->pending_slot == FWC_SLOT_B);
 	CHECK(slot_holds(&fx.port, FWC_SLOT_B, fx.image, fx.image_len));
-	/* chunk 0: missing fails (1 GET), corrupt serves it (16); chunk 1: corrupt fails (16),
-	 * short serves it and 13 more chunks (14 x 16), fails on the last (16), good (16) */
-	CHECK(fx.port.gets == 1 + 16 + 16 + 14 * 16 + 16 + 16);
+	/* leaf 0: missing fails (1 GET: the root's first bytes), corrupt serves the root (2) and
+	 * the leaf (16); leaf 1: corrupt fails (16), short serves it and 13 more leaves
+	 * (14 x 16), fails on the last (16), good (16); the root stays held throughout */
+	CHECK(fx.port.gets == 1 + 2 + 16 + 16 + 14 * 16 + 16 + 16);
 	fixture_teardown(&fx);
 
 	/* a source with more bytes than signed: never read past the signed size */
 	CHECK(fixture_setup(&fx, "longsrc", 1048576 - 1000, 65536, 4096) == 0);
 	fx.offer.source_count = 0;
-	memcpy(copy, fx.image, fx.image_len);
-	snprintf(longf, sizeof(longf), "%s/long.bin", fx.root);
-	CHECK(test_write_file(longf, copy, fx.image_len + 65536) == 0);
-	test_offer_source(&fx.offer, longf);
+	snprintf(longd, sizeof(longd), "%s/long", fx.root);
+	CHECK(test_dag_tamper(longd, fx.image, fx.image_len, 65536, 15, TAMPER_LONG) == 0);
+	test_offer_source(&fx.offer, longd);
 	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
 	CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_OK);
 	CHECK(run_agent(&agent, &fx.port, 1000) == FWC_AGENT_REBOOT);
-	CHECK(fx.port.gets == 256); /* the last block is a short one, none beyond */
+	CHECK(fx.port.gets == 2 + 256); /* the last block is a short one, none beyond */
 	CHECK(slot_holds(&fx.port, FWC_SLOT_B, fx.image, fx.image_len));
 	fixture_teardown(&fx);
-	free(copy);
 }
 
 /* Every source bad: the download is given up after each was tried FWC_AGENT_SOURCE_ROUNDS
- * times for the chunk, with a DOWNLOAD_FAILED event; nothing else changes. */
+ * times for the block, with a DOWNLOAD_FAILED event; nothing else changes. */
 static void test_all_sources_fail(void)
 {
 	CHECK(fixture_setup(&fx, "allfail", 200000, 65536, 4096) == 0);
@@ -303,7 +293,8 @@ static void test_min_rate(void)
 	CHECK(run_agent(&agent, &fx.port, 1000) == FWC_AGENT_IDLE);
 	CHECK(last_event() != NULL && last_event()->type == FWC_AGENT_EV_DOWNLOAD_FAILED);
 	CHECK(last_event()->code == FWC_ERR_IO);
-	CHECK(fx.port.gets == FWC_AGENT_SOURCE_ROUNDS); /* one GET per try */
+	/* the root (2 GETs, before the leaf's clock starts), then one GET per try of leaf 0 */
+	CHECK(fx.port.gets == 2 + FWC_AGENT_SOURCE_ROUNDS);
 	fixture_teardown(&fx);
 
 	/* 4096 bytes per 10 s = 410 B/s: slow but allowed */
@@ -317,7 +308,7 @@ static void test_min_rate(void)
 }
 
 /* A reset in the middle of a download: the agent waits for the offer (check-in), then resumes
- * from the last verified chunk without fetching it again. */
+ * from the last verified leaf without fetching it again. */
 static void test_resume(void)
 {
 	struct fwc_agent_offer other;
@@ -329,7 +320,7 @@ static void test_resume(void)
 	for (int i = 0; i < 6; i++)
 		CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD);
 	CHECK(rec()->download.verified == 6 * 65536);
-	/* reset: the offer (sources, chunk digests) was only in RAM */
+	/* reset: the offer (root kind, sources) and the held root were only in RAM */
 	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
 	CHECK(fwc_agent_state(&agent) == FWC_AGENT_IDLE);
 	CHECK(rec()->download.active && rec()->download.verified == 6 * 65536);
@@ -338,7 +329,7 @@ static void test_resume(void)
 	gets = fx.port.gets;
 	CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_OK);
 	CHECK(run_agent(&agent, &fx.port, 1000) == FWC_AGENT_REBOOT);
-	CHECK(fx.port.gets - gets == 10 * 16); /* only the 10 missing chunks */
+	CHECK(fx.port.gets - gets == 2 + 10 * 16); /* the root again, the 10 missing leaves */
 	CHECK(slot_holds(&fx.port, FWC_SLOT_B, fx.image, fx.image_len));
 	fixture_teardown(&fx);
 
@@ -357,7 +348,7 @@ static void test_resume(void)
 	fixture_teardown(&fx);
 }
 
-/* Erase units larger than a chunk: a resume restarts at the erase unit's start and says so
+/* Erase units larger than a leaf: a resume restarts at the erase unit's start and says so
  * in the record before erasing. */
 static void test_large_erase_unit(void)
 {
@@ -370,7 +361,7 @@ static void test_large_erase_unit(void)
 	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
 	CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_OK);
 	CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD);
-	/* rewound to 128 KiB, then chunk 2 fetched again */
+	/* rewound to 128 KiB, then leaf 2 fetched again */
 	CHECK(rec()->download.verified == 3 * 65536);
 	CHECK(run_agent(&agent, &fx.port, 1000) == FWC_AGENT_REBOOT);
 	CHECK(fx.port.erases == 2 + 7); /* units 0-1, then 1-7 again after the rewind */
@@ -379,32 +370,25 @@ static void test_large_erase_unit(void)
 	CHECK(rec()->active_slot == FWC_SLOT_B);
 	fixture_teardown(&fx);
 
-	/* a source failing in the second chunk of an erase unit: the retry from the next source
+	/* a source failing in the second leaf of an erase unit: the retry from the next source
 	 * restarts at the unit's start instead of programming the half-written unit again */
 	CHECK(fixture_setup(&fx, "bigerase2", 1048576, 65536, 131072) == 0);
 	{
 		char bad[400];
-		uint8_t *copy = malloc(fx.image_len);
 
-		CHECK(copy != NULL);
-		if (copy == NULL)
-			return;
-		memcpy(copy, fx.image, fx.image_len);
-		copy[65536 + 100] ^= 1;
-		snprintf(bad, sizeof(bad), "%s/corrupt.bin", fx.root);
-		CHECK(test_write_file(bad, copy, fx.image_len) == 0);
-		free(copy);
+		snprintf(bad, sizeof(bad), "%s/corrupt", fx.root);
+		CHECK(test_dag_tamper(bad, fx.image, fx.image_len, 65536, 1, TAMPER_FLIP) == 0);
 		fx.offer.source_count = 0;
 		test_offer_source(&fx.offer, bad);
 		test_offer_source(&fx.offer, fx.src);
 	}
 	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
 	CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_OK);
-	CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD); /* chunk 0 from the bad source */
-	CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD); /* chunk 1 fails the hash */
+	CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD); /* leaf 0 from the bad source */
+	CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD); /* leaf 1 fails the hash */
 	CHECK_RC(fwc_agent_last_error(&agent), FWC_ERR_HASH_MISMATCH);
 	CHECK(rec()->download.verified == 65536);
-	CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD); /* rewinds, chunk 0 again */
+	CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD); /* rewinds, leaf 0 again */
 	CHECK_RC(fwc_agent_last_error(&agent), FWC_OK);
 	CHECK(rec()->download.verified == 65536);
 	CHECK(run_agent(&agent, &fx.port, 1000) == FWC_AGENT_REBOOT);
@@ -425,23 +409,14 @@ static void test_offer_checks(void)
 
 	o = fx.offer;
 	o.size = TEST_SLOT_SIZE + 1;
-	o.chunk_size = 1048576;
-	o.chunk_count = 2;
 	CHECK_RC(fwc_agent_test_offer(&agent, &o), FWC_ERR_TOO_LARGE);
 	o = fx.offer;
-	o.chunk_size = 65536 + 100; /* not a multiple of the block */
+	o.root_kind = 0;
 	CHECK_RC(fwc_agent_test_offer(&agent, &o), FWC_ERR_MALFORMED);
-	o = fx.offer;
-	o.chunk_size = 2u * 1024u * 1024u; /* above FWC_AGENT_MAX_CHUNK_SIZE */
-	o.chunk_count = 1;
+	o.root_kind = 4;
 	CHECK_RC(fwc_agent_test_offer(&agent, &o), FWC_ERR_MALFORMED);
-	o = fx.offer;
-	o.chunk_count++; /* one chunk too many for the size */
-	CHECK_RC(fwc_agent_test_offer(&agent, &o), FWC_ERR_MALFORMED);
-	o.chunk_count -= 2; /* one too few */
-	CHECK_RC(fwc_agent_test_offer(&agent, &o), FWC_ERR_MALFORMED);
-	o = fx.offer;
-	o.chunk_count = FWC_AGENT_MAX_CHUNKS + 1;
+	o.root_kind = FWC_AGENT_CID_RAW; /* one raw block: at most one step's work */
+	o.size = FWC_AGENT_MAX_CHUNK_SIZE + 1;
 	CHECK_RC(fwc_agent_test_offer(&agent, &o), FWC_ERR_TOO_LARGE);
 	o = fx.offer;
 	o.size = 0;

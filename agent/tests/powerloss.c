@@ -281,10 +281,9 @@ int main(void)
 		return 1;
 	}
 	test_pattern(image44, IMAGE_LEN, 3);
-	snprintf(src44, sizeof(src44), "%s/image-44.bin", fx.root);
-	if (test_write_file(src44, image44, IMAGE_LEN) != 0)
+	snprintf(src44, sizeof(src44), "%s/blocks-44", fx.root);
+	if (test_offer_build(&offer44, image44, IMAGE_LEN, TEST_COUNTER + 1, CHUNK, src44) != 0)
 		return 1;
-	test_offer_build(&offer44, image44, IMAGE_LEN, TEST_COUNTER + 1, CHUNK);
 	test_offer_source(&offer44, src44);
 	first = (struct scenario){"first install", FWC_SLOT_A, FWC_SLOT_B,
 	                          fx.factory,      fx.image,   fx.factory_len,

@@ -31,7 +31,7 @@ enum fwc_agent_state {
 	FWC_AGENT_IDLE = 0,       /* nothing under way; the next step checks in */
 	FWC_AGENT_CHECKIN = 1,    /* ask a node for the newest release and its proof bundle */
 	FWC_AGENT_DECIDE = 2,     /* apply local policy to a verified offer */
-	FWC_AGENT_DOWNLOAD = 3,   /* fetch, hash-check and program one chunk per step */
+	FWC_AGENT_DOWNLOAD = 3,   /* fetch, hash-check and program one leaf block per step */
 	FWC_AGENT_VERIFY = 4,     /* re-read the whole image from the slot and check its hash */
 	FWC_AGENT_INSTALL = 5,    /* mark the slot pending (trial boot) */
 	FWC_AGENT_REBOOT = 6,     /* reset into the boot selection */
@@ -41,25 +41,38 @@ enum fwc_agent_state {
 	FWC_AGENT_REPORT = 10     /* send queued device events */
 };
 
+/* How a block of an image is named: the kinds of CID the agent fetches (sha2-256 always). */
+enum fwc_agent_cid_kind {
+	FWC_AGENT_CID_RAW = 1, /* CIDv1 raw: the block is file bytes (a leaf) */
+	FWC_AGENT_CID_PB1 = 2, /* CIDv1 dag-pb: a UnixFS node (interior, or a leaf) */
+	FWC_AGENT_CID_PB0 = 3  /* CIDv0 ("Qm..."): the same, named the old way */
+};
+
 /* A verified update offer: what the check-in and decision steps hand to the download once the
  * proof bundle has been verified (checkpoint quorum, inclusion proof, release-key threshold,
- * product and hardware match; docs/agent.md). Every field is then trusted. */
+ * product and hardware match; docs/agent.md). Every field but the sources is then trusted:
+ * the sources are where blocks are asked for, and every block fetched from them is checked
+ * against its CID, starting from the signed root. */
 struct fwc_agent_source {
 	uint16_t len;                /* bytes of url used */
-	char url[FWC_AGENT_URL_MAX]; /* not NUL-terminated */
+	char url[FWC_AGENT_URL_MAX]; /* base URL, not NUL-terminated: blocks are fetched as
+	                                <url>/ipfs/<cid>?format=raw (a trustless gateway) */
 };
 
 struct fwc_agent_offer {
 	uint64_t counter;     /* release counter (must exceed the floor) */
 	uint64_t size;        /* signed image size: never more is fetched */
 	uint8_t sha256[32];   /* signed SHA-256 of the whole image */
-	uint8_t target[32];   /* identifies the download across resets (content id digest) */
-	uint32_t chunk_size;  /* bytes per verified chunk (a multiple of the block size);
-	                         every chunk but the last is full */
-	uint32_t chunk_count; /* ceil(size / chunk_size) */
-	uint8_t chunk_sha256[FWC_AGENT_MAX_CHUNKS][32]; /* SHA-256 of each chunk */
+	uint8_t target[32];   /* the signed root CID's digest; identifies the download */
+	uint8_t root_kind;    /* enum fwc_agent_cid_kind of the signed root CID */
 	uint8_t source_count; /* 1..FWC_AGENT_MAX_SOURCES, tried in order */
 	struct fwc_agent_source sources[FWC_AGENT_MAX_SOURCES];
+};
+
+/* A URL the platform keeps (on an MCU: a constant in flash). */
+struct fwc_agent_url {
+	const char *url; /* not NUL-terminated */
+	size_t len;
 };
 
 /* What manufacturing provisions. factory_floor is used only when no valid record exists; the
@@ -75,6 +88,21 @@ struct fwc_agent_provision {
 	size_t node_url_len;
 	const char *gateway_url; /* base URL of a content gateway serving /ipfs/; NULL: node_url */
 	size_t gateway_url_len;
+	/* More trustless gateways to fetch blocks from. The sources of a download are, in this
+	 * order: gateway_url, these, node_url (at most FWC_AGENT_MAX_SOURCES). */
+	const struct fwc_agent_url *mirrors;
+	size_t mirror_count;
+};
+
+/* The interior node of the image DAG that the download holds (in the check-in buffer, which
+ * is free while downloading): the walk's only state besides the record's progress. */
+struct fwc_agent_dag {
+	uint8_t valid;      /* buf[0..len) holds a node that matched its CID */
+	uint8_t depth;      /* its level: the root is 1 */
+	uint8_t target[32]; /* root digest of the image it belongs to */
+	uint64_t start;     /* first file byte under it */
+	uint64_t size;      /* file bytes under it */
+	uint32_t len;       /* block bytes in buf */
 };
 
 /* The agent context: all of the agent's memory. Treat the fields as private. */
@@ -85,7 +113,7 @@ struct fwc_agent {
 	uint8_t running_slot;   /* slot the running image came from */
 	uint8_t have_offer;     /* offer below is valid */
 	uint8_t source;         /* offer source for the next fetch */
-	uint8_t chunk_failures; /* failed attempts at the current chunk */
+	uint8_t chunk_failures; /* failed attempts at the current leaf */
 	uint8_t rollback_reason;
 	int last_err;
 	int rollback_code;
@@ -97,10 +125,12 @@ struct fwc_agent {
 	struct fwc_agent_store store;
 	struct fwc_agent_record next; /* the state being prepared for the next commit */
 	struct fwc_agent_offer offer;
+	struct fwc_agent_dag dag;
 	struct fwc_port_sha256 hash;
 	uint8_t block[FWC_AGENT_BLOCK_SIZE];
 	/* check-in: what was provisioned, the verified release, and the buffers of a check-in
-	 * (the answer, then the content's root block) and of a report (one event transaction) */
+	 * (the answer, then the content's root block), of a report (one event transaction) and
+	 * of the download (the interior node it walks, see dag above) */
 	const struct fwc_agent_provision *prov;
 	uint8_t have_verified; /* verified below holds the release of the current offer */
 	uint8_t last_refusal;  /* reason of the last refusal queued since power-on (0: none) */
@@ -154,7 +184,7 @@ const char *fwc_agent_state_name(int state);
  * product build). Hands the agent an offer as if check-in and decision had verified it, so the
  * download/install/confirm path can be tested before the proof-bundle verification exists.
  * Allowed in IDLE. Applies every check the agent itself makes (counter above the floor, size
- * within the slot, chunk layout, sources), then starts or resumes the download.
+ * within the slot, root kind, sources), then starts or resumes the download.
  * Returns FWC_OK, FWC_ERR_STATE, FWC_ERR_RANGE, FWC_ERR_TOO_LARGE, FWC_ERR_MALFORMED,
  * FWC_ERR_UNSUPPORTED, or a commit error. */
 int fwc_agent_test_offer(struct fwc_agent *ctx, const struct fwc_agent_offer *offer);

@@ -16,15 +16,18 @@
 #define FWC_AGENT_BLOCK_SIZE 4096
 #endif
 
-/* Most verification chunks one offer can list. An image is downloaded chunk by chunk and each
- * chunk is checked against its own SHA-256 before the download counts it as verified. 174 is
- * the number of links of one UnixFS dag-pb node, i.e. the leaves of a one-level image DAG. */
-#ifndef FWC_AGENT_MAX_CHUNKS
-#define FWC_AGENT_MAX_CHUNKS 174
+/* Most blocks on a path from the root of an image's UnixFS DAG to a leaf, the root and the
+ * leaf included. The download holds one interior node at a time (in the check-in buffer) and
+ * walks down from the root again when it leaves it, so this bounds the fetches of that walk,
+ * not RAM. With `ipfs add`'s layout (174 links per node, 256 KiB leaves) depth 1 is one leaf
+ * (256 KiB), 2 covers 174 leaves (43.5 MiB), 3 covers 174^2 leaves (7.4 GiB). */
+#ifndef FWC_AGENT_DAG_DEPTH
+#define FWC_AGENT_DAG_DEPTH 3
 #endif
 
-/* Largest chunk (bytes). A chunk is fetched and hashed within one call of fwc_agent_step(), so
- * this bounds the work of one step. 1 MiB covers UnixFS's 256 KiB leaves with room. */
+/* Largest leaf (file bytes). A leaf is fetched, programmed and hashed within one call of
+ * fwc_agent_step(), so this bounds the work of one step. 1 MiB is the largest chunk `ipfs add`
+ * allows (its default is 256 KiB). */
 #ifndef FWC_AGENT_MAX_CHUNK_SIZE
 #define FWC_AGENT_MAX_CHUNK_SIZE (1024UL * 1024UL)
 #endif
@@ -37,12 +40,12 @@
 #define FWC_AGENT_URL_MAX 200
 #endif
 
-/* How many times every source is tried for one chunk before the download is abandoned. */
+/* How many times every source is tried for one block before the download is abandoned. */
 #ifndef FWC_AGENT_SOURCE_ROUNDS
 #define FWC_AGENT_SOURCE_ROUNDS 2
 #endif
 
-/* Minimum-rate rule: once a chunk has taken longer than the grace period, a source delivering
+/* Minimum-rate rule: once a leaf has taken longer than the grace period, a source delivering
  * less than FWC_AGENT_MIN_RATE bytes per second is abandoned for the next one (slow-drip
  * attacks that keep a device downloading forever). */
 #ifndef FWC_AGENT_MIN_RATE
@@ -58,9 +61,10 @@
 #define FWC_AGENT_MAX_VALIDATORS 16
 #endif
 
-/* Bytes of the check-in answer (a proof bundle) and of a UnixFS root block, which share one
- * buffer. A bundle with a release and two key-set statements is about 3 KiB; the root block of
- * an image of 174 leaves (the one-level DAG limit, FWC_AGENT_MAX_CHUNKS) about 8.7 KiB. */
+/* Bytes of the check-in answer (a proof bundle) and of an interior node of the image DAG,
+ * which share one buffer. A bundle with a release and two key-set statements is about 3 KiB;
+ * an interior node of `ipfs add` with 174 links about 8.7 KiB (raw leaves below it) and at
+ * most 9060 bytes (the root of a 7.4 GiB image: 174 dag-pb links, 4-byte sizes). */
 #ifndef FWC_AGENT_BUNDLE_MAX
 #define FWC_AGENT_BUNDLE_MAX 9216
 #endif

@@ -46,15 +46,17 @@ struct fwc_agent_checkpoint {
 struct fwc_agent_download {
 	uint8_t active;               /* 0: no download; 1: the fields below are valid */
 	uint8_t slot;                 /* slot being written */
-	uint8_t target[32];           /* identifies the download (the content id's digest) */
+	uint8_t target[32];           /* identifies the download (the signed root CID's digest) */
 	struct fwc_agent_image image; /* signed counter, size and hash of the image */
-	uint64_t verified;            /* bytes from offset 0 written and hash-checked */
+	uint64_t verified;            /* bytes from offset 0 written and hash-checked: the end of
+	                                 a verified leaf of the image DAG (or an erase-unit start
+	                                 the download was moved back to) */
 };
 
 enum fwc_agent_event_type {
 	FWC_AGENT_EV_CONFIRMED = 1,       /* a new image passed its health check and is active */
 	FWC_AGENT_EV_ROLLED_BACK = 2,     /* a trial image was abandoned; reason says why */
-	FWC_AGENT_EV_DOWNLOAD_FAILED = 3, /* every source failed for a chunk */
+	FWC_AGENT_EV_DOWNLOAD_FAILED = 3, /* every source failed for a block of the image */
 	FWC_AGENT_EV_VERIFY_FAILED = 4,   /* the complete image in the slot did not match */
 	FWC_AGENT_EV_RECORD_RESET = 5,    /* both record copies were corrupt: factory state */
 	FWC_AGENT_EV_REFUSED = 6 /* a check-in answer or release was refused; the reason is an
