@@ -192,6 +192,7 @@ static void test_checkin(void)
 	/* An idle block: same tree, new checkpoint, spliced in without SQLite. */
 	node_chain_head(chain, &h, NULL, NULL, NULL, NULL);
 	CHECK(wait_height_above(h) == 0);
+	usleep(50000); /* the commit hook runs right after the commit */
 	q0 = node_db_query_count(db);
 	checkin(q);
 	CHECK(node_db_query_count(db) == q0);
