@@ -799,9 +799,10 @@ static void build_checkin_releases(struct sqlbuf *b, uint32_t mask)
 	/* Walks the unique (product, channel, counter) index down from the top, like node/state.c's
 	 * newest-applicable query, but keeps paused and halted releases: the check-in says why it
 	 * offers nothing. */
-	sql_add(b, "SELECT " RELEASE_COLS " FROM state_releases r WHERE product = :product AND "
-	           "channel = :channel AND revoked = 0 AND EXISTS (SELECT 1 FROM state_release_hw h "
-	           "WHERE h.release = r.id AND h.hwid = :hw) ORDER BY counter DESC");
+	sql_add(b,
+	        "SELECT " RELEASE_COLS " FROM state_releases r WHERE product = :product AND "
+	        "channel = :channel AND revoked = 0 AND EXISTS (SELECT 1 FROM state_release_hw h "
+	        "WHERE h.release = r.id AND h.hwid = :hw) ORDER BY counter DESC");
 }
 
 int node_stateq_checkin_releases(struct node_stateq *q, const char *product, const char *channel,
@@ -853,9 +854,10 @@ static void build_device_postponed(struct sqlbuf *b, uint32_t mask)
 	(void)mask;
 	/* Group postponements store the group name as a blob (node/state.c binds the payload's
 	 * bytes), device groups as text: compare them as blobs. */
-	sql_add(b, "SELECT coalesce(max(until), 0) FROM state_postponements WHERE release = :id AND "
-	           "((target_kind = 1 AND target = :key) OR (target_kind = 2 AND target IN (SELECT "
-	           "CAST(grp AS BLOB) FROM state_device_groups WHERE device = :key)))");
+	sql_add(b,
+	        "SELECT coalesce(max(until), 0) FROM state_postponements WHERE release = :id AND "
+	        "((target_kind = 1 AND target = :key) OR (target_kind = 2 AND target IN (SELECT "
+	        "CAST(grp AS BLOB) FROM state_device_groups WHERE device = :key)))");
 }
 
 int node_stateq_device_postponed(struct node_stateq *q, const struct fwc_pubkey *device,

@@ -202,9 +202,9 @@ int node_stateq_device_postponed(struct node_stateq *q, const struct fwc_pubkey 
                                  const uint8_t release[32], int64_t *until);
 
 struct node_licence_row {
-	const char *feature;          /* NUL-terminated */
+	const char *feature;           /* NUL-terminated */
 	int64_t not_before, not_after; /* not_after 0: no end */
-	int device_bound;             /* 0 for a product-wide licence (issued without a device) */
+	int device_bound;              /* 0 for a product-wide licence (issued without a device) */
 };
 typedef int (*node_licence_cb)(void *ctx, const struct node_licence_row *l);
 

@@ -71,7 +71,7 @@
 	 (1u << FWC_TX_PRODUCT_REGISTER) | (1u << FWC_TX_POSTPONE))
 /* Types that change what the check-in knows of a device. */
 #define DEVICE_TYPES                                                                               \
-	((1u << FWC_TX_DEVICE_REGISTER) | (1u << FWC_TX_LICENCE_ISSUE) |                          \
+	((1u << FWC_TX_DEVICE_REGISTER) | (1u << FWC_TX_LICENCE_ISSUE) |                           \
 	 (1u << FWC_TX_LICENCE_REVOKE))
 
 /* A logged transaction a bundle proves, and its inclusion path in the tree of the part's
@@ -101,8 +101,8 @@ struct part {
 struct cand {
 	uint8_t id[32], txid[32];
 	uint64_t counter;
-	int rollout;        /* enum node_rollout_state */
-	unsigned bps;       /* share of the fleet in basis points; 10000 when the manifest sets none */
+	int rollout;  /* enum node_rollout_state */
+	unsigned bps; /* share of the fleet in basis points; 10000 when the manifest sets none */
 	int64_t not_before; /* 0: none */
 	size_t ngroups, nregions;
 	char groups[FWC_MANIFEST_LIST_MAX][NAME_BUF];
@@ -556,10 +556,11 @@ static int part_build(struct node_updates *u, struct part *p, const uint8_t txid
 		}
 		p->nextra = nks;
 		if (dropped)
-			fprintf(stderr,
-			        "fwchaind: check-in bundle of '%s' leaves out %zu older root rotations"
-			        " (at most %d extra entries)\n",
-			        product, dropped, FWC_BUNDLE_MAX_EXTRA);
+			fprintf(
+			    stderr,
+			    "fwchaind: check-in bundle of '%s' leaves out %zu older root rotations"
+			    " (at most %d extra entries)\n",
+			    product, dropped, FWC_BUNDLE_MAX_EXTRA);
 		rc = prove_all(r, p, head.log_size);
 	}
 	node_db_reader_end(r);
@@ -668,8 +669,9 @@ static int cand_cb(void *ctx, const struct node_release_row *row)
 		if (m->rollout.has_bps)
 			c->bps = m->rollout.bps;
 		if (m->rollout.has_not_before)
-			c->not_before =
-			    m->rollout.not_before > INT64_MAX ? INT64_MAX : (int64_t)m->rollout.not_before;
+			c->not_before = m->rollout.not_before > INT64_MAX
+			                    ? INT64_MAX
+			                    : (int64_t)m->rollout.not_before;
 		c->ngroups = m->rollout.n_groups;
 		for (size_t i = 0; i < c->ngroups; i++)
 			copy_str(c->groups[i], NAME_BUF, &m->rollout.groups[i]);
@@ -837,8 +839,16 @@ enum hold {
 };
 
 static const char *const hold_names[] = {
-    "", "halted", "paused", "not_before", "device_required", "not_in_group", "not_in_region",
-    "staged", "licence_required", "postponed",
+    "",
+    "halted",
+    "paused",
+    "not_before",
+    "device_required",
+    "not_in_group",
+    "not_in_region",
+    "staged",
+    "licence_required",
+    "postponed",
 };
 
 /* Facts about this check-in's device that need the ledger, looked up for one candidate. */
@@ -1022,7 +1032,8 @@ static int lookup_run(struct node_updates *u, struct lookups *lks, const struct 
 		if (c->pp_until > now)
 			rc = node_stateq_device_postponed(sq, &q->device, c->id, &lk.pp_until);
 		if (rc == FWC_OK && c->licence[0] && v->lic_more)
-			rc = node_stateq_device_licences(sq, &q->device, v->product, lic_find_cb, &f);
+			rc = node_stateq_device_licences(sq, &q->device, v->product, lic_find_cb,
+			                                 &f);
 		node_db_reader_end(r);
 	}
 	node_db_reader_put(r);
@@ -1123,8 +1134,8 @@ static int device_check(struct node_updates *u, struct dev *v, struct node_http_
 /* Answer from a private entry just read from the ledger (no lock needed: nobody else sees
  * it), then install it. */
 static void answer_fresh(struct node_updates *u, struct node_http_response *resp,
-                         const struct query *q, const struct dev *v, struct entry *e,
-                         char *note, size_t note_len, int64_t now)
+                         const struct query *q, const struct dev *v, struct entry *e, char *note,
+                         size_t note_len, int64_t now)
 {
 	struct lookups lks;
 	struct verdict vd;
@@ -1194,7 +1205,8 @@ void node_updates_handle(void *ctx, struct node_http_response *resp,
 		pthread_rwlock_rdlock(&u->lock);
 		if (!u->ready) {
 			pthread_rwlock_unlock(&u->lock);
-			node_http_respond_error(resp, 503, "starting", "the node is starting; retry");
+			node_http_respond_error(resp, 503, "starting",
+			                        "the node is starting; retry");
 			return;
 		}
 		e = &u->slots[q.slot];
@@ -1246,7 +1258,8 @@ void node_updates_handle(void *ctx, struct node_http_response *resp,
 			rc = part_build(u, &part, txid, q.product);
 			if (rc == FWC_OK)
 				COUNT(u, misses);
-		} else if ((rc = part_copy(&part, &e->c[pick].p)) == FWC_OK && part.size == u->size) {
+		} else if ((rc = part_copy(&part, &e->c[pick].p)) == FWC_OK &&
+		           part.size == u->size) {
 			rc = encode(&part, u->note, u->note_len);
 			pthread_rwlock_unlock(&u->lock);
 			if (rc == FWC_OK)

@@ -454,8 +454,8 @@ static int payload(uint32_t *type, const char *kind, char **args, int n)
 		if (n > 3 && strcmp(args[3], "-") != 0) {
 			char *save = NULL;
 
-			for (char *g = strtok_r(args[3], "+", &save); g && p.groups.n < FWC_PL_GROUPS_MAX;
-			     g = strtok_r(NULL, "+", &save))
+			for (char *g = strtok_r(args[3], "+", &save);
+			     g && p.groups.n < FWC_PL_GROUPS_MAX; g = strtok_r(NULL, "+", &save))
 				p.groups.v[p.groups.n++] = S(g);
 		}
 		if (n > 4 && strcmp(args[4], "-") != 0)
@@ -702,9 +702,10 @@ static int batch(const char *chain, const char *file, const char *dir)
 		if (n == 0 || args[0][0] == '#')
 			continue;
 		if (n < 4 || payload(&type, args[3], args + 4, n - 4) != FWC_OK ||
-		    sign_tx(buf, sizeof(buf), &len, chain, args[1], strtoull(args[2], NULL, 10), type,
-		            pl, pl_len) != FWC_OK) {
-			fprintf(stderr, "txtool batch: %s line %u: bad transaction\n", file, lineno);
+		    sign_tx(buf, sizeof(buf), &len, chain, args[1], strtoull(args[2], NULL, 10),
+		            type, pl, pl_len) != FWC_OK) {
+			fprintf(stderr, "txtool batch: %s line %u: bad transaction\n", file,
+			        lineno);
 			rc = 2;
 			break;
 		}
@@ -762,7 +763,8 @@ static void self_test(void)
 		/* Rules land in the manifest, and release-id with the same rules names it. */
 		char r0[] = "thermo", r1[] = "stable", r2[] = "4", r3[] = "rev-b", r4[] = "11",
 		     r5[] = "bps=2500,groups=eu+lab,licence=pro,not_before=1700000100";
-		char rr[] = "bps=2500,groups=eu+lab,licence=pro,not_before=1700000100", hw2[] = "rev-b";
+		char rr[] = "bps=2500,groups=eu+lab,licence=pro,not_before=1700000100",
+		     hw2[] = "rev-b";
 		char *rargs[] = {r0, r1, r2, r3, r4, r5};
 		const struct fwc_manifest *m = &sm.manifest;
 
