@@ -14,7 +14,8 @@
 #   hashlib), is below 5000; the answers are the same asked again in reverse order;
 # - licences: a release that requires feature "pro" is offered to a device holding a licence
 #   for it, held (licence_required) for one without and after the licence is revoked; a
-#   product-wide licence admits every device;
+#   product-wide licence admits every device; a device with more licences than the node caches
+#   per device (16) is looked up: offered with the feature among 18, held with 17 others;
 # - postponements: a device postponement and a group postponement defer the release (postponed,
 #   with until) for exactly those devices until their time, then it is offered; an anonymous
 #   check-in is held while any postponement of it runs;
@@ -246,6 +247,25 @@ done
 offered 41 10 r11
 held 42 10 not_in_region r11
 held - 10 device_required r11
+
+# --- a device holding more licences than the node keeps per device (16): looked up ---
+: >"$TMP/lics.txt"
+for i in $(seq 1 17); do
+	OPNONCE=$((OPNONCE + 1))
+	echo "lic51-$i 12 $OPNONCE licence-issue m51-$i thermo 51 other$i" >>"$TMP/lics.txt"
+	OPNONCE=$((OPNONCE + 1))
+	echo "lic52-$i 12 $OPNONCE licence-issue m52-$i thermo 52 other$i" >>"$TMP/lics.txt"
+done
+OPNONCE=$((OPNONCE + 1))
+echo "lic51-gold 12 $OPNONCE licence-issue m51-gold thermo 51 gold" >>"$TMP/lics.txt"
+"$TX" batch "$CHAIN" "$TMP/lics.txt" "$TMP" || fail "txtool batch (licences)"
+for i in $(seq 1 17); do post "lic51-$i"; post "lic52-$i"; done
+post lic51-gold
+committed lic51-gold
+release r12 12 licence=gold
+offered 51 11 r12
+held 52 11 licence_required r12
+held 53 11 licence_required r12
 
 stop_node "$NODE_PID"
 echo "node_rules: 1 passed, 0 failed"
