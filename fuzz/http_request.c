@@ -193,7 +193,7 @@ static void setup(void)
 		abort();
 	}
 	node_api_init(&api, chain, db, "fwchain-dev-f0224200");
-	if (state_fixture(p) != 0 || node_query_open(&query, p, 1, &ei) != FWC_OK) {
+	if (state_fixture(p) != 0 || node_query_open(&query, db, &ei) != FWC_OK) {
 		fprintf(stderr, "fuzz setup: cannot build the state fixture\n");
 		abort();
 	}

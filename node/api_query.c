@@ -10,15 +10,15 @@
  * 304; answers about immutable things (a release's manifest, a committed page of the audit
  * trail) simply keep theirs.
  *
- * Design choice: the pool hands a whole connection to one request at a time instead of
- * sharing one connection under a lock (node/db.c's choice for the writer), so slow listings
- * never queue behind each other or behind the block producer; SQLite's WAL mode gives each
- * reader a consistent snapshot while blocks commit. */
+ * Design choice: a request borrows a whole connection of node/db.c's reader pool (the one
+ * pool of read-only connections of the node, shared with the check-in and the log's reads)
+ * instead of sharing one connection under a lock, so slow listings never queue behind each
+ * other or behind the block producer; SQLite's WAL mode gives each reader a consistent
+ * snapshot while blocks commit. The state_query statements of each connection are prepared
+ * once and kept in a struct node_stateq_pool. */
 #include "api_query.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,147 +35,90 @@
 #include "fwchain/sha256.h"
 #include "fwchain/tx.h"
 
+#include "db.h"
 #include "state.h"
 #include "state_query.h"
+#include "stateq_pool.h"
 
 #define JSON_TYPE "application/json"
-#define ACQUIRE_WAIT_S 5         /* a request waits this long for a free reader, then 503 */
 #define REVOKED_RELEASES_MAX 100 /* revoked releases listed inline with a product */
 #define CURSOR_MAX 192
 
 /* ---------------------------------------------------------------------------------------- */
-/* The reader pool                                                                          */
+/* Readers: node/db.c's pool                                                                */
 
+/* What a handler reads through: a borrowed node/db.c reader, the state machine queries bound
+ * to its connection, and this module's statements for the same connection. */
 struct reader {
-	sqlite3 *db;
-	sqlite3_stmt *begin, *commit; /* prepared once: every request runs both */
-	struct node_state st;
-	struct node_stateq q;
-	int open, busy;
+	struct node_db_reader *dr;
+	struct node_state *st;
+	struct node_stateq *q;
 };
 
 struct node_query {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *path;
-	size_t n;
-	struct reader r[];
+	struct node_db *db;
+	struct node_stateq_pool qpool;
 };
 
-int node_query_open(struct node_query **out, const char *db_path, unsigned readers,
-                    struct fwc_errinfo *ei)
+int node_query_open(struct node_query **out, struct node_db *db, struct fwc_errinfo *ei)
 {
 	struct node_query *q;
 
-	if (out == NULL || db_path == NULL || readers == 0 || readers > NODE_QUERY_READERS_MAX)
-		return fwc_fail(ei, 0, FWC_ERR_ARG, "query pool: want a path and 1..64 readers");
-	q = calloc(1, sizeof(*q) + readers * sizeof(q->r[0]));
-	if (q == NULL || (q->path = strdup(db_path)) == NULL) {
+	if (out == NULL || db == NULL)
+		return fwc_fail(ei, 0, FWC_ERR_ARG, "query endpoints: want a ledger");
+	q = calloc(1, sizeof(*q));
+	if (q == NULL || node_stateq_pool_init(&q->qpool) != FWC_OK) {
 		free(q);
-		return fwc_fail(ei, 0, FWC_ERR_NOMEM, "query pool: out of memory");
+		return fwc_fail(ei, 0, FWC_ERR_NOMEM, "query endpoints: out of memory");
 	}
-	q->n = readers;
-	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	q->db = db;
 	*out = q;
 	return FWC_OK;
-}
-
-static void reader_close(struct reader *r)
-{
-	sqlite3_finalize(r->begin);
-	sqlite3_finalize(r->commit);
-	r->begin = r->commit = NULL;
-	node_stateq_close(&r->q);
-	node_state_close(&r->st);
-	sqlite3_close(r->db);
-	r->db = NULL;
-	r->open = 0;
 }
 
 void node_query_close(struct node_query *q)
 {
 	if (q == NULL)
 		return;
-	for (size_t i = 0; i < q->n; i++)
-		reader_close(&q->r[i]);
-	pthread_cond_destroy(&q->cv);
-	pthread_mutex_destroy(&q->mu);
-	free(q->path);
+	node_stateq_pool_cleanup(&q->qpool);
 	free(q);
-}
-
-/* Open r's connection: read only in effect (query_only), never creating the file, and bound
- * to the state tables (node_state_open fails while the file has none). */
-static int reader_open(struct node_query *q, struct reader *r)
-{
-	if (sqlite3_open_v2(q->path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_busy_timeout(r->db, 2000) != SQLITE_OK ||
-	    sqlite3_exec(r->db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(r->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &r->begin, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_prepare_v3(r->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &r->commit, NULL) !=
-	        SQLITE_OK ||
-	    node_state_open(&r->st, r->db) != FWC_OK || node_stateq_open(&r->q, r->db) != FWC_OK) {
-		reader_close(r);
-		return -1;
-	}
-	r->open = 1;
-	return 0;
 }
 
 static void reader_put(struct node_query *q, struct reader *r)
 {
+	(void)q;
 	/* Ends the snapshot; a read transaction cannot fail to end in a way that matters. */
-	if (r->open && !sqlite3_get_autocommit(r->db)) {
-		sqlite3_step(r->commit);
-		sqlite3_reset(r->commit);
-	}
-	pthread_mutex_lock(&q->mu);
-	r->busy = 0;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->mu);
+	node_db_reader_end(r->dr);
+	node_db_reader_put(r->dr);
+	r->dr = NULL;
 }
 
-/* A reader with an open read transaction, or NULL with resp set (503). */
+/* A reader with an open read transaction, or NULL with resp set (503). The struct is the
+ * calling thread's: an HTTP worker runs one request at a time and a handler holds one reader
+ * at a time, from reader_get to reader_put. */
 static struct reader *reader_get(struct node_query *q, struct node_http_response *resp)
 {
-	struct reader *r = NULL;
-	struct timespec deadline;
+	static __thread struct reader r;
 
 	if (q == NULL) {
 		node_http_respond_error(resp, 503, "state_unavailable",
 		                        "this node serves no state queries");
 		return NULL;
 	}
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += ACQUIRE_WAIT_S;
-	pthread_mutex_lock(&q->mu);
-	for (;;) {
-		for (size_t i = 0; i < q->n && r == NULL; i++)
-			if (!q->r[i].busy)
-				r = &q->r[i];
-		if (r != NULL || pthread_cond_timedwait(&q->cv, &q->mu, &deadline) == ETIMEDOUT)
-			break;
-	}
-	if (r)
-		r->busy = 1;
-	pthread_mutex_unlock(&q->mu);
-	if (r == NULL) {
-		node_http_respond_error(resp, 503, "busy", "every state reader is busy; retry");
-		return NULL;
-	}
-	if ((!r->open && reader_open(q, r) != 0) || sqlite3_step(r->begin) != SQLITE_DONE ||
-	    sqlite3_reset(r->begin) != SQLITE_OK) {
-		if (r->open)
-			reader_close(r); /* reopen next time: the file may have changed under us */
-		reader_put(q, r);
+	if (node_db_reader_get(q->db, &r.dr) != FWC_OK) {
 		node_http_respond_error(resp, 503, "state_unavailable",
-		                        "the ledger has no state tables yet (or cannot be read)");
+		                        "the ledger cannot be read");
 		return NULL;
 	}
-	return r;
+	r.st = node_db_reader_state(r.dr);
+	r.q = node_stateq_pool_get(&q->qpool, node_db_reader_handle(r.dr));
+	if (r.st == NULL || r.q == NULL || node_db_reader_begin(r.dr) != FWC_OK) {
+		node_db_reader_put(r.dr);
+		node_http_respond_error(resp, 503, "state_unavailable",
+		                        "the ledger cannot be read");
+		return NULL;
+	}
+	return &r;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -836,7 +779,7 @@ void node_query_h_orgs(void *ctx, struct node_http_response *resp,
 		internal(resp, "out of memory");
 		return;
 	}
-	rc = node_stateq_orgs(&r->q, cursor, limit + 1, orgs_row, &pg);
+	rc = node_stateq_orgs(r->q, cursor, limit + 1, orgs_row, &pg);
 	reader_put(q, r);
 	if (rc != FWC_OK) {
 		json_decref(pg.items);
@@ -908,7 +851,7 @@ void node_query_h_org(void *ctx, struct node_http_response *resp,
 	if (params_check(resp, req, allowed) || get_limit(resp, req, &limit) ||
 	    get_key(resp, req, "cursor", &after, &has_after) || (r = reader_get(q, resp)) == NULL)
 		return;
-	rc = node_stateq_org_get(&r->q, id, org_one, &one);
+	rc = node_stateq_org_get(r->q, id, org_one, &one);
 	if (rc == FWC_ERR_NOT_FOUND || rc != FWC_OK || one.err) {
 		reader_put(q, r);
 		json_decref(one.obj);
@@ -925,7 +868,7 @@ void node_query_h_org(void *ctx, struct node_http_response *resp,
 		internal(resp, "out of memory");
 		return;
 	}
-	rc = node_stateq_members(&r->q, id, has_after ? &after : NULL, limit + 1, members_row, &pg);
+	rc = node_stateq_members(r->q, id, has_after ? &after : NULL, limit + 1, members_row, &pg);
 	reader_put(q, r);
 	page_finish(&pg, one.obj, "members", &err);
 	if (rc != FWC_OK || err) {
@@ -980,7 +923,7 @@ void node_query_h_products(void *ctx, struct node_http_response *resp,
 		internal(resp, "out of memory");
 		return;
 	}
-	rc = node_stateq_products(&r->q, org, cursor, limit + 1, products_row, &pg);
+	rc = node_stateq_products(r->q, org, cursor, limit + 1, products_row, &pg);
 	reader_put(q, r);
 	obj = json_object();
 	page_finish(&pg, obj, "items", &err);
@@ -1059,7 +1002,7 @@ void node_query_h_product(void *ctx, struct node_http_response *resp,
 	}
 	if (params_check(resp, req, allowed) || (r = reader_get(q, resp)) == NULL)
 		return;
-	rc = node_stateq_product_get(&r->q, id, product_one, &one);
+	rc = node_stateq_product_get(r->q, id, product_one, &one);
 	if (rc != FWC_OK || one.err) {
 		reader_put(q, r);
 		json_decref(one.obj);
@@ -1077,9 +1020,9 @@ void node_query_h_product(void *ctx, struct node_http_response *resp,
 		internal(resp, "out of memory");
 		return;
 	}
-	rc = node_stateq_product_revoked_keys(&r->q, id, revoked_key_row, &keys);
+	rc = node_stateq_product_revoked_keys(r->q, id, revoked_key_row, &keys);
 	if (rc == FWC_OK)
-		rc = node_stateq_releases(&r->q, id, NULL, 0, 0, NULL, 1, REVOKED_RELEASES_MAX + 1,
+		rc = node_stateq_releases(r->q, id, NULL, 0, 0, NULL, 1, REVOKED_RELEASES_MAX + 1,
 		                          revoked_release_row, &rels);
 	reader_put(q, r);
 	put(one.obj, "revoked_keys", keys.items, &err);
@@ -1179,7 +1122,7 @@ void node_query_h_product_releases(void *ctx, struct node_http_response *resp,
 	}
 	if ((r = reader_get(q, resp)) == NULL)
 		return;
-	rc = node_stateq_product_get(&r->q, id, product_exists, NULL);
+	rc = node_stateq_product_get(r->q, id, product_exists, NULL);
 	if (rc != FWC_OK) {
 		reader_put(q, r);
 		if (rc == FWC_ERR_NOT_FOUND)
@@ -1194,7 +1137,7 @@ void node_query_h_product_releases(void *ctx, struct node_http_response *resp,
 		internal(resp, "out of memory");
 		return;
 	}
-	rc = node_stateq_releases(&r->q, id, channel, cursor != NULL, after_counter, after_channel,
+	rc = node_stateq_releases(r->q, id, channel, cursor != NULL, after_counter, after_channel,
 	                          -1, limit + 1, releases_row, &pg);
 	reader_put(q, r);
 	obj = json_object();
@@ -1326,9 +1269,9 @@ void node_query_h_release(void *ctx, struct node_http_response *resp,
 	}
 	if (params_check(resp, req, allowed) || (r = reader_get(q, resp)) == NULL)
 		return;
-	rc = node_state_release_get(&r->st, id, release_one, &one);
+	rc = node_state_release_get(r->st, id, release_one, &one);
 	if (rc == FWC_OK && !one.err)
-		rc = node_stateq_release_revocation(&r->q, id, &revoked, reason, sizeof(reason),
+		rc = node_stateq_release_revocation(r->q, id, &revoked, reason, sizeof(reason),
 		                                    &rtime);
 	reader_put(q, r);
 	if (rc != FWC_OK || one.err) {
@@ -1423,7 +1366,7 @@ void node_query_h_devices(void *ctx, struct node_http_response *resp,
 		return;
 	}
 	f.limit++;
-	rc = node_stateq_devices(&r->q, &f, devices_row, &pg);
+	rc = node_stateq_devices(r->q, &f, devices_row, &pg);
 	reader_put(q, r);
 	obj = json_object();
 	page_finish(&pg, obj, "items", &err);
@@ -1524,9 +1467,9 @@ void node_query_h_device(void *ctx, struct node_http_response *resp,
 	}
 	if ((r = reader_get(q, resp)) == NULL)
 		return;
-	rc = node_state_device_get(&r->st, &key, device_one, &one);
+	rc = node_state_device_get(r->st, &key, device_one, &one);
 	if (rc == FWC_OK && !one.err)
-		rc = node_stateq_device_release(&r->q, &key, rid, &has);
+		rc = node_stateq_device_release(r->q, &key, rid, &has);
 	if (rc != FWC_OK || one.err) {
 		reader_put(q, r);
 		json_decref(one.obj);
@@ -1548,7 +1491,7 @@ void node_query_h_device(void *ctx, struct node_http_response *resp,
 	f.device = &key;
 	f.desc = 1;
 	f.limit++;
-	rc = node_stateq_events(&r->q, &f, events_row, &pg);
+	rc = node_stateq_events(r->q, &f, events_row, &pg);
 	reader_put(q, r);
 	hist = json_object();
 	page_finish(&pg, hist, "items", &err);
@@ -1601,7 +1544,7 @@ void node_query_h_events(void *ctx, struct node_http_response *resp,
 		return;
 	}
 	f.limit++;
-	rc = node_stateq_events(&r->q, &f, events_row, &pg);
+	rc = node_stateq_events(r->q, &f, events_row, &pg);
 	reader_put(q, r);
 	obj = json_object();
 	page_finish(&pg, obj, "items", &err);
@@ -1679,7 +1622,7 @@ static void audit_answer(struct node_query *q, struct node_http_response *resp,
 	}
 	ap.as_txs = as_txs;
 	f->limit++;
-	rc = node_stateq_audit(&r->q, f, audit_row, &ap);
+	rc = node_stateq_audit(r->q, f, audit_row, &ap);
 	reader_put(q, r);
 	obj = json_object();
 	page_finish(&ap.pg, obj, "items", &err);

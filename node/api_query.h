@@ -3,9 +3,10 @@
  * trail, all read from the state machine's tables. Endpoints, parameters and answers:
  * docs/node.md ("Query API").
  *
- * The handlers read through a struct node_query: a small pool of read-only SQLite connections
- * to the ledger file, each with its own cached statements (SQLite in WAL mode lets them read
- * while the block producer writes, and each request reads one consistent snapshot). Two route
+ * The handlers read through a struct node_query: node/db.c's pool of read-only SQLite
+ * connections (the node's one reader pool, shared with the check-in), with this module's
+ * statements cached per connection (SQLite in WAL mode lets them read while the block producer
+ * writes, and each request reads one consistent snapshot). Two route
  * tables serve the same handlers: node_query_routes, whose context is the struct node_query
  * itself (tests drive it in process), and NODE_API_QUERY_ROUTES, for node/api.c's table, whose
  * context is the node's struct node_api (its query member; NULL answers 503). */
@@ -20,18 +21,17 @@
 
 #define NODE_QUERY_LIMIT_DEFAULT 100
 #define NODE_QUERY_LIMIT_MAX 1000
-#define NODE_QUERY_READERS_MAX 64
 
 struct node_query;
+struct node_db;
 
-/* Open a pool of `readers` (1..NODE_QUERY_READERS_MAX) read-only connections to the ledger at
- * db_path. Connections open on first use, so this succeeds before the file holds the state
- * tables (queries then answer 503 state_unavailable until it does). *out is set only on
- * success. FWC_OK, FWC_ERR_ARG, FWC_ERR_NOMEM. */
-int node_query_open(struct node_query **out, const char *db_path, unsigned readers,
-                    struct fwc_errinfo *ei);
+/* The query endpoints over db's reader pool (db must outlive the struct; size the pool with
+ * node_db_set_readers for the HTTP workers). *out is set only on success. FWC_OK, FWC_ERR_ARG,
+ * FWC_ERR_NOMEM. */
+int node_query_open(struct node_query **out, struct node_db *db, struct fwc_errinfo *ei);
 
-/* Close every connection and free. No request may be in progress. NULL is fine. */
+/* Finalise this module's statements and free. No request may be in progress; call it before
+ * node_db_close. NULL is fine. */
 void node_query_close(struct node_query *q);
 
 /* The query endpoints with a struct node_query as the dispatcher's context. */

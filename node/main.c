@@ -331,6 +331,8 @@ int main(int argc, char **argv)
 		        path, meta ? meta : "(none)", dd.genesis.chain_id);
 		goto out;
 	}
+	/* The node's one pool of read-only connections: each HTTP worker (queries, check-ins,
+	 * log reads) holds at most one at a time, the block producer one more, plus a spare. */
 	node_db_set_readers(db, hcfg.threads + 2);
 	node_consensus_dev_init(&cs, &dev, &dd.validator_sk,
 	                        dd.genesis.validators[dd.validator_index].name);
@@ -339,8 +341,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	node_api_init(&api, chain, db, dd.genesis.chain_id);
-	/* One state reader per HTTP worker: a worker never waits for another's query. */
-	if (node_query_open(&query, path, hcfg.threads, &ei) != FWC_OK) {
+	if (node_query_open(&query, db, &ei) != FWC_OK) {
 		fprintf(stderr, "fwchaind: %s\n", ei.msg);
 		goto out;
 	}

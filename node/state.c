@@ -82,6 +82,10 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS state_postponements(target_kind INTEGER NOT NULL,"
     " target BLOB NOT NULL, release BLOB NOT NULL, until INTEGER NOT NULL, reason TEXT NOT NULL,"
     " time INTEGER NOT NULL, txid BLOB NOT NULL, PRIMARY KEY(target_kind, target, release));"
+    /* The check-in (node/updates.c) asks for a release's postponements and a device's
+     * licences. */
+    "CREATE INDEX IF NOT EXISTS state_postponements_release ON state_postponements(release,"
+    " until);"
     "CREATE TABLE IF NOT EXISTS state_config(product TEXT NOT NULL, scope INTEGER NOT NULL,"
     " target BLOB NOT NULL, name TEXT NOT NULL, value BLOB, version INTEGER NOT NULL,"
     " time INTEGER NOT NULL, txid BLOB NOT NULL, PRIMARY KEY(product, scope, target, name));"
@@ -89,6 +93,7 @@ static const char schema_sql[] =
     " device BLOB, feature TEXT NOT NULL, not_before INTEGER NOT NULL,"
     " not_after INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, revoke_reason TEXT,"
     " time INTEGER NOT NULL, txid BLOB NOT NULL, PRIMARY KEY(product, id));"
+    "CREATE INDEX IF NOT EXISTS state_licences_device ON state_licences(device, product);"
     "CREATE TABLE IF NOT EXISTS state_validator_sets(version INTEGER PRIMARY KEY,"
     " quorum INTEGER NOT NULL, payload BLOB NOT NULL, time INTEGER NOT NULL,"
     " txid BLOB NOT NULL);"

@@ -30,6 +30,10 @@ enum {
 	K_DEVICE_RELEASE,
 	K_EVENTS,
 	K_AUDIT,
+	K_CHECKIN_RELEASES,
+	K_POSTPONE_MAX,
+	K_DEVICE_POSTPONED,
+	K_DEVICE_LICENCES,
 };
 
 #define ORG_COLS                                                                                   \
@@ -195,6 +199,7 @@ union row_cb {
 	node_device_cb device;
 	node_event_cb event;
 	node_audit_log_cb audit;
+	node_licence_cb licence;
 };
 
 /* Walk the rows of s through row(s, fn, ctx); FWC_OK at the end or when the callback stops.
@@ -783,4 +788,121 @@ int node_stateq_audit(struct node_stateq *q, const struct node_audit_query *f, n
 	    bind_i64(s, ":limit", (int64_t)clamp_limit(f->limit)))
 		return FWC_ERR_IO;
 	return walk(s, audit_row, (union row_cb){.audit = cb}, ctx, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Check-in rules (node/updates.c)                                                          */
+
+static void build_checkin_releases(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	/* Walks the unique (product, channel, counter) index down from the top, like node/state.c's
+	 * newest-applicable query, but keeps paused and halted releases: the check-in says why it
+	 * offers nothing. */
+	sql_add(b,
+	        "SELECT " RELEASE_COLS " FROM state_releases r WHERE product = :product AND "
+	        "channel = :channel AND revoked = 0 AND EXISTS (SELECT 1 FROM state_release_hw h "
+	        "WHERE h.release = r.id AND h.hwid = :hw) ORDER BY counter DESC");
+}
+
+int node_stateq_checkin_releases(struct node_stateq *q, const char *product, const char *channel,
+                                 const char *hwid, node_release_cb cb, void *ctx)
+{
+	sqlite3_stmt *s;
+
+	if (q == NULL || q->db == NULL || product == NULL || channel == NULL || hwid == NULL ||
+	    cb == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_CHECKIN_RELEASES << 16, build_checkin_releases);
+	if (s == NULL || bind_text(s, ":product", product) || bind_text(s, ":channel", channel) ||
+	    bind_text(s, ":hw", hwid))
+		return FWC_ERR_IO;
+	return walk(s, release_row, (union row_cb){.release = cb}, ctx, NULL);
+}
+
+static void build_postpone_max(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	sql_add(b, "SELECT coalesce(max(until), 0) FROM state_postponements WHERE release = :id");
+}
+
+/* Step a one-row, one-integer statement into *out. */
+static int one_i64(sqlite3_stmt *s, int64_t *out)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? FWC_OK : FWC_ERR_IO;
+}
+
+int node_stateq_postpone_max(struct node_stateq *q, const uint8_t release[32], int64_t *until)
+{
+	sqlite3_stmt *s;
+
+	if (q == NULL || q->db == NULL || release == NULL || until == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_POSTPONE_MAX << 16, build_postpone_max);
+	if (s == NULL || bind_blob(s, ":id", release, 32))
+		return FWC_ERR_IO;
+	return one_i64(s, until);
+}
+
+static void build_device_postponed(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	/* Group postponements store the group name as a blob (node/state.c binds the payload's
+	 * bytes), device groups as text: compare them as blobs. */
+	sql_add(b,
+	        "SELECT coalesce(max(until), 0) FROM state_postponements WHERE release = :id AND "
+	        "((target_kind = 1 AND target = :key) OR (target_kind = 2 AND target IN (SELECT "
+	        "CAST(grp AS BLOB) FROM state_device_groups WHERE device = :key)))");
+}
+
+int node_stateq_device_postponed(struct node_stateq *q, const struct fwc_pubkey *device,
+                                 const uint8_t release[32], int64_t *until)
+{
+	sqlite3_stmt *s;
+
+	if (q == NULL || q->db == NULL || device == NULL || release == NULL || until == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_DEVICE_POSTPONED << 16, build_device_postponed);
+	if (s == NULL || bind_blob(s, ":id", release, 32) || bind_key(s, ":key", device))
+		return FWC_ERR_IO;
+	return one_i64(s, until);
+}
+
+static void build_device_licences(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	/* Two index walks (device, then the product-wide licences with no device), not one OR. */
+	sql_add(b, "SELECT feature, not_before, not_after, device IS NOT NULL FROM state_licences "
+	           "WHERE device = :key AND product = :product AND revoked = 0 UNION ALL SELECT "
+	           "feature, not_before, not_after, 0 FROM state_licences WHERE device IS NULL AND "
+	           "product = :product AND revoked = 0");
+}
+
+static int licence_row(sqlite3_stmt *s, union row_cb fn, void *ctx)
+{
+	struct node_licence_row l;
+
+	l.feature = col_str(s, 0);
+	l.not_before = sqlite3_column_int64(s, 1);
+	l.not_after = sqlite3_column_int64(s, 2);
+	l.device_bound = sqlite3_column_int(s, 3);
+	return fn.licence(ctx, &l);
+}
+
+int node_stateq_device_licences(struct node_stateq *q, const struct fwc_pubkey *device,
+                                const char *product, node_licence_cb cb, void *ctx)
+{
+	sqlite3_stmt *s;
+
+	if (q == NULL || q->db == NULL || device == NULL || product == NULL || cb == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_DEVICE_LICENCES << 16, build_device_licences);
+	if (s == NULL || bind_key(s, ":key", device) || bind_text(s, ":product", product))
+		return FWC_ERR_IO;
+	return walk(s, licence_row, (union row_cb){.licence = cb}, ctx, NULL);
 }

@@ -186,4 +186,31 @@ typedef int (*node_audit_log_cb)(void *ctx, const struct node_audit_log_row *r);
 int node_stateq_audit(struct node_stateq *q, const struct node_audit_query *f, node_audit_log_cb cb,
                       void *ctx);
 
+/* ------------------------------------------------------------ check-in rules (updates.c) */
+
+/* Live (not revoked) releases of (product, channel) that list hwid, newest counter first,
+ * whatever their rollout state. The callback stops the walk by returning non-zero. */
+int node_stateq_checkin_releases(struct node_stateq *q, const char *product, const char *channel,
+                                 const char *hwid, node_release_cb cb, void *ctx);
+
+/* *until: the latest end of any postponement (device or group) of release, 0 when none. */
+int node_stateq_postpone_max(struct node_stateq *q, const uint8_t release[32], int64_t *until);
+
+/* *until: the latest end of the postponements of release that name device or one of its
+ * groups, 0 when none. */
+int node_stateq_device_postponed(struct node_stateq *q, const struct fwc_pubkey *device,
+                                 const uint8_t release[32], int64_t *until);
+
+struct node_licence_row {
+	const char *feature;           /* NUL-terminated */
+	int64_t not_before, not_after; /* not_after 0: no end */
+	int device_bound;              /* 0 for a product-wide licence (issued without a device) */
+};
+typedef int (*node_licence_cb)(void *ctx, const struct node_licence_row *l);
+
+/* Unrevoked licences of product that device holds: those issued to it, then the product-wide
+ * ones (issued without a device). */
+int node_stateq_device_licences(struct node_stateq *q, const struct fwc_pubkey *device,
+                                const char *product, node_licence_cb cb, void *ctx);
+
 #endif

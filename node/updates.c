@@ -1,25 +1,35 @@
 /* fwchaind check-in: GET /v1/updates answers a device with the proof bundle of the newest
- * release it may install, or with the newest checkpoint when there is none.
+ * release it may install, or with the newest checkpoint when there is none, applying the
+ * ledger's rollout records to the device that asks: rollout state (pause, resume, halt), the
+ * manifest's rollout policy (share of the fleet, groups, regions, not-before), postponements
+ * and licences. Rules and their order: docs/node.md ("Check-in rules").
  *
- * Main design choice: the answer depends on the device's counter N only through "is the newest
- * applicable release above N", so the cache keeps, per (product, channel, hardware id), the
- * newest applicable release (or "none") and its encoded bundle, and answers every N from it:
- * below the release's counter the bundle, otherwise the checkpoint note. A cache hit takes a
- * read lock, copies the bytes and runs no SQLite query. Two things age an entry: a block that
- * applied a transaction able to change the choice (release, release-revoke, rollout-control,
- * key-set registration or rotation, product registration) bumps an epoch and every entry of an
- * older epoch is recomputed from the ledger; any new block brings a new checkpoint, which the
- * bundle must carry (devices refuse stale checkpoints). The entry keeps the release and key-set
- * transactions it proves and their inclusion paths (the "release part"): when the tree size did
- * not change (an idle block), the new checkpoint is spliced in and the bundle re-encoded without
- * touching SQLite; when it grew, the paths are redone with O(log n) subtree lookups each
- * (node/db.c's subtree cache) instead of choosing the release again. Every read of the ledger
- * takes the checkpoint, the tree size and the state from ONE read snapshot, so a bundle never
- * mixes a new release with an old checkpoint.
+ * Main design choice: what depends on the ledger is cached per (product, channel, hardware id)
+ * and what depends on the device is decided in memory at each check-in. An entry holds the
+ * "candidates": the live releases of its key, newest first, down to and including the first
+ * one open to every device (any device below that one's counter gets nothing from further
+ * down), each with the rules that apply to it, decoded once from its manifest and its rollout
+ * state, and lazily its encoded bundle. A check-in walks the candidates above its counter and
+ * offers the first that admits the device. Device facts (product, hardware id, groups, region,
+ * retirement, licences) come from a second cache keyed by the device key. So a check-in whose
+ * entry and device are cached runs no SQLite query; the exceptions are a candidate with an
+ * active postponement (which device and group it names is looked up for this device only) and
+ * a device holding more licences than an entry keeps.
  *
- * The cache is direct-mapped (NODE_UPDATES_SLOTS slots by a hash of the key): a colliding key
- * evicts the other, which only costs a rebuild. Rebuilds run outside the lock; two requests
- * that miss at once both build, and the later install wins (both answers are correct). */
+ * Ageing: a block that applied a transaction able to change the candidates (release,
+ * release-revoke, rollout-control, postpone, key-set registration or rotation, product
+ * registration) bumps the entry epoch; one that changed device facts (device-register,
+ * licence issue or revoke) bumps the device epoch; entries of an older epoch are read again.
+ * Any new block brings a new checkpoint, which a bundle must carry (devices refuse stale
+ * checkpoints): with the same tree size the note is spliced into the cached bundle without
+ * SQLite, with a larger one the inclusion paths are redone (O(log n) subtree lookups each).
+ * Every read of the ledger takes what it needs from ONE read snapshot, so a bundle never mixes
+ * a release with a checkpoint that does not contain it.
+ *
+ * Both caches are direct-mapped by a hash of the key: a colliding key evicts the other, which
+ * only costs a rebuild. Rebuilds run outside the lock; two requests that miss at once both
+ * build, and the later install wins (both answers are correct). Time rules (not-before,
+ * postponements, licence validity) compare with the node's clock, read once per check-in. */
 #include "updates.h"
 
 #include <jansson.h>
@@ -28,14 +38,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fwchain/bundle.h"
 #include "fwchain/hex.h"
+#include "fwchain/manifest.h"
 #include "fwchain/merkle.h"
 #include "fwchain/payload.h"
 #include "fwchain/sha256.h"
 #include "fwchain/tx.h"
 #include "state.h"
+#include "state_query.h"
+#include "stateq_pool.h"
 
 #define JSON_TYPE "application/json"
 #define CBOR_TYPE "application/cbor"
@@ -44,14 +58,23 @@
 #define HW_MAX 64
 #define KEY_MAX (FWC_PL_ID_MAX + 1 + CHANNEL_MAX + 1 + HW_MAX + 1)
 #define ETAG_LEN 40
+#define NAME_BUF (FWC_MANIFEST_NAME_MAX + 1)
+#define ID_BUF (FWC_MANIFEST_ID_MAX + 1)
+#define LIC_MAX 16 /* licences a device entry keeps; beyond, the check-in asks the ledger */
+#define RETRIES 4  /* times a check-in re-reads a cache entry that changed under it */
 
-/* Types whose application can change which release a check-in gets, or its key-set chain. */
+/* Types whose application can change which releases a check-in may get, or their key-set
+ * chain. */
 #define RELEVANT_TYPES                                                                             \
 	((1u << FWC_TX_RELEASE) | (1u << FWC_TX_RELEASE_REVOKE) | (1u << FWC_TX_ROLLOUT_CONTROL) | \
 	 (1u << FWC_TX_KEYSET_REGISTER) | (1u << FWC_TX_KEYSET_ROTATE) |                           \
-	 (1u << FWC_TX_PRODUCT_REGISTER))
+	 (1u << FWC_TX_PRODUCT_REGISTER) | (1u << FWC_TX_POSTPONE))
+/* Types that change what the check-in knows of a device. */
+#define DEVICE_TYPES                                                                               \
+	((1u << FWC_TX_DEVICE_REGISTER) | (1u << FWC_TX_LICENCE_ISSUE) |                           \
+	 (1u << FWC_TX_LICENCE_REVOKE))
 
-/* A logged transaction a bundle proves, and its inclusion path in the tree of the entry's
+/* A logged transaction a bundle proves, and its inclusion path in the tree of the part's
  * size. */
 struct material {
 	uint8_t *tx;
@@ -61,13 +84,9 @@ struct material {
 	size_t path_len;
 };
 
-struct entry {
-	int used;
-	char key[KEY_MAX];
-	size_t key_len;
-	uint64_t epoch; /* the epoch its release was chosen at */
-	int has;        /* an applicable release exists */
-	uint64_t counter;
+/* What a candidate's bundle proves, and the bundle (built on first offer). */
+struct part {
+	int built;
 	struct material rel;
 	size_t nextra;
 	struct material extra[FWC_BUNDLE_MAX_EXTRA];
@@ -78,17 +97,61 @@ struct entry {
 	char etag[ETAG_LEN];
 };
 
+/* A live release of an entry's key and the rules that apply to it. */
+struct cand {
+	uint8_t id[32], txid[32];
+	uint64_t counter;
+	int rollout;  /* enum node_rollout_state */
+	unsigned bps; /* share of the fleet in basis points; 10000 when the manifest sets none */
+	int64_t not_before; /* 0: none */
+	size_t ngroups, nregions;
+	char groups[FWC_MANIFEST_LIST_MAX][NAME_BUF];
+	char regions[FWC_MANIFEST_LIST_MAX][NAME_BUF];
+	char licence[ID_BUF]; /* the feature a device must hold a licence for; "" none */
+	int64_t pp_until;     /* the latest end of any postponement of it (0: none) */
+	struct part p;
+};
+
+struct entry {
+	int used;
+	char key[KEY_MAX];
+	size_t key_len;
+	uint64_t epoch; /* the epoch its candidates were read at */
+	size_t ncand;
+	int truncated; /* NODE_UPDATES_CANDIDATES reached before an open release */
+	struct cand *c;
+};
+
+/* What the check-in knows of a device. */
+struct dev {
+	int used;
+	uint8_t key[FWC_PUBKEY_BIN_LEN];
+	uint64_t epoch;
+	int found, retired;
+	char product[ID_BUF], hwid[ID_BUF], region[NAME_BUF + 32];
+	size_t ngroups;
+	char groups[FWC_PL_GROUPS_MAX][NAME_BUF];
+	size_t nlic;
+	int lic_more; /* more licences than kept: ask the ledger */
+	struct {
+		char feature[ID_BUF];
+		int64_t not_before, not_after;
+	} lic[LIC_MAX];
+};
+
 struct node_updates {
 	struct node_db *db;
+	struct node_stateq_pool qpool;
 	pthread_rwlock_t lock;
 	int ready;
-	uint64_t epoch;
+	uint64_t epoch, dev_epoch;
 	uint64_t size;
 	char *note;
 	size_t note_len;
 	char note_etag[ETAG_LEN];
 	struct entry *slots;
-	uint64_t hits, splices, refreshes, misses;
+	struct dev *devs;
+	uint64_t hits, splices, refreshes, misses, dev_fills, lookups, readers;
 };
 
 static void material_free(struct material *m)
@@ -98,12 +161,20 @@ static void material_free(struct material *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static void part_clear(struct part *p)
+{
+	material_free(&p->rel);
+	for (size_t i = 0; i < p->nextra; i++)
+		material_free(&p->extra[i]);
+	free(p->bundle);
+	memset(p, 0, sizeof(*p));
+}
+
 static void entry_clear(struct entry *e)
 {
-	material_free(&e->rel);
-	for (size_t i = 0; i < e->nextra; i++)
-		material_free(&e->extra[i]);
-	free(e->bundle);
+	for (size_t i = 0; i < e->ncand; i++)
+		part_clear(&e->c[i].p);
+	free(e->c);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -117,8 +188,17 @@ int node_updates_new(struct node_updates **out, struct node_db *db)
 	if (u == NULL)
 		return FWC_ERR_NOMEM;
 	u->slots = calloc(NODE_UPDATES_SLOTS, sizeof(*u->slots));
-	if (u->slots == NULL || pthread_rwlock_init(&u->lock, NULL) != 0) {
+	u->devs = calloc(NODE_UPDATES_DEVICE_SLOTS, sizeof(*u->devs));
+	if (u->slots == NULL || u->devs == NULL || node_stateq_pool_init(&u->qpool) != FWC_OK) {
 		free(u->slots);
+		free(u->devs);
+		free(u);
+		return FWC_ERR_NOMEM;
+	}
+	if (pthread_rwlock_init(&u->lock, NULL) != 0) {
+		node_stateq_pool_cleanup(&u->qpool);
+		free(u->slots);
+		free(u->devs);
 		free(u);
 		return FWC_ERR_NOMEM;
 	}
@@ -134,7 +214,9 @@ void node_updates_free(struct node_updates *u)
 	for (size_t i = 0; i < NODE_UPDATES_SLOTS; i++)
 		entry_clear(&u->slots[i]);
 	free(u->slots);
+	free(u->devs);
 	free(u->note);
+	node_stateq_pool_cleanup(&u->qpool);
 	pthread_rwlock_destroy(&u->lock);
 	free(u);
 }
@@ -147,7 +229,12 @@ void node_updates_stats(struct node_updates *u, struct node_updates_stats *out)
 	out->splices = __atomic_load_n(&u->splices, __ATOMIC_RELAXED);
 	out->refreshes = __atomic_load_n(&u->refreshes, __ATOMIC_RELAXED);
 	out->misses = __atomic_load_n(&u->misses, __ATOMIC_RELAXED);
+	out->dev_fills = __atomic_load_n(&u->dev_fills, __ATOMIC_RELAXED);
+	out->lookups = __atomic_load_n(&u->lookups, __ATOMIC_RELAXED);
+	out->readers = __atomic_load_n(&u->readers, __ATOMIC_RELAXED);
 }
+
+#define COUNT(u, field) __atomic_fetch_add(&(u)->field, 1, __ATOMIC_RELAXED)
 
 /* A strong ETag: a prefix and the first 16 bytes of SHA-256 in hex. */
 static void etag_of(char out[ETAG_LEN], const char *prefix, const void *data, size_t len)
@@ -181,8 +268,25 @@ void node_updates_on_commit(void *ctx, const struct node_chain_commit *info)
 	u->size = info->log_size;
 	if (info->applied_types & RELEVANT_TYPES)
 		u->epoch++;
+	if (info->applied_types & DEVICE_TYPES)
+		u->dev_epoch++;
 	u->ready = 1;
 	pthread_rwlock_unlock(&u->lock);
+}
+
+/* A reader and the state_query statements bound to its connection. */
+static int reader_get(struct node_updates *u, struct node_db_reader **r, struct node_stateq **q)
+{
+	int rc = node_db_reader_get(u->db, r);
+
+	if (rc != FWC_OK)
+		return rc;
+	COUNT(u, readers);
+	if (q && (*q = node_stateq_pool_get(&u->qpool, node_db_reader_handle(*r))) == NULL) {
+		node_db_reader_put(*r);
+		return FWC_ERR_NOMEM;
+	}
+	return FWC_OK;
 }
 
 /* ---------------------------------------------------------------- parameters */
@@ -246,10 +350,23 @@ static int parse_u64(uint64_t *out, const char *s)
 struct query {
 	const char *product, *channel, *hw;
 	uint64_t counter;
+	int has_device;
+	struct fwc_pubkey device;
+	uint8_t dkey[FWC_PUBKEY_BIN_LEN];
+	size_t dslot;
 	char key[KEY_MAX];
 	size_t key_len;
 	size_t slot;
 };
+
+static uint64_t fnv(const void *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ull;
+	return h;
+}
 
 /* Parse and check the parameters; on failure the 400 is in resp. */
 static int parse_query(struct query *q, struct node_http_response *resp,
@@ -257,12 +374,12 @@ static int parse_query(struct query *q, struct node_http_response *resp,
 {
 	const char *counter = node_http_query(req, "counter"),
 	           *device = node_http_query(req, "device");
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
 	int n;
 
 	q->product = node_http_query(req, "product");
 	q->channel = node_http_query(req, "channel");
 	q->hw = node_http_query(req, "hw");
+	q->has_device = 0;
 	if (q->product == NULL || !fwc_pl_id_valid(q->product, strlen(q->product), FWC_PL_ID_MAX)) {
 		bad_param(resp, "product",
 		          "product: a product id, [a-z0-9][a-z0-9._-]*, 1..%d bytes",
@@ -286,13 +403,14 @@ static int parse_query(struct query *q, struct node_http_response *resp,
 		return -1;
 	}
 	if (device != NULL) {
-		struct fwc_pubkey pk;
-
-		if (fwc_pubkey_from_text(&pk, device, strlen(device), NULL) != FWC_OK) {
+		if (fwc_pubkey_from_text(&q->device, device, strlen(device), NULL) != FWC_OK ||
+		    fwc_pubkey_to_bin(q->dkey, &q->device) != FWC_OK) {
 			bad_param(resp, "device",
 			          "device: the device key, bip340:<hex> or ed25519:<hex>");
 			return -1;
 		}
+		q->has_device = 1;
+		q->dslot = (size_t)(fnv(q->dkey, sizeof(q->dkey)) % NODE_UPDATES_DEVICE_SLOTS);
 	}
 	n = snprintf(q->key, sizeof(q->key), "%s%c%s%c%s", q->product, 0, q->channel, 0, q->hw);
 	if (n < 0 || (size_t)n >= sizeof(q->key)) {
@@ -300,9 +418,7 @@ static int parse_query(struct query *q, struct node_http_response *resp,
 		return -1;
 	}
 	q->key_len = (size_t)n;
-	for (size_t i = 0; i < q->key_len; i++)
-		h = (h ^ (uint8_t)q->key[i]) * 1099511628211ull;
-	q->slot = (size_t)(h % NODE_UPDATES_SLOTS);
+	q->slot = (size_t)(fnv(q->key, q->key_len) % NODE_UPDATES_SLOTS);
 	return 0;
 }
 
@@ -331,7 +447,7 @@ static int prove(struct node_db_reader *r, struct material *m, uint64_t size)
 }
 
 /* New paths for every transaction of e, for a tree of size leaves. */
-static int prove_all(struct node_db_reader *r, struct entry *e, uint64_t size)
+static int prove_all(struct node_db_reader *r, struct part *e, uint64_t size)
 {
 	int rc = prove(r, &e->rel, size);
 
@@ -344,7 +460,7 @@ static int prove_all(struct node_db_reader *r, struct entry *e, uint64_t size)
 
 /* Encode e's bundle (its transactions and paths) with the checkpoint note[0..note_len), which
  * must be of a tree of e->size leaves; sets e->bundle, e->etag and e->note_tag. */
-static int encode(struct entry *e, const char *note, size_t note_len)
+static int encode(struct part *e, const char *note, size_t note_len)
 {
 	struct fwc_bundle b;
 	uint8_t *buf;
@@ -403,156 +519,548 @@ static int material_copy(struct material *dst, const struct material *src)
 	return FWC_OK;
 }
 
-struct latest {
-	int found;
-	uint8_t txid[32];
-	uint64_t counter;
-};
-
-static int latest_cb(void *ctx, const struct node_release_row *row)
-{
-	struct latest *l = ctx;
-
-	l->found = 1;
-	memcpy(l->txid, row->txid, 32);
-	l->counter = row->counter;
-	return 1;
-}
-
-/* Choose the release of q from one snapshot of the ledger and build its entry (e, not yet in
- * the cache) and, when there is one, its bundle. *note gets that snapshot's checkpoint. */
-static int compute(struct node_updates *u, struct entry *e, char **note, size_t *note_len,
-                   const struct query *q)
+/* Build c's part (transactions, paths, bundle) from one snapshot of the ledger. */
+static int part_build(struct node_updates *u, struct part *p, const uint8_t txid[32],
+                      const char *product)
 {
 	struct node_db_reader *r = NULL;
 	struct node_db_block head = {0};
 	struct node_db_keyset_tx ks[FWC_BUNDLE_MAX_EXTRA];
 	struct node_db_tx t;
-	struct latest l = {0};
 	size_t nks = 0, dropped = 0;
-	int rc, in_txn = 0;
+	int rc;
 
 	memset(&t, 0, sizeof(t));
-	if ((rc = node_db_reader_get(u->db, &r)) != FWC_OK)
+	memset(p, 0, sizeof(*p));
+	if ((rc = reader_get(u, &r, NULL)) != FWC_OK)
 		return rc;
-	if ((rc = node_db_reader_begin(r)) != FWC_OK)
-		goto out;
-	in_txn = 1;
-	if ((rc = node_db_reader_head(r, &head)) != FWC_OK)
-		goto out;
-	rc = node_state_release_latest(node_db_reader_state(r), q->product, q->channel, q->hw, 0,
-	                               latest_cb, &l);
-	if (rc == FWC_ERR_NOT_FOUND || (rc == FWC_OK && !l.found)) {
-		rc = FWC_OK;
-		goto done;
+	if ((rc = node_db_reader_begin(r)) != FWC_OK) {
+		node_db_reader_put(r);
+		return rc;
 	}
-	if (rc != FWC_OK)
-		goto out;
-	if ((rc = node_db_reader_tx_get(r, &t, l.txid)) != FWC_OK)
-		goto out;
-	rc = node_db_keyset_chain(r, ks, FWC_BUNDLE_MAX_EXTRA, &nks, &dropped, q->product,
-	                          t.leaf_index);
-	if (rc != FWC_OK)
-		goto out;
-	e->has = 1;
-	e->counter = l.counter;
-	e->rel.tx = t.bytes;
-	e->rel.len = t.len;
-	e->rel.leaf = t.leaf_index;
-	t.bytes = NULL;
-	for (size_t i = 0; i < nks; i++) {
-		e->extra[i].tx = ks[i].bytes;
-		e->extra[i].len = ks[i].len;
-		e->extra[i].leaf = ks[i].leaf_index;
-	}
-	e->nextra = nks;
-	if (dropped)
-		fprintf(
-		    stderr,
-		    "fwchaind: check-in bundle of '%s' leaves out %zu older root rotations (at most"
-		    " %d extra entries)\n",
-		    q->product, dropped, FWC_BUNDLE_MAX_EXTRA);
-	rc = prove_all(r, e, head.log_size);
+	rc = node_db_reader_head(r, &head);
 	if (rc == FWC_OK)
-		rc = encode(e, head.checkpoint, head.checkpoint_len);
-	if (rc != FWC_OK)
-		goto out;
-done:
-	e->size = head.log_size;
-	*note = head.checkpoint;
-	*note_len = head.checkpoint_len;
-	head.checkpoint = NULL;
-out:
-	if (in_txn)
-		node_db_reader_end(r);
+		rc = node_db_reader_tx_get(r, &t, txid);
+	if (rc == FWC_OK)
+		rc = node_db_keyset_chain(r, ks, FWC_BUNDLE_MAX_EXTRA, &nks, &dropped, product,
+		                          t.leaf_index);
+	if (rc == FWC_OK) {
+		p->rel.tx = t.bytes;
+		p->rel.len = t.len;
+		p->rel.leaf = t.leaf_index;
+		t.bytes = NULL;
+		for (size_t i = 0; i < nks; i++) {
+			p->extra[i].tx = ks[i].bytes;
+			p->extra[i].len = ks[i].len;
+			p->extra[i].leaf = ks[i].leaf_index;
+		}
+		p->nextra = nks;
+		if (dropped)
+			fprintf(
+			    stderr,
+			    "fwchaind: check-in bundle of '%s' leaves out %zu older root rotations"
+			    " (at most %d extra entries)\n",
+			    product, dropped, FWC_BUNDLE_MAX_EXTRA);
+		rc = prove_all(r, p, head.log_size);
+	}
+	node_db_reader_end(r);
 	node_db_reader_put(r);
+	if (rc == FWC_OK)
+		rc = encode(p, head.checkpoint, head.checkpoint_len);
+	if (rc == FWC_OK)
+		p->built = 1;
+	else
+		part_clear(p);
 	node_db_tx_cleanup(&t);
 	node_db_block_cleanup(&head);
 	return rc;
 }
 
-/* New paths and checkpoint for an entry's release part, from one snapshot. */
-static int refresh(struct node_updates *u, struct entry *e)
+/* New paths and checkpoint for a part, from one snapshot. */
+static int refresh(struct node_updates *u, struct part *p)
 {
 	struct node_db_reader *r = NULL;
 	struct node_db_block head = {0};
 	int rc;
 
-	if ((rc = node_db_reader_get(u->db, &r)) != FWC_OK)
+	if ((rc = reader_get(u, &r, NULL)) != FWC_OK)
 		return rc;
 	rc = node_db_reader_begin(r);
 	if (rc == FWC_OK) {
 		rc = node_db_reader_head(r, &head);
 		if (rc == FWC_OK)
-			rc = prove_all(r, e, head.log_size);
+			rc = prove_all(r, p, head.log_size);
 		node_db_reader_end(r);
 	}
 	node_db_reader_put(r);
 	if (rc == FWC_OK)
-		rc = encode(e, head.checkpoint, head.checkpoint_len);
+		rc = encode(p, head.checkpoint, head.checkpoint_len);
 	node_db_block_cleanup(&head);
 	return rc;
 }
 
-/* Copy the release part of a cached entry (bundle excluded). */
-static int entry_copy_part(struct entry *dst, const struct entry *src)
+/* Copy the transactions and paths of a built part (bundle excluded). */
+static int part_copy(struct part *dst, const struct part *src)
 {
 	memset(dst, 0, sizeof(*dst));
-	memcpy(dst->key, src->key, src->key_len);
-	dst->key_len = src->key_len;
-	dst->used = 1;
-	dst->epoch = src->epoch;
-	dst->has = src->has;
-	dst->counter = src->counter;
 	dst->size = src->size;
 	if (material_copy(&dst->rel, &src->rel) != FWC_OK)
 		return FWC_ERR_NOMEM;
 	for (size_t i = 0; i < src->nextra; i++) {
 		if (material_copy(&dst->extra[i], &src->extra[i]) != FWC_OK) {
 			dst->nextra = i;
-			entry_clear(dst);
+			part_clear(dst);
 			return FWC_ERR_NOMEM;
 		}
 	}
 	dst->nextra = src->nextra;
+	dst->built = 1;
 	return FWC_OK;
+}
+
+/* ---------------------------------------------------------------- candidates */
+
+static void copy_str(char *out, size_t cap, const struct fwc_cbor_str *s)
+{
+	size_t n = s->len < cap - 1 ? s->len : cap - 1;
+
+	memcpy(out, s->p, n);
+	out[n] = '\0';
+}
+
+/* Open to every device at time now: nothing in its rules looks at the device. */
+static int cand_open(const struct cand *c, int64_t now)
+{
+	return c->rollout == NODE_ROLLOUT_ACTIVE && c->bps >= FWC_MANIFEST_BPS_MAX &&
+	       c->ngroups == 0 && c->nregions == 0 && c->licence[0] == '\0' &&
+	       c->not_before <= now && c->pp_until <= now;
+}
+
+struct walk {
+	struct entry *e;
+	struct node_stateq *q;
+	int64_t now;
+	int rc;
+};
+
+static int cand_cb(void *ctx, const struct node_release_row *row)
+{
+	struct walk *w = ctx;
+	struct cand *c;
+	struct fwc_signed_manifest sm;
+	const struct fwc_manifest *m = &sm.manifest;
+
+	if (w->e->ncand == NODE_UPDATES_CANDIDATES) {
+		w->e->truncated = 1;
+		return 1;
+	}
+	/* The state machine decoded this manifest when it accepted the release; one that does not
+	 * decode now is skipped rather than offered without its rules. */
+	if (fwc_signed_manifest_decode(&sm, row->manifest, row->manifest_len, NULL) != FWC_OK)
+		return 0;
+	c = &w->e->c[w->e->ncand];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, row->id, 32);
+	memcpy(c->txid, row->txid, 32);
+	c->counter = row->counter;
+	c->rollout = row->rollout;
+	c->bps = FWC_MANIFEST_BPS_MAX;
+	if (m->has_rollout) {
+		if (m->rollout.has_bps)
+			c->bps = m->rollout.bps;
+		if (m->rollout.has_not_before)
+			c->not_before = m->rollout.not_before > INT64_MAX
+			                    ? INT64_MAX
+			                    : (int64_t)m->rollout.not_before;
+		c->ngroups = m->rollout.n_groups;
+		for (size_t i = 0; i < c->ngroups; i++)
+			copy_str(c->groups[i], NAME_BUF, &m->rollout.groups[i]);
+		c->nregions = m->rollout.n_regions;
+		for (size_t i = 0; i < c->nregions; i++)
+			copy_str(c->regions[i], NAME_BUF, &m->rollout.regions[i]);
+	}
+	if (m->has_licence)
+		copy_str(c->licence, ID_BUF, &m->licence);
+	if ((w->rc = node_stateq_postpone_max(w->q, c->id, &c->pp_until)) != FWC_OK)
+		return 1;
+	w->e->ncand++;
+	return cand_open(c, w->now);
+}
+
+/* Read e's candidates (key and epoch already set) from one snapshot; *note gets that
+ * snapshot's checkpoint. */
+static int entry_compute(struct node_updates *u, struct entry *e, char **note, size_t *note_len,
+                         const struct query *qr, int64_t now)
+{
+	struct node_db_reader *r = NULL;
+	struct node_stateq *q = NULL;
+	struct node_db_block head = {0};
+	struct walk w = {e, NULL, now, FWC_OK};
+	int rc;
+
+	e->c = calloc(NODE_UPDATES_CANDIDATES, sizeof(*e->c));
+	if (e->c == NULL)
+		return FWC_ERR_NOMEM;
+	if ((rc = reader_get(u, &r, &q)) != FWC_OK)
+		return rc;
+	w.q = q;
+	if ((rc = node_db_reader_begin(r)) != FWC_OK)
+		goto out;
+	rc = node_db_reader_head(r, &head);
+	if (rc == FWC_OK)
+		rc = node_stateq_checkin_releases(q, qr->product, qr->channel, qr->hw, cand_cb, &w);
+	if (rc == FWC_OK)
+		rc = w.rc;
+	node_db_reader_end(r);
+out:
+	node_db_reader_put(r);
+	if (rc == FWC_OK) {
+		*note = head.checkpoint;
+		*note_len = head.checkpoint_len;
+		head.checkpoint = NULL;
+	}
+	node_db_block_cleanup(&head);
+	return rc;
 }
 
 /* Put e into its slot (taking its contents) unless the slot holds something at least as new
  * for the same key; e is cleared either way. */
-static void install(struct node_updates *u, size_t slot, struct entry *e)
+static void entry_install(struct node_updates *u, size_t slot, struct entry *e)
 {
 	struct entry *s = &u->slots[slot];
 
 	pthread_rwlock_wrlock(&u->lock);
 	if (!(s->used && s->key_len == e->key_len && memcmp(s->key, e->key, e->key_len) == 0 &&
-	      (s->epoch > e->epoch || (s->epoch == e->epoch && s->size > e->size)))) {
+	      s->epoch >= e->epoch)) {
 		entry_clear(s);
 		*s = *e;
 		memset(e, 0, sizeof(*e));
 	}
 	pthread_rwlock_unlock(&u->lock);
 	entry_clear(e);
+}
+
+/* Put a built part into candidate i of the entry of q (if it is still the same release of the
+ * same epoch) unless what is there is at least as new; p is cleared either way. */
+static void part_install(struct node_updates *u, const struct query *q, uint64_t epoch, size_t i,
+                         const uint8_t id[32], struct part *p)
+{
+	struct entry *s = &u->slots[q->slot];
+
+	pthread_rwlock_wrlock(&u->lock);
+	if (s->used && s->epoch == epoch && s->key_len == q->key_len &&
+	    memcmp(s->key, q->key, q->key_len) == 0 && i < s->ncand &&
+	    memcmp(s->c[i].id, id, 32) == 0 && !(s->c[i].p.built && s->c[i].p.size > p->size)) {
+		part_clear(&s->c[i].p);
+		s->c[i].p = *p;
+		memset(p, 0, sizeof(*p));
+	}
+	pthread_rwlock_unlock(&u->lock);
+	part_clear(p);
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static int dev_cb(void *ctx, const struct node_device_row *d)
+{
+	struct dev *v = ctx;
+	const char *g = d->groups;
+
+	v->found = 1;
+	v->retired = d->retired;
+	snprintf(v->product, sizeof(v->product), "%s", d->product);
+	snprintf(v->hwid, sizeof(v->hwid), "%s", d->hwid);
+	snprintf(v->region, sizeof(v->region), "%s", d->region);
+	while (*g && v->ngroups < FWC_PL_GROUPS_MAX) {
+		size_t n = strcspn(g, ",");
+
+		snprintf(v->groups[v->ngroups++], NAME_BUF, "%.*s", (int)n, g);
+		g += n;
+		if (*g == ',')
+			g++;
+	}
+	return 1;
+}
+
+static int lic_cb(void *ctx, const struct node_licence_row *l)
+{
+	struct dev *v = ctx;
+
+	if (v->nlic == LIC_MAX) {
+		v->lic_more = 1;
+		return 1;
+	}
+	snprintf(v->lic[v->nlic].feature, ID_BUF, "%s", l->feature);
+	v->lic[v->nlic].not_before = l->not_before;
+	v->lic[v->nlic].not_after = l->not_after;
+	v->nlic++;
+	return 0;
+}
+
+/* Read what the check-in needs of the device of q, from one snapshot. */
+static int dev_fill(struct node_updates *u, struct dev *v, const struct query *qr)
+{
+	struct node_db_reader *r = NULL;
+	struct node_stateq *q = NULL;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	memcpy(v->key, qr->dkey, sizeof(v->key));
+	v->used = 1;
+	if ((rc = reader_get(u, &r, &q)) != FWC_OK)
+		return rc;
+	if ((rc = node_db_reader_begin(r)) == FWC_OK) {
+		rc = node_state_device_get(node_db_reader_state(r), &qr->device, dev_cb, v);
+		if (rc == FWC_ERR_NOT_FOUND)
+			rc = FWC_OK;
+		if (rc == FWC_OK && v->found)
+			rc = node_stateq_device_licences(q, &qr->device, v->product, lic_cb, v);
+		node_db_reader_end(r);
+	}
+	node_db_reader_put(r);
+	COUNT(u, dev_fills);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the rules */
+
+/* Why a candidate is not offered (the Fwchain-Hold header), in rule order. */
+enum hold {
+	HOLD_NONE = 0,
+	HOLD_HALTED,
+	HOLD_PAUSED,
+	HOLD_NOT_BEFORE,
+	HOLD_DEVICE_REQUIRED,
+	HOLD_GROUP,
+	HOLD_REGION,
+	HOLD_STAGED,
+	HOLD_LICENCE,
+	HOLD_POSTPONED,
+};
+
+static const char *const hold_names[] = {
+    "",
+    "halted",
+    "paused",
+    "not_before",
+    "device_required",
+    "not_in_group",
+    "not_in_region",
+    "staged",
+    "licence_required",
+    "postponed",
+};
+
+/* Facts about this check-in's device that need the ledger, looked up for one candidate. */
+struct lookup {
+	int done;
+	int64_t pp_until;
+	int licensed;
+};
+
+static int in_list(const char (*list)[NAME_BUF], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The device's place in a staged rollout of release id: the first 8 bytes of
+ * SHA-256(device key in binary form || release id), big-endian, mod 10000. Stable for a device
+ * and a release, independent of when or how often it asks, and different per release so the
+ * same devices are not always first. */
+static unsigned rollout_bucket(const uint8_t key[FWC_PUBKEY_BIN_LEN], const uint8_t id[32])
+{
+	uint8_t msg[FWC_PUBKEY_BIN_LEN + 32], h[32];
+	uint64_t v = 0;
+
+	memcpy(msg, key, FWC_PUBKEY_BIN_LEN);
+	memcpy(msg + FWC_PUBKEY_BIN_LEN, id, 32);
+	if (fwc_sha256(h, msg, sizeof(msg)) != FWC_OK)
+		return FWC_MANIFEST_BPS_MAX; /* cannot place it: outside every share below 100 % */
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return (unsigned)(v % FWC_MANIFEST_BPS_MAX);
+}
+
+/* The device is in one of the release's groups. */
+static int groups_meet(const struct cand *c, const struct dev *v)
+{
+	for (size_t i = 0; i < v->ngroups; i++)
+		if (in_list(c->groups, c->ngroups, v->groups[i]))
+			return 1;
+	return 0;
+}
+
+static int dev_licensed(const struct dev *v, const char *feature, int64_t now)
+{
+	for (size_t i = 0; i < v->nlic; i++)
+		if (strcmp(v->lic[i].feature, feature) == 0 && v->lic[i].not_before <= now &&
+		    (v->lic[i].not_after == 0 || now < v->lic[i].not_after))
+			return 1;
+	return 0;
+}
+
+/* Rule outcome for candidate c: HOLD_NONE (admitted), a hold, or -1 when a fact about the
+ * device must be looked up first (lk not done). *until gets the end of a deferral. */
+static int admit(const struct cand *c, const struct query *q, const struct dev *v,
+                 const struct lookup *lk, int64_t now, int64_t *until)
+{
+	if (c->rollout == NODE_ROLLOUT_HALTED)
+		return HOLD_HALTED;
+	if (c->rollout != NODE_ROLLOUT_ACTIVE)
+		return HOLD_PAUSED;
+	if (c->not_before > now) {
+		*until = c->not_before;
+		return HOLD_NOT_BEFORE;
+	}
+	if (cand_open(c, now))
+		return HOLD_NONE;
+	if (!q->has_device)
+		return HOLD_DEVICE_REQUIRED;
+	if (c->ngroups && !groups_meet(c, v))
+		return HOLD_GROUP;
+	if (c->nregions && !in_list(c->regions, c->nregions, v->region))
+		return HOLD_REGION;
+	if (c->bps < FWC_MANIFEST_BPS_MAX && rollout_bucket(q->dkey, c->id) >= c->bps)
+		return HOLD_STAGED;
+	if (c->licence[0] && !dev_licensed(v, c->licence, now)) {
+		if (!v->lic_more)
+			return HOLD_LICENCE;
+		if (!lk->done)
+			return -1;
+		if (!lk->licensed)
+			return HOLD_LICENCE;
+	}
+	if (c->pp_until > now) {
+		if (!lk->done)
+			return -1;
+		if (lk->pp_until > now) {
+			*until = lk->pp_until;
+			return HOLD_POSTPONED;
+		}
+	}
+	return HOLD_NONE;
+}
+
+/* Facts looked up for the candidates that needed them, valid for one epoch. */
+struct lookups {
+	uint64_t epoch;
+	size_t n;
+	struct lookup v[NODE_UPDATES_CANDIDATES];
+	uint8_t id[NODE_UPDATES_CANDIDATES][32];
+};
+
+static const struct lookup *lookup_find(const struct lookups *l, const uint8_t id[32])
+{
+	static const struct lookup none;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (memcmp(l->id[i], id, 32) == 0)
+			return &l->v[i];
+	return &none;
+}
+
+struct verdict {
+	int pick; /* the candidate offered, or -1 */
+	int need; /* the candidate that needs a lookup first, or -1 */
+	int hold; /* enum hold of the newest candidate above the counter not offered */
+	uint8_t hold_id[32];
+	int64_t until;
+};
+
+/* Walk e's candidates above the device's counter, newest first, to the first that admits it. */
+static void decide(struct verdict *vd, const struct entry *e, const struct query *q,
+                   const struct dev *v, const struct lookups *lks, int64_t now)
+{
+	vd->pick = vd->need = -1;
+	vd->hold = HOLD_NONE;
+	vd->until = 0;
+	for (size_t i = 0; i < e->ncand && e->c[i].counter > q->counter; i++) {
+		int64_t until = 0;
+		int h = admit(&e->c[i], q, v, lookup_find(lks, e->c[i].id), now, &until);
+
+		if (h == HOLD_NONE) {
+			vd->pick = (int)i;
+			return;
+		}
+		if (h < 0) {
+			vd->need = (int)i;
+			return;
+		}
+		if (vd->hold == HOLD_NONE) {
+			vd->hold = h;
+			memcpy(vd->hold_id, e->c[i].id, 32);
+			vd->until = until;
+		}
+	}
+}
+
+struct lic_find {
+	const char *feature;
+	int64_t now;
+	int found;
+};
+
+static int lic_find_cb(void *ctx, const struct node_licence_row *l)
+{
+	struct lic_find *f = ctx;
+
+	if (strcmp(l->feature, f->feature) == 0 && l->not_before <= f->now &&
+	    (l->not_after == 0 || f->now < l->not_after))
+		f->found = 1;
+	return f->found;
+}
+
+/* Look up, for the device of q and candidate c, what admit() could not tell from the caches:
+ * its postponement of c and (when the device holds more licences than it keeps) its licence. */
+static int lookup_run(struct node_updates *u, struct lookups *lks, const struct query *q,
+                      const struct dev *v, const struct cand *c, int64_t now)
+{
+	struct node_db_reader *r = NULL;
+	struct node_stateq *sq = NULL;
+	struct lookup lk = {1, 0, 0};
+	struct lic_find f = {c->licence, now, 0};
+	int rc;
+
+	if (lks->n == NODE_UPDATES_CANDIDATES)
+		return FWC_ERR_RANGE;
+	if ((rc = reader_get(u, &r, &sq)) != FWC_OK)
+		return rc;
+	if ((rc = node_db_reader_begin(r)) == FWC_OK) {
+		if (c->pp_until > now)
+			rc = node_stateq_device_postponed(sq, &q->device, c->id, &lk.pp_until);
+		if (rc == FWC_OK && c->licence[0] && v->lic_more)
+			rc = node_stateq_device_licences(sq, &q->device, v->product, lic_find_cb,
+			                                 &f);
+		node_db_reader_end(r);
+	}
+	node_db_reader_put(r);
+	if (rc != FWC_OK)
+		return rc;
+	lk.licensed = f.found;
+	memcpy(lks->id[lks->n], c->id, 32);
+	lks->v[lks->n++] = lk;
+	COUNT(u, lookups);
+	return FWC_OK;
+}
+
+/* ---------------------------------------------------------------- the handler */
+
+static void add_hold(struct node_http_response *resp, const struct verdict *vd)
+{
+	char hex[65], value[160];
+
+	if (vd->hold == HOLD_NONE || resp->status != 200)
+		return;
+	fwc_hex_encode(hex, sizeof(hex), vd->hold_id, 32);
+	if (vd->until)
+		snprintf(value, sizeof(value), "%s; release=%s; until=%lld", hold_names[vd->hold],
+		         hex, (long long)vd->until);
+	else
+		snprintf(value, sizeof(value), "%s; release=%s", hold_names[vd->hold], hex);
+	node_http_add_header(resp, "Fwchain-Hold", value);
 }
 
 static void respond_copy(struct node_http_response *resp, const char *type, const void *data,
@@ -563,15 +1071,124 @@ static void respond_copy(struct node_http_response *resp, const char *type, cons
 		node_http_set_etag(resp, etag);
 }
 
+static void fail500(struct node_http_response *resp, int rc)
+{
+	node_http_respond_error(resp, 500, "internal_error", "cannot answer the check-in: %s",
+	                        fwc_strerror(rc));
+}
+
+/* The device's facts (from the cache or the ledger) and the 4xx when it may not check in
+ * here. Returns 0 to go on, -1 when resp holds the answer. */
+static int device_check(struct node_updates *u, struct dev *v, struct node_http_response *resp,
+                        const struct query *q)
+{
+	struct dev *d = &u->devs[q->dslot];
+	uint64_t epoch;
+	int have = 0, rc;
+
+	pthread_rwlock_rdlock(&u->lock);
+	if (!u->ready) {
+		pthread_rwlock_unlock(&u->lock);
+		node_http_respond_error(resp, 503, "starting", "the node is starting; retry");
+		return -1;
+	}
+	epoch = u->dev_epoch;
+	if (d->used && d->epoch == epoch && memcmp(d->key, q->dkey, sizeof(d->key)) == 0) {
+		*v = *d;
+		have = 1;
+	}
+	pthread_rwlock_unlock(&u->lock);
+	if (!have) {
+		if ((rc = dev_fill(u, v, q)) != FWC_OK) {
+			fail500(resp, rc);
+			return -1;
+		}
+		v->epoch = epoch;
+		pthread_rwlock_wrlock(&u->lock);
+		if (u->dev_epoch == epoch)
+			*d = *v;
+		pthread_rwlock_unlock(&u->lock);
+	}
+	if (!v->found) {
+		node_http_respond_error(resp, 404, "unknown_device",
+		                        "no device with this key is registered");
+		return -1;
+	}
+	if (strcmp(v->product, q->product) != 0) {
+		node_http_respond_error(resp, 409, "product_mismatch",
+		                        "the device is registered for product '%s'", v->product);
+		return -1;
+	}
+	if (strcmp(v->hwid, q->hw) != 0) {
+		node_http_respond_error(resp, 409, "hwid_mismatch",
+		                        "the device is registered with hardware id '%s'", v->hwid);
+		return -1;
+	}
+	if (v->retired) {
+		node_http_respond_error(resp, 403, "device_retired", "the device is retired");
+		return -1;
+	}
+	return 0;
+}
+
+/* Answer from a private entry just read from the ledger (no lock needed: nobody else sees
+ * it), then install it. */
+static void answer_fresh(struct node_updates *u, struct node_http_response *resp,
+                         const struct query *q, const struct dev *v, struct entry *e, char *note,
+                         size_t note_len, int64_t now)
+{
+	struct lookups lks;
+	struct verdict vd;
+	char etag[ETAG_LEN];
+	int rc = FWC_OK;
+
+	lks.n = 0;
+	lks.epoch = e->epoch;
+	for (;;) {
+		decide(&vd, e, q, v, &lks, now);
+		if (vd.need < 0)
+			break;
+		if ((rc = lookup_run(u, &lks, q, v, &e->c[vd.need], now)) != FWC_OK)
+			break;
+	}
+	if (rc == FWC_OK && vd.pick >= 0) {
+		struct cand *c = &e->c[vd.pick];
+
+		rc = part_build(u, &c->p, c->txid, q->product);
+		if (rc == FWC_OK)
+			respond_copy(resp, CBOR_TYPE, c->p.bundle, c->p.bundle_len, c->p.etag);
+	} else if (rc == FWC_OK) {
+		etag_of(etag, "c-", note, note_len);
+		node_http_respond_take(resp, 200, NOTE_TYPE, note, note_len);
+		node_http_set_etag(resp, etag);
+		note = NULL;
+	}
+	free(note);
+	if (rc != FWC_OK) {
+		fail500(resp, rc);
+		entry_clear(e);
+		return;
+	}
+	add_hold(resp, &vd);
+	entry_install(u, q->slot, e);
+}
+
 void node_updates_handle(void *ctx, struct node_http_response *resp,
                          const struct node_http_request *req)
 {
 	struct node_updates *u = ctx;
 	struct entry fresh, *e;
 	struct query q;
-	char *note = NULL, etag[ETAG_LEN];
-	size_t note_len = 0;
-	int rc;
+	struct dev v;
+	struct lookups lks;
+	struct verdict vd;
+	struct part part;
+	uint8_t txid[32], id[32];
+	uint64_t epoch;
+	char *note = NULL;
+	size_t note_len = 0, pick;
+	int64_t now = (int64_t)time(NULL);
+	int rc, locked = 0;
 
 	if (parse_query(&q, resp, req) != 0)
 		return;
@@ -579,77 +1196,108 @@ void node_updates_handle(void *ctx, struct node_http_response *resp,
 		node_http_respond_error(resp, 503, "unavailable", "check-ins are not served here");
 		return;
 	}
-	pthread_rwlock_rdlock(&u->lock);
-	if (!u->ready) {
-		pthread_rwlock_unlock(&u->lock);
-		node_http_respond_error(resp, 503, "starting", "the node is starting; retry");
+	memset(&v, 0, sizeof(v));
+	if (q.has_device && device_check(u, &v, resp, &q) != 0)
 		return;
-	}
-	e = &u->slots[q.slot];
-	if (e->used && e->epoch == u->epoch && e->key_len == q.key_len &&
-	    memcmp(e->key, q.key, q.key_len) == 0) {
-		if (!e->has || q.counter >= e->counter) {
+	lks.n = 0;
+	lks.epoch = 0;
+	for (int round = 0; round < RETRIES + NODE_UPDATES_CANDIDATES; round++) {
+		pthread_rwlock_rdlock(&u->lock);
+		if (!u->ready) {
+			pthread_rwlock_unlock(&u->lock);
+			node_http_respond_error(resp, 503, "starting",
+			                        "the node is starting; retry");
+			return;
+		}
+		e = &u->slots[q.slot];
+		if (!(e->used && e->epoch == u->epoch && e->key_len == q.key_len &&
+		      memcmp(e->key, q.key, q.key_len) == 0)) {
+			locked = 1;
+			break; /* a miss: below, with the lock held */
+		}
+		if (lks.epoch != e->epoch) {
+			lks.n = 0;
+			lks.epoch = e->epoch;
+		}
+		decide(&vd, e, &q, &v, &lks, now);
+		if (vd.need >= 0) {
+			struct cand c = e->c[vd.need];
+
+			memset(&c.p, 0, sizeof(c.p));
+			pthread_rwlock_unlock(&u->lock);
+			if ((rc = lookup_run(u, &lks, &q, &v, &c, now)) != FWC_OK) {
+				fail500(resp, rc);
+				return;
+			}
+			continue;
+		}
+		if (vd.pick < 0) {
 			respond_copy(resp, NOTE_TYPE, u->note, u->note_len, u->note_etag);
 			pthread_rwlock_unlock(&u->lock);
-			__atomic_fetch_add(&u->hits, 1, __ATOMIC_RELAXED);
+			add_hold(resp, &vd);
+			COUNT(u, hits);
 			return;
 		}
-		if (strcmp(e->note_tag, u->note_etag) == 0) {
-			respond_copy(resp, CBOR_TYPE, e->bundle, e->bundle_len, e->etag);
+		pick = (size_t)vd.pick;
+		if (e->c[pick].p.built && strcmp(e->c[pick].p.note_tag, u->note_etag) == 0) {
+			respond_copy(resp, CBOR_TYPE, e->c[pick].p.bundle, e->c[pick].p.bundle_len,
+			             e->c[pick].p.etag);
 			pthread_rwlock_unlock(&u->lock);
-			__atomic_fetch_add(&u->hits, 1, __ATOMIC_RELAXED);
+			add_hold(resp, &vd);
+			COUNT(u, hits);
 			return;
 		}
-		/* Same release, newer checkpoint. The same tree size (an idle block): splice the
-		 * note in, no SQLite; a larger one: new paths from the ledger. */
-		rc = entry_copy_part(&fresh, e);
-		if (rc == FWC_OK && e->size == u->size) {
-			rc = encode(&fresh, u->note, u->note_len);
+		/* The candidate's bundle is missing or carries an older checkpoint. The same tree
+		 * size (an idle block): splice the note in, no SQLite; a larger one: new paths;
+		 * never built: the whole part from the ledger. */
+		epoch = e->epoch;
+		memcpy(id, e->c[pick].id, 32);
+		memcpy(txid, e->c[pick].txid, 32);
+		if (!e->c[pick].p.built) {
+			pthread_rwlock_unlock(&u->lock);
+			rc = part_build(u, &part, txid, q.product);
+			if (rc == FWC_OK)
+				COUNT(u, misses);
+		} else if ((rc = part_copy(&part, &e->c[pick].p)) == FWC_OK &&
+		           part.size == u->size) {
+			rc = encode(&part, u->note, u->note_len);
 			pthread_rwlock_unlock(&u->lock);
 			if (rc == FWC_OK)
-				__atomic_fetch_add(&u->splices, 1, __ATOMIC_RELAXED);
+				COUNT(u, splices);
 		} else {
 			pthread_rwlock_unlock(&u->lock);
 			if (rc == FWC_OK)
-				rc = refresh(u, &fresh);
+				rc = refresh(u, &part);
 			if (rc == FWC_OK)
-				__atomic_fetch_add(&u->refreshes, 1, __ATOMIC_RELAXED);
+				COUNT(u, refreshes);
 		}
 		if (rc != FWC_OK) {
-			entry_clear(&fresh);
-			node_http_respond_error(resp, 500, "internal_error",
-			                        "cannot build the proof bundle: %s",
-			                        fwc_strerror(rc));
+			part_clear(&part);
+			fail500(resp, rc);
 			return;
 		}
-		respond_copy(resp, CBOR_TYPE, fresh.bundle, fresh.bundle_len, fresh.etag);
-		install(u, q.slot, &fresh);
+		respond_copy(resp, CBOR_TYPE, part.bundle, part.bundle_len, part.etag);
+		add_hold(resp, &vd);
+		part_install(u, &q, epoch, pick, id, &part);
 		return;
 	}
+	/* A miss (the read lock is held), or an entry that kept changing under this check-in:
+	 * read the candidates again (the lock is taken again just to read the epoch). */
 	memset(&fresh, 0, sizeof(fresh));
+	if (!locked)
+		pthread_rwlock_rdlock(&u->lock);
 	fresh.used = 1;
 	fresh.epoch = u->epoch;
 	memcpy(fresh.key, q.key, q.key_len);
 	fresh.key_len = q.key_len;
 	pthread_rwlock_unlock(&u->lock);
 
-	rc = compute(u, &fresh, &note, &note_len, &q);
+	rc = entry_compute(u, &fresh, &note, &note_len, &q, now);
 	if (rc != FWC_OK) {
 		entry_clear(&fresh);
-		free(note);
-		node_http_respond_error(resp, 500, "internal_error",
-		                        "cannot answer the check-in: %s", fwc_strerror(rc));
+		fail500(resp, rc);
 		return;
 	}
-	__atomic_fetch_add(&u->misses, 1, __ATOMIC_RELAXED);
-	if (fresh.has && q.counter < fresh.counter) {
-		respond_copy(resp, CBOR_TYPE, fresh.bundle, fresh.bundle_len, fresh.etag);
-	} else {
-		etag_of(etag, "c-", note, note_len);
-		node_http_respond_take(resp, 200, NOTE_TYPE, note, note_len);
-		node_http_set_etag(resp, etag);
-		note = NULL;
-	}
-	free(note);
-	install(u, q.slot, &fresh);
+	COUNT(u, misses);
+	answer_fresh(u, resp, &q, &v, &fresh, note, note_len, now);
 }

@@ -1,8 +1,9 @@
 /* fwchaind — the device check-in: GET /v1/updates?product=P&channel=C&hw=H&counter=N[&device=D]
- * answers with the proof bundle (docs/formats/bundle.md) of the newest applicable release whose
- * counter is above N, or, when there is none, with the newest checkpoint alone. Answers are
- * cached so that a check-in that hits the cache runs no SQLite query. Endpoint and cache:
- * docs/node.md ("Check-in"). */
+ * answers with the proof bundle (docs/formats/bundle.md) of the newest release above N that the
+ * ledger's rollout records admit for device D (rollout state, share, groups, regions,
+ * not-before, postponements, licences), or, when there is none, with the newest checkpoint
+ * alone. Answers are cached so that a check-in that hits the cache runs no SQLite query.
+ * Endpoint, rules and cache: docs/node.md ("Check-in", "Check-in rules"). */
 #ifndef FWC_NODE_UPDATES_H
 #define FWC_NODE_UPDATES_H
 
@@ -17,6 +18,11 @@
 
 /* Cache slots (direct-mapped by product, channel and hardware id). */
 #define NODE_UPDATES_SLOTS 1024
+/* Device cache slots (direct-mapped by device key). */
+#define NODE_UPDATES_DEVICE_SLOTS 4096
+/* Releases an entry keeps per (product, channel, hardware id): newest first, down to the first
+ * one open to every device. */
+#define NODE_UPDATES_CANDIDATES 32
 
 struct node_updates;
 
@@ -30,15 +36,20 @@ void node_updates_free(struct node_updates *u);
 
 /* The chain's commit hook (ctx: the struct node_updates): records the new checkpoint and, when
  * the block applied a transaction that can change a check-in's answer (release, release-revoke,
- * rollout-control, key-set registration or rotation, product registration), invalidates every
- * cached answer. A new checkpoint alone makes cached bundles rebuild their paths on next use. */
+ * rollout-control, postpone, key-set registration or rotation, product registration),
+ * invalidates every cached answer; device-register and licence issue/revoke invalidate the
+ * cached device facts. A new checkpoint alone makes cached bundles rebuild their paths on next
+ * use. */
 void node_updates_on_commit(void *ctx, const struct node_chain_commit *info);
 
 /* The handler (ctx: the struct node_updates; NULL answers 503). Parameters: product (an id),
  * channel (1..32 printable ASCII), hw (1..64 printable ASCII), counter (decimal uint64), device
- * (optional, key text: checked, not yet used). Answers: 200 application/cbor with the bundle
+ * (optional, key text of a registered device). Answers: 200 application/cbor with the bundle
  * and a strong ETag; 200 text/plain with the newest checkpoint note when there is no update;
- * 400 {"code":"bad_parameter","parameter":...,"message":...}; 503 while the node starts. */
+ * either may carry "Fwchain-Hold: REASON; release=HEX[; until=T]" naming why the newest
+ * release above N is not offered; 400 {"code":"bad_parameter","parameter":...}; 404
+ * unknown_device; 409 product_mismatch / hwid_mismatch; 403 device_retired; 503 while the node
+ * starts. */
 void node_updates_handle(void *ctx, struct node_http_response *resp,
                          const struct node_http_request *req);
 
@@ -47,7 +58,10 @@ struct node_updates_stats {
 	uint64_t hits;      /* answered from the cache, no SQLite */
 	uint64_t splices;   /* cached release and paths, a newer checkpoint spliced in, no SQLite */
 	uint64_t refreshes; /* cached release, paths rebuilt for a larger tree */
-	uint64_t misses;    /* release chosen and bundle built from the ledger */
+	uint64_t misses;    /* candidates read, or a candidate's bundle built, from the ledger */
+	uint64_t dev_fills; /* device facts read from the ledger */
+	uint64_t lookups;   /* per-device postponement / licence lookups */
+	uint64_t readers;   /* reader connections borrowed (every SQLite access takes one) */
 };
 void node_updates_stats(struct node_updates *u, struct node_updates_stats *out);
 

@@ -133,8 +133,9 @@ badparam 'product=thermo&channel=stable&hw=rev%20b&counter=0' hw
 badparam 'product=thermo&channel=stable&hw=rev-b&counter=-1' counter
 badparam 'product=thermo&channel=stable&hw=rev-b&counter=007' counter
 badparam 'product=thermo&channel=stable&hw=rev-b&counter=0&device=nokey' device
-[ "$(checkin "product=thermo&channel=stable&hw=rev-b&counter=0&device=$("$TX" pubkey 40)")" = 200 ] ||
-	fail "a device key is accepted"
+# A well-formed key of no registered device: 404 unknown_device (rules: tests/cli/node_rules.sh).
+[ "$(checkin "product=thermo&channel=stable&hw=rev-b&counter=0&device=$("$TX" pubkey 40)")" = 404 ] &&
+	[ "$(json code)" = unknown_device ] || fail "an unknown device: $(cat "$TMP/body")"
 
 # --- role refusals ---
 "$TX" tx "$CHAIN" 12 1 release thermo stable 6 rev-b 31,32 >"$TMP/op-rel.tx"

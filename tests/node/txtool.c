@@ -18,9 +18,24 @@
  *   product-register ID NAME THRESHOLD SEEDS       (SEEDS comma-separated: the root set)
  *   keyset-register PRODUCT THRESHOLD SEEDS SIGNERS (release set version 1)
  *   keyset-rotate PRODUCT SET VERSION THRESHOLD SEEDS SIGNERS   (SET 1 root, 2 release)
- *   release PRODUCT CHANNEL COUNTER HWIDS SIGNERS  (a manifest signed by SIGNERS)
+ *   release PRODUCT CHANNEL COUNTER HWIDS SIGNERS [RULES]  (a manifest signed by SIGNERS)
  *   release-revoke RELEASE_ID_HEX
  *   rollout RELEASE_ID_HEX ACTION                  (1 pause, 2 resume, 3 halt)
+ *   member-remove TARGET [ROLE]
+ *   key-revoke TARGET
+ *   device-register DEVICE PRODUCT HWID [GROUPS [REGION [update|retire]]]  (GROUPS a+b or -)
+ *   postpone device|group DEVICE|GROUP RELEASE_ID_HEX UNTIL     (UNTIL seconds, or +N from now)
+ *   config-update PRODUCT NAME [VALUE]             (no VALUE: delete)
+ *   licence-issue ID PRODUCT DEVICE|- FEATURE [NOT_BEFORE [NOT_AFTER]]
+ *   licence-revoke ID PRODUCT
+ *   device-event DEVICE SEQ KIND [RELEASE_ID_HEX]  (the event signed by the device key DEVICE)
+ *   validator-set VERSION QUORUM SEEDS             (ed25519 keys of the seeds)
+ *
+ * RULES, the manifest's rollout policy and licence, is a comma list of bps=N, groups=a+b,
+ * regions=a+b, not_before=T, licence=FEATURE (release-id takes the same as its last argument).
+ * `batch CHAIN FILE DIR` reads lines "NAME SEED NONCE KIND ARGS..." from FILE (blank lines and
+ * # comments skipped) and writes each transaction to DIR/NAME.tx, so a test builds many in one
+ * process. DEVICE and TARGET are seeds like SEED.
  *
  * The manifest of `release` is deterministic (created 1700000000, CID and SHA-256 derived from
  * the counter), so `release-id` gives its id without the signatures. `verify-bundle` decodes a
@@ -192,8 +207,48 @@ static int p_statement(const char *product, uint32_t set, uint64_t version, unsi
 }
 
 /* The deterministic manifest body of (product, channel, counter, hwids). */
+/* Parse RULES (see the top) into m. The strings point into rules, modified in place. */
+static int rules_parse(struct fwc_manifest *m, char *rules)
+{
+	char *save = NULL;
+
+	if (rules == NULL || *rules == '\0')
+		return FWC_OK;
+	for (char *tok = strtok_r(rules, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(tok, '='), *save2 = NULL;
+
+		if (v == NULL)
+			return FWC_ERR_ARG;
+		*v++ = '\0';
+		if (strcmp(tok, "licence") == 0) {
+			m->has_licence = 1;
+			m->licence = S(v);
+			continue;
+		}
+		m->has_rollout = 1;
+		if (strcmp(tok, "bps") == 0) {
+			m->rollout.has_bps = 1;
+			m->rollout.bps = (uint16_t)strtoul(v, NULL, 10);
+		} else if (strcmp(tok, "not_before") == 0) {
+			m->rollout.has_not_before = 1;
+			m->rollout.not_before = strtoull(v, NULL, 10);
+		} else if (strcmp(tok, "groups") == 0 || strcmp(tok, "regions") == 0) {
+			int g = tok[0] == 'g';
+			size_t *n = g ? &m->rollout.n_groups : &m->rollout.n_regions;
+			struct fwc_cbor_str *list = g ? m->rollout.groups : m->rollout.regions;
+
+			for (char *x = strtok_r(v, "+", &save2); x && *n < FWC_MANIFEST_LIST_MAX;
+			     x = strtok_r(NULL, "+", &save2))
+				list[(*n)++] = S(x);
+		} else {
+			return FWC_ERR_ARG;
+		}
+	}
+	return FWC_OK;
+}
+
 static int manifest_body(uint8_t *body, size_t cap, size_t *blen, const char *product,
-                         const char *channel, uint64_t counter, char *hwids)
+                         const char *channel, uint64_t counter, char *hwids, char *rules)
 {
 	static uint8_t cid[36] = {0x01, 0x55, 0x12, 0x20};
 	static char version[32];
@@ -216,11 +271,13 @@ static int manifest_body(uint8_t *body, size_t cap, size_t *blen, const char *pr
 	for (size_t i = 0; i < m.n_hw; i++)
 		m.hw[i] = S(hw[i]);
 	m.created = 1700000000;
+	if (rules_parse(&m, rules) != FWC_OK)
+		return FWC_ERR_ARG;
 	return fwc_manifest_encode(body, cap, blen, &m, NULL);
 }
 
 static int p_release(const char *product, const char *channel, uint64_t counter, char *hwids,
-                     char *signers)
+                     char *signers, char *rules)
 {
 	static uint8_t body[FWC_MANIFEST_BODY_MAX], a[FWC_SIGNED_MANIFEST_MAX],
 	    b[FWC_SIGNED_MANIFEST_MAX];
@@ -229,8 +286,8 @@ static int p_release(const char *product, const char *channel, uint64_t counter,
 	size_t blen = 0, alen = 0, n;
 	int rc;
 
-	if ((rc = manifest_body(body, sizeof(body), &blen, product, channel, counter, hwids)) !=
-	    FWC_OK)
+	if ((rc = manifest_body(body, sizeof(body), &blen, product, channel, counter, hwids,
+	                        rules)) != FWC_OK)
 		return rc;
 	if ((rc = fwc_signed_manifest_encode(a, sizeof(a), &alen, body, blen, NULL, 0, NULL)) !=
 	    FWC_OK)
@@ -255,11 +312,11 @@ static int p_release(const char *product, const char *channel, uint64_t counter,
 }
 
 static int release_id(uint8_t id[32], const char *product, const char *channel, uint64_t counter,
-                      char *hwids)
+                      char *hwids, char *rules)
 {
 	static uint8_t body[FWC_MANIFEST_BODY_MAX];
 	size_t blen = 0;
-	int rc = manifest_body(body, sizeof(body), &blen, product, channel, counter, hwids);
+	int rc = manifest_body(body, sizeof(body), &blen, product, channel, counter, hwids, rules);
 
 	return rc == FWC_OK ? fwc_manifest_digest(id, body, blen) : rc;
 }
@@ -338,7 +395,8 @@ static int payload(uint32_t *type, const char *kind, char **args, int n)
 	if (strcmp(kind, "release") == 0) {
 		NEED(5);
 		*type = FWC_TX_RELEASE;
-		return p_release(args[0], args[1], strtoull(args[2], NULL, 10), args[3], args[4]);
+		return p_release(args[0], args[1], strtoull(args[2], NULL, 10), args[3], args[4],
+		                 n > 5 ? args[5] : NULL);
 	}
 	if (strcmp(kind, "release-revoke") == 0) {
 		struct fwc_pl_release_revoke p;
@@ -361,6 +419,173 @@ static int payload(uint32_t *type, const char *kind, char **args, int n)
 		p.action = (uint32_t)strtoul(args[1], NULL, 10);
 		*type = FWC_TX_ROLLOUT_CONTROL;
 		return fwc_pl_rollout_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "member-remove") == 0) {
+		struct fwc_pl_member_remove p;
+
+		NEED(1);
+		memset(&p, 0, sizeof(p));
+		if (pub_of(&p.key, args[0]) != FWC_OK)
+			return FWC_ERR_ARG;
+		p.role = n > 1 ? (uint32_t)strtoul(args[1], NULL, 10) : 0;
+		*type = FWC_TX_MEMBER_REMOVE;
+		return fwc_pl_member_remove_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "key-revoke") == 0) {
+		struct fwc_pl_key_revoke p;
+
+		NEED(1);
+		memset(&p, 0, sizeof(p));
+		if (pub_of(&p.key, args[0]) != FWC_OK)
+			return FWC_ERR_ARG;
+		p.reason = S("lost");
+		*type = FWC_TX_KEY_REVOKE;
+		return fwc_pl_key_revoke_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "device-register") == 0) {
+		struct fwc_pl_device_register p;
+
+		NEED(3);
+		memset(&p, 0, sizeof(p));
+		if (pub_of(&p.device, args[0]) != FWC_OK)
+			return FWC_ERR_ARG;
+		p.product = S(args[1]);
+		p.hwid = S(args[2]);
+		if (n > 3 && strcmp(args[3], "-") != 0) {
+			char *save = NULL;
+
+			for (char *g = strtok_r(args[3], "+", &save);
+			     g && p.groups.n < FWC_PL_GROUPS_MAX; g = strtok_r(NULL, "+", &save))
+				p.groups.v[p.groups.n++] = S(g);
+		}
+		if (n > 4 && strcmp(args[4], "-") != 0)
+			p.region = S(args[4]);
+		if (n > 5) {
+			p.update = 1;
+			p.retire = strcmp(args[5], "retire") == 0;
+		}
+		*type = FWC_TX_DEVICE_REGISTER;
+		return fwc_pl_device_register_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "postpone") == 0) {
+		struct fwc_pl_postpone p;
+
+		NEED(4);
+		memset(&p, 0, sizeof(p));
+		if (strcmp(args[0], "device") == 0) {
+			p.has_device = 1;
+			if (pub_of(&p.device, args[1]) != FWC_OK)
+				return FWC_ERR_ARG;
+		} else {
+			p.has_group = 1;
+			p.group = S(args[1]);
+		}
+		if (rid_parse(p.release_id, args[2]) != FWC_OK)
+			return FWC_ERR_ARG;
+		p.until = args[3][0] == '+' ? (uint64_t)time(NULL) + strtoull(args[3] + 1, NULL, 10)
+		                            : strtoull(args[3], NULL, 10);
+		p.reason = S("maintenance");
+		*type = FWC_TX_POSTPONE;
+		return fwc_pl_postpone_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "config-update") == 0) {
+		struct fwc_pl_config_update p;
+
+		NEED(2);
+		memset(&p, 0, sizeof(p));
+		p.product = S(args[0]);
+		p.name = S(args[1]);
+		if (n > 2) {
+			p.has_value = 1;
+			p.value.p = (const uint8_t *)args[2];
+			p.value.len = strlen(args[2]);
+		}
+		*type = FWC_TX_CONFIG_UPDATE;
+		return fwc_pl_config_update_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "licence-issue") == 0) {
+		struct fwc_pl_licence_issue p;
+
+		NEED(4);
+		memset(&p, 0, sizeof(p));
+		p.id = S(args[0]);
+		p.product = S(args[1]);
+		if (strcmp(args[2], "-") != 0) {
+			p.has_device = 1;
+			if (pub_of(&p.device, args[2]) != FWC_OK)
+				return FWC_ERR_ARG;
+		}
+		p.feature = S(args[3]);
+		p.not_before = n > 4 ? strtoull(args[4], NULL, 10) : 0;
+		p.not_after = n > 5 ? strtoull(args[5], NULL, 10) : 0;
+		*type = FWC_TX_LICENCE_ISSUE;
+		return fwc_pl_licence_issue_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "licence-revoke") == 0) {
+		struct fwc_pl_licence_revoke p;
+
+		NEED(2);
+		memset(&p, 0, sizeof(p));
+		p.id = S(args[0]);
+		p.product = S(args[1]);
+		*type = FWC_TX_LICENCE_REVOKE;
+		return fwc_pl_licence_revoke_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "device-event") == 0) {
+		static uint8_t ev_buf[1024];
+		struct fwc_event ev;
+		struct fwc_seckey sk;
+		struct fwc_pl_device_event p;
+		size_t elen = 0;
+		int rc;
+
+		NEED(3);
+		memset(&ev, 0, sizeof(ev));
+		if (key_of(&sk, &ev.device, args[0], FWC_ALG_BIP340) != FWC_OK)
+			return FWC_ERR_ARG;
+		ev.seq = strtoull(args[1], NULL, 10);
+		ev.time = 1700000000;
+		ev.kind = strtoull(args[2], NULL, 10);
+		if (n > 3) {
+			ev.has_release = 1;
+			if (rid_parse(ev.release_id, args[3]) != FWC_OK) {
+				fwc_seckey_wipe(&sk);
+				return FWC_ERR_ARG;
+			}
+		}
+		rc = fwc_event_sign(ev_buf, sizeof(ev_buf), &elen, &ev, &sk);
+		fwc_seckey_wipe(&sk);
+		if (rc != FWC_OK)
+			return rc;
+		p.event.p = ev_buf;
+		p.event.len = elen;
+		*type = FWC_TX_DEVICE_EVENT;
+		return fwc_pl_device_event_encode(pl, sizeof(pl), &pl_len, &p);
+	}
+	if (strcmp(kind, "validator-set") == 0) {
+		static struct fwc_pl_validator_set p;
+		static char names[LIST_MAX][16];
+		char *v[LIST_MAX];
+		size_t k;
+
+		NEED(3);
+		memset(&p, 0, sizeof(p));
+		p.version = strtoull(args[0], NULL, 10);
+		p.quorum = strtoull(args[1], NULL, 10);
+		k = split(v, LIST_MAX, args[2]);
+		for (size_t i = 0; i < k; i++) {
+			struct fwc_seckey sk;
+			int rc = key_of(&sk, &p.v[i].key, v[i], FWC_ALG_ED25519);
+
+			fwc_seckey_wipe(&sk);
+			if (rc != FWC_OK)
+				return FWC_ERR_ARG;
+			snprintf(names[i], sizeof(names[i]), "v%zu", i);
+			p.v[i].name = S(names[i]);
+		}
+		p.n = k;
+		*type = FWC_TX_VALIDATOR_SET;
+		return fwc_pl_validator_set_encode(pl, sizeof(pl), &pl_len, &p);
 	}
 	return FWC_ERR_ARG;
 #undef NEED
@@ -450,6 +675,53 @@ static int verify_bundle(char **argv, int argc)
 	return rc == FWC_OK ? 0 : 1;
 }
 
+/* batch CHAIN FILE DIR: one transaction per line of FILE into DIR/NAME.tx. */
+static int batch(const char *chain, const char *file, const char *dir)
+{
+	static uint8_t buf[FWC_TX_MAX];
+	char line[4096], path[1024];
+	FILE *in = fopen(file, "r");
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (in == NULL) {
+		fprintf(stderr, "txtool batch: cannot open %s\n", file);
+		return 2;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), in)) {
+		char *args[32], *save = NULL;
+		int n = 0;
+		uint32_t type = 0;
+		size_t len = 0;
+		FILE *out;
+
+		lineno++;
+		for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 32;
+		     t = strtok_r(NULL, " \t\r\n", &save))
+			args[n++] = t;
+		if (n == 0 || args[0][0] == '#')
+			continue;
+		if (n < 4 || payload(&type, args[3], args + 4, n - 4) != FWC_OK ||
+		    sign_tx(buf, sizeof(buf), &len, chain, args[1], strtoull(args[2], NULL, 10),
+		            type, pl, pl_len) != FWC_OK) {
+			fprintf(stderr, "txtool batch: %s line %u: bad transaction\n", file,
+			        lineno);
+			rc = 2;
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/%s.tx", dir, args[0]);
+		out = fopen(path, "wb");
+		if (out == NULL || fwrite(buf, 1, len, out) != len) {
+			fprintf(stderr, "txtool batch: cannot write %s\n", path);
+			rc = 1;
+		}
+		if (out)
+			fclose(out);
+	}
+	fclose(in);
+	return rc;
+}
+
 static void self_test(void)
 {
 	uint8_t buf[FWC_TX_MAX], id[32], want[32];
@@ -485,8 +757,45 @@ static void self_test(void)
 	    FWC_OK);
 	CHECK(sm.n_sigs == 2 && sm.manifest.counter == 3);
 	CHECK_RC(fwc_manifest_digest(want, sm.body, sm.body_len), FWC_OK);
-	CHECK_RC(release_id(id, "thermo", "stable", 3, hw), FWC_OK);
+	CHECK_RC(release_id(id, "thermo", "stable", 3, hw, NULL), FWC_OK);
 	CHECK_MEM(id, want, 32);
+	{
+		/* Rules land in the manifest, and release-id with the same rules names it. */
+		char r0[] = "thermo", r1[] = "stable", r2[] = "4", r3[] = "rev-b", r4[] = "11",
+		     r5[] = "bps=2500,groups=eu+lab,licence=pro,not_before=1700000100";
+		char rr[] = "bps=2500,groups=eu+lab,licence=pro,not_before=1700000100",
+		     hw2[] = "rev-b";
+		char *rargs[] = {r0, r1, r2, r3, r4, r5};
+		const struct fwc_manifest *m = &sm.manifest;
+
+		CHECK_RC(payload(&type, "release", rargs, 6), FWC_OK);
+		CHECK_RC(fwc_payload_decode(&p, type, pl, pl_len, NULL), FWC_OK);
+		CHECK_RC(fwc_signed_manifest_decode(&sm, p.u.release.manifest.p,
+		                                    p.u.release.manifest.len, NULL),
+		         FWC_OK);
+		CHECK(m->has_rollout && m->rollout.has_bps && m->rollout.bps == 2500);
+		CHECK(m->rollout.n_groups == 2 && m->rollout.groups[1].len == 3 &&
+		      memcmp(m->rollout.groups[1].p, "lab", 3) == 0);
+		CHECK(m->has_licence && m->licence.len == 3 && m->rollout.not_before == 1700000100);
+		CHECK_RC(fwc_manifest_digest(want, sm.body, sm.body_len), FWC_OK);
+		CHECK_RC(release_id(id, "thermo", "stable", 4, hw2, rr), FWC_OK);
+		CHECK_MEM(id, want, 32);
+	}
+	{
+		/* A device event signed by the device key verifies. */
+		char e0[] = "40", e1[] = "3", e2[] = "1";
+		char *eargs[] = {e0, e1, e2};
+		struct fwc_event ev;
+
+		CHECK_RC(payload(&type, "device-event", eargs, 3), FWC_OK);
+		CHECK(type == FWC_TX_DEVICE_EVENT);
+		CHECK_RC(fwc_payload_decode(&p, type, pl, pl_len, NULL), FWC_OK);
+		CHECK_RC(fwc_event_decode(&ev, p.u.device_event.event.p, p.u.device_event.event.len,
+		                          NULL),
+		         FWC_OK);
+		CHECK(ev.seq == 3 && ev.kind == 1);
+		CHECK_RC(fwc_event_verify(&ev), FWC_OK);
+	}
 	{
 		char b0[] = "thermo", b1[] = "2", b2[] = "11,12,13", b3[] = "1,2";
 		char *kargs[] = {b0, b1, b2, b3};
@@ -508,6 +817,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "verify-bundle") == 0)
 		return verify_bundle(argv, argc);
+	if (strcmp(argv[1], "batch") == 0 && argc >= 5)
+		return batch(argv[2], argv[3], argv[4]);
 	if (strcmp(argv[1], "pubkey") == 0 && argc >= 3) {
 		struct fwc_seckey sk;
 		struct fwc_pubkey pk;
@@ -547,8 +858,8 @@ int main(int argc, char **argv)
 		uint8_t id[32];
 		char hex[65];
 
-		if (release_id(id, argv[2], argv[3], strtoull(argv[4], NULL, 10), argv[5]) !=
-		    FWC_OK)
+		if (release_id(id, argv[2], argv[3], strtoull(argv[4], NULL, 10), argv[5],
+		               argc > 6 ? argv[6] : NULL) != FWC_OK)
 			return 2;
 		fwc_hex_encode(hex, sizeof(hex), id, 32);
 		printf("%s\n", hex);

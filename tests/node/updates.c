@@ -192,6 +192,7 @@ static void test_checkin(void)
 	/* An idle block: same tree, new checkpoint, spliced in without SQLite. */
 	node_chain_head(chain, &h, NULL, NULL, NULL, NULL);
 	CHECK(wait_height_above(h) == 0);
+	usleep(50000); /* the commit hook runs right after the commit */
 	q0 = node_db_query_count(db);
 	checkin(q);
 	CHECK(node_db_query_count(db) == q0);
@@ -227,6 +228,52 @@ static void test_checkin(void)
 	CHECK(bundle_ok(rel2, rel2_len, NULL, 0));
 	node_updates_stats(upd, &s1);
 	CHECK(s1.misses >= s0.misses + 1);
+}
+
+/* With a registered device the rules are decided in memory: a repeated check-in borrows no
+ * reader connection (every SQLite access of the check-in takes one); an unknown device is
+ * refused with 404 unknown_device and another hardware id with 409 hwid_mismatch. */
+static void test_device(void)
+{
+	static uint8_t pl[FWC_TX_PAYLOAD_MAX];
+	struct txg_actor d;
+	struct node_updates_stats s0, s1;
+	char q[300], text[FWC_PUBKEY_TEXT_MAX], other[FWC_PUBKEY_TEXT_MAX];
+	uint8_t id[32];
+	size_t n = 0;
+
+	CHECK_RC(txg_actor_init(&d, 5, 9), FWC_OK);
+	CHECK_RC(txg_member_add(pl, sizeof(pl), &n, &act[0].pk, FWC_ROLE_OPERATOR, NULL), FWC_OK);
+	CHECK_RC(submit(&act[0], FWC_TX_MEMBER_ADD, pl, n, NULL, NULL, id), FWC_OK);
+	CHECK_RC(txg_device(pl, sizeof(pl), &n, &d.pk, "thermo", "rev-b", NULL, 0, 0, 0), FWC_OK);
+	CHECK_RC(submit(&act[0], FWC_TX_DEVICE_REGISTER, pl, n, NULL, NULL, id), FWC_OK);
+	CHECK(wait_committed(id) == 0);
+	usleep(50000); /* the commit hook runs right after the commit */
+	fwc_pubkey_to_text(text, sizeof(text), &d.pk);
+	fwc_pubkey_to_text(other, sizeof(other), &act[3].pk);
+
+	snprintf(q, sizeof(q), "product=thermo&channel=stable&hw=rev-b&counter=0&device=%s", text);
+	checkin(q);
+	CHECK(resp.status == 200 && strcmp(resp.content_type, "application/cbor") == 0);
+	/* Measured again when a block that grew the tree landed in the window (at most 20). */
+	for (int attempt = 0; attempt < 20; attempt++) {
+		node_updates_stats(upd, &s0);
+		checkin(q);
+		CHECK(resp.status == 200 && strcmp(resp.content_type, "application/cbor") == 0);
+		checkin(q);
+		node_updates_stats(upd, &s1);
+		if (s1.refreshes != s0.refreshes && attempt < 19)
+			continue;
+		CHECK(s1.readers == s0.readers);
+		CHECK(s1.dev_fills == s0.dev_fills && s1.misses == s0.misses);
+		break;
+	}
+	snprintf(q, sizeof(q), "product=thermo&channel=stable&hw=rev-b&counter=0&device=%s", other);
+	checkin(q);
+	CHECK(resp.status == 404 && strstr(resp.body, "\"unknown_device\"") != NULL);
+	snprintf(q, sizeof(q), "product=thermo&channel=stable&hw=rev-c&counter=0&device=%s", text);
+	checkin(q);
+	CHECK(resp.status == 409 && strstr(resp.body, "\"hwid_mismatch\"") != NULL);
 }
 
 static void test_not_ready(void)
@@ -289,6 +336,7 @@ int main(void)
 	}
 	node_chain_set_commit_hook(chain, node_updates_on_commit, upd);
 	RUN(test_checkin);
+	RUN(test_device);
 	RUN(test_not_ready);
 	node_http_response_cleanup(&resp);
 	node_chain_stop(chain);
