@@ -52,7 +52,6 @@ static void import(int i, unsigned version, size_t chunk, size_t len)
 	node_import_options_default(&o, NODE_IMPORT_FILE);
 	o.cid_version = version;
 	o.chunk_size = chunk;
-	o.writers = 0;
 	if (node_import_begin(&im, pins, &o, NULL) != FWC_OK ||
 	    node_import_push(im, files[i], len, NULL) != FWC_OK ||
 	    node_import_finish(im, &r, NULL) != FWC_OK)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <time.h>
 
@@ -364,25 +365,43 @@ static int authorise_small(struct node_content *c, struct node_http_response *re
 /* ---------------------------------------------------------------------------------------- */
 /* GET/HEAD /ipfs/{cid}[/{name}]                                                            */
 
+/* A block segment's source: the block, and where its bytes started in its file (a pack
+ * record's offset, or 0) when the answer was planned. */
+struct gw_ref {
+	uint8_t digest[FWC_CID_DIGEST_LEN];
+	uint64_t base;
+};
+
 struct gw_body {
 	struct node_gw_plan plan;
 	struct node_bs *bs;
+	struct gw_ref *refs; /* one per plan segment */
 };
+
+static void gw_cid(struct fwc_cid *cid, const uint8_t digest[FWC_CID_DIGEST_LEN])
+{
+	memset(cid, 0, sizeof(*cid));
+	cid->version = 1;
+	cid->codec = FWC_CID_CODEC_RAW;
+	cid->mh_code = FWC_MH_SHA2_256;
+	memcpy(cid->digest, digest, FWC_CID_DIGEST_LEN);
+}
 
 static int gw_open(void *ctx, const void *ref)
 {
 	struct gw_body *g = ctx;
+	const struct gw_ref *r = ref;
 	struct fwc_cid cid;
-	uint64_t len;
+	uint64_t off, len;
 	int fd = -1;
 
-	memset(&cid, 0, sizeof(cid));
-	cid.version = 1;
-	cid.codec = FWC_CID_CODEC_RAW;
-	cid.mh_code = FWC_MH_SHA2_256;
-	memcpy(cid.digest, ref, FWC_CID_DIGEST_LEN);
-	if (node_bs_open_fd(g->bs, &cid, &fd, &len) != FWC_OK)
+	gw_cid(&cid, r->digest);
+	if (node_bs_open_fd(g->bs, &cid, &fd, &off, &len) != FWC_OK)
 		return -1;
+	if (off != r->base) { /* deleted and stored again elsewhere since: the segment is stale */
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -391,6 +410,7 @@ static void gw_release(void *ctx)
 	struct gw_body *g = ctx;
 
 	node_gw_plan_cleanup(&g->plan);
+	free(g->refs);
 	free(g);
 }
 
@@ -464,6 +484,29 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 		gw_release(g);
 		return;
 	}
+	/* Block segments become ranges of the files that hold them (block files, or pack
+	 * records at an offset); located now, checked again when each is opened. */
+	g->refs = calloc(p->nsegs ? p->nsegs : 1, sizeof(*g->refs));
+	if (g->refs == NULL) {
+		node_http_respond_error(resp, 500, "internal", "out of memory");
+		gw_release(g);
+		return;
+	}
+	for (size_t i = 0; i < p->nsegs; i++) {
+		struct fwc_cid cid;
+		uint64_t len;
+
+		if (p->segs[i].literal)
+			continue;
+		memcpy(g->refs[i].digest, p->segs[i].digest, FWC_CID_DIGEST_LEN);
+		gw_cid(&cid, p->segs[i].digest);
+		if (node_bs_locate(c->bs, &cid, &g->refs[i].base, &len) != FWC_OK) {
+			node_http_respond_error(resp, 404, "not_found",
+			                        "a block of this DAG vanished while planning; retry");
+			gw_release(g);
+			return;
+		}
+	}
 	if (node_http_respond_stream(resp, p->status, NULL, gw_open, gw_release, g) != FWC_OK)
 		return; /* released; a 500 */
 	resp->content_type = p->content_type;
@@ -471,7 +514,8 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 		const struct node_gw_segment *s = &p->segs[i];
 
 		err = s->literal ? node_http_stream_bytes(resp, p->lit + s->off, (size_t)s->len)
-		                 : node_http_stream_ref(resp, s->digest, s->off, s->len);
+		                 : node_http_stream_ref(resp, &g->refs[i], g->refs[i].base + s->off,
+		                                        s->len);
 	}
 	if (err) {
 		node_http_response_cleanup(resp);

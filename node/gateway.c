@@ -628,13 +628,13 @@ ssize_t node_gw_read(struct node_gw_plan *p, struct node_bs *bs, uint64_t pos, u
 				c.codec = FWC_CID_CODEC_RAW;
 				c.mh_code = FWC_MH_SHA2_256;
 				memcpy(c.digest, s->digest, FWC_CID_DIGEST_LEN);
-				if (node_bs_open_fd(bs, &c, &p->fd, &flen) < 0)
+				if (node_bs_open_fd(bs, &c, &p->fd, &p->fd_base, &flen) < 0)
 					return -1;
 				memcpy(p->fd_digest, s->digest, FWC_CID_DIGEST_LEN);
 			}
 			for (size_t done = 0; done < n;) {
 				ssize_t r = pread(p->fd, buf + got + done, n - done,
-				                  (off_t)(s->off + in + done));
+				                  (off_t)(p->fd_base + s->off + in + done));
 
 				if (r < 0 && errno == EINTR)
 					continue;

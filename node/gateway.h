@@ -68,7 +68,8 @@ struct node_gw_plan {
 	size_t nsegs, capsegs;
 	uint8_t *lit; /* literal bytes */
 	size_t litlen, litcap;
-	int fd; /* cached open block file for node_gw_read */
+	int fd; /* cached open block file (or pack) for node_gw_read */
+	uint64_t fd_base; /* where the block's bytes start in it */
 	uint8_t fd_digest[FWC_CID_DIGEST_LEN];
 };
 

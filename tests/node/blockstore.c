@@ -44,7 +44,7 @@ static void test_round_trip(void)
 	struct fwc_cid cid, cid0;
 	uint8_t buf[64], *heap = NULL;
 	size_t len = 0;
-	uint64_t l64 = 0;
+	uint64_t l64 = 0, off = 1;
 	int fd = -1;
 
 	path_in(dir, sizeof(dir), root, "rt");
@@ -66,8 +66,8 @@ static void test_round_trip(void)
 	CHECK_RC(node_bs_get(bs, &cid, &heap, &len, NULL), FWC_OK);
 	CHECK(heap != NULL && len == 11 && memcmp(heap, "hello world", 11) == 0);
 	free(heap);
-	CHECK_RC(node_bs_open_fd(bs, &cid, &fd, &l64), FWC_OK);
-	CHECK(l64 == 11 && pread(fd, buf, sizeof(buf), 0) == 11);
+	CHECK_RC(node_bs_open_fd(bs, &cid, &fd, &off, &l64), FWC_OK);
+	CHECK(off == 0 && l64 == 11 && pread(fd, buf, sizeof(buf), 0) == 11);
 	CHECK(memcmp(buf, "hello world", 11) == 0);
 	close(fd);
 	/* the file sits where the doc says: blocks/<2 hex>/<64 hex of SHA-256> */
