@@ -339,6 +339,28 @@ static int upload_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t u
 	return 0;
 }
 
+/* "replication": where the DAG should be (placement) and where it is. */
+static void print_placement(json_t *r)
+{
+	json_t *f = json_object_get(r, "factor"), *e;
+	size_t i;
+
+	if (!json_is_object(r))
+		return;
+	if (json_is_integer(f))
+		printf("replication factor %lld; should be on:", (long long)json_integer_value(f));
+	else
+		printf("replication factor all; should be on:");
+	if (!json_is_array(json_object_get(r, "should_hold")))
+		printf(" (unknown: the node does not know its own URL yet)");
+	json_array_foreach(json_object_get(r, "should_hold"), i, e)
+	printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
+	printf("\nis on:");
+	json_array_foreach(json_object_get(r, "holds"), i, e)
+	printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
+	printf("%s\n", json_array_size(json_object_get(r, "holds")) ? "" : " (no node)");
+}
+
 /* The SHA-256 of a file's bytes (the upload's signed body hash), on a thread of its own so
  * that `content add` hashes while the keystore is being unlocked (Argon2id, ~0.2 s). */
 struct prehash {
@@ -1176,6 +1198,7 @@ int cmd_content(int argc, char **argv)
 					           ? "complete"
 					           : "incomplete");
 				}
+				print_placement(json_object_get(j, "replication"));
 			}
 			rc = cli_stdout_done(cmd);
 		}

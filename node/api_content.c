@@ -956,6 +956,47 @@ static void peer_row(void *ctx, const char *url, int complete, const char *err)
 	json_array_append_new(arr, o);
 }
 
+/* Where the DAG should be (placement) and where it is (this node when complete here, and
+ * every peer that said complete): {"factor": N or "all", "should_hold": [url...], "holds":
+ * [url...], "self": url}. */
+static json_t *placement_json(struct node_content *c, const struct fwc_cid *root, int here,
+                              json_t *peers)
+{
+	const char *urls[NODE_REPL_PEERS_MAX + 1], *self = NULL;
+	unsigned factor = node_repl_factor(c->repl);
+	json_t *o, *should = json_array(), *holds = json_array(), *e;
+	int n, mine = 0;
+	size_t i;
+
+	n = node_repl_placement(c->repl, root, urls, NODE_REPL_PEERS_MAX + 1, &mine);
+	o = json_object();
+	if (o == NULL || should == NULL || holds == NULL) {
+		json_decref(o);
+		json_decref(should);
+		json_decref(holds);
+		return json_null();
+	}
+	json_object_set_new(o, "factor",
+	                    factor ? json_integer((json_int_t)factor) : json_string("all"));
+	self = node_repl_self(c->repl);
+	for (int k = 0; k < n && k < NODE_REPL_PEERS_MAX + 1; k++)
+		json_array_append_new(should, json_string(urls[k]));
+	if (here)
+		json_array_append_new(holds, json_string(self && *self ? self : "self"));
+	json_array_foreach(peers, i, e)
+	{
+		if (json_is_true(json_object_get(e, "complete")))
+			json_array_append(holds, json_object_get(e, "url"));
+	}
+	json_object_set_new(o, "self", self && *self ? json_string(self) : json_null());
+	json_object_set_new(o, "should_hold", n >= 0 ? should : json_null());
+	if (n < 0)
+		json_decref(should);
+	json_object_set_new(o, "holds", holds);
+	json_object_set_new(o, "here_by_placement", json_boolean(n >= 0 && mine));
+	return o;
+}
+
 void node_content_h_status(void *ctx, struct node_http_response *resp,
                            const struct node_http_request *req)
 {
@@ -999,6 +1040,9 @@ void node_content_h_status(void *ctx, struct node_http_response *resp,
 			node_repl_peer_status(c->repl, &root, STATUS_PEER_TIMEOUT_MS, peer_row,
 			                      peers);
 		json_object_set_new(obj, "peers", peers ? peers : json_null());
+		if (c->repl)
+			json_object_set_new(obj, "replication",
+			                    placement_json(c, &root, rc == FWC_OK, peers));
 	}
 	respond_json(resp, 200, obj);
 }
