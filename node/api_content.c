@@ -1040,7 +1040,7 @@ void node_content_h_status(void *ctx, struct node_http_response *resp,
 			node_repl_peer_status(c->repl, &root, STATUS_PEER_TIMEOUT_MS, peer_row,
 			                      peers);
 		json_object_set_new(obj, "peers", peers ? peers : json_null());
-		if (c->repl)
+		if (c->repl && node_repl_npeers(c->repl) > 0) /* alone, nothing to place */
 			json_object_set_new(obj, "replication",
 			                    placement_json(c, &root, rc == FWC_OK, peers));
 	}
