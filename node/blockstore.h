@@ -36,6 +36,9 @@ enum node_bs_crash {
 struct node_bs_options {
 	size_t max_block;         /* larger blocks are refused (FWC_ERR_TOO_LARGE) */
 	uint64_t floor_bytes;     /* a put that would leave less free space is refused */
+	int no_direct_io;         /* 1: uploads' packs are written through the page cache (tests
+	                             that check exact pack layouts); default 0: O_DIRECT, falling
+	                             back to buffered where the file system refuses it */
 	enum node_bs_crash crash; /* tests only; NODE_BS_CRASH_NONE in production */
 	uint64_t crash_after;     /* tests only: writes that complete before the crash arms */
 };

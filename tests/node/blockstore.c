@@ -14,6 +14,7 @@
 #include "store_util.h"
 
 static char root[512];
+static int direct_io; /* uploads' packs with O_DIRECT (4096-aligned records) in open_store */
 
 static void path_in(char *out, size_t cap, const char *dir, const char *rel)
 {
@@ -31,6 +32,7 @@ static struct node_bs *open_store(const char *dir, size_t max_block, uint64_t fl
 	o.max_block = max_block;
 	o.floor_bytes = floor_bytes;
 	o.crash = crash;
+	o.no_direct_io = !direct_io;
 	if (node_bs_open(&bs, dir, &o, &ei) != FWC_OK)
 		fprintf(stderr, "open %s: %s\n", dir, ei.msg);
 	CHECK(bs != NULL);
@@ -606,7 +608,7 @@ static void test_stage_crash_points(void)
 		CHECK_RC(node_bs_stage_begin(bs, &st, NULL), FWC_OK);
 		if (st == NULL)
 			return;
-		for (int b = 0; b < NSTAGE && rc == FWC_OK; b++)
+		for (int b = 0; b < NSTAGE && rc == FWC_OK; b++) /* (O_DIRECT: the default) */
 			rc = node_bs_stage_put(st, &cids[b], data[b], 3000, 0, &ei);
 		if (points[i] == NODE_BS_CRASH_AFTER_WRITE) {
 			CHECK_RC(rc, FWC_ERR_IO);
@@ -720,6 +722,67 @@ static void test_stage_duplicates_and_damage(void)
 	node_bs_close(bs);
 }
 
+/* The same store with O_DIRECT packs (the default): records 4096-aligned, bytes read back,
+ * index rebuilt at open, a deletion and its reclaim, two uploads. */
+static void test_stage_direct(void)
+{
+	static uint8_t data[NSTAGE][3000];
+	struct fwc_cid cids[NSTAGE];
+	char dir[600];
+	struct node_bs *bs;
+	struct node_bs_stage *st = NULL;
+	struct node_bs_stats sts;
+	uint8_t back[3000];
+	size_t len;
+
+	direct_io = 1;
+	path_in(dir, sizeof(dir), root, "sdirect");
+	make_blocks(data, cids, 1100);
+	bs = open_store(dir, 1 << 20, 0, NODE_BS_CRASH_NONE);
+	if (bs == NULL)
+		goto out;
+	for (int half = 0; half < 2; half++) {
+		CHECK_RC(node_bs_stage_begin(bs, &st, NULL), FWC_OK);
+		if (st == NULL)
+			goto out;
+		for (int i = half * 3; i < half * 3 + 3; i++)
+			CHECK_RC(node_bs_stage_put(st, &cids[i], data[i], 3000, 0, NULL), FWC_OK);
+		CHECK_RC(node_bs_stage_commit(st, NULL), FWC_OK);
+	}
+	for (int i = 0; i < NSTAGE; i++) {
+		uint64_t off = 1, l = 0;
+		int fd = -1;
+
+		CHECK_RC(node_bs_open_fd(bs, &cids[i], &fd, &off, &l), FWC_OK);
+		CHECK(l == 3000 && off % 4096 == 0); /* every record on a 4096 boundary */
+		CHECK(pread(fd, back, 3000, (off_t)off) == 3000 && memcmp(back, data[i], 3000) == 0);
+		close(fd);
+	}
+	node_bs_close(bs);
+	bs = open_store(dir, 1 << 20, 0, NODE_BS_CRASH_NONE);
+	if (bs == NULL)
+		goto out;
+	CHECK_RC(node_bs_stats(bs, &sts), FWC_OK);
+	CHECK(sts.blocks == NSTAGE && sts.bytes == NSTAGE * 3000);
+	for (int i = 0; i < NSTAGE; i++) {
+		CHECK_RC(node_bs_read(bs, &cids[i], back, sizeof(back), &len, NULL), FWC_OK);
+		CHECK(len == 3000 && memcmp(back, data[i], 3000) == 0);
+	}
+	CHECK_RC(node_bs_delete(bs, &cids[1]), FWC_OK);
+	CHECK_RC(node_bs_reclaim(bs), FWC_OK);
+	CHECK_RC(node_bs_read(bs, &cids[2], back, sizeof(back), &len, NULL), FWC_OK);
+	node_bs_close(bs);
+	bs = open_store(dir, 1 << 20, 0, NODE_BS_CRASH_NONE);
+	if (bs == NULL)
+		goto out;
+	CHECK_RC(node_bs_has(bs, &cids[1], NULL), 0);
+	CHECK_RC(node_bs_read(bs, &cids[0], back, sizeof(back), &len, NULL), FWC_OK);
+	CHECK_RC(node_bs_read(bs, &cids[2], back, sizeof(back), &len, NULL), FWC_OK);
+	node_bs_close(bs);
+out:
+	direct_io = 0;
+}
+
 int main(void)
 {
 	if (su_mkdtemp(root, sizeof(root), "bs") != 0) {
@@ -735,6 +798,7 @@ int main(void)
 	RUN(test_stage_round_trip);
 	RUN(test_stage_crash_points);
 	RUN(test_stage_duplicates_and_damage);
+	RUN(test_stage_direct);
 	su_rmtree(root);
 	return test_done();
 }
