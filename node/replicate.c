@@ -8,12 +8,13 @@
  * waves — the blocks known at one depth, missing ones fetched in parallel through one curl
  * multi handle (bounded concurrency), then the children the fetched dag-pb nodes name. A block
  * is requested from one peer at a time (GET /ipfs/{cid}?format=raw), rotating the first peer
- * per block to spread load; verified blocks are stored by a few putter threads (each put
- * waits on an fsync) while the transfers go on; an answer that is not 200, is longer than the
+ * per block to spread load; verified blocks are appended by putter threads to one stage of the
+ * block store per DAG walk (a pack made durable and visible with one sync when the walk ends,
+ * as an upload's) while the transfers go on; an answer that is not 200, is longer than the
  * store's largest block (libcurl's max file size and our write callback both cut it), arrives
  * slower than the minimum rate (libcurl's low-speed limit), or does not hash to the CID is dropped
  * and the next peer is asked; a peer that failed is left alone for 1, 2, 4 ... backoff_max_s
- * seconds. Only bytes that hash to the requested CID reach the store (node_bs_put checks again),
+ * seconds. Only bytes that hash to the requested CID reach the store,
  * through a pins session so a concurrent GC cannot collect a DAG half fetched; the DAG is pinned
  * (and its want removed) once complete. Everything is bounded: transfers by timeout_s, rounds by
  * the DAG limits, the thread's stop by the longest transfer in flight. */
@@ -50,13 +51,14 @@ struct putjob {
 	uint8_t *data;
 	size_t len;
 	struct node_pins_session *sess;
+	struct node_bs_stage *stage; /* the DAG's upload-like stage, or NULL: one file each */
 };
 
 #define PUTTERS 8
 
 struct node_repl {
 	struct node_repl_config cfg;
-	/* putters: threads storing verified blocks (an fsync each) while transfers go on */
+	/* putters: threads storing verified blocks (into the DAG's stage) while transfers go on */
 	pthread_t putters[PUTTERS];
 	unsigned nputters;
 	pthread_mutex_t pmu;
@@ -66,6 +68,8 @@ struct node_repl {
 	unsigned pbusy;
 	int pstop;
 	uint64_t pfailed; /* puts that failed (the DAG is then incomplete this round) */
+	pthread_mutex_t smu; /* one putter at a time appends to a stage */
+	struct node_bs_stage *stage; /* the DAG being fetched (replication thread only) */
 	struct node_pins *pins;
 	struct node_bs *bs;
 	sqlite3 *db;
@@ -204,6 +208,7 @@ int node_repl_open(struct node_repl **out, const struct node_repl_config *cfg,
 	r->cfg.self_url = NULL;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->pmu, NULL);
+	pthread_mutex_init(&r->smu, NULL);
 	pthread_cond_init(&r->pcv, NULL);
 	pthread_mutex_init(&r->db_mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
@@ -573,8 +578,15 @@ static void *putter_main(void *arg)
 		pthread_cond_broadcast(&r->pcv);
 		pthread_mutex_unlock(&r->pmu);
 		/* The bytes hashed to the CID before they were queued. */
-		rc = node_pins_session_put(r->pins, j.sess, &j.cid, j.data, j.len,
-		                           NODE_BS_DEFER_DIRSYNC | NODE_BS_VERIFIED, &ei);
+		if (j.stage != NULL) {
+			pthread_mutex_lock(&r->smu);
+			rc = node_pins_session_stage_put(r->pins, j.sess, j.stage, &j.cid, j.data,
+			                                 j.len, NODE_BS_VERIFIED, &ei);
+			pthread_mutex_unlock(&r->smu);
+		} else {
+			rc = node_pins_session_put(r->pins, j.sess, &j.cid, j.data, j.len,
+			                           NODE_BS_DEFER_DIRSYNC | NODE_BS_VERIFIED, &ei);
+		}
 		if (rc != FWC_OK) {
 			/* our store's problem (space, disk), not the peer's */
 			fwc_cid_format(txt, sizeof(txt), &j.cid);
@@ -594,12 +606,14 @@ static void *putter_main(void *arg)
 
 /* Queue a verified block (data taken) for the putters; waits while the queue is full. */
 static void putter_put(struct node_repl *r, struct node_pins_session *sess,
-                       const struct fwc_cid *cid, uint8_t *data, size_t len)
+                       struct node_bs_stage *stage, const struct fwc_cid *cid, uint8_t *data,
+                       size_t len)
 {
 	pthread_mutex_lock(&r->pmu);
 	while (r->pqlen == 2 * PUTTERS)
 		pthread_cond_wait(&r->pcv, &r->pmu);
-	r->pq[(r->pqhead + r->pqlen) % (2 * PUTTERS)] = (struct putjob){*cid, data, len, sess};
+	r->pq[(r->pqhead + r->pqlen) % (2 * PUTTERS)] =
+	    (struct putjob){*cid, data, len, sess, stage};
 	r->pqlen++;
 	pthread_cond_broadcast(&r->pcv);
 	pthread_mutex_unlock(&r->pmu);
@@ -765,7 +779,7 @@ static int job_finish(struct node_repl *r, struct node_pins_session *sess, struc
 			j->b.p = NULL;
 			j->b.cap = 0;
 		}
-		putter_put(r, sess, &j->cid, data, j->b.len);
+		putter_put(r, sess, r->stage, &j->cid, data, j->b.len);
 		peer_ok(r, (size_t)j->peer);
 		pthread_mutex_lock(&r->mu);
 		r->stats.blocks_fetched++;
@@ -929,9 +943,15 @@ static int replicate_dag(struct node_repl *r, const struct fwc_cid *root,
 	char txt[FWC_CID_STR_MAX];
 	int complete = 1, rc = 0;
 	uint64_t failed_before = putter_drain(r);
+	struct fwc_errinfo sei = {0};
 
 	if (vec_push(&wave, root) != 0)
 		return -1;
+	/* The fetched blocks go into one pack, made durable and visible at once at the end
+	 * (node/blockstore.h), as an upload's: one sync per DAG, not one per block. Without a
+	 * stage (temp space refused), one durable file per block. */
+	if (node_bs_stage_begin(r->bs, &r->stage, &sei) != FWC_OK)
+		r->stage = NULL;
 	while (wave.n > 0 && !stopping(r)) {
 		struct job *jobs = calloc(wave.n, sizeof(*jobs));
 		size_t nj = 0;
@@ -998,9 +1018,18 @@ static int replicate_dag(struct node_repl *r, const struct fwc_cid *root,
 		if (rc != 0)
 			break;
 	}
-	/* Every verified block stored before the DAG is declared complete. */
+	/* Every verified block stored before the DAG is declared complete; what was fetched is
+	 * kept even when the DAG is not complete yet (each block was verified). */
 	if (putter_drain(r) != failed_before)
 		complete = 0;
+	if (r->stage != NULL) {
+		if (node_bs_stage_commit(r->stage, &sei) != FWC_OK) {
+			fprintf(stderr, "fwchaind: replicate: cannot store the fetched blocks: %s\n",
+			        sei.msg);
+			complete = 0;
+		}
+		r->stage = NULL;
+	}
 	if (stopping(r))
 		complete = 0;
 	free(wave.v);
@@ -1286,6 +1315,7 @@ void node_repl_close(struct node_repl *r)
 		pthread_join(r->putters[i], NULL);
 	pthread_cond_destroy(&r->pcv);
 	pthread_mutex_destroy(&r->pmu);
+	pthread_mutex_destroy(&r->smu);
 	sqlite3_close(r->db);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
