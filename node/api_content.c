@@ -436,6 +436,7 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 	gr.cid = req->captures[0];
 	gr.format = node_http_query(req, "format");
 	gr.dag_scope = node_http_query(req, "dag-scope");
+	gr.entity_bytes = node_http_query(req, "entity-bytes");
 	gr.filename = node_http_query(req, "filename");
 	gr.accept = node_http_header(req, "Accept");
 	gr.range = node_http_header(req, "Range");
@@ -444,11 +445,6 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 		    resp, 400, "bad_filename",
 		    "a download name is one file name, not a path ('.', '..', '/' "
 		    "and '\\' are refused)");
-		return;
-	}
-	if (node_http_query(req, "entity-bytes") != NULL) {
-		node_http_respond_error(resp, 501, "not_implemented",
-		                        "entity-bytes is not supported; use dag-scope or Range");
 		return;
 	}
 	g = calloc(1, sizeof(*g));
