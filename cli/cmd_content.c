@@ -27,6 +27,7 @@
 #include "commands.h"
 #include "txsend.h"
 #include "fwchain/dag.h"
+#include "fwchain/dagpb.h"
 #include "fwchain/hex.h"
 #include "fwchain/reqsig.h"
 #include "fwchain/sha256.h"
@@ -650,19 +651,77 @@ struct getter {
 	char last_err[256];
 };
 
-/* Read a leaf back from FILE.part when it is the next one recorded there. */
+/* A dag-pb leaf of a file (CIDv0 and `ipfs add` without raw leaves): no links, UnixFS File
+ * or Raw with data. Its data's length in *dlen; 1 when it is one. */
+static int pb_leaf_len(const uint8_t *b, size_t n, uint64_t *dlen)
+{
+	struct fwc_dagpb_node node;
+	struct fwc_unixfs_data u;
+
+	if (fwc_dagpb_decode(&node, b, n, NULL) != FWC_OK || node.nlinks != 0 || !node.has_data ||
+	    fwc_unixfs_data_decode(&u, node.data, node.data_len, NULL) != FWC_OK ||
+	    (u.type != FWC_UNIXFS_FILE && u.type != FWC_UNIXFS_RAW) || !u.has_data ||
+	    u.data_len == 0)
+		return 0;
+	*dlen = u.data_len;
+	return 1;
+}
+
+/* The dag-pb leaf `ipfs add` builds around a chunk: PBNode{Data: UnixFS{Type: File, Data:
+ * chunk, filesize}} (lib/unixfs.c). FILE.part holds only the chunk, so a resumed CIDv0
+ * download rebuilds the block from it; the caller checks it hashes to the CID (a leaf made
+ * another way simply is fetched again). Heap block in *out, or NULL. */
+static uint8_t *pb_leaf_build(const uint8_t *chunk, size_t n, size_t *outlen)
+{
+	struct fwc_unixfs_data u;
+	size_t ulen = 0, cap = n + 64;
+	uint8_t *ubuf = malloc(cap), *out = malloc(cap + 16);
+
+	memset(&u, 0, sizeof(u));
+	u.type = FWC_UNIXFS_FILE;
+	u.data = chunk;
+	u.data_len = n;
+	u.has_data = 1;
+	u.filesize = n;
+	u.has_filesize = 1;
+	if (ubuf == NULL || out == NULL || fwc_unixfs_data_encode(ubuf, cap, &ulen, &u, NULL, 0) < 0 ||
+	    fwc_dagpb_encode(out, cap + 16, outlen, NULL, 0, ubuf, ulen, 1) < 0) {
+		free(ubuf);
+		free(out);
+		return NULL;
+	}
+	free(ubuf);
+	return out;
+}
+
+/* Read a leaf back from FILE.part when it is the next one recorded there: a raw leaf's bytes
+ * are the block; a dag-pb leaf (CIDv0) is rebuilt around them. Either must hash to the CID. */
 static int get_from_part(struct getter *g, const struct fwc_cid *cid, uint8_t **data, size_t *len)
 {
 	const struct leaf *l;
-	uint8_t *b;
+	uint8_t *b, *blk = NULL;
+	size_t blen = 0;
 
-	if (g->next_old >= g->nold || cid->codec != FWC_CID_CODEC_RAW)
+	if (g->next_old >= g->nold ||
+	    (cid->codec != FWC_CID_CODEC_RAW && cid->codec != FWC_CID_CODEC_DAGPB))
 		return 0;
 	l = &g->old[g->next_old];
 	if (memcmp(l->digest, cid->digest, 32) != 0 || l->off != g->written)
 		return 0;
 	b = malloc(l->len ? l->len : 1);
-	if (b == NULL || pread(g->part_fd, b, l->len, (off_t)l->off) != (ssize_t)l->len ||
+	if (b != NULL && cid->codec == FWC_CID_CODEC_DAGPB &&
+	    pread(g->part_fd, b, l->len, (off_t)l->off) == (ssize_t)l->len &&
+	    (blk = pb_leaf_build(b, (size_t)l->len, &blen)) != NULL && fwc_cid_matches(cid, blk, blen)) {
+		free(b);
+		g->next_old++;
+		g->resume_end = l->off + l->len;
+		*data = blk;
+		*len = blen;
+		return 1;
+	}
+	free(blk);
+	if (b == NULL || cid->codec != FWC_CID_CODEC_RAW ||
+	    pread(g->part_fd, b, l->len, (off_t)l->off) != (ssize_t)l->len ||
 	    !fwc_cid_matches(cid, b, l->len)) {
 		/* Not what the record says (a crash before the bytes reached the disk): stop
 		 * resuming here and fetch from now on. */
@@ -749,9 +808,13 @@ static int src_get(void *ctx, const struct fwc_cid *cid, const uint8_t **data, s
 		rc = fetch_block(g, cid, &b, &n);
 	if (rc != FWC_OK)
 		return rc;
+	/* A leaf whose bytes are about to be written: recorded once they are. A dag-pb leaf
+	 * (CIDv0) writes its data, not the whole block. */
 	g->pending = cid->codec == FWC_CID_CODEC_RAW;
-	memcpy(g->pending_digest, cid->digest, 32);
 	g->pending_len = n;
+	if (cid->codec == FWC_CID_CODEC_DAGPB && pb_leaf_len(b, n, &g->pending_len))
+		g->pending = 1;
+	memcpy(g->pending_digest, cid->digest, 32);
 	*data = b;
 	*len = n;
 	return FWC_OK;
