@@ -955,6 +955,13 @@ int node_bs_stage_begin(struct node_bs *bs, struct node_bs_stage **out, struct f
 	st->direct = !bs->opt.no_direct_io;
 	st->fd = openat(bs->rootfd, st->tmp,
 	                O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (st->direct ? O_DIRECT : 0), 0644);
+	if (st->fd < 0 && st->direct && errno == EINVAL) {
+		/* A file system without direct I/O (tmpfs before Linux 6.6): buffered. The
+		 * refused open may have created the name already. */
+		st->direct = 0;
+		unlinkat(bs->rootfd, st->tmp, 0);
+		st->fd = openat(bs->rootfd, st->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
 	if (st->fd < 0) {
 		rc = io_fail(ei, "create", st->tmp, errno);
 		itab_free(&st->seen);

@@ -144,9 +144,10 @@ static int writer_put(struct node_import *im, const struct fwc_cid *cid, const u
 	struct slot *s;
 	int rc;
 
-	if (len > node_bs_max_block(im->bs)) /* the store would refuse it: let it say so */
-		return node_pins_session_stage_put(im->pins, im->sess, im->stage, cid, data, len,
-		                                   NODE_BS_VERIFIED, &im->sink_ei);
+	if (len > node_bs_max_block(im->bs)) /* the store's refusal, without touching the stage */
+		return fwc_fail(&im->sink_ei, 0, FWC_ERR_TOO_LARGE,
+		                "block of %zu bytes, more than the store's maximum of %zu", len,
+		                node_bs_max_block(im->bs));
 	pthread_mutex_lock(&im->wmu);
 	while (im->count == NODE_IMPORT_RING && im->werr == 0)
 		pthread_cond_wait(&im->wcv, &im->wmu);
