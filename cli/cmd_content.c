@@ -355,10 +355,10 @@ static void print_placement(json_t *r)
 	if (!json_is_array(json_object_get(r, "should_hold")))
 		printf(" (unknown: the node does not know its own URL yet)");
 	json_array_foreach(json_object_get(r, "should_hold"), i, e)
-	printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
+	    printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
 	printf("\nis on:");
 	json_array_foreach(json_object_get(r, "holds"), i, e)
-	printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
+	    printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
 	printf("%s\n", json_array_size(json_object_get(r, "holds")) ? "" : " (no node)");
 }
 
@@ -684,7 +684,8 @@ static uint8_t *pb_leaf_build(const uint8_t *chunk, size_t n, size_t *outlen)
 	u.has_data = 1;
 	u.filesize = n;
 	u.has_filesize = 1;
-	if (ubuf == NULL || out == NULL || fwc_unixfs_data_encode(ubuf, cap, &ulen, &u, NULL, 0) < 0 ||
+	if (ubuf == NULL || out == NULL ||
+	    fwc_unixfs_data_encode(ubuf, cap, &ulen, &u, NULL, 0) < 0 ||
 	    fwc_dagpb_encode(out, cap + 16, outlen, NULL, 0, ubuf, ulen, 1) < 0) {
 		free(ubuf);
 		free(out);
@@ -711,7 +712,8 @@ static int get_from_part(struct getter *g, const struct fwc_cid *cid, uint8_t **
 	b = malloc(l->len ? l->len : 1);
 	if (b != NULL && cid->codec == FWC_CID_CODEC_DAGPB &&
 	    pread(g->part_fd, b, l->len, (off_t)l->off) == (ssize_t)l->len &&
-	    (blk = pb_leaf_build(b, (size_t)l->len, &blen)) != NULL && fwc_cid_matches(cid, blk, blen)) {
+	    (blk = pb_leaf_build(b, (size_t)l->len, &blen)) != NULL &&
+	    fwc_cid_matches(cid, blk, blen)) {
 		free(b);
 		g->next_old++;
 		g->resume_end = l->off + l->len;

@@ -4,8 +4,8 @@
  *
  * Input: one selector byte (which root: a raw block, a 5-leaf CIDv1 file, a 3-leaf CIDv0 file
  * with dag-pb leaves, an absent block, or the CID text given in the first field), then the
- * fields "FORMAT\nSCOPE\nFILENAME\nACCEPT\nRANGE\nPIECE\nENTITY_BYTES"; a field past the end of the input
- * is absent (NULL), an empty line is an empty value. Checked beyond "no crash, no sanitizer
+ * fields "FORMAT\nSCOPE\nFILENAME\nACCEPT\nRANGE\nPIECE\nENTITY_BYTES"; a field past the end of the
+ * input is absent (NULL), an empty line is an empty value. Checked beyond "no crash, no sanitizer
  * report": the plan's return agrees with its status; errors carry a code and a known status;
  * a planned body reads back to exactly its announced length; a file body (200) is the file, a
  * 206 body is the slice its Content-Range names; a raw body hashes to the root's CID; a CAR

@@ -497,8 +497,9 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 		memcpy(g->refs[i].digest, p->segs[i].digest, FWC_CID_DIGEST_LEN);
 		gw_cid(&cid, p->segs[i].digest);
 		if (node_bs_locate(c->bs, &cid, &g->refs[i].base, &len) != FWC_OK) {
-			node_http_respond_error(resp, 404, "not_found",
-			                        "a block of this DAG vanished while planning; retry");
+			node_http_respond_error(
+			    resp, 404, "not_found",
+			    "a block of this DAG vanished while planning; retry");
 			gw_release(g);
 			return;
 		}

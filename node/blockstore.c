@@ -62,9 +62,9 @@
 struct pack {
 	int fd;         /* O_RDWR, for serving (dup'ed) and flag updates */
 	uint32_t align; /* of its records */
-	uint64_t id;   /* dir/packs/<id as 16 hex>.pack */
-	uint64_t live; /* records the index points at */
-	int dirty;     /* records deleted since the last reclaim */
+	uint64_t id;    /* dir/packs/<id as 16 hex>.pack */
+	uint64_t live;  /* records the index points at */
+	int dirty;      /* records deleted since the last reclaim */
 };
 
 /* One indexed block: in pack `pack` (a slot of bs->packs), bytes [off, off + len). */
@@ -464,8 +464,7 @@ static int pack_walk(int fd, uint64_t size, size_t max_block,
 	uint32_t align;
 	uint64_t pos, hs;
 
-	if (size < PACK_HDR || pread_all(fd, h, PACK_HDR, 0) != 0 ||
-	    memcmp(h, PACK_MAGIC, 8) != 0)
+	if (size < PACK_HDR || pread_all(fd, h, PACK_HDR, 0) != 0 || memcmp(h, PACK_MAGIC, 8) != 0)
 		return FWC_ERR_MALFORMED;
 	align = le32_get(h + 8);
 	if (align == 0 || align > ALIGN_MAX || (align & (align - 1)) != 0)
@@ -611,16 +610,17 @@ static int load_packs(struct node_bs *bs, struct fwc_errinfo *ei)
 		{
 			uint8_t fh[PACK_HDR];
 
-			l.p->align = pread_all(l.p->fd, fh, PACK_HDR, 0) == 0 && le32_get(fh + 8) > 0 &&
-			                     le32_get(fh + 8) <= ALIGN_MAX
+			l.p->align = pread_all(l.p->fd, fh, PACK_HDR, 0) == 0 &&
+			                     le32_get(fh + 8) > 0 && le32_get(fh + 8) <= ALIGN_MAX
 			                 ? le32_get(fh + 8)
 			                 : 1;
 		}
 		rc = pack_walk(l.p->fd, (uint64_t)st.st_size, bs->opt.max_block, load_rec, &l);
 		if (rc == FWC_ERR_MALFORMED) {
 			/* Damage: the records before it stay served (each is checked when read). */
-			fprintf(stderr, "fwchaind: block store: %s is damaged after %" PRIu64
-			                " blocks; the rest of it is ignored\n",
+			fprintf(stderr,
+			        "fwchaind: block store: %s is damaged after %" PRIu64
+			        " blocks; the rest of it is ignored\n",
 			        rel, l.p->live);
 			rc = FWC_OK;
 		}
@@ -969,8 +969,8 @@ int node_bs_stage_begin(struct node_bs *bs, struct node_bs_stage **out, struct f
 		return rc;
 	}
 	if (st->direct) {
-		st->bounce_cap = (size_t)align_up(hdr_span(DIRECT_ALIGN) + bs->opt.max_block,
-		                                  DIRECT_ALIGN);
+		st->bounce_cap =
+		    (size_t)align_up(hdr_span(DIRECT_ALIGN) + bs->opt.max_block, DIRECT_ALIGN);
 		if (posix_memalign((void **)&st->bounce, DIRECT_ALIGN, st->bounce_cap) != 0) {
 			st->bounce = NULL;
 			node_bs_stage_abort(st);

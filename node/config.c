@@ -106,9 +106,9 @@ static int parse_content(struct node_config *c, json_t *root, struct fwc_errinfo
 			const char *u = json_string_value(e);
 
 			if (u == NULL || !url_ok(u))
-				return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
-				                "\"peers\"[%zu] is not an http:// or https:// base URL",
-				                i);
+				return fwc_fail(
+				    ei, 0, FWC_ERR_MALFORMED,
+				    "\"peers\"[%zu] is not an http:// or https:// base URL", i);
 			snprintf(c->peers[i], sizeof(c->peers[i]), "%s", u);
 		}
 		c->npeers = json_array_size(v);
@@ -130,8 +130,9 @@ static int parse_content(struct node_config *c, json_t *root, struct fwc_errinfo
 	v = json_object_get(root, "advertise_url");
 	if (v != NULL) {
 		if (!json_is_string(v) || !url_ok(json_string_value(v)))
-			return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
-			                "\"advertise_url\" must be an http:// or https:// base URL");
+			return fwc_fail(
+			    ei, 0, FWC_ERR_MALFORMED,
+			    "\"advertise_url\" must be an http:// or https:// base URL");
 		snprintf(c->advertise_url, sizeof(c->advertise_url), "%s", json_string_value(v));
 	}
 	return FWC_OK;
@@ -141,9 +142,17 @@ int node_config_parse(struct node_config *cfg, const char *json, size_t len, con
                       struct fwc_errinfo *ei)
 {
 	static const char *const known[] = {
-	    "format",        "listen",      "validator_key",         "block_interval_ms",
-	    "block_max_txs", "mempool_max", "checkpoint_interval_s", "threads",
-	    "peers",         "replication_factor", "advertise_url",
+	    "format",
+	    "listen",
+	    "validator_key",
+	    "block_interval_ms",
+	    "block_max_txs",
+	    "mempool_max",
+	    "checkpoint_interval_s",
+	    "threads",
+	    "peers",
+	    "replication_factor",
+	    "advertise_url",
 	};
 	struct node_config c;
 	json_error_t jerr;

@@ -25,8 +25,8 @@ struct node_config {
 	/* content replication (docs/content-store.md, "Replication") */
 	char peers[NODE_CONFIG_PEERS_MAX][NODE_CONFIG_URL_MAX]; /* "peers": ["http://..."] */
 	size_t npeers;
-	int has_replication_factor;  /* "replication_factor" was given */
-	unsigned replication_factor; /* 1..16, or 0 for "all" */
+	int has_replication_factor;              /* "replication_factor" was given */
+	unsigned replication_factor;             /* 1..16, or 0 for "all" */
 	char advertise_url[NODE_CONFIG_URL_MAX]; /* "advertise_url", or "" */
 };
 

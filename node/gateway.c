@@ -799,15 +799,17 @@ int node_gw_plan(struct node_gw_plan *p, struct node_bs *bs, const struct node_g
 			}
 			f = from < 0 ? ((uint64_t)-from > size ? 0 : size - (uint64_t)-from)
 			             : (uint64_t)from;
-			t = to_end ? (size ? size - 1 : 0)
+			t = to_end   ? (size ? size - 1 : 0)
 			    : to < 0 ? ((uint64_t)-to > size ? 0 : size - (uint64_t)-to)
 			             : (uint64_t)to;
 			if (size > 0 && t >= size)
 				t = size - 1; /* a range partly past the end: what exists */
-			if (size > 0 && (f >= size || t < f || (!to_end && to < 0 && (uint64_t)-to > size)))
-				return plan_fail(p, 400, "bad_request",
-				                 "entity-bytes %.40s is outside the file's %llu bytes",
-				                 req->entity_bytes, (unsigned long long)size);
+			if (size > 0 &&
+			    (f >= size || t < f || (!to_end && to < 0 && (uint64_t)-to > size)))
+				return plan_fail(
+				    p, 400, "bad_request",
+				    "entity-bytes %.40s is outside the file's %llu bytes",
+				    req->entity_bytes, (unsigned long long)size);
 			{
 				/* The ETag names the resolved range (so "-1500:*" and "18500:19999"
 				 * of a 20000-byte file share one), hashed to stay within an HTTP
@@ -818,16 +820,18 @@ int node_gw_plan(struct node_gw_plan *p, struct node_bs *bs, const struct node_g
 				snprintf(rtxt, sizeof(rtxt), "%llu-%llu", (unsigned long long)f,
 				         (unsigned long long)t);
 				fwc_sha256(h, rtxt, strlen(rtxt));
-				snprintf(p->etag, sizeof(p->etag), "\"%s.car.eb%02x%02x%02x%02x\"", txt,
-				         h[0], h[1], h[2], h[3]);
+				snprintf(p->etag, sizeof(p->etag), "\"%s.car.eb%02x%02x%02x%02x\"",
+				         txt, h[0], h[1], h[2], h[3]);
 			}
 			{
 				uint8_t hdr[FWC_CAR_MAX_HEADER + FWC_VARINT_MAX];
 				size_t hl;
 
-				if ((rc = fwc_car_header_encode(hdr, sizeof(hdr), &hl, &root, 1)) < 0 ||
+				if ((rc = fwc_car_header_encode(hdr, sizeof(hdr), &hl, &root, 1)) <
+				        0 ||
 				    (rc = lit_push(p, hdr, hl)) < 0)
-					return plan_fail(p, 500, "internal", "cannot frame the CAR");
+					return plan_fail(p, 500, "internal",
+					                 "cannot frame the CAR");
 			}
 			if (size == 0) { /* nothing to range over: the root, as dag-scope=block */
 				if (car_visit(p, &root, root_len) < 0)

@@ -33,12 +33,12 @@ enum node_gw_format {
 };
 
 struct node_gw_request {
-	const char *cid;       /* the {cid} path segment (required) */
-	const char *format;    /* ?format=, or NULL */
-	const char *dag_scope; /* ?dag-scope=, or NULL */
-	const char *filename;  /* ?filename=, or NULL */
-	const char *accept;    /* Accept header, or NULL */
-	const char *range;     /* Range header, or NULL */
+	const char *cid;          /* the {cid} path segment (required) */
+	const char *format;       /* ?format=, or NULL */
+	const char *dag_scope;    /* ?dag-scope=, or NULL */
+	const char *filename;     /* ?filename=, or NULL */
+	const char *accept;       /* Accept header, or NULL */
+	const char *range;        /* Range header, or NULL */
 	const char *entity_bytes; /* ?entity-bytes=from:to (CAR only), or NULL */
 };
 
@@ -70,7 +70,7 @@ struct node_gw_plan {
 	size_t nsegs, capsegs;
 	uint8_t *lit; /* literal bytes */
 	size_t litlen, litcap;
-	int fd; /* cached open block file (or pack) for node_gw_read */
+	int fd;           /* cached open block file (or pack) for node_gw_read */
 	uint64_t fd_base; /* where the block's bytes start in it */
 	uint8_t fd_digest[FWC_CID_DIGEST_LEN];
 };

@@ -46,7 +46,7 @@ struct node_import {
 	struct node_import_options opt;
 	char origin[NODE_PIN_ORIGIN_MAX + 1];
 	struct node_pins_session *sess;
-	struct node_bs_stage *stage; /* until finished or freed */
+	struct node_bs_stage *stage;    /* until finished or freed */
 	struct fwc_unixfs_importer *ux; /* FILE */
 	struct fwc_car_stream car;      /* CAR */
 	uint8_t *carbuf;
@@ -256,8 +256,7 @@ int node_import_begin(struct node_import **out, struct node_pins *pins,
 	origin = opt->pin_origin != NULL ? opt->pin_origin : "upload";
 	if (strlen(origin) == 0 || strlen(origin) > NODE_PIN_ORIGIN_MAX ||
 	    (opt->kind != NODE_IMPORT_FILE && opt->kind != NODE_IMPORT_CAR) ||
-	    opt->max_blocks == 0 ||
-	    (opt->expect_sha256 != NULL && opt->kind != NODE_IMPORT_FILE))
+	    opt->max_blocks == 0 || (opt->expect_sha256 != NULL && opt->kind != NODE_IMPORT_FILE))
 		return fwc_fail(ei, 0, FWC_ERR_ARG, "upload: invalid options");
 	im = calloc(1, sizeof(*im));
 	if (im == NULL)

@@ -67,8 +67,8 @@ struct node_repl {
 	size_t pqhead, pqlen;
 	unsigned pbusy;
 	int pstop;
-	uint64_t pfailed; /* puts that failed (the DAG is then incomplete this round) */
-	pthread_mutex_t smu; /* one putter at a time appends to a stage */
+	uint64_t pfailed;            /* puts that failed (the DAG is then incomplete this round) */
+	pthread_mutex_t smu;         /* one putter at a time appends to a stage */
 	struct node_bs_stage *stage; /* the DAG being fetched (replication thread only) */
 	struct node_pins *pins;
 	struct node_bs *bs;
@@ -81,7 +81,7 @@ struct node_repl {
 	pthread_t thread;
 	int running, stop, kicked;
 	struct node_repl_stats stats;
-	unsigned rr; /* rotation of the first peer asked */
+	unsigned rr;                  /* rotation of the first peer asked */
 	char self[NODE_REPL_URL_MAX]; /* this node's URL, "" until known (under mu) */
 };
 
@@ -427,8 +427,8 @@ int node_repl_placement(struct node_repl *r, const struct fwc_cid *root, const c
 		w[i] = placement_weight(cand[i], root->digest);
 	/* Heaviest first; ties (never seen with SHA-256) by URL, so the order is total. */
 	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 &&
-		                   (w[j] > w[j - 1] || (w[j] == w[j - 1] && strcmp(cand[j], cand[j - 1]) < 0));
+		for (size_t j = i; j > 0 && (w[j] > w[j - 1] || (w[j] == w[j - 1] &&
+		                                                 strcmp(cand[j], cand[j - 1]) < 0));
 		     j--) {
 			uint64_t tw = w[j];
 			const char *tc = cand[j];
@@ -1024,7 +1024,8 @@ static int replicate_dag(struct node_repl *r, const struct fwc_cid *root,
 		complete = 0;
 	if (r->stage != NULL) {
 		if (node_bs_stage_commit(r->stage, &sei) != FWC_OK) {
-			fprintf(stderr, "fwchaind: replicate: cannot store the fetched blocks: %s\n",
+			fprintf(stderr,
+			        "fwchaind: replicate: cannot store the fetched blocks: %s\n",
 			        sei.msg);
 			complete = 0;
 		}

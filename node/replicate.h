@@ -37,10 +37,11 @@ struct node_repl_config {
 	unsigned low_speed_s;   /* (default 3) */
 	unsigned backoff_max_s; /* a failing peer is retried after 1, 2, 4 ... this many s (30) */
 	int follow_peers;       /* learn peers' pins (default 1) */
-	unsigned replication_factor; /* copies of each replicated DAG: 0 = every node (default);
-	                                N = the N nodes placement chooses (see node_repl_placement) */
-	const char *self_url;        /* this node as its peers name it (copied); may come later
-	                                through node_repl_set_self. Needed when the factor is N */
+	unsigned
+	    replication_factor; /* copies of each replicated DAG: 0 = every node (default);
+	                           N = the N nodes placement chooses (see node_repl_placement) */
+	const char *self_url;   /* this node as its peers name it (copied); may come later
+	                           through node_repl_set_self. Needed when the factor is N */
 	size_t max_block;       /* a larger answer is refused (default: the store's max block) */
 };
 

@@ -501,7 +501,8 @@ static void test_stage_round_trip(void)
 
 		CHECK_RC(node_bs_open_fd(bs, &cids[1], &fd, &off, &l), FWC_OK);
 		CHECK(off == 16 + 48 && l == 3000);
-		CHECK(pread(fd, back, 3000, (off_t)off) == 3000 && memcmp(back, data[1], 3000) == 0);
+		CHECK(pread(fd, back, 3000, (off_t)off) == 3000 &&
+		      memcmp(back, data[1], 3000) == 0);
 		close(fd);
 		CHECK_RC(node_bs_open_fd(bs, &cids[5], &fd, &off, &l), FWC_OK);
 		CHECK(off == 16 + 4 * (48 + 3000) + 48);
@@ -706,7 +707,8 @@ static void test_stage_duplicates_and_damage(void)
 		while (d != NULL && (e = readdir(d)) != NULL)
 			if (strstr(e->d_name, ".pack") != NULL) {
 				snprintf(f, sizeof(f), "%s/%s", pd, e->d_name);
-				if (strcmp(f, newest) > 0) /* ids grow: the last name is the new pack */
+				if (strcmp(f, newest) >
+				    0) /* ids grow: the last name is the new pack */
 					snprintf(newest, sizeof(newest), "%s", f);
 			}
 		if (d != NULL)
@@ -755,7 +757,8 @@ static void test_stage_direct(void)
 
 		CHECK_RC(node_bs_open_fd(bs, &cids[i], &fd, &off, &l), FWC_OK);
 		CHECK(l == 3000 && off % 4096 == 0); /* every record on a 4096 boundary */
-		CHECK(pread(fd, back, 3000, (off_t)off) == 3000 && memcmp(back, data[i], 3000) == 0);
+		CHECK(pread(fd, back, 3000, (off_t)off) == 3000 &&
+		      memcmp(back, data[i], 3000) == 0);
 		close(fd);
 	}
 	node_bs_close(bs);

@@ -140,9 +140,11 @@ static void test_refusals(void)
 	     "\"peers\" must be an array"},
 	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"replication_factor\":0}",
 	     "\"replication_factor\""},
-	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"replication_factor\":17}",
+	    {"{\"format\":\"fwchaind-config/"
+	     "v1\",\"validator_key\":\"v\",\"replication_factor\":17}",
 	     "\"replication_factor\""},
-	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"advertise_url\":\"x y\"}",
+	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"advertise_url\":\"x "
+	     "y\"}",
 	     "\"advertise_url\""},
 	};
 	struct node_config c;

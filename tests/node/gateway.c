@@ -102,15 +102,18 @@ static void test_entity_bytes(void)
 		unsigned first, last; /* leaves (chunks of 1000 bytes) */
 		const char *same;     /* the same resolved range written plainly */
 	} ok[] = {
-	    {"0:*", 0, 19, "0:19999"},           {"0:0", 0, 0, "0:0"},
-	    {"1000:1999", 1, 1, "1000:1999"},    {"999:1000", 0, 1, "999:1000"},
-	    {"-1500:*", 18, 19, "18500:19999"},  {"1999:-15001", 1, 4, "1999:4999"},
+	    {"0:*", 0, 19, "0:19999"},
+	    {"0:0", 0, 0, "0:0"},
+	    {"1000:1999", 1, 1, "1000:1999"},
+	    {"999:1000", 0, 1, "999:1000"},
+	    {"-1500:*", 18, 19, "18500:19999"},
+	    {"1999:-15001", 1, 4, "1999:4999"},
 	    {"12345:99999999", 12, 19, "12345:19999"},
 	};
 	char etags[sizeof(ok) / sizeof(ok[0])][NODE_GW_ETAG_MAX];
-	static const char *const bad[] = {"20000:*", "5:4",   "-0:-30000", "abc",
-	                                  "1:2:3",   "1:",    ":5",        "1:x",
-	                                  "99999999999999999999:*"};
+	static const char *const bad[] = {"20000:*", "5:4",   "-0:-30000",
+	                                  "abc",     "1:2:3", "1:",
+	                                  ":5",      "1:x",   "99999999999999999999:*"};
 	static uint8_t out[40000];
 	struct node_gw_plan p;
 
@@ -123,13 +126,14 @@ static void test_entity_bytes(void)
 		size_t n;
 
 		for (unsigned k = 0; k < 20; k++)
-			CHECK_RC(fwc_cid_from_block(&leaves[k], 1, FWC_CID_CODEC_RAW, big + 1000 * k,
-			                            1000),
+			CHECK_RC(fwc_cid_from_block(&leaves[k], 1, FWC_CID_CODEC_RAW,
+			                            big + 1000 * k, 1000),
 			         FWC_OK);
 		CHECK_RC(fwc_cid_parse(&rootcid, big_cid, strlen(big_cid), NULL), FWC_OK);
 		CHECK_RC(plan_eb(&p, big_cid, "car", ok[i].eb), FWC_OK);
 		if (p.status != 200)
-			fprintf(stderr, "entity-bytes=%s: %u %s\n", ok[i].eb, p.status, p.error_msg);
+			fprintf(stderr, "entity-bytes=%s: %u %s\n", ok[i].eb, p.status,
+			        p.error_msg);
 		CHECK(p.status == 200);
 		/* an ETag of its own per range, the same for the same resolved range */
 		CHECK(strncmp(p.etag + 1, big_cid, strlen(big_cid)) == 0 &&
@@ -160,12 +164,13 @@ static void test_entity_bytes(void)
 		}
 		CHECK(r.off == n);
 		if (nraw != (int)(ok[i].last - ok[i].first + 1))
-			fprintf(stderr, "entity-bytes=%s: %d raw blocks, %d blocks\n", ok[i].eb, nraw,
-			        nb);
+			fprintf(stderr, "entity-bytes=%s: %d raw blocks, %d blocks\n", ok[i].eb,
+			        nraw, nb);
 		CHECK(nraw == (int)(ok[i].last - ok[i].first + 1));
 		for (unsigned k = ok[i].first; k <= ok[i].last; k++) {
 			if (found[k] != 1)
-				fprintf(stderr, "entity-bytes=%s: leaf %u found %d times (%d blocks)\n",
+				fprintf(stderr,
+				        "entity-bytes=%s: leaf %u found %d times (%d blocks)\n",
 				        ok[i].eb, k, found[k], nb);
 			CHECK(found[k] == 1);
 		}

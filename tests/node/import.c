@@ -236,7 +236,8 @@ static void test_file_crash_then_retried(void)
 		CHECK(strstr(ei.msg, "simulated crash") != NULL);
 		env_close(&e); /* the process dies; sessions are memory only */
 		snprintf(tmpd, sizeof(tmpd), "%s/tmp", e.dir);
-		CHECK(su_count_entries(tmpd) == (points[round] == NODE_BS_CRASH_AFTER_LINK ? 0 : 1));
+		CHECK(su_count_entries(tmpd) ==
+		      (points[round] == NODE_BS_CRASH_AFTER_LINK ? 0 : 1));
 
 		if (env_open(&e, name) != 0) /* restart */
 			return;
