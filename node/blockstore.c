@@ -59,8 +59,9 @@
  * fdatasync at commit finds little left to write. */
 #define STAGE_WRITEBACK (16u << 20)
 
+/* A committed pack. No descriptor is kept: a node with thousands of uploads would run out of
+ * them; readers open the pack by name, as they open a block file. */
 struct pack {
-	int fd;         /* O_RDWR, for serving (dup'ed) and flag updates */
 	uint32_t align; /* of its records */
 	uint64_t id;    /* dir/packs/<id as 16 hex>.pack */
 	uint64_t live;  /* records the index points at */
@@ -439,9 +440,16 @@ static void pack_drop(struct node_bs *bs, uint32_t slot)
 
 	pack_path(rel, p->id);
 	unlinkat(bs->rootfd, rel, 0);
-	close(p->fd);
 	free(p);
 	bs->packs[slot] = NULL;
+}
+
+static int pack_open(struct node_bs *bs, uint64_t id, int flags)
+{
+	char rel[REL_MAX];
+
+	pack_path(rel, id);
+	return openat(bs->rootfd, rel, flags | O_CLOEXEC);
 }
 
 static void rec_mark_deleted(int fd, uint64_t data_off, uint32_t align)
@@ -490,6 +498,7 @@ static int pack_walk(int fd, uint64_t size, size_t max_block,
 struct load_ctx {
 	struct node_bs *bs;
 	struct pack *p;
+	int fd;
 	uint32_t slot;
 	int64_t mtime;
 };
@@ -512,7 +521,7 @@ static int load_rec(void *ctx, const uint8_t hdr[REC_HDR], uint64_t off)
 	    fstatat(l->bs->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* A second copy (two uploads of one block raced, or a crash came before the
 		 * duplicate was flagged): keep the first, retire this one. */
-		rec_mark_deleted(l->p->fd, off, l->p->align);
+		rec_mark_deleted(l->fd, off, l->p->align);
 		l->p->dirty = 1;
 		return FWC_OK;
 	}
@@ -587,11 +596,11 @@ static int load_packs(struct node_bs *bs, struct fwc_errinfo *ei)
 			break;
 		}
 		l.p->id = id;
-		l.p->fd = openat(bs->rootfd, rel, O_RDWR | O_CLOEXEC);
-		if (l.p->fd < 0 || fstat(l.p->fd, &st) != 0) {
+		l.fd = openat(bs->rootfd, rel, O_RDWR | O_CLOEXEC);
+		if (l.fd < 0 || fstat(l.fd, &st) != 0) {
 			rc = io_fail(ei, "open", rel, errno);
-			if (l.p->fd >= 0)
-				close(l.p->fd);
+			if (l.fd >= 0)
+				close(l.fd);
 			free(l.p);
 			break;
 		}
@@ -599,7 +608,7 @@ static int load_packs(struct node_bs *bs, struct fwc_errinfo *ei)
 			bs->next_pack = id + 1;
 		slot = pack_slot_add(bs, l.p);
 		if (slot < 0) {
-			close(l.p->fd);
+			close(l.fd);
 			free(l.p);
 			rc = FWC_ERR_NOMEM;
 			break;
@@ -610,12 +619,12 @@ static int load_packs(struct node_bs *bs, struct fwc_errinfo *ei)
 		{
 			uint8_t fh[PACK_HDR];
 
-			l.p->align = pread_all(l.p->fd, fh, PACK_HDR, 0) == 0 &&
+			l.p->align = pread_all(l.fd, fh, PACK_HDR, 0) == 0 &&
 			                     le32_get(fh + 8) > 0 && le32_get(fh + 8) <= ALIGN_MAX
 			                 ? le32_get(fh + 8)
 			                 : 1;
 		}
-		rc = pack_walk(l.p->fd, (uint64_t)st.st_size, bs->opt.max_block, load_rec, &l);
+		rc = pack_walk(l.fd, (uint64_t)st.st_size, bs->opt.max_block, load_rec, &l);
 		if (rc == FWC_ERR_MALFORMED) {
 			/* Damage: the records before it stay served (each is checked when read). */
 			fprintf(stderr,
@@ -625,13 +634,15 @@ static int load_packs(struct node_bs *bs, struct fwc_errinfo *ei)
 			rc = FWC_OK;
 		}
 		if (rc < 0) {
+			close(l.fd);
 			rc = fwc_fail(ei, 0, rc, "block store: cannot read %s", rel);
 			break;
 		}
 		if (l.p->live == 0)
 			pack_drop(bs, l.slot);
-		else if (l.p->dirty && pack_punch(bs, l.p->fd) == FWC_OK)
+		else if (l.p->dirty && pack_punch(bs, l.fd) == FWC_OK)
 			l.p->dirty = 0;
+		close(l.fd);
 	}
 	closedir(d);
 	return rc;
@@ -727,9 +738,6 @@ void node_bs_close(struct node_bs *bs)
 	if (bs == NULL)
 		return;
 	for (size_t i = 0; i < bs->npacks; i++) {
-		if (bs->packs[i] == NULL)
-			continue;
-		close(bs->packs[i]->fd);
 		free(bs->packs[i]);
 	}
 	free(bs->packs);
@@ -1203,17 +1211,14 @@ int node_bs_stage_commit(struct node_bs_stage *st, struct fwc_errinfo *ei)
 		stage_free(st);
 		return FWC_ERR_NOMEM;
 	}
-	p->fd = st->fd;
 	p->id = id;
 	p->align = st->align;
-	st->fd = -1;
 	rc = FWC_OK;
 	pthread_mutex_lock(&bs->mu);
 	slot = pack_slot_add(bs, p);
 	if (slot < 0) {
 		pthread_mutex_unlock(&bs->mu);
 		unlinkat(bs->rootfd, rel, 0);
-		close(p->fd);
 		free(p);
 		stage_free(st);
 		return fwc_fail(ei, 0, FWC_ERR_NOMEM, "block store: out of memory");
@@ -1227,7 +1232,7 @@ int node_bs_stage_commit(struct node_bs_stage *st, struct fwc_errinfo *ei)
 		if (itab_get(&bs->idx, r->digest) != NULL ||
 		    fstatat(bs->rootfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			/* Stored meanwhile by another upload or put: that copy serves. */
-			rec_mark_deleted(p->fd, r->off, p->align);
+			rec_mark_deleted(st->fd, r->off, p->align);
 			p->dirty = 1;
 			continue;
 		}
@@ -1270,24 +1275,30 @@ static int packed_locate(struct node_bs *bs, const uint8_t digest[FWC_CID_DIGEST
                          uint64_t *off, uint64_t *len)
 {
 	struct ient *e;
-	int rc = 0;
+	uint64_t id = 0, o = 0, l = 0;
 
 	pthread_mutex_lock(&bs->mu);
 	e = itab_get(&bs->idx, digest);
 	if (e != NULL) {
-		rc = 1;
-		if (fd != NULL) {
-			*fd = fcntl(bs->packs[e->pack]->fd, F_DUPFD_CLOEXEC, 0);
-			if (*fd < 0)
-				rc = FWC_ERR_IO;
-		}
-		if (off != NULL)
-			*off = e->off;
-		if (len != NULL)
-			*len = e->len;
+		id = bs->packs[e->pack]->id;
+		o = e->off;
+		l = e->len;
 	}
 	pthread_mutex_unlock(&bs->mu);
-	return rc;
+	if (e == NULL)
+		return 0;
+	if (fd != NULL) {
+		/* Outside the lock. Pack ids are never reused while the store is open, so a
+		 * name that is gone means the whole pack was collected meanwhile. */
+		*fd = pack_open(bs, id, O_RDONLY);
+		if (*fd < 0)
+			return errno == ENOENT ? 0 : FWC_ERR_IO;
+	}
+	if (off != NULL)
+		*off = o;
+	if (len != NULL)
+		*len = l;
+	return 1;
 }
 
 int node_bs_has(struct node_bs *bs, const struct fwc_cid *cid, uint64_t *len)
@@ -1460,7 +1471,12 @@ int node_bs_delete_digest(struct node_bs *bs, const uint8_t digest[FWC_CID_DIGES
 		if (--p->live == 0) {
 			pack_drop(bs, slot); /* the whole file goes: no flag needed */
 		} else {
-			rec_mark_deleted(p->fd, e->off, p->align);
+			int pfd = pack_open(bs, p->id, O_RDWR);
+
+			if (pfd >= 0) {
+				rec_mark_deleted(pfd, e->off, p->align);
+				close(pfd);
+			}
 			p->dirty = 1;
 		}
 		itab_del(&bs->idx, e);
@@ -1507,7 +1523,7 @@ int node_bs_reclaim(struct node_bs *bs)
 			break;
 		}
 		if (bs->packs[i] != NULL && bs->packs[i]->dirty) {
-			fd = fcntl(bs->packs[i]->fd, F_DUPFD_CLOEXEC, 0);
+			fd = pack_open(bs, bs->packs[i]->id, O_RDWR);
 			bs->packs[i]->dirty = 0;
 		}
 		pthread_mutex_unlock(&bs->mu);

@@ -110,8 +110,8 @@ int node_bs_get(struct node_bs *bs, const struct fwc_cid *cid, uint8_t **out, si
 
 /* Open the file holding the block for zero-copy serving: its *len bytes are at [*off, *off +
  * *len) of *fd (sendfile(2)/pread from *off; 0 for a block file, the record's data in a pack).
- * The caller owns and closes *fd (a pack's descriptor is dup'ed: it keeps reading the bytes
- * even when the block is deleted meanwhile). The bytes are NOT re-hashed here (they were when
+ * The caller owns and closes *fd (a pack is opened by name: the store keeps no descriptor
+ * per pack, so thousands of uploads do not exhaust them). The bytes are NOT re-hashed here (they were when
  * stored; the client verifies them too). Returns FWC_OK, FWC_ERR_NOT_FOUND, FWC_ERR_IO. */
 int node_bs_open_fd(struct node_bs *bs, const struct fwc_cid *cid, int *fd, uint64_t *off,
                     uint64_t *len);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "blockstore.h"
@@ -786,6 +787,49 @@ out:
 	direct_io = 0;
 }
 
+/* Many uploads do not hold descriptors: with the process limited to 48 open files, 120
+ * committed packs are written, reopened and every block read back. */
+static void test_many_packs(void)
+{
+	struct rlimit old, low;
+	char dir[600];
+	struct node_bs *bs;
+	struct node_bs_stats sts;
+	uint8_t data[600], back[600];
+	size_t len;
+
+	path_in(dir, sizeof(dir), root, "many");
+	CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	low = old;
+	low.rlim_cur = 48;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	bs = open_store(dir, 1 << 20, 0, NODE_BS_CRASH_NONE);
+	for (int round = 0; bs != NULL && round < 2; round++) {
+		for (unsigned i = 0; i < 120; i++) {
+			struct node_bs_stage *st = NULL;
+			struct fwc_cid cid;
+
+			su_fill(data, sizeof(data), 5000 + i);
+			CHECK_RC(fwc_cid_from_block(&cid, 1, FWC_CID_CODEC_RAW, data, sizeof(data)),
+			         FWC_OK);
+			if (round == 0) {
+				CHECK_RC(node_bs_stage_begin(bs, &st, NULL), FWC_OK);
+				if (st == NULL)
+					break;
+				CHECK_RC(node_bs_stage_put(st, &cid, data, sizeof(data), 0, NULL),
+				         FWC_OK);
+				CHECK_RC(node_bs_stage_commit(st, NULL), FWC_OK);
+			}
+			CHECK_RC(node_bs_read(bs, &cid, back, sizeof(back), &len, NULL), FWC_OK);
+		}
+		CHECK_RC(node_bs_stats(bs, &sts), FWC_OK);
+		CHECK(sts.blocks == 120);
+		node_bs_close(bs);
+		bs = round == 0 ? open_store(dir, 1 << 20, 0, NODE_BS_CRASH_NONE) : NULL;
+	}
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+}
+
 int main(void)
 {
 	if (su_mkdtemp(root, sizeof(root), "bs") != 0) {
@@ -802,6 +846,7 @@ int main(void)
 	RUN(test_stage_crash_points);
 	RUN(test_stage_duplicates_and_damage);
 	RUN(test_stage_direct);
+	RUN(test_many_packs);
 	su_rmtree(root);
 	return test_done();
 }
