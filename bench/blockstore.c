@@ -10,6 +10,9 @@
  *   files/O_TMPFILE   an anonymous temp file linked into place (no temp name), dirs once
  *   sqlite     WAL, synchronous=FULL, one INSERT transaction per block (separate DB file)
  *   sqlite/one txn    every block of a round in one transaction
+ *   pack       what node/blockstore.c does for an upload: every block appended (with a 4 KiB
+ *              record header) to one temp file opened O_DIRECT, one fdatasync, a rename into
+ *              packs/ and one directory fsync
  * (both SQLite variants end with a WAL checkpoint inside the timing: the data is not in the
  * database file before it)
  * then, for both layouts, a get of every block in random order into a buffer (hot page cache,
@@ -68,6 +71,7 @@ enum {
 	T_FILES_TF,
 	T_SQLITE,
 	T_SQLITE_B,
+	T_PACK,
 	T_GET_F,
 	T_GET_S,
 	T_GETC_F,
@@ -83,6 +87,7 @@ static const char *names[NT] = {"put files (fsync file+dir)",
                                 "put files (O_TMPFILE, dirs once)",
                                 "put sqlite (txn per block)",
                                 "put sqlite (one txn)",
+                                "put pack (O_DIRECT, 1 sync)",
                                 "get files (hot)",
                                 "get sqlite (hot)",
                                 "get files (cold)",
@@ -203,6 +208,39 @@ static void put_files(const char *dir, int mode)
 	}
 	if (mode != 0)
 		sync_shards(dir, touched);
+}
+
+static void put_pack(const char *dir)
+{
+	char tmp[4200], fin[4200], pdir[4200];
+	size_t rec = 4096 + BLOCK;
+	uint8_t *buf;
+	int fd;
+
+	fmt(tmp, sizeof(tmp), "%s/tmp/upload.pack", dir);
+	fmt(pdir, sizeof(pdir), "%s/packs", dir);
+	fmt(fin, sizeof(fin), "%s/packs/0000000000000001.pack", dir);
+	if (mkdir(pdir, 0755) != 0 && errno != EEXIST)
+		die("mkdir packs");
+	if (posix_memalign((void **)&buf, 4096, rec) != 0)
+		die("posix_memalign");
+	memset(buf, 0, 4096);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0644);
+	if (fd < 0)
+		die("open O_DIRECT");
+	for (size_t i = 0; i < nblocks; i++) {
+		memcpy(buf + 16, digests[i], 32); /* the record header, as the store writes it */
+		memcpy(buf + 4096, blocks + i * BLOCK, BLOCK);
+		if (pwrite(fd, buf, rec, (off_t)(4096 + i * rec)) != (ssize_t)rec)
+			die("pwrite O_DIRECT");
+	}
+	if (fdatasync(fd) != 0)
+		die("fdatasync");
+	close(fd);
+	if (rename(tmp, fin) != 0)
+		die("rename");
+	sync_dir(pdir);
+	free(buf);
 }
 
 static void sql(sqlite3 *db, const char *s)
@@ -475,7 +513,7 @@ int main(int argc, char **argv)
 	       root);
 
 	for (int r = 0; r < rounds; r++) {
-		char fdir[4][4200], dbp[4200], dbp2[4200], p[4300];
+		char fdir[5][4200], dbp[4200], dbp2[4200], p[4300];
 		sqlite3 *db, *db2;
 		int sv[2];
 		pthread_t th;
@@ -490,7 +528,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < nblocks; i++)
 			fwc_sha256(digests[i], blocks + i * BLOCK, BLOCK);
 		results[T_SHA][r] = now() - t0;
-		for (int m = 0; m < 4; m++) {
+		for (int m = 0; m < 5; m++) {
 			fmt(fdir[m], sizeof(fdir[m]), "%s/files%d-%d", root, r, m);
 			mkdir(fdir[m], 0755);
 			fmt(p, sizeof(p), "%s/tmp", fdir[m]);
@@ -502,14 +540,16 @@ int main(int argc, char **argv)
 		db2 = db_open(dbp2);
 
 		/* rotate which layout goes first */
-		for (int k = 0; k < 6; k++) {
-			int which = (k + r) % 6;
+		for (int k = 0; k < 7; k++) {
+			int which = (k + r) % 7;
 
 			t0 = now();
 			if (which < 4)
 				put_files(fdir[which], which);
-			else
+			else if (which < 6)
 				put_sqlite(which == 4 ? db : db2, which == 5);
+			else
+				put_pack(fdir[4]);
 			results[T_FILES + which][r] = now() - t0;
 		}
 		shuffle((unsigned)r + 1);
@@ -556,7 +596,7 @@ int main(int argc, char **argv)
 	printf("%-34s %10s %10s %8s\n", "operation", "MB/s", "blocks/s", "vs files");
 	for (int t = 0; t < NT; t++) {
 		double m = median(results[t], rounds);
-		double ref = median(results[t <= T_SQLITE_B                  ? T_FILES
+		double ref = median(results[t <= T_PACK                      ? T_FILES
 		                            : t == T_GET_F || t == T_GET_S   ? T_GET_F
 		                            : t == T_GETC_F || t == T_GETC_S ? T_GETC_F
 		                            : t == T_SHA                     ? T_FILES

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@
 #include "commands.h"
 #include "txsend.h"
 #include "fwchain/dag.h"
+#include "fwchain/dagpb.h"
 #include "fwchain/hex.h"
 #include "fwchain/reqsig.h"
 #include "fwchain/sha256.h"
@@ -299,6 +301,8 @@ struct upload_src {
 	uint64_t sent, size;
 	struct progress pr;
 	int read_error;
+	struct fwc_unixfs_importer *ux; /* the local CID, computed as the bytes go out */
+	int ux_error;
 };
 
 static size_t upload_read(char *buf, size_t size, size_t nitems, void *ctx)
@@ -312,6 +316,14 @@ static size_t upload_read(char *buf, size_t size, size_t nitems, void *ctx)
 	if (r < 0) {
 		u->read_error = errno;
 		return CURL_READFUNC_ABORT;
+	}
+	if (u->ux != NULL && r > 0) {
+		int rc = fwc_unixfs_importer_feed(u->ux, buf, (size_t)r);
+
+		if (rc < 0) {
+			u->ux_error = rc;
+			return CURL_READFUNC_ABORT;
+		}
 	}
 	u->sent += (uint64_t)r;
 	return (size_t)r;
@@ -328,9 +340,109 @@ static int upload_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t u
 	return 0;
 }
 
+/* "replication": where the DAG should be (placement) and where it is. */
+static void print_placement(json_t *r)
+{
+	json_t *f = json_object_get(r, "factor"), *e;
+	size_t i;
+
+	if (!json_is_object(r))
+		return;
+	if (json_is_integer(f))
+		printf("replication factor %lld; should be on:", (long long)json_integer_value(f));
+	else
+		printf("replication factor all; should be on:");
+	if (!json_is_array(json_object_get(r, "should_hold")))
+		printf(" (unknown: the node does not know its own URL yet)");
+	json_array_foreach(json_object_get(r, "should_hold"), i, e)
+	    printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
+	printf("\nis on:");
+	json_array_foreach(json_object_get(r, "holds"), i, e)
+	    printf(" %s", json_string_value(e) ? json_string_value(e) : "?");
+	printf("%s\n", json_array_size(json_object_get(r, "holds")) ? "" : " (no node)");
+}
+
+/* The SHA-256 of a file's bytes (the upload's signed body hash), on a thread of its own so
+ * that `content add` hashes while the keystore is being unlocked (Argon2id, ~0.2 s). */
+struct prehash {
+	const char *file;
+	uint8_t sha[32];
+	int err; /* errno, or -1 out of memory */
+	pthread_t t;
+	int started;
+};
+
+static void *prehash_main(void *arg)
+{
+	struct prehash *ph = arg;
+	struct fwc_sha256 hs;
+	uint8_t *buf = malloc(1u << 20);
+	int fd = open(ph->file, O_RDONLY | O_CLOEXEC);
+	ssize_t r = 0;
+
+	if (fd < 0 || buf == NULL) {
+		ph->err = fd < 0 ? errno : -1;
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+#ifdef POSIX_FADV_SEQUENTIAL
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+	fwc_sha256_init(&hs);
+	while ((r = read(fd, buf, 1u << 20)) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			fwc_sha256_update(&hs, buf, (size_t)r);
+	if (r < 0)
+		ph->err = errno;
+	fwc_sha256_final(&hs, ph->sha);
+	fwc_sha256_cleanup(&hs);
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+static void prehash_start(struct prehash *ph, const char *file)
+{
+	memset(ph, 0, sizeof(*ph));
+	ph->file = file;
+	ph->started = pthread_create(&ph->t, NULL, prehash_main, ph) == 0;
+}
+
+/* The hash, joining the thread (or computing it here when it could not start). */
+static int prehash_finish(const char *cmd, struct prehash *ph, uint8_t sha[32])
+{
+	if (ph->started) {
+		pthread_join(ph->t, NULL);
+		ph->started = 0;
+	} else {
+		prehash_main(ph);
+	}
+	if (ph->err != 0)
+		return cli_err(cmd, "cannot open %s: %s", ph->file,
+		               ph->err < 0 ? "out of memory" : strerror(ph->err));
+	memcpy(sha, ph->sha, 32);
+	return 0;
+}
+
+static int upload_file(const char *cmd, struct cli_node *n, const struct fwc_seckey *sk,
+                       const char *file, unsigned cid_version, int car,
+                       const struct fwc_cid *expect, struct prehash *ph, struct fwc_cid *cid,
+                       struct json_t **answer);
+
 int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_seckey *sk,
                        const char *file, unsigned cid_version, int car,
                        const struct fwc_cid *expect, struct fwc_cid *cid, struct json_t **answer)
+{
+	return upload_file(cmd, n, sk, file, cid_version, car, expect, NULL, cid, answer);
+}
+
+/* ph: the body's hash, started by the caller (NULL: computed here). */
+static int upload_file(const char *cmd, struct cli_node *n, const struct fwc_seckey *sk,
+                       const char *file, unsigned cid_version, int car,
+                       const struct fwc_cid *expect, struct prehash *ph, struct fwc_cid *cid,
+                       struct json_t **answer)
 {
 	struct fwc_unixfs_result ux;
 	struct upload_src u;
@@ -348,30 +460,35 @@ int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_sec
 
 	memset(&u, 0, sizeof(u));
 	u.fd = -1;
-	if (car) {
-		/* The DAG is whatever the CAR holds: the node names the root; only the body's
-		 * hash is computed here. */
-		struct fwc_sha256 hs;
-		uint8_t buf[1 << 16];
-		int fd = open(file, O_RDONLY | O_CLOEXEC);
-		ssize_t r;
+	if (car || expect == NULL) {
+		/* The body's hash first (the request's signature covers it). A CAR's DAG is
+		 * whatever it holds: the node names the root. A file's CID is computed while it
+		 * is sent (upload_read), which overlaps the leaf hashing with the node's work
+		 * instead of adding a second pass before the upload. */
+		struct prehash own;
 
-		if (fd < 0)
-			return cli_err(cmd, "cannot open %s: %s", file, strerror(errno));
-		fwc_sha256_init(&hs);
-		while ((r = read(fd, buf, sizeof(buf))) > 0)
-			fwc_sha256_update(&hs, buf, (size_t)r);
-		fwc_sha256_final(&hs, sha);
-		fwc_sha256_cleanup(&hs);
-		close(fd);
-		if (r < 0)
-			return cli_err(cmd, "cannot read %s: %s", file, strerror(errno));
+		if (ph == NULL) {
+			prehash_start(&own, file);
+			ph = &own;
+		}
+		if (prehash_finish(cmd, ph, sha) != 0)
+			return CLI_EXIT_ERROR;
+		if (!car) {
+			struct fwc_unixfs_options uo;
+			int lrc;
+
+			fwc_unixfs_options_default(&uo, cid_version);
+			if ((lrc = fwc_unixfs_importer_new(&u.ux, &uo, NULL)) < 0)
+				return cli_err_rc(cmd, lrc, NULL, "starting the UnixFS importer");
+		}
 	} else {
+		/* release publish --image: the image must be the manifest's before anything is
+		 * sent, so its CID is computed first. */
 		if (cli_image_import(cmd, &ux, file, cid_version) != 0)
 			return CLI_EXIT_ERROR;
 		memcpy(sha, ux.sha256, 32);
 		fwc_cid_format(want, sizeof(want), &ux.root);
-		if (expect != NULL && !fwc_cid_equal(expect, &ux.root)) {
+		if (!fwc_cid_equal(expect, &ux.root)) {
 			char et[FWC_CID_STR_MAX];
 
 			fwc_cid_format(et, sizeof(et), expect);
@@ -406,6 +523,8 @@ int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_sec
 	curl_easy_setopt(n->curl, CURLOPT_READFUNCTION, upload_read);
 	curl_easy_setopt(n->curl, CURLOPT_READDATA, &u);
 	curl_easy_setopt(n->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)u.size);
+	/* Fewer, larger reads and sends than the 64 KiB default. */
+	curl_easy_setopt(n->curl, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024L);
 	curl_easy_setopt(n->curl, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(n->curl, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(n->curl, CURLOPT_NOPROGRESS, 0L);
@@ -421,6 +540,10 @@ int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_sec
 		cli_err(cmd, "cannot read %s: %s", file, strerror(u.read_error));
 		goto out;
 	}
+	if (u.ux_error) {
+		cli_err_rc(cmd, u.ux_error, NULL, "importing %s", file);
+		goto out;
+	}
 	/* A refusal can arrive before the whole body was sent; its answer still says why. */
 	if (cc != CURLE_OK && !(status >= 400 && s.len > 0)) {
 		cli_err(cmd, "POST %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
@@ -432,6 +555,25 @@ int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_sec
 	if (got == NULL || fwc_cid_parse(cid, got, strlen(got), NULL) != FWC_OK) {
 		cli_err(cmd, "the node's answer names no CID");
 		goto out;
+	}
+	if (u.ux != NULL) {
+		int lrc;
+
+		if (u.sent != u.size) {
+			cli_err(cmd, "%s changed size while it was uploaded", file);
+			goto out;
+		}
+		if ((lrc = fwc_unixfs_importer_finish(u.ux, &ux)) < 0) {
+			cli_err_rc(cmd, lrc, NULL, "importing %s", file);
+			goto out;
+		}
+		fwc_cid_format(want, sizeof(want), &ux.root);
+		/* The bytes sent were hashed here as they went: a file changed between the
+		 * signed hash and the upload is caught by the node (body_mismatch) or here. */
+		if (memcmp(ux.sha256, sha, 32) != 0) {
+			cli_err(cmd, "%s changed while it was uploaded", file);
+			goto out;
+		}
 	}
 	if (!car && !fwc_cid_equal(cid, &ux.root)) {
 		cli_err(cmd, "the node stored %.64s, not %s as computed here: do not use it", got,
@@ -445,6 +587,7 @@ int cli_content_upload(const char *cmd, struct cli_node *n, const struct fwc_sec
 out:
 	if (u.fd >= 0)
 		close(u.fd);
+	fwc_unixfs_importer_free(u.ux);
 	curl_slist_free_all(h);
 	json_decref(j);
 	free(s.p);
@@ -508,19 +651,79 @@ struct getter {
 	char last_err[256];
 };
 
-/* Read a leaf back from FILE.part when it is the next one recorded there. */
+/* A dag-pb leaf of a file (CIDv0 and `ipfs add` without raw leaves): no links, UnixFS File
+ * or Raw with data. Its data's length in *dlen; 1 when it is one. */
+static int pb_leaf_len(const uint8_t *b, size_t n, uint64_t *dlen)
+{
+	struct fwc_dagpb_node node;
+	struct fwc_unixfs_data u;
+
+	if (fwc_dagpb_decode(&node, b, n, NULL) != FWC_OK || node.nlinks != 0 || !node.has_data ||
+	    fwc_unixfs_data_decode(&u, node.data, node.data_len, NULL) != FWC_OK ||
+	    (u.type != FWC_UNIXFS_FILE && u.type != FWC_UNIXFS_RAW) || !u.has_data ||
+	    u.data_len == 0)
+		return 0;
+	*dlen = u.data_len;
+	return 1;
+}
+
+/* The dag-pb leaf `ipfs add` builds around a chunk: PBNode{Data: UnixFS{Type: File, Data:
+ * chunk, filesize}} (lib/unixfs.c). FILE.part holds only the chunk, so a resumed CIDv0
+ * download rebuilds the block from it; the caller checks it hashes to the CID (a leaf made
+ * another way simply is fetched again). Heap block in *out, or NULL. */
+static uint8_t *pb_leaf_build(const uint8_t *chunk, size_t n, size_t *outlen)
+{
+	struct fwc_unixfs_data u;
+	size_t ulen = 0, cap = n + 64;
+	uint8_t *ubuf = malloc(cap), *out = malloc(cap + 16);
+
+	memset(&u, 0, sizeof(u));
+	u.type = FWC_UNIXFS_FILE;
+	u.data = chunk;
+	u.data_len = n;
+	u.has_data = 1;
+	u.filesize = n;
+	u.has_filesize = 1;
+	if (ubuf == NULL || out == NULL ||
+	    fwc_unixfs_data_encode(ubuf, cap, &ulen, &u, NULL, 0) < 0 ||
+	    fwc_dagpb_encode(out, cap + 16, outlen, NULL, 0, ubuf, ulen, 1) < 0) {
+		free(ubuf);
+		free(out);
+		return NULL;
+	}
+	free(ubuf);
+	return out;
+}
+
+/* Read a leaf back from FILE.part when it is the next one recorded there: a raw leaf's bytes
+ * are the block; a dag-pb leaf (CIDv0) is rebuilt around them. Either must hash to the CID. */
 static int get_from_part(struct getter *g, const struct fwc_cid *cid, uint8_t **data, size_t *len)
 {
 	const struct leaf *l;
-	uint8_t *b;
+	uint8_t *b, *blk = NULL;
+	size_t blen = 0;
 
-	if (g->next_old >= g->nold || cid->codec != FWC_CID_CODEC_RAW)
+	if (g->next_old >= g->nold ||
+	    (cid->codec != FWC_CID_CODEC_RAW && cid->codec != FWC_CID_CODEC_DAGPB))
 		return 0;
 	l = &g->old[g->next_old];
 	if (memcmp(l->digest, cid->digest, 32) != 0 || l->off != g->written)
 		return 0;
 	b = malloc(l->len ? l->len : 1);
-	if (b == NULL || pread(g->part_fd, b, l->len, (off_t)l->off) != (ssize_t)l->len ||
+	if (b != NULL && cid->codec == FWC_CID_CODEC_DAGPB &&
+	    pread(g->part_fd, b, l->len, (off_t)l->off) == (ssize_t)l->len &&
+	    (blk = pb_leaf_build(b, (size_t)l->len, &blen)) != NULL &&
+	    fwc_cid_matches(cid, blk, blen)) {
+		free(b);
+		g->next_old++;
+		g->resume_end = l->off + l->len;
+		*data = blk;
+		*len = blen;
+		return 1;
+	}
+	free(blk);
+	if (b == NULL || cid->codec != FWC_CID_CODEC_RAW ||
+	    pread(g->part_fd, b, l->len, (off_t)l->off) != (ssize_t)l->len ||
 	    !fwc_cid_matches(cid, b, l->len)) {
 		/* Not what the record says (a crash before the bytes reached the disk): stop
 		 * resuming here and fetch from now on. */
@@ -607,9 +810,13 @@ static int src_get(void *ctx, const struct fwc_cid *cid, const uint8_t **data, s
 		rc = fetch_block(g, cid, &b, &n);
 	if (rc != FWC_OK)
 		return rc;
+	/* A leaf whose bytes are about to be written: recorded once they are. A dag-pb leaf
+	 * (CIDv0) writes its data, not the whole block. */
 	g->pending = cid->codec == FWC_CID_CODEC_RAW;
-	memcpy(g->pending_digest, cid->digest, 32);
 	g->pending_len = n;
+	if (cid->codec == FWC_CID_CODEC_DAGPB && pb_leaf_len(b, n, &g->pending_len))
+		g->pending = 1;
+	memcpy(g->pending_digest, cid->digest, 32);
 	*data = b;
 	*len = n;
 	return FWC_OK;
@@ -879,6 +1086,7 @@ int cmd_content(int argc, char **argv)
 	struct cli_parser p;
 	struct cli_node n;
 	struct fwc_seckey sk;
+	struct prehash ph;
 	json_t *j = NULL;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -985,13 +1193,20 @@ int cmd_content(int argc, char **argv)
 	if (cli_node_init(&n, cmd, node, (unsigned)timeout) != 0)
 		return CLI_EXIT_ERROR;
 	memset(&sk, 0, sizeof(sk));
-	if (signs && cli_seckey_load(cmd, &sk, key, passfile) != 0)
+	if (strcmp(sub, "add") == 0)
+		prehash_start(&ph, arg); /* hashes while the key is unlocked */
+	if (signs && cli_seckey_load(cmd, &sk, key, passfile) != 0) {
+		uint8_t unused[32];
+
+		if (strcmp(sub, "add") == 0)
+			(void)prehash_finish(cmd, &ph, unused);
 		goto out;
+	}
 
 	if (strcmp(sub, "add") == 0) {
 		struct fwc_cid cid;
 
-		rc = cli_content_upload(cmd, &n, &sk, arg, cidv, car, NULL, &cid, &j);
+		rc = upload_file(cmd, &n, &sk, arg, cidv, car, NULL, &ph, &cid, &j);
 		if (rc == 0) {
 			if (json)
 				print_json(j);
@@ -1048,6 +1263,7 @@ int cmd_content(int argc, char **argv)
 					           ? "complete"
 					           : "incomplete");
 				}
+				print_placement(json_object_get(j, "replication"));
 			}
 			rc = cli_stdout_done(cmd);
 		}

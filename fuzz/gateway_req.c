@@ -4,8 +4,8 @@
  *
  * Input: one selector byte (which root: a raw block, a 5-leaf CIDv1 file, a 3-leaf CIDv0 file
  * with dag-pb leaves, an absent block, or the CID text given in the first field), then the
- * fields "FORMAT\nSCOPE\nFILENAME\nACCEPT\nRANGE\nPIECE"; a field past the end of the input
- * is absent (NULL), an empty line is an empty value. Checked beyond "no crash, no sanitizer
+ * fields "FORMAT\nSCOPE\nFILENAME\nACCEPT\nRANGE\nPIECE\nENTITY_BYTES"; a field past the end of the
+ * input is absent (NULL), an empty line is an empty value. Checked beyond "no crash, no sanitizer
  * report": the plan's return agrees with its status; errors carry a code and a known status;
  * a planned body reads back to exactly its announced length; a file body (200) is the file, a
  * 206 body is the slice its Content-Range names; a raw body hashes to the root's CID; a CAR
@@ -52,7 +52,6 @@ static void import(int i, unsigned version, size_t chunk, size_t len)
 	node_import_options_default(&o, NODE_IMPORT_FILE);
 	o.cid_version = version;
 	o.chunk_size = chunk;
-	o.writers = 0;
 	if (node_import_begin(&im, pins, &o, NULL) != FWC_OK ||
 	    node_import_push(im, files[i], len, NULL) != FWC_OK ||
 	    node_import_finish(im, &r, NULL) != FWC_OK)
@@ -118,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	char fmt[64], scope[64], fname[400], accept[400], range[200], piece[16], cidtxt[130];
+	char eb[80];
 	struct node_gw_request req;
 	struct node_gw_plan plan;
 	struct fwc_cid missing;
@@ -140,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.accept = field(accept, sizeof(accept), data, size, &off);
 	req.range = field(range, sizeof(range), data, size, &off);
 	step = field(piece, sizeof(piece), data, size, &off) ? (size_t)strtoul(piece, NULL, 10) : 0;
+	req.entity_bytes = field(eb, sizeof(eb), data, size, &off);
 	if (step == 0 || step > 1u << 20)
 		step = 65536;
 	if (sel < NROOTS) {

@@ -53,7 +53,6 @@ static void content_fixture(const char *ledger)
 
 	snprintf(p, sizeof(p), "%s/blocks", dir);
 	node_import_options_default(&o, NODE_IMPORT_FILE);
-	o.writers = 0;
 	memset(&cc, 0, sizeof(cc));
 	cc.chain_id = "fwchain-dev-f0224200";
 	cc.ledger_path = ledger;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <time.h>
 
@@ -364,25 +365,43 @@ static int authorise_small(struct node_content *c, struct node_http_response *re
 /* ---------------------------------------------------------------------------------------- */
 /* GET/HEAD /ipfs/{cid}[/{name}]                                                            */
 
+/* A block segment's source: the block, and where its bytes started in its file (a pack
+ * record's offset, or 0) when the answer was planned. */
+struct gw_ref {
+	uint8_t digest[FWC_CID_DIGEST_LEN];
+	uint64_t base;
+};
+
 struct gw_body {
 	struct node_gw_plan plan;
 	struct node_bs *bs;
+	struct gw_ref *refs; /* one per plan segment */
 };
+
+static void gw_cid(struct fwc_cid *cid, const uint8_t digest[FWC_CID_DIGEST_LEN])
+{
+	memset(cid, 0, sizeof(*cid));
+	cid->version = 1;
+	cid->codec = FWC_CID_CODEC_RAW;
+	cid->mh_code = FWC_MH_SHA2_256;
+	memcpy(cid->digest, digest, FWC_CID_DIGEST_LEN);
+}
 
 static int gw_open(void *ctx, const void *ref)
 {
 	struct gw_body *g = ctx;
+	const struct gw_ref *r = ref;
 	struct fwc_cid cid;
-	uint64_t len;
+	uint64_t off, len;
 	int fd = -1;
 
-	memset(&cid, 0, sizeof(cid));
-	cid.version = 1;
-	cid.codec = FWC_CID_CODEC_RAW;
-	cid.mh_code = FWC_MH_SHA2_256;
-	memcpy(cid.digest, ref, FWC_CID_DIGEST_LEN);
-	if (node_bs_open_fd(g->bs, &cid, &fd, &len) != FWC_OK)
+	gw_cid(&cid, r->digest);
+	if (node_bs_open_fd(g->bs, &cid, &fd, &off, &len) != FWC_OK)
 		return -1;
+	if (off != r->base) { /* deleted and stored again elsewhere since: the segment is stale */
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -391,6 +410,7 @@ static void gw_release(void *ctx)
 	struct gw_body *g = ctx;
 
 	node_gw_plan_cleanup(&g->plan);
+	free(g->refs);
 	free(g);
 }
 
@@ -416,6 +436,7 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 	gr.cid = req->captures[0];
 	gr.format = node_http_query(req, "format");
 	gr.dag_scope = node_http_query(req, "dag-scope");
+	gr.entity_bytes = node_http_query(req, "entity-bytes");
 	gr.filename = node_http_query(req, "filename");
 	gr.accept = node_http_header(req, "Accept");
 	gr.range = node_http_header(req, "Range");
@@ -424,11 +445,6 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 		    resp, 400, "bad_filename",
 		    "a download name is one file name, not a path ('.', '..', '/' "
 		    "and '\\' are refused)");
-		return;
-	}
-	if (node_http_query(req, "entity-bytes") != NULL) {
-		node_http_respond_error(resp, 501, "not_implemented",
-		                        "entity-bytes is not supported; use dag-scope or Range");
 		return;
 	}
 	g = calloc(1, sizeof(*g));
@@ -464,6 +480,30 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 		gw_release(g);
 		return;
 	}
+	/* Block segments become ranges of the files that hold them (block files, or pack
+	 * records at an offset); located now, checked again when each is opened. */
+	g->refs = calloc(p->nsegs ? p->nsegs : 1, sizeof(*g->refs));
+	if (g->refs == NULL) {
+		node_http_respond_error(resp, 500, "internal", "out of memory");
+		gw_release(g);
+		return;
+	}
+	for (size_t i = 0; i < p->nsegs; i++) {
+		struct fwc_cid cid;
+		uint64_t len;
+
+		if (p->segs[i].literal)
+			continue;
+		memcpy(g->refs[i].digest, p->segs[i].digest, FWC_CID_DIGEST_LEN);
+		gw_cid(&cid, p->segs[i].digest);
+		if (node_bs_locate(c->bs, &cid, &g->refs[i].base, &len) != FWC_OK) {
+			node_http_respond_error(
+			    resp, 404, "not_found",
+			    "a block of this DAG vanished while planning; retry");
+			gw_release(g);
+			return;
+		}
+	}
 	if (node_http_respond_stream(resp, p->status, NULL, gw_open, gw_release, g) != FWC_OK)
 		return; /* released; a 500 */
 	resp->content_type = p->content_type;
@@ -471,7 +511,8 @@ void node_content_h_ipfs(void *ctx, struct node_http_response *resp,
 		const struct node_gw_segment *s = &p->segs[i];
 
 		err = s->literal ? node_http_stream_bytes(resp, p->lit + s->off, (size_t)s->len)
-		                 : node_http_stream_ref(resp, s->digest, s->off, s->len);
+		                 : node_http_stream_ref(resp, &g->refs[i], g->refs[i].base + s->off,
+		                                        s->len);
 	}
 	if (err) {
 		node_http_response_cleanup(resp);
@@ -912,6 +953,47 @@ static void peer_row(void *ctx, const char *url, int complete, const char *err)
 	json_array_append_new(arr, o);
 }
 
+/* Where the DAG should be (placement) and where it is (this node when complete here, and
+ * every peer that said complete): {"factor": N or "all", "should_hold": [url...], "holds":
+ * [url...], "self": url}. */
+static json_t *placement_json(struct node_content *c, const struct fwc_cid *root, int here,
+                              json_t *peers)
+{
+	const char *urls[NODE_REPL_PEERS_MAX + 1], *self = NULL;
+	unsigned factor = node_repl_factor(c->repl);
+	json_t *o, *should = json_array(), *holds = json_array(), *e;
+	int n, mine = 0;
+	size_t i;
+
+	n = node_repl_placement(c->repl, root, urls, NODE_REPL_PEERS_MAX + 1, &mine);
+	o = json_object();
+	if (o == NULL || should == NULL || holds == NULL) {
+		json_decref(o);
+		json_decref(should);
+		json_decref(holds);
+		return json_null();
+	}
+	json_object_set_new(o, "factor",
+	                    factor ? json_integer((json_int_t)factor) : json_string("all"));
+	self = node_repl_self(c->repl);
+	for (int k = 0; k < n && k < NODE_REPL_PEERS_MAX + 1; k++)
+		json_array_append_new(should, json_string(urls[k]));
+	if (here)
+		json_array_append_new(holds, json_string(self && *self ? self : "self"));
+	json_array_foreach(peers, i, e)
+	{
+		if (json_is_true(json_object_get(e, "complete")))
+			json_array_append(holds, json_object_get(e, "url"));
+	}
+	json_object_set_new(o, "self", self && *self ? json_string(self) : json_null());
+	json_object_set_new(o, "should_hold", n >= 0 ? should : json_null());
+	if (n < 0)
+		json_decref(should);
+	json_object_set_new(o, "holds", holds);
+	json_object_set_new(o, "here_by_placement", json_boolean(n >= 0 && mine));
+	return o;
+}
+
 void node_content_h_status(void *ctx, struct node_http_response *resp,
                            const struct node_http_request *req)
 {
@@ -955,6 +1037,9 @@ void node_content_h_status(void *ctx, struct node_http_response *resp,
 			node_repl_peer_status(c->repl, &root, STATUS_PEER_TIMEOUT_MS, peer_row,
 			                      peers);
 		json_object_set_new(obj, "peers", peers ? peers : json_null());
+		if (c->repl && node_repl_npeers(c->repl) > 0) /* alone, nothing to place */
+			json_object_set_new(obj, "replication",
+			                    placement_json(c, &root, rc == FWC_OK, peers));
 	}
 	respond_json(resp, 200, obj);
 }

@@ -77,12 +77,82 @@ bad:
 	                "\"listen\" must be an IPv4 address and a port, e.g. \"127.0.0.1:8080\"");
 }
 
+/* An http(s) base URL without spaces, query or fragment, shorter than the buffer. */
+static int url_ok(const char *u)
+{
+	if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || strlen(u) < 9 ||
+	    strlen(u) >= NODE_CONFIG_URL_MAX - 1)
+		return 0;
+	for (const char *p = u; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '?' ||
+		    *p == '#')
+			return 0;
+	return 1;
+}
+
+/* The content replication fields: "peers", "replication_factor", "advertise_url". */
+static int parse_content(struct node_config *c, json_t *root, struct fwc_errinfo *ei)
+{
+	json_t *v = json_object_get(root, "peers"), *e;
+	size_t i;
+
+	if (v != NULL) {
+		if (!json_is_array(v) || json_array_size(v) > NODE_CONFIG_PEERS_MAX)
+			return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+			                "\"peers\" must be an array of at most %d URLs",
+			                NODE_CONFIG_PEERS_MAX);
+		json_array_foreach(v, i, e)
+		{
+			const char *u = json_string_value(e);
+
+			if (u == NULL || !url_ok(u))
+				return fwc_fail(
+				    ei, 0, FWC_ERR_MALFORMED,
+				    "\"peers\"[%zu] is not an http:// or https:// base URL", i);
+			snprintf(c->peers[i], sizeof(c->peers[i]), "%s", u);
+		}
+		c->npeers = json_array_size(v);
+	}
+	v = json_object_get(root, "replication_factor");
+	if (v != NULL) {
+		if (json_is_string(v) && strcmp(json_string_value(v), "all") == 0)
+			c->replication_factor = 0;
+		else if (json_is_integer(v) && json_integer_value(v) >= 1 &&
+		         json_integer_value(v) <= NODE_CONFIG_PEERS_MAX)
+			c->replication_factor = (unsigned)json_integer_value(v);
+		else
+			return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+			                "\"replication_factor\" must be an integer from 1 to %d or "
+			                "\"all\"",
+			                NODE_CONFIG_PEERS_MAX);
+		c->has_replication_factor = 1;
+	}
+	v = json_object_get(root, "advertise_url");
+	if (v != NULL) {
+		if (!json_is_string(v) || !url_ok(json_string_value(v)))
+			return fwc_fail(
+			    ei, 0, FWC_ERR_MALFORMED,
+			    "\"advertise_url\" must be an http:// or https:// base URL");
+		snprintf(c->advertise_url, sizeof(c->advertise_url), "%s", json_string_value(v));
+	}
+	return FWC_OK;
+}
+
 int node_config_parse(struct node_config *cfg, const char *json, size_t len, const char *base_dir,
                       struct fwc_errinfo *ei)
 {
 	static const char *const known[] = {
-	    "format",        "listen",      "validator_key",         "block_interval_ms",
-	    "block_max_txs", "mempool_max", "checkpoint_interval_s", "threads",
+	    "format",
+	    "listen",
+	    "validator_key",
+	    "block_interval_ms",
+	    "block_max_txs",
+	    "mempool_max",
+	    "checkpoint_interval_s",
+	    "threads",
+	    "peers",
+	    "replication_factor",
+	    "advertise_url",
 	};
 	struct node_config c;
 	json_error_t jerr;
@@ -166,6 +236,8 @@ int node_config_parse(struct node_config *cfg, const char *json, size_t len, con
 		goto out;
 	if (got)
 		c.threads = (unsigned)n;
+	if (parse_content(&c, root, ei) != FWC_OK)
+		goto out;
 	if (c.block_max_txs > c.mempool_max) {
 		fwc_fail(ei, 0, rc, "\"block_max_txs\" (%zu) exceeds \"mempool_max\" (%zu)",
 		         c.block_max_txs, c.mempool_max);

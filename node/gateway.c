@@ -26,7 +26,10 @@
 #include "fwchain/dag.h"
 #include "fwchain/dagpb.h"
 #include "fwchain/multibase.h"
+#include "fwchain/sha256.h"
 #include "pins.h"
+
+#include <sodium.h>
 
 enum scope { SCOPE_ALL, SCOPE_ENTITY, SCOPE_BLOCK };
 
@@ -445,6 +448,240 @@ static int is_directory(struct node_bs *bs, const struct fwc_cid *root)
 	return dir;
 }
 
+/* ---- entity-bytes ----------------------------------------------------------------------- */
+
+/* "from:to" of the trustless gateway spec: from an integer (negative: from the end), to an
+ * integer (negative: from the end) or "*" (the end). 0 on success. */
+static int parse_entity_bytes(const char *s, int64_t *from, int64_t *to, int *to_end)
+{
+	const char *colon = strchr(s, ':');
+	int64_t v[2] = {0, 0};
+
+	if (colon == NULL)
+		return -1;
+	for (int k = 0; k < 2; k++) {
+		const char *q = k == 0 ? s : colon + 1, *end = k == 0 ? colon : q + strlen(q);
+		int neg = 0;
+		size_t nd = 0;
+
+		if (k == 1 && strcmp(q, "*") == 0) {
+			*to_end = 1;
+			break;
+		}
+		if (k == 1)
+			*to_end = 0;
+		if (q < end && *q == '-') {
+			neg = 1;
+			q++;
+		}
+		if (q == end || end - q > 18)
+			return -1;
+		for (; q < end; q++, nd++) {
+			if (*q < '0' || *q > '9')
+				return -1;
+			v[k] = v[k] * 10 + (*q - '0');
+		}
+		if (neg)
+			v[k] = -v[k];
+	}
+	*from = v[0];
+	*to = v[1];
+	return 0;
+}
+
+/* Digests already in the CAR (dups=n), keyed SipHash: open addressing. */
+struct dig_set {
+	uint8_t (*v)[FWC_CID_DIGEST_LEN];
+	uint8_t *used;
+	size_t cap, n;
+	uint8_t key[crypto_shorthash_KEYBYTES];
+};
+
+static size_t dig_slot(const struct dig_set *d, const uint8_t *dg)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t x = 0;
+
+	crypto_shorthash(h, dg, FWC_CID_DIGEST_LEN, d->key);
+	for (int i = 0; i < 8; i++)
+		x |= (uint64_t)h[i] << (8 * i);
+	return (size_t)x & (d->cap - 1);
+}
+
+/* 1 added, 0 present, -1 out of memory. */
+static int dig_add(struct dig_set *d, const uint8_t *dg)
+{
+	size_t i;
+
+	if ((d->n + 1) * 2 > d->cap) {
+		struct dig_set g = *d;
+
+		g.cap = d->cap ? 2 * d->cap : 64;
+		g.n = 0;
+		g.v = calloc(g.cap, sizeof(*g.v));
+		g.used = calloc(g.cap, 1);
+		if (g.v == NULL || g.used == NULL) {
+			free(g.v);
+			free(g.used);
+			return -1;
+		}
+		for (size_t k = 0; k < d->cap; k++)
+			if (d->used[k]) {
+				size_t j = dig_slot(&g, d->v[k]);
+
+				while (g.used[j])
+					j = (j + 1) & (g.cap - 1);
+				memcpy(g.v[j], d->v[k], FWC_CID_DIGEST_LEN);
+				g.used[j] = 1;
+				g.n++;
+			}
+		free(d->v);
+		free(d->used);
+		*d = g;
+	}
+	for (i = dig_slot(d, dg); d->used[i]; i = (i + 1) & (d->cap - 1))
+		if (memcmp(d->v[i], dg, FWC_CID_DIGEST_LEN) == 0)
+			return 0;
+	memcpy(d->v[i], dg, FWC_CID_DIGEST_LEN);
+	d->used[i] = 1;
+	d->n++;
+	return 1;
+}
+
+struct range_walk {
+	struct file_walk w;
+	struct dig_set seen;
+	uint64_t from, to; /* inclusive */
+};
+
+/* Emit the blocks needed to verify bytes [from, to] of the file under cid, whose bytes start
+ * at file offset start: this block, then — depth first, in link order — the children whose
+ * byte range meets [from, to]. */
+static int range_node(struct range_walk *r, const struct fwc_cid *cid, uint64_t start,
+                      unsigned depth)
+{
+	struct fwc_dagpb_node node;
+	struct fwc_unixfs_data u;
+	struct fwc_dagpb_iter li;
+	struct fwc_dagpb_link link;
+	struct fwc_unixfs_iter bi;
+	struct fwc_errinfo sub;
+	uint64_t pos, bsz, blen;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	r->w.bad = *cid;
+	if (depth > FWC_DAG_MAX_DEPTH) {
+		snprintf(r->w.why, sizeof(r->w.why), "deeper than %d levels", FWC_DAG_MAX_DEPTH);
+		return FWC_ERR_TOO_DEEP;
+	}
+	rc = node_bs_has(r->w.bs, cid, &blen);
+	if (rc <= 0)
+		return rc == 0 ? FWC_ERR_NOT_FOUND : rc;
+	if ((rc = dig_add(&r->seen, cid->digest)) < 0)
+		return FWC_ERR_NOMEM;
+	if (rc == 1 && (rc = car_visit(r->w.p, cid, blen)) < 0)
+		return rc;
+	if (cid->codec == FWC_CID_CODEC_RAW)
+		return FWC_OK;
+	if (r->w.bufs[depth] == NULL && (r->w.bufs[depth] = malloc(r->w.bufcap)) == NULL)
+		return FWC_ERR_NOMEM;
+	buf = r->w.bufs[depth];
+	rc = node_bs_read(r->w.bs, cid, buf, r->w.bufcap, &len, &sub);
+	if (rc == FWC_OK)
+		rc = fwc_dagpb_decode(&node, buf, len, &sub);
+	if (rc == FWC_OK && !node.has_data)
+		rc = FWC_ERR_MALFORMED;
+	if (rc == FWC_OK)
+		rc = fwc_unixfs_data_decode(&u, node.data, node.data_len, &sub);
+	if (rc == FWC_OK && node.nlinks != u.nblocksizes)
+		rc = FWC_ERR_MALFORMED;
+	if (rc < 0) {
+		snprintf(r->w.why, sizeof(r->w.why), "not a UnixFS file node: %s",
+		         rc == FWC_ERR_MALFORMED ? "links and blocksizes disagree" : sub.msg);
+		return rc;
+	}
+	pos = start + (u.has_data ? u.data_len : 0);
+	fwc_dagpb_iter_init(&li, &node);
+	fwc_unixfs_blocksizes_init(&bi, &u);
+	while (pos <= r->to && (rc = fwc_dagpb_iter_next(&li, &link)) == 1) {
+		if (fwc_unixfs_blocksizes_next(&bi, &bsz) != 1)
+			return FWC_ERR_MALFORMED;
+		if (bsz > 0 && pos + bsz > r->from &&
+		    (rc = range_node(r, &link.cid, pos, depth + 1)) < 0)
+			return rc;
+		pos += bsz;
+	}
+	return rc < 0 ? rc : FWC_OK;
+}
+
+/* The file's size and whether root is a UnixFS file (or a raw block): 1 file, 0 not a file
+ * (the parameter is then ignored), < 0 an error. */
+static int file_size(struct node_bs *bs, const struct fwc_cid *root, uint64_t root_len,
+                     uint64_t *size)
+{
+	struct fwc_dagpb_node node;
+	struct fwc_unixfs_data u;
+	uint8_t *blk = NULL;
+	size_t len;
+	int rc, file = 0;
+
+	if (root->codec == FWC_CID_CODEC_RAW) {
+		*size = root_len;
+		return 1;
+	}
+	if (root->codec != FWC_CID_CODEC_DAGPB)
+		return 0;
+	if ((rc = node_bs_get(bs, root, &blk, &len, NULL)) < 0)
+		return rc;
+	if (fwc_dagpb_decode(&node, blk, len, NULL) == FWC_OK && node.has_data &&
+	    fwc_unixfs_data_decode(&u, node.data, node.data_len, NULL) == FWC_OK &&
+	    (u.type == FWC_UNIXFS_FILE || u.type == FWC_UNIXFS_RAW)) {
+		uint64_t sum = u.has_data ? u.data_len : 0, bsz;
+		struct fwc_unixfs_iter bi;
+
+		fwc_unixfs_blocksizes_init(&bi, &u);
+		while (fwc_unixfs_blocksizes_next(&bi, &bsz) == 1)
+			sum += bsz;
+		*size = u.has_filesize ? u.filesize : sum;
+		file = 1;
+	}
+	free(blk);
+	return file;
+}
+
+static int plan_car_range(struct node_gw_plan *p, struct node_bs *bs, const struct fwc_cid *root,
+                          uint64_t from, uint64_t to)
+{
+	struct range_walk r;
+	char txt[FWC_CID_STR_MAX];
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.w.p = p;
+	r.w.bs = bs;
+	r.w.bufcap = node_bs_max_block(bs);
+	r.from = from;
+	r.to = to;
+	randombytes_buf(r.seen.key, sizeof(r.seen.key));
+	rc = range_node(&r, root, 0, 0);
+	for (int i = 0; i <= FWC_DAG_MAX_DEPTH; i++)
+		free(r.w.bufs[i]);
+	free(r.seen.v);
+	free(r.seen.used);
+	if (rc == FWC_OK)
+		return FWC_OK;
+	if (fwc_cid_format(txt, sizeof(txt), &r.w.bad) < 0)
+		txt[0] = '\0';
+	if (rc == FWC_ERR_NOT_FOUND)
+		return plan_fail(p, 404, "not_found", "block %s is not in the store", txt);
+	if (rc == FWC_ERR_NOMEM)
+		return plan_fail(p, 500, "internal", "out of memory");
+	return plan_fail(p, 500, "bad_dag", "cannot serve %s: %s", txt,
+	                 r.w.why[0] ? r.w.why : fwc_strerror(rc));
+}
+
 static int plan_car(struct node_gw_plan *p, struct node_bs *bs, const struct fwc_cid *root,
                     enum scope scope, uint64_t root_len)
 {
@@ -505,6 +742,9 @@ int node_gw_plan(struct node_gw_plan *p, struct node_bs *bs, const struct node_g
 		                 "invalid CID: %s", ei.msg);
 	if ((rc = pick_format(p, req)) < 0)
 		return rc;
+	if (req->entity_bytes != NULL && p->format != NODE_GW_CAR)
+		return plan_fail(p, 400, "bad_request",
+		                 "entity-bytes is for CAR requests (use Range for file bytes)");
 	if (req->dag_scope != NULL) {
 		if (strcmp(req->dag_scope, "all") == 0)
 			scope = SCOPE_ALL;
@@ -538,6 +778,70 @@ int node_gw_plan(struct node_gw_plan *p, struct node_bs *bs, const struct node_g
 		         scope == SCOPE_BLOCK    ? "block"
 		         : scope == SCOPE_ENTITY ? "entity"
 		                                 : "all");
+		if (req->entity_bytes != NULL) {
+			int64_t from, to;
+			int to_end = 0, isfile;
+			uint64_t size = 0, f, t;
+
+			/* A trustless Range: implies dag-scope=entity; only the blocks that
+			 * verify bytes [from, to] of the file (trustless-gateway spec). */
+			if (parse_entity_bytes(req->entity_bytes, &from, &to, &to_end) != 0)
+				return plan_fail(p, 400, "bad_request",
+				                 "entity-bytes must be from:to (integers, negative "
+				                 "from the end, to may be *)");
+			if ((isfile = file_size(bs, &root, root_len, &size)) < 0)
+				return plan_fail(p, 500, "internal", "cannot read the root block");
+			if (!isfile) { /* not bytes (a directory): the parameter is ignored */
+				snprintf(p->etag, sizeof(p->etag), "\"%s.car.entity\"", txt);
+				if ((rc = plan_car(p, bs, &root, SCOPE_ENTITY, root_len)) < 0)
+					return rc;
+				break;
+			}
+			f = from < 0 ? ((uint64_t)-from > size ? 0 : size - (uint64_t)-from)
+			             : (uint64_t)from;
+			t = to_end   ? (size ? size - 1 : 0)
+			    : to < 0 ? ((uint64_t)-to > size ? 0 : size - (uint64_t)-to)
+			             : (uint64_t)to;
+			if (size > 0 && t >= size)
+				t = size - 1; /* a range partly past the end: what exists */
+			if (size > 0 &&
+			    (f >= size || t < f || (!to_end && to < 0 && (uint64_t)-to > size)))
+				return plan_fail(
+				    p, 400, "bad_request",
+				    "entity-bytes %.40s is outside the file's %llu bytes",
+				    req->entity_bytes, (unsigned long long)size);
+			{
+				/* The ETag names the resolved range (so "-1500:*" and "18500:19999"
+				 * of a 20000-byte file share one), hashed to stay within an HTTP
+				 * ETag's 80 bytes. */
+				char rtxt[48];
+				uint8_t h[32];
+
+				snprintf(rtxt, sizeof(rtxt), "%llu-%llu", (unsigned long long)f,
+				         (unsigned long long)t);
+				fwc_sha256(h, rtxt, strlen(rtxt));
+				snprintf(p->etag, sizeof(p->etag), "\"%s.car.eb%02x%02x%02x%02x\"",
+				         txt, h[0], h[1], h[2], h[3]);
+			}
+			{
+				uint8_t hdr[FWC_CAR_MAX_HEADER + FWC_VARINT_MAX];
+				size_t hl;
+
+				if ((rc = fwc_car_header_encode(hdr, sizeof(hdr), &hl, &root, 1)) <
+				        0 ||
+				    (rc = lit_push(p, hdr, hl)) < 0)
+					return plan_fail(p, 500, "internal",
+					                 "cannot frame the CAR");
+			}
+			if (size == 0) { /* nothing to range over: the root, as dag-scope=block */
+				if (car_visit(p, &root, root_len) < 0)
+					return plan_fail(p, 500, "internal", "out of memory");
+				break;
+			}
+			if ((rc = plan_car_range(p, bs, &root, f, t)) < 0)
+				return rc;
+			break;
+		}
 		if ((rc = plan_car(p, bs, &root, scope, root_len)) < 0)
 			return rc;
 		break;
@@ -628,13 +932,13 @@ ssize_t node_gw_read(struct node_gw_plan *p, struct node_bs *bs, uint64_t pos, u
 				c.codec = FWC_CID_CODEC_RAW;
 				c.mh_code = FWC_MH_SHA2_256;
 				memcpy(c.digest, s->digest, FWC_CID_DIGEST_LEN);
-				if (node_bs_open_fd(bs, &c, &p->fd, &flen) < 0)
+				if (node_bs_open_fd(bs, &c, &p->fd, &p->fd_base, &flen) < 0)
 					return -1;
 				memcpy(p->fd_digest, s->digest, FWC_CID_DIGEST_LEN);
 			}
 			for (size_t done = 0; done < n;) {
 				ssize_t r = pread(p->fd, buf + got + done, n - done,
-				                  (off_t)(s->off + in + done));
+				                  (off_t)(p->fd_base + s->off + in + done));
 
 				if (r < 0 && errno == EINTR)
 					continue;

@@ -9,7 +9,7 @@
  * only cuts the segment list. Missing blocks are found while planning (404 naming the block),
  * never halfway through a response. Formats: plain file bytes (Range: 206/416), raw block
  * (application/vnd.ipld.raw), CARv1 (application/vnd.ipld.car, dag-scope all/entity/block,
- * depth-first order, no duplicates). */
+ * entity-bytes, depth-first order, no duplicates). */
 #ifndef FWC_NODE_GATEWAY_H
 #define FWC_NODE_GATEWAY_H
 
@@ -22,6 +22,7 @@
 #include "fwchain/err.h"
 
 #define NODE_GW_FILENAME_MAX 255 /* longer ?filename= is a 400 */
+#define NODE_GW_ETAG_MAX (FWC_CID_STR_MAX + 16)
 /* Cache-Control of every successful answer: content addressed, so it never changes. */
 #define NODE_GW_CACHE_CONTROL "public, max-age=29030400, immutable"
 
@@ -32,12 +33,13 @@ enum node_gw_format {
 };
 
 struct node_gw_request {
-	const char *cid;       /* the {cid} path segment (required) */
-	const char *format;    /* ?format=, or NULL */
-	const char *dag_scope; /* ?dag-scope=, or NULL */
-	const char *filename;  /* ?filename=, or NULL */
-	const char *accept;    /* Accept header, or NULL */
-	const char *range;     /* Range header, or NULL */
+	const char *cid;          /* the {cid} path segment (required) */
+	const char *format;       /* ?format=, or NULL */
+	const char *dag_scope;    /* ?dag-scope=, or NULL */
+	const char *filename;     /* ?filename=, or NULL */
+	const char *accept;       /* Accept header, or NULL */
+	const char *range;        /* Range header, or NULL */
+	const char *entity_bytes; /* ?entity-bytes=from:to (CAR only), or NULL */
 };
 
 /* One piece of the body: literal bytes of the plan (digest unused) or bytes [off, off+len)
@@ -56,7 +58,7 @@ struct node_gw_plan {
 	char error_code[32]; /* for status >= 400: a short code, e.g. "not_found" */
 	char error_msg[200]; /* and a one-line reason */
 	char content_type[64];
-	char etag[FWC_CID_STR_MAX + 16]; /* quoted, strong */
+	char etag[NODE_GW_ETAG_MAX]; /* quoted, strong */
 	char content_disposition[3 * NODE_GW_FILENAME_MAX + 80];
 	char content_range[80];              /* for 206 and 416 */
 	int accept_ranges;                   /* send "Accept-Ranges: bytes" */
@@ -68,7 +70,8 @@ struct node_gw_plan {
 	size_t nsegs, capsegs;
 	uint8_t *lit; /* literal bytes */
 	size_t litlen, litcap;
-	int fd; /* cached open block file for node_gw_read */
+	int fd;           /* cached open block file (or pack) for node_gw_read */
+	uint64_t fd_base; /* where the block's bytes start in it */
 	uint8_t fd_digest[FWC_CID_DIGEST_LEN];
 };
 

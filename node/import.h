@@ -4,8 +4,11 @@
  * File bytes go through lib/unixfs.c (the DAG `ipfs add` builds); a CAR goes through
  * lib/car.c, which hash-checks every block. Every block is put through an upload session
  * (node/pins.h), so a GC running meanwhile keeps it; the root is pinned only at the end,
- * after the whole DAG is checked complete. An upload that fails, is abandoned or is cut by a
- * crash leaves no partial block (node/blockstore.c) and no pin: its blocks are collectable.
+ * after the whole DAG is checked complete. The blocks are staged in one pack file that
+ * becomes durable and visible only at finish (node/blockstore.h), so an upload that fails, is
+ * abandoned or is cut by a crash before that leaves nothing (a temp file, deleted at the next
+ * open), and one cut between that commit and the pin leaves whole, unpinned, collectable
+ * blocks.
  * Not thread-safe per upload (one upload = one HTTP request); many uploads may run at once. */
 #ifndef FWC_NODE_IMPORT_H
 #define FWC_NODE_IMPORT_H
@@ -33,16 +36,9 @@ struct node_import_options {
 	uint64_t max_bytes;     /* FILE: file bytes; CAR: sum of block sizes (FWC_ERR_TOO_LARGE) */
 	uint64_t max_blocks;    /* blocks per upload (FWC_ERR_TOO_LARGE) */
 	const char *pin_origin; /* pin tag for the finished upload; NULL = "upload" */
-	unsigned writers;       /* blocks stored by this many threads at once (0: by the caller's
-	                           thread); default NODE_IMPORT_DEFAULT_WRITERS */
 	const uint8_t *expect_sha256; /* FILE: the file's SHA-256 must be this (32 bytes, copied),
 	                                 checked before anything is pinned; NULL: not checked */
 };
-
-/* Storing a block is mostly waiting (an fsync, directory updates), so a few threads storing
- * blocks side by side go several times faster than one (docs/content-store.md, "Uploads"). */
-#define NODE_IMPORT_DEFAULT_WRITERS 8
-#define NODE_IMPORT_MAX_WRITERS 32
 
 struct node_import_result {
 	struct fwc_cid root; /* pinned */
@@ -55,7 +51,7 @@ struct node_import_result {
 struct node_import;
 
 /* Defaults for kind: CIDv1, 256 KiB chunks, NODE_IMPORT_DEFAULT_MAX_*, origin "upload",
- * NODE_IMPORT_DEFAULT_WRITERS writers, no expected hash. */
+ * no expected hash. */
 void node_import_options_default(struct node_import_options *opt, enum node_import_kind kind);
 
 /* Start an upload into bs through pins (both outlive the upload). *out written only on
@@ -70,7 +66,7 @@ int node_import_begin(struct node_import **out, struct node_pins *pins,
  * the upload is dead: every later call returns FWC_ERR_STATE; free it. */
 int node_import_push(struct node_import *im, const void *data, size_t len, struct fwc_errinfo *ei);
 
-/* End of the upload: flush the last blocks, make every new directory entry durable, check the
+/* End of the upload: flush the last blocks, commit the stage (one sync), check the
  * file's SHA-256 against expect_sha256 (FWC_ERR_HASH_MISMATCH: nothing pinned), check the DAG
  * under the root complete (FWC_ERR_NOT_FOUND naming the first missing block, for a CAR that
  * lacks one) and pin it. *res written only on success. */

@@ -56,6 +56,10 @@ static void usage(FILE *f)
 	    "  --peer URL                replicate pinned content with this node (repeatable)\n"
 	    "  --replicate-interval-ms N pause between replication rounds (default 1000)\n"
 	    "  --no-follow-peers         replicate only this node's own pins and releases\n"
+	    "  --replication-factor N    releases and peers' pins are fetched by the N nodes\n"
+	    "                            placement picks per CID (1..16, or all: the default)\n"
+	    "  --advertise-url URL       this node as its peers name it (default\n"
+	    "                            http://<listen address>:<port>)\n"
 	    "  --no-content-check        accept a RELEASE whose content this node does not hold\n"
 	    "\n"
 	    "FWCHAIN_PASSPHRASE, when set on a dev node's first start, encrypts the admin "
@@ -111,6 +115,8 @@ int main(int argc, char **argv)
 	    {"peer", required_argument, NULL, 'P'},
 	    {"replicate-interval-ms", required_argument, NULL, 'R'},
 	    {"no-follow-peers", no_argument, NULL, 'N'},
+	    {"replication-factor", required_argument, NULL, 'Q'},
+	    {"advertise-url", required_argument, NULL, 'A'},
 	    {"no-content-check", no_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -145,6 +151,8 @@ int main(int argc, char **argv)
 	int dev_mode = 0, o, sig = 0, status = 1, dd_open = 0;
 	/* Command-line values, applied over the configuration file's (-1: not given). */
 	long long port = -1, interval = -1, max_txs = -1, cp_interval = -1, threads = -1, v;
+	long long factor = -1;
+	char self_url[NODE_REPL_URL_MAX];
 
 	node_http_config_default(&hcfg);
 	node_chain_config_default(&ccfg);
@@ -229,6 +237,18 @@ int main(int argc, char **argv)
 		case 'N':
 			rcfg.follow_peers = 0;
 			break;
+		case 'Q':
+			if (strcmp(optarg, "all") == 0) {
+				factor = 0;
+			} else if ((factor = parse_num(optarg, 1, NODE_REPL_PEERS_MAX)) < 0) {
+				fprintf(stderr, "fwchaind: --replication-factor wants 1..%d or all\n",
+				        NODE_REPL_PEERS_MAX);
+				return 2;
+			}
+			break;
+		case 'A':
+			rcfg.self_url = optarg;
+			break;
 		case 'K':
 			ccf.no_release_check = 1;
 			break;
@@ -273,7 +293,17 @@ int main(int argc, char **argv)
 		ccfg.checkpoint_interval_s = conf.checkpoint_interval_s;
 		ccfg.block_max_txs = conf.block_max_txs;
 		ccfg.mempool_max = conf.mempool_max;
+		for (size_t i = 0; rcfg.npeers == 0 && i < conf.npeers; i++)
+			rcfg.peers[i] = conf.peers[i];
+		if (rcfg.npeers == 0)
+			rcfg.npeers = conf.npeers;
+		if (conf.has_replication_factor)
+			rcfg.replication_factor = conf.replication_factor;
+		if (rcfg.self_url == NULL && conf.advertise_url[0])
+			rcfg.self_url = conf.advertise_url;
 	}
+	if (factor >= 0)
+		rcfg.replication_factor = (unsigned)factor;
 	if (port >= 0)
 		hcfg.port = (uint16_t)port;
 	if (interval >= 0)
@@ -400,6 +430,11 @@ int main(int argc, char **argv)
 	fprintf(stderr, "fwchaind: chain %s serving on http://%s:%u\n", dd.genesis.chain_id,
 	        hcfg.bind_addr ? hcfg.bind_addr : "127.0.0.1",
 	        (unsigned)node_http_server_port(srv));
+	/* Placement names nodes by URL; without --advertise-url this node is where it listens. */
+	snprintf(self_url, sizeof(self_url), "http://%s:%u",
+	         hcfg.bind_addr ? hcfg.bind_addr : "127.0.0.1", (unsigned)node_http_server_port(srv));
+	if (rcfg.self_url == NULL)
+		node_repl_set_self(repl, self_url);
 
 	while (sigwait(&sigs, &sig) != 0)
 		;

@@ -594,6 +594,25 @@ int node_pins_session_put(struct node_pins *p, struct node_pins_session *s,
 	return node_bs_put(p->bs, cid, data, len, flags, ei);
 }
 
+int node_pins_session_stage_put(struct node_pins *p, struct node_pins_session *s,
+                                struct node_bs_stage *st, const struct fwc_cid *cid,
+                                const uint8_t *data, size_t len, unsigned flags,
+                                struct fwc_errinfo *ei)
+{
+	int rc;
+
+	if (p == NULL || s == NULL || st == NULL || cid == NULL)
+		return FWC_ERR_ARG;
+	pthread_mutex_lock(&p->mu);
+	rc = dset_add(&s->set, cid->digest, 1);
+	if (rc >= 0 && p->marks != NULL)
+		rc = dset_add(p->marks, cid->digest, 1);
+	pthread_mutex_unlock(&p->mu);
+	if (rc < 0)
+		return fwc_fail(ei, 0, rc, "upload session: out of memory");
+	return node_bs_stage_put(st, cid, data, len, flags, ei);
+}
+
 uint64_t node_pins_session_blocks(const struct node_pins_session *s)
 {
 	return s != NULL ? s->set.n : 0;
@@ -726,6 +745,9 @@ int node_pins_gc(struct node_pins *p, int64_t grace_seconds, struct node_gc_resu
 		rc = fwc_fail(ei, 0, rc, "garbage collection: sweep failed: %s", fwc_strerror(rc));
 		goto out;
 	}
+	/* Packs that lost only some blocks give their space back now (whole dead packs went
+	 * with their last block). A failure here only delays that. */
+	(void)node_bs_reclaim(p->bs);
 	if (res != NULL)
 		*res = sw.res;
 	rc = FWC_OK;

@@ -105,6 +105,14 @@ int node_pins_session_put(struct node_pins *p, struct node_pins_session *s,
                           const struct fwc_cid *cid, const uint8_t *data, size_t len,
                           unsigned flags, struct fwc_errinfo *ei);
 
+/* The same for a block of a staged upload: registered with the session, then
+ * node_bs_stage_put into st (same errors). The block is invisible until st commits, and the
+ * session keeps it from the GC between the commit and the pin. */
+int node_pins_session_stage_put(struct node_pins *p, struct node_pins_session *s,
+                                struct node_bs_stage *st, const struct fwc_cid *cid,
+                                const uint8_t *data, size_t len, unsigned flags,
+                                struct fwc_errinfo *ei);
+
 /* Blocks registered with the session so far. */
 uint64_t node_pins_session_blocks(const struct node_pins_session *s);
 

@@ -8,12 +8,13 @@
  * waves — the blocks known at one depth, missing ones fetched in parallel through one curl
  * multi handle (bounded concurrency), then the children the fetched dag-pb nodes name. A block
  * is requested from one peer at a time (GET /ipfs/{cid}?format=raw), rotating the first peer
- * per block to spread load; verified blocks are stored by a few putter threads (each put
- * waits on an fsync) while the transfers go on; an answer that is not 200, is longer than the
+ * per block to spread load; verified blocks are appended by putter threads to one stage of the
+ * block store per DAG walk (a pack made durable and visible with one sync when the walk ends,
+ * as an upload's) while the transfers go on; an answer that is not 200, is longer than the
  * store's largest block (libcurl's max file size and our write callback both cut it), arrives
  * slower than the minimum rate (libcurl's low-speed limit), or does not hash to the CID is dropped
  * and the next peer is asked; a peer that failed is left alone for 1, 2, 4 ... backoff_max_s
- * seconds. Only bytes that hash to the requested CID reach the store (node_bs_put checks again),
+ * seconds. Only bytes that hash to the requested CID reach the store,
  * through a pins session so a concurrent GC cannot collect a DAG half fetched; the DAG is pinned
  * (and its want removed) once complete. Everything is bounded: transfers by timeout_s, rounds by
  * the DAG limits, the thread's stop by the longest transfer in flight. */
@@ -30,6 +31,7 @@
 #include <time.h>
 
 #include "fwchain/dagpb.h"
+#include "fwchain/sha256.h"
 
 #define PINS_ANSWER_MAX (64u << 20) /* a peer's GET /v1/pins answer */
 #define STATUS_ANSWER_MAX (64u << 10)
@@ -49,13 +51,14 @@ struct putjob {
 	uint8_t *data;
 	size_t len;
 	struct node_pins_session *sess;
+	struct node_bs_stage *stage; /* the DAG's upload-like stage, or NULL: one file each */
 };
 
 #define PUTTERS 8
 
 struct node_repl {
 	struct node_repl_config cfg;
-	/* putters: threads storing verified blocks (an fsync each) while transfers go on */
+	/* putters: threads storing verified blocks (into the DAG's stage) while transfers go on */
 	pthread_t putters[PUTTERS];
 	unsigned nputters;
 	pthread_mutex_t pmu;
@@ -64,7 +67,9 @@ struct node_repl {
 	size_t pqhead, pqlen;
 	unsigned pbusy;
 	int pstop;
-	uint64_t pfailed; /* puts that failed (the DAG is then incomplete this round) */
+	uint64_t pfailed;            /* puts that failed (the DAG is then incomplete this round) */
+	pthread_mutex_t smu;         /* one putter at a time appends to a stage */
+	struct node_bs_stage *stage; /* the DAG being fetched (replication thread only) */
 	struct node_pins *pins;
 	struct node_bs *bs;
 	sqlite3 *db;
@@ -76,7 +81,8 @@ struct node_repl {
 	pthread_t thread;
 	int running, stop, kicked;
 	struct node_repl_stats stats;
-	unsigned rr; /* rotation of the first peer asked */
+	unsigned rr;                  /* rotation of the first peer asked */
+	char self[NODE_REPL_URL_MAX]; /* this node's URL, "" until known (under mu) */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -110,6 +116,28 @@ static int64_t now_s(void)
 static int db_exec(struct node_repl *r, const char *sql)
 {
 	return sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK ? FWC_OK : FWC_ERR_IO;
+}
+
+/* A plain http(s) base URL of a sane length: 1. */
+static int url_ok(const char *u)
+{
+	if (u == NULL || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
+	    strlen(u) >= NODE_REPL_URL_MAX - 1 || strlen(u) < 9)
+		return 0;
+	for (const char *p = u; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '?' ||
+		    *p == '#')
+			return 0;
+	return 1;
+}
+
+static void url_copy(char out[NODE_REPL_URL_MAX], const char *u)
+{
+	size_t n = strlen(u);
+
+	memcpy(out, u, n + 1);
+	while (n > 0 && out[n - 1] == '/')
+		out[--n] = '\0';
 }
 
 int node_repl_open(struct node_repl **out, const struct node_repl_config *cfg,
@@ -168,8 +196,19 @@ int node_repl_open(struct node_repl **out, const struct node_repl_config *cfg,
 		r->cfg.peers[i] = NULL; /* the caller's strings are not kept */
 	}
 	r->npeers = cfg->npeers;
+	if (cfg->self_url != NULL) {
+		if (!url_ok(cfg->self_url)) {
+			free(r);
+			return fwc_fail(ei, 0, FWC_ERR_ARG,
+			                "this node's URL '%.80s' is not an http:// or https:// URL",
+			                cfg->self_url);
+		}
+		url_copy(r->self, cfg->self_url);
+	}
+	r->cfg.self_url = NULL;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->pmu, NULL);
+	pthread_mutex_init(&r->smu, NULL);
 	pthread_cond_init(&r->pcv, NULL);
 	pthread_mutex_init(&r->db_mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
@@ -318,6 +357,114 @@ int node_repl_wants(struct node_repl *r,
 	return rc;
 }
 
+int node_repl_set_self(struct node_repl *r, const char *url)
+{
+	if (r == NULL || !url_ok(url))
+		return FWC_ERR_ARG;
+	pthread_mutex_lock(&r->mu);
+	url_copy(r->self, url);
+	pthread_mutex_unlock(&r->mu);
+	return FWC_OK;
+}
+
+const char *node_repl_self(struct node_repl *r)
+{
+	return r != NULL ? r->self : NULL;
+}
+
+unsigned node_repl_factor(const struct node_repl *r)
+{
+	return r != NULL ? r->cfg.replication_factor : 0;
+}
+
+static uint64_t placement_weight(const char *url, const uint8_t digest[FWC_CID_DIGEST_LEN])
+{
+	static const char tag[] = "fwchain-placement";
+	struct fwc_sha256 h;
+	uint8_t out[32], zero = 0;
+	uint64_t w = 0;
+
+	fwc_sha256_init(&h);
+	fwc_sha256_update(&h, tag, sizeof(tag) - 1);
+	fwc_sha256_update(&h, &zero, 1);
+	fwc_sha256_update(&h, url, strlen(url));
+	fwc_sha256_update(&h, &zero, 1);
+	fwc_sha256_update(&h, digest, FWC_CID_DIGEST_LEN);
+	fwc_sha256_final(&h, out);
+	fwc_sha256_cleanup(&h);
+	for (int i = 0; i < 8; i++)
+		w = w << 8 | out[i];
+	return w;
+}
+
+int node_repl_placement(struct node_repl *r, const struct fwc_cid *root, const char **urls,
+                        size_t cap, int *mine)
+{
+	const char *cand[NODE_REPL_PEERS_MAX + 1];
+	uint64_t w[NODE_REPL_PEERS_MAX + 1];
+	size_t n = 0, k;
+	int self_in = 0;
+
+	if (r == NULL || root == NULL || (urls == NULL && cap > 0))
+		return FWC_ERR_ARG;
+	pthread_mutex_lock(&r->mu);
+	if (r->self[0] == '\0' && r->cfg.replication_factor > 0) {
+		pthread_mutex_unlock(&r->mu);
+		return FWC_ERR_STATE;
+	}
+	if (r->self[0] != '\0')
+		cand[n++] = r->self;
+	pthread_mutex_unlock(&r->mu);
+	for (size_t i = 0; i < r->npeers; i++) {
+		int dup = 0;
+
+		for (size_t j = 0; j < n; j++)
+			dup |= strcmp(cand[j], r->peers[i].url) == 0;
+		if (!dup) /* a node listed twice (or itself as a peer) is one candidate */
+			cand[n++] = r->peers[i].url;
+	}
+	for (size_t i = 0; i < n; i++)
+		w[i] = placement_weight(cand[i], root->digest);
+	/* Heaviest first; ties (never seen with SHA-256) by URL, so the order is total. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && (w[j] > w[j - 1] || (w[j] == w[j - 1] &&
+		                                                 strcmp(cand[j], cand[j - 1]) < 0));
+		     j--) {
+			uint64_t tw = w[j];
+			const char *tc = cand[j];
+
+			w[j] = w[j - 1];
+			cand[j] = cand[j - 1];
+			w[j - 1] = tw;
+			cand[j - 1] = tc;
+		}
+	k = r->cfg.replication_factor == 0 || r->cfg.replication_factor > n
+	        ? n
+	        : r->cfg.replication_factor;
+	for (size_t i = 0; i < k; i++) {
+		if (i < cap)
+			urls[i] = cand[i];
+		if (cand[i] == r->self)
+			self_in = 1;
+	}
+	if (mine != NULL)
+		*mine = self_in || r->cfg.replication_factor == 0;
+	return (int)k;
+}
+
+/* 1 when this node should hold a replicated DAG (a release, a peer's pin), 0 when not, -1
+ * when it cannot tell yet (its URL is not known). */
+static int is_mine(struct node_repl *r, const struct fwc_cid *root)
+{
+	int mine = 0;
+
+	if (r->cfg.replication_factor == 0)
+		return 1;
+	if (node_repl_placement(r, root, NULL, 0, &mine) < 0)
+		return -1;
+	return mine;
+}
+
 void node_repl_kick(struct node_repl *r)
 {
 	if (r == NULL)
@@ -431,8 +578,15 @@ static void *putter_main(void *arg)
 		pthread_cond_broadcast(&r->pcv);
 		pthread_mutex_unlock(&r->pmu);
 		/* The bytes hashed to the CID before they were queued. */
-		rc = node_pins_session_put(r->pins, j.sess, &j.cid, j.data, j.len,
-		                           NODE_BS_DEFER_DIRSYNC | NODE_BS_VERIFIED, &ei);
+		if (j.stage != NULL) {
+			pthread_mutex_lock(&r->smu);
+			rc = node_pins_session_stage_put(r->pins, j.sess, j.stage, &j.cid, j.data,
+			                                 j.len, NODE_BS_VERIFIED, &ei);
+			pthread_mutex_unlock(&r->smu);
+		} else {
+			rc = node_pins_session_put(r->pins, j.sess, &j.cid, j.data, j.len,
+			                           NODE_BS_DEFER_DIRSYNC | NODE_BS_VERIFIED, &ei);
+		}
 		if (rc != FWC_OK) {
 			/* our store's problem (space, disk), not the peer's */
 			fwc_cid_format(txt, sizeof(txt), &j.cid);
@@ -452,12 +606,14 @@ static void *putter_main(void *arg)
 
 /* Queue a verified block (data taken) for the putters; waits while the queue is full. */
 static void putter_put(struct node_repl *r, struct node_pins_session *sess,
-                       const struct fwc_cid *cid, uint8_t *data, size_t len)
+                       struct node_bs_stage *stage, const struct fwc_cid *cid, uint8_t *data,
+                       size_t len)
 {
 	pthread_mutex_lock(&r->pmu);
 	while (r->pqlen == 2 * PUTTERS)
 		pthread_cond_wait(&r->pcv, &r->pmu);
-	r->pq[(r->pqhead + r->pqlen) % (2 * PUTTERS)] = (struct putjob){*cid, data, len, sess};
+	r->pq[(r->pqhead + r->pqlen) % (2 * PUTTERS)] =
+	    (struct putjob){*cid, data, len, sess, stage};
 	r->pqlen++;
 	pthread_cond_broadcast(&r->pcv);
 	pthread_mutex_unlock(&r->pmu);
@@ -623,7 +779,7 @@ static int job_finish(struct node_repl *r, struct node_pins_session *sess, struc
 			j->b.p = NULL;
 			j->b.cap = 0;
 		}
-		putter_put(r, sess, &j->cid, data, j->b.len);
+		putter_put(r, sess, r->stage, &j->cid, data, j->b.len);
 		peer_ok(r, (size_t)j->peer);
 		pthread_mutex_lock(&r->mu);
 		r->stats.blocks_fetched++;
@@ -787,9 +943,15 @@ static int replicate_dag(struct node_repl *r, const struct fwc_cid *root,
 	char txt[FWC_CID_STR_MAX];
 	int complete = 1, rc = 0;
 	uint64_t failed_before = putter_drain(r);
+	struct fwc_errinfo sei = {0};
 
 	if (vec_push(&wave, root) != 0)
 		return -1;
+	/* The fetched blocks go into one pack, made durable and visible at once at the end
+	 * (node/blockstore.h), as an upload's: one sync per DAG, not one per block. Without a
+	 * stage (temp space refused), one durable file per block. */
+	if (node_bs_stage_begin(r->bs, &r->stage, &sei) != FWC_OK)
+		r->stage = NULL;
 	while (wave.n > 0 && !stopping(r)) {
 		struct job *jobs = calloc(wave.n, sizeof(*jobs));
 		size_t nj = 0;
@@ -856,9 +1018,19 @@ static int replicate_dag(struct node_repl *r, const struct fwc_cid *root,
 		if (rc != 0)
 			break;
 	}
-	/* Every verified block stored before the DAG is declared complete. */
+	/* Every verified block stored before the DAG is declared complete; what was fetched is
+	 * kept even when the DAG is not complete yet (each block was verified). */
 	if (putter_drain(r) != failed_before)
 		complete = 0;
+	if (r->stage != NULL) {
+		if (node_bs_stage_commit(r->stage, &sei) != FWC_OK) {
+			fprintf(stderr,
+			        "fwchaind: replicate: cannot store the fetched blocks: %s\n",
+			        sei.msg);
+			complete = 0;
+		}
+		r->stage = NULL;
+	}
 	if (stopping(r))
 		complete = 0;
 	free(wave.v);
@@ -1002,29 +1174,39 @@ static void round_once(struct node_repl *r, int full_check)
 		for (size_t i = 0; i < seen.n; i++) {
 			int pinned = 0;
 
-			if (pairs_has(&local, &seen.v[i].root, NODE_REPL_ORIGIN_REPLICA))
+			if (pairs_has(&local, &seen.v[i].root, NODE_REPL_ORIGIN_REPLICA) ||
+			    is_mine(r, &seen.v[i].root) != 1)
 				continue;
 			node_repl_want(r, &seen.v[i].root, NODE_REPL_ORIGIN_REPLICA, &pinned, NULL,
 			               NULL);
 		}
-		/* What no peer lists any more is no longer replicated here. */
-		if (all_answered) {
-			for (size_t i = 0; i < local.n; i++)
-				if (strcmp(local.v[i].origin, NODE_REPL_ORIGIN_REPLICA) == 0 &&
-				    !pairs_has(&seen, &local.v[i].root, NULL))
-					node_pins_remove(r->pins, &local.v[i].root,
-					                 NODE_REPL_ORIGIN_REPLICA);
-		}
+		/* What no peer lists any more, or placement gives to other nodes, is no longer
+		 * replicated here. */
+		for (size_t i = 0; i < local.n; i++)
+			if (strcmp(local.v[i].origin, NODE_REPL_ORIGIN_REPLICA) == 0 &&
+			    ((all_answered && !pairs_has(&seen, &local.v[i].root, NULL)) ||
+			     is_mine(r, &local.v[i].root) == 0))
+				node_pins_remove(r->pins, &local.v[i].root,
+				                 NODE_REPL_ORIGIN_REPLICA);
 	}
 	node_repl_wants(r, collect, &wants);
-	if (all_answered)
-		for (size_t i = 0; i < wants.n; i++)
-			if (strcmp(wants.v[i].origin, NODE_REPL_ORIGIN_REPLICA) == 0 &&
-			    !pairs_has(&seen, &wants.v[i].root, NULL))
-				node_repl_unwant(r, &wants.v[i].root, NODE_REPL_ORIGIN_REPLICA);
 	for (size_t i = 0; i < wants.n; i++)
+		if (strcmp(wants.v[i].origin, NODE_REPL_ORIGIN_REPLICA) == 0 &&
+		    ((all_answered && !pairs_has(&seen, &wants.v[i].root, NULL)) ||
+		     is_mine(r, &wants.v[i].root) == 0))
+			node_repl_unwant(r, &wants.v[i].root, NODE_REPL_ORIGIN_REPLICA);
+	for (size_t i = 0; i < wants.n; i++) {
+		int replicated = strcmp(wants.v[i].origin, NODE_REPL_ORIGIN_REPLICA) == 0 ||
+		                 strcmp(wants.v[i].origin, "release") == 0;
+
+		/* A release or a peer's pin is fetched by the nodes placement chooses; the
+		 * others leave it to them (the want stays: status shows it, and a change of
+		 * peers or factor is followed). Operator pins are fetched wherever made. */
+		if (replicated && is_mine(r, &wants.v[i].root) != 1)
+			continue;
 		if (!pairs_has(&work, &wants.v[i].root, NULL))
 			pairs_push(&work, &wants.v[i].root, wants.v[i].origin);
+	}
 	if (full_check) {
 		/* Pinned but incomplete (a store lost or emptied under the pins): fetch again. */
 		for (size_t i = 0; i < local.n; i++)
@@ -1134,6 +1316,7 @@ void node_repl_close(struct node_repl *r)
 		pthread_join(r->putters[i], NULL);
 	pthread_cond_destroy(&r->pcv);
 	pthread_mutex_destroy(&r->pmu);
+	pthread_mutex_destroy(&r->smu);
 	sqlite3_close(r->db);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);

@@ -2,8 +2,10 @@
  *
  * A node keeps a list of wanted DAGs (table store_wants: root, origin), pinned under that
  * origin as soon as they are complete locally: a committed RELEASE whose content is elsewhere,
- * an operator's pin of a CID this node does not hold yet, and — by default — every pin its
- * peers list on GET /v1/pins (origin "replica", a replication factor of "all nodes"). A
+ * an operator's pin of a CID this node does not hold yet, and every pin its peers list on
+ * GET /v1/pins (origin "replica"). With a replication factor N, a release or a peer's pin is
+ * fetched only by the N nodes that placement (rendezvous hashing over the node URLs) chooses
+ * for its CID; by default (factor 0) by every node. A
  * background thread walks each wanted DAG, fetches every missing block from the peers'
  * trustless gateways (GET /ipfs/{cid}?format=raw, libcurl), verifies each block against its CID
  * before storing it, and moves on to the next peer when one answers wrong, truncated,
@@ -35,6 +37,11 @@ struct node_repl_config {
 	unsigned low_speed_s;   /* (default 3) */
 	unsigned backoff_max_s; /* a failing peer is retried after 1, 2, 4 ... this many s (30) */
 	int follow_peers;       /* learn peers' pins (default 1) */
+	unsigned
+	    replication_factor; /* copies of each replicated DAG: 0 = every node (default);
+	                           N = the N nodes placement chooses (see node_repl_placement) */
+	const char *self_url;   /* this node as its peers name it (copied); may come later
+	                           through node_repl_set_self. Needed when the factor is N */
 	size_t max_block;       /* a larger answer is refused (default: the store's max block) */
 };
 
@@ -88,6 +95,30 @@ int node_repl_wants(struct node_repl *r,
 void node_repl_peer_status(struct node_repl *r, const struct fwc_cid *root, unsigned timeout_ms,
                            void (*fn)(void *ctx, const char *url, int complete, const char *err),
                            void *ctx);
+
+/* This node's URL as its peers name it ("http://127.0.0.1:PORT"; a trailing '/' is dropped),
+ * when it is only known once the HTTP server listens. Until it is set, a node with a
+ * replication factor fetches nothing it is not told to (operator pins, incomplete own pins).
+ * FWC_OK or FWC_ERR_ARG (not an http(s) URL). */
+int node_repl_set_self(struct node_repl *r, const char *url);
+
+/* Placement (rendezvous hashing): the nodes that should hold root. The candidates are this
+ * node and its peers, each named by its URL; each gets the weight SHA-256("fwchain-placement"
+ * || 0x00 || url || 0x00 || digest of root) read as a big-endian 64-bit number, and the
+ * replication factor's N heaviest are chosen (all candidates for factor 0 or N >= their
+ * count), heaviest first. Every node that lists all the others as peers computes the same
+ * list, so they agree on who fetches what without talking. Writes up to cap URLs (pointers
+ * into r, valid until node_repl_close) to urls and returns how many nodes are chosen (which
+ * may exceed cap), or FWC_ERR_STATE when the factor is N but this node's URL is not known
+ * yet, FWC_ERR_ARG. *mine (optional) is set to 1 when this node is among them. */
+int node_repl_placement(struct node_repl *r, const struct fwc_cid *root, const char **urls,
+                        size_t cap, int *mine);
+
+/* This node's URL ("" until known; valid until node_repl_close). */
+const char *node_repl_self(struct node_repl *r);
+
+/* The replication factor (0 = all). */
+unsigned node_repl_factor(const struct node_repl *r);
 
 /* Wake the thread now (a new want). */
 void node_repl_kick(struct node_repl *r);

@@ -68,6 +68,20 @@ grep -q "resuming out.bin.part after 1835008 bytes (7 blocks)" "$T/err" || fail 
 cmp -s img.bin out.bin || fail "resumed download differs"
 expect_absent out.bin.part out.bin.part.state
 
+# --- the same for a CIDv0 file (dag-pb leaves: FILE.part holds their data, the resumed run
+# rebuilds each leaf around it and checks it hashes to the leaf's CID) ---
+CID0=$("$FWC" cid --cid-version 0 img.bin)
+start_gw dying0 --proxy "$FWCHAIN_NODE" 8
+expect_rc 2 "$FWC" content get "$CID0" -o out0.bin --from "$GW"
+expect_absent out0.bin
+expect_eq "$(($(wc -l <out0.bin.part.state) - 1))" 7 "CIDv0 leaves recorded in the state file"
+expect_rc 0 "$FWC" content get "$CID0" -o out0.bin --json
+python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["size"]==5*1024*1024+1 and j["fetched_bytes"] < 15*262144, j' \
+	"$OUT" || fail "CIDv0 resume fetched too much: $OUT"
+grep -q "resuming out0.bin.part after 1835008 bytes (7 blocks)" "$T/err" || fail "no CIDv0 resume line: $ERR"
+cmp -s img.bin out0.bin || fail "resumed CIDv0 download differs"
+expect_absent out0.bin.part out0.bin.part.state
+
 # --- a damaged FILE.part is caught by hash and fetched again ---
 start_gw dying2 --proxy "$FWCHAIN_NODE" 6
 expect_rc 2 "$FWC" content get "$CID" -o out2.bin --from "$GW"

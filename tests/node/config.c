@@ -81,6 +81,31 @@ static void test_defaults(void)
 		CHECK_RC(node_config_parse(&c, t, strlen(t), NULL, &ei), FWC_OK);
 	}
 	CHECK(strcmp(c.validator_key, "v") == 0);
+	CHECK(c.npeers == 0 && !c.has_replication_factor && c.advertise_url[0] == '\0');
+}
+
+/* The content replication fields. */
+static void test_content(void)
+{
+	struct node_config c;
+	struct fwc_errinfo ei = {0};
+
+	CHECK_RC(parse(&c,
+	               "{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\","
+	               "\"peers\":[\"http://10.0.0.2:8080\",\"https://n3.example/\"],"
+	               "\"replication_factor\":2,\"advertise_url\":\"http://10.0.0.1:8080\"}",
+	               &ei),
+	         FWC_OK);
+	CHECK(c.npeers == 2 && strcmp(c.peers[0], "http://10.0.0.2:8080") == 0 &&
+	      strcmp(c.peers[1], "https://n3.example/") == 0);
+	CHECK(c.has_replication_factor && c.replication_factor == 2);
+	CHECK(strcmp(c.advertise_url, "http://10.0.0.1:8080") == 0);
+	CHECK_RC(parse(&c,
+	               "{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\","
+	               "\"replication_factor\":\"all\"}",
+	               &ei),
+	         FWC_OK);
+	CHECK(c.has_replication_factor && c.replication_factor == 0);
 }
 
 static void test_refusals(void)
@@ -109,6 +134,18 @@ static void test_refusals(void)
 	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"block_max_txs\":50,"
 	     "\"mempool_max\":10}",
 	     "exceeds"},
+	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"peers\":[\"ftp://x/\"]}",
+	     "\"peers\"[0]"},
+	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"peers\":\"http://a:1\"}",
+	     "\"peers\" must be an array"},
+	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"replication_factor\":0}",
+	     "\"replication_factor\""},
+	    {"{\"format\":\"fwchaind-config/"
+	     "v1\",\"validator_key\":\"v\",\"replication_factor\":17}",
+	     "\"replication_factor\""},
+	    {"{\"format\":\"fwchaind-config/v1\",\"validator_key\":\"v\",\"advertise_url\":\"x "
+	     "y\"}",
+	     "\"advertise_url\""},
 	};
 	struct node_config c;
 	struct fwc_errinfo ei;
@@ -151,6 +188,7 @@ int main(void)
 {
 	RUN(test_example);
 	RUN(test_defaults);
+	RUN(test_content);
 	RUN(test_refusals);
 	RUN(test_load);
 	return test_done();

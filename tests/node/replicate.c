@@ -164,8 +164,15 @@ static void test_wants_and_fetch(void)
 
 	/* The thread fetches it from A and pins it. */
 	CHECK_RC(node_repl_start(r, NULL), FWC_OK);
-	for (int i = 0; i < 200 && node_pins_is_pinned(b.pins, &want) != 1; i++)
+	/* The thread pins, then removes the want, then counts: wait for all three. */
+	for (int i = 0; i < 200; i++) {
+		n = 0;
+		node_repl_get_stats(r, &st);
+		if (node_pins_is_pinned(b.pins, &want) == 1 &&
+		    node_repl_wants(r, count_want, &n) == FWC_OK && n == 0 && st.pinned == 1)
+			break;
 		usleep(50000);
+	}
 	CHECK(node_pins_is_pinned(b.pins, &want) == 1);
 	CHECK_RC(node_dag_check(b.bs, &want, NULL, NULL, NULL, NULL), FWC_OK);
 	n = 0;
