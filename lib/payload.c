@@ -804,16 +804,82 @@ int fwc_pl_release_decode(struct fwc_pl_release *p, const uint8_t *in, size_t le
 	return p == NULL ? FWC_ERR_ARG : dec_wrapped(&p->manifest, in, len, ei);
 }
 
+static int event_body_decode(struct fwc_event *v, const uint8_t *in, size_t len, size_t base,
+                             struct fwc_errinfo *ei);
+
+/* The two forms of a device-event payload: field 1 (a signed event object, wrapped as every
+ * signed object is) or field 2 (the event body itself, signed by the transaction's envelope);
+ * exactly one. The body of field 2 is embedded as a map, as in the event object, so its bytes
+ * are exactly what fwc_event_body_encode writes and what a reader re-hashes. */
 int fwc_pl_device_event_encode(uint8_t *out, size_t cap, size_t *outlen,
                                const struct fwc_pl_device_event *p)
 {
-	return p == NULL ? FWC_ERR_ARG : enc_wrapped(out, cap, outlen, p->event);
+	struct fwc_cbor_enc e;
+	struct fwc_event ev;
+	int rc;
+
+	/* Field 1 decides, so callers written before field 2 existed, which set only event, never
+	 * have body read. */
+	if (p == NULL)
+		return FWC_ERR_ARG;
+	if (p->event.len != 0)
+		return enc_wrapped(out, cap, outlen, p->event);
+	if (outlen == NULL || (out == NULL && cap != 0))
+		return FWC_ERR_ARG;
+	if (p->body.p == NULL || p->body.len == 0)
+		return FWC_ERR_RANGE;
+	memset(&ev, 0, sizeof(ev));
+	if ((rc = event_body_decode(&ev, p->body.p, p->body.len, 0, NULL)) < 0)
+		return rc;
+	fwc_cbor_enc_init(&e, out, cap);
+	fwc_cbor_put_map(&e, 1);
+	put_key(&e, 2);
+	fwc_cbor_put_raw(&e, p->body.p, p->body.len);
+	return enc_done(&e, outlen);
 }
 
 int fwc_pl_device_event_decode(struct fwc_pl_device_event *p, const uint8_t *in, size_t len,
                                struct fwc_errinfo *ei)
 {
-	return p == NULL ? FWC_ERR_ARG : dec_wrapped(&p->event, in, len, ei);
+	struct fwc_pl_device_event v;
+	struct fwc_event ev;
+	struct rd r;
+	unsigned k;
+	int rc;
+
+	if (p == NULL)
+		return FWC_ERR_ARG;
+	memset(&v, 0, sizeof(v));
+	if ((rc = rd_open(&r, in, len, ei)) < 0)
+		return rc;
+	while ((rc = rd_next(&r, &k)) > 0) {
+		size_t off = r.dec.pos;
+
+		switch (k) {
+		case 1:
+			rc = rd_bytes(&r, k, &v.event, 1, FWC_PL_OBJECT_MAX);
+			break;
+		case 2:
+			memset(&ev, 0, sizeof(ev));
+			if ((rc = rd_item(&r, &v.body)) == FWC_OK)
+				rc = event_body_decode(&ev, v.body.p, v.body.len, off, ei);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (rc < 0 || (rc = rd_close(&r, 0, 1)) < 0)
+		return rc;
+	if (v.event.len != 0 && v.body.len != 0)
+		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+		                "fields 1 (signed event) and 2 (event body) exclude each other");
+	if (v.event.len == 0 && v.body.len == 0)
+		return fwc_fail(ei, r.dec.pos, FWC_ERR_MISSING_FIELD,
+		                "required field 1 (signed event) or 2 (event body) is missing");
+	*p = v;
+	return FWC_OK;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1603,6 +1669,23 @@ int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct
 	}
 	if (rc < 0 || (rc = rd_close(&r, 0x6, 1)) < 0)
 		return rc;
+	*ev = v;
+	return FWC_OK;
+}
+
+int fwc_event_body_decode(struct fwc_event *ev, const uint8_t *in, size_t len,
+                          struct fwc_errinfo *ei)
+{
+	struct fwc_event v;
+	int rc;
+
+	if (ev == NULL || (in == NULL && len != 0))
+		return FWC_ERR_ARG;
+	memset(&v, 0, sizeof(v));
+	if ((rc = event_body_decode(&v, in, len, 0, ei)) < 0)
+		return rc;
+	v.body.p = in;
+	v.body.len = len;
 	*ev = v;
 	return FWC_OK;
 }

@@ -1466,7 +1466,10 @@ static int h_device_event(struct ap *a)
 	uint64_t counter;
 	int rc;
 
-	if ((rc = fwc_event_decode(&ev, p->event.p, p->event.len, &ei)) < 0)
+	memset(&ei, 0, sizeof(ei));
+	rc = p->body.len ? fwc_event_body_decode(&ev, p->body.p, p->body.len, &ei)
+	                 : fwc_event_decode(&ev, p->event.p, p->event.len, &ei);
+	if (rc < 0)
 		return fail(a, rc, "malformed_payload", "event: %s", ei.msg);
 	subject_key(a, &ev.device);
 	if ((rc = device_get(a->st, &ev.device, &dev)) < 0)
@@ -1480,9 +1483,15 @@ static int h_device_event(struct ap *a)
 		            "a device may only send its own events");
 	if (dev.retired)
 		return fail(a, FWC_ERR_STATE, "device_retired", "the device is retired");
-	if (fwc_event_verify(&ev) != FWC_OK)
+	/* The self-reported form (payload field 2) has no signature of its own: the envelope's,
+	 * checked before any rule, is the device's signature of the body only when the device
+	 * sent it. The relayed form carries the device's signature of the body. */
+	if (p->body.len ? !fwc_pubkey_equal(&ev.device, &a->tx->sender)
+	                : fwc_event_verify(&ev) != FWC_OK)
 		return fail(a, FWC_ERR_BADSIG, "bad_event_signature",
-		            "the event is not signed by the device key");
+		            p->body.len ? "an event body without its own signature must be sent"
+		                          " by its device"
+		                        : "the event is not signed by the device key");
 	if (ev.seq <= dev.last_seq || ev.seq > INT64_MAX)
 		return fail(a, FWC_ERR_RANGE, "seq_not_increasing",
 		            "sequence number %llu is not above %llu", (unsigned long long)ev.seq,
