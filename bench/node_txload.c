@@ -12,9 +12,9 @@
  *       releases over them on channel stable, POSTed through the node by CONNS release-role
  *       senders; prints the run's figures and product= (one of them) for the check-in.
  *   bench_node_txload run PORT DATADIR MODE COUNT SECONDS CONNS [RATE]
- *       MODE events:   device events, each sent by its device (sender = device key; the tx
- *                      envelope and the event are both signed by it). Registers
- *                      CONNS * 16 devices first.
+ *       MODE events:   device events, each sent by its device (sender = device key) in the
+ *                      self-reported form: the event body in the payload, the envelope
+ *                      signature the only one. Registers CONNS * 16 devices first.
  *       MODE releases: RELEASEs whose manifests carry 2 signatures of a 2-of-3 release key
  *                      set (3 signatures with the envelope), one release-role sender and
  *                      channel per connection, counters increasing.
@@ -722,8 +722,11 @@ static int scenario(const char *mode, long count, int conns, struct tx **per, si
 				if (make(&per[c][k], who, type, (uint64_t)k + 1, pl, pl_len))
 					return -1;
 			} else {
-				if (txg_event(pl, sizeof(pl), &pl_len, dev, round,
-				              FWC_EVENT_CHECKIN, (uint64_t)time(NULL), NULL, NULL))
+				/* Sent by the device itself: the self-reported form, whose one
+				 * signature (the envelope's) covers the event. */
+				if ((events ? txg_event_self : txg_event)(
+				        pl, sizeof(pl), &pl_len, dev, round, FWC_EVENT_CHECKIN,
+				        (uint64_t)time(NULL), NULL, NULL))
 					return -1;
 				if (make(&per[c][k], dev, FWC_TX_DEVICE_EVENT, round, pl, pl_len))
 					return -1;
