@@ -26,6 +26,7 @@
  * change memberships, since the state machine decides at apply time anyway), and the nonce:
  * above the committed one, not already pending, and at most one past the highest pending. */
 #include "chain.h"
+#include "txindex.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -166,9 +167,11 @@ struct node_chain {
 	pthread_t thread;
 	int stop;
 
-	/* Mempool: a FIFO in a ring of cfg.mempool_max slots. */
+	/* Mempool: a FIFO in a ring of cfg.mempool_max slots, and the index of everything
+	 * pending (queued or in flight) that submissions check. */
 	struct pending *pool;
 	size_t head, count;
+	struct node_txindex *ix;
 	/* The batch the producer is working on (visible to duplicate checks and queries). */
 	struct pending *inflight;
 	size_t ninflight;
@@ -241,40 +244,26 @@ struct scan {
 	int membership;  /* a pending transaction may change memberships */
 };
 
-static void scan_one(struct scan *sc, const struct pending *p, const struct pending *q)
-{
-	if (memcmp(p->id, q->id, 32) == 0)
-		sc->dup = 1;
-	if (memcmp(p->sender, q->sender, FWC_PUBKEY_BIN_LEN) == 0) {
-		if (p->nonce > sc->top)
-			sc->top = p->nonce;
-		if (p->nonce == q->nonce)
-			sc->nonce_taken = 1;
-	}
-	if (changes_membership(p->type))
-		sc->membership = 1;
-}
-
-/* Caller holds mu. */
+/* Caller holds mu. Index lookups, not a walk of the mempool. */
 static void scan_pending(struct node_chain *c, struct scan *sc, const struct pending *q)
 {
 	memset(sc, 0, sizeof(*sc));
-	for (size_t i = 0; i < c->count; i++)
-		scan_one(sc, &c->pool[(c->head + i) % c->cfg.mempool_max], q);
-	for (size_t i = 0; i < c->ninflight; i++)
-		scan_one(sc, &c->inflight[i], q);
+	sc->dup = node_txindex_has_id(c->ix, q->id);
+	sc->nonce_taken = node_txindex_has_nonce(c->ix, q->sender, q->nonce);
+	node_txindex_sender(c->ix, q->sender, NULL, &sc->top);
+	sc->membership = node_txindex_membership(c->ix) > 0;
 }
 
 /* Is id pending or in flight? Caller holds mu. */
 static int known_pending(struct node_chain *c, const uint8_t id[32])
 {
-	for (size_t i = 0; i < c->count; i++)
-		if (memcmp(c->pool[(c->head + i) % c->cfg.mempool_max].id, id, 32) == 0)
-			return 1;
-	for (size_t i = 0; i < c->ninflight; i++)
-		if (memcmp(c->inflight[i].id, id, 32) == 0)
-			return 1;
-	return 0;
+	return node_txindex_has_id(c->ix, id);
+}
+
+/* p leaves the mempool for good (committed, rejected, expired). Caller holds mu. */
+static void unindex(struct node_chain *c, const struct pending *p)
+{
+	node_txindex_remove(c->ix, p->id, p->sender, p->nonce, changes_membership(p->type));
 }
 
 int node_chain_account(struct node_chain *c, const struct fwc_pubkey *sender,
@@ -296,17 +285,8 @@ int node_chain_account(struct node_chain *c, const struct fwc_pubkey *sender,
 		rc = node_state_nonce(node_db_reader_state(rd), sender, &last);
 		node_db_reader_put(rd);
 	}
-	for (size_t i = 0; rc == FWC_OK && i < c->count + c->ninflight; i++) {
-		const struct pending *p = i < c->count
-		                              ? &c->pool[(c->head + i) % c->cfg.mempool_max]
-		                              : &c->inflight[i - c->count];
-
-		if (memcmp(p->sender, bin, FWC_PUBKEY_BIN_LEN) != 0)
-			continue;
-		n++;
-		if (p->nonce > top)
-			top = p->nonce;
-	}
+	if (rc == FWC_OK)
+		node_txindex_sender(c->ix, bin, &n, &top);
 	pthread_mutex_unlock(&c->mu);
 	if (rc != FWC_OK)
 		return FWC_ERR_IO;
@@ -499,9 +479,13 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 		refuse(r, "nonce_gap", "nonce %llu skips ahead; the next is %llu",
 		       (unsigned long long)p.nonce,
 		       (unsigned long long)(sc.top > last ? sc.top : last) + 1);
-	} else if (c->count == c->cfg.mempool_max) {
+	} else if (c->count == c->cfg.mempool_max ||
+	           (rc = node_txindex_add(c->ix, p.id, p.sender, p.nonce,
+	                                  changes_membership(p.type))) == FWC_ERR_RANGE) {
 		rc = FWC_ERR_RANGE;
 		refuse(r, "mempool_full", "%zu transactions pending; retry later", c->count);
+	} else if (rc != FWC_OK) {
+		refuse(r, "duplicate", "transaction already pending");
 	} else {
 		c->pool[(c->head + c->count) % c->cfg.mempool_max] = p;
 		p.bytes = NULL;
@@ -974,7 +958,8 @@ static int make_genesis(struct node_chain *c, const struct node_genesis *g, int 
 static void requeue(struct node_chain *c, struct pending *p)
 {
 	if (c->count == c->cfg.mempool_max) {
-		free(p->bytes); /* cannot happen; never leak */
+		unindex(c, p); /* cannot happen; never leak */
+		free(p->bytes);
 		return;
 	}
 	c->head = (c->head + c->cfg.mempool_max - 1) % c->cfg.mempool_max;
@@ -1005,10 +990,12 @@ static void settle(struct node_chain *c, struct fate *f)
 
 		switch (f->out[i]) {
 		case OUT_APPLIED:
+			unindex(c, p);
 			free(p->bytes);
 			break;
 		case OUT_FAILED:
 		case OUT_REJECTED:
+			unindex(c, p);
 			remember(c, p->id, &f->why[i]);
 			free(p->bytes);
 			break;
@@ -1021,6 +1008,7 @@ static void settle(struct node_chain *c, struct fate *f)
 				refuse(&gap, "nonce_gap",
 				       "waited %d s for the sender's nonces before %llu",
 				       NODE_DEFER_MAX_S, (unsigned long long)p->nonce);
+				unindex(c, p);
 				remember(c, p->id, &gap);
 				free(p->bytes);
 				break;
@@ -1210,7 +1198,9 @@ int node_chain_start(struct node_chain **out, const struct node_chain_config *cf
 	c->quorum = g->quorum;
 	c->pool = calloc(cfg->mempool_max, sizeof(*c->pool));
 	c->refused = calloc(NODE_REFUSED_KEEP, sizeof(*c->refused));
-	if (c->pool == NULL || c->refused == NULL) {
+	if (c->pool == NULL || c->refused == NULL ||
+	    node_txindex_new(&c->ix, cfg->mempool_max + cfg->block_max_txs) != FWC_OK) {
+		node_txindex_free(c->ix);
 		free(c->pool);
 		free(c->refused);
 		free(c);
@@ -1263,6 +1253,7 @@ int node_chain_start(struct node_chain **out, const struct node_chain_config *cf
 		pthread_mutex_destroy(&c->mu);
 		pthread_cond_destroy(&c->cv);
 		free(c->note);
+		node_txindex_free(c->ix);
 		free(c->pool);
 		free(c->refused);
 		free(c);
@@ -1286,6 +1277,7 @@ void node_chain_stop(struct node_chain *c)
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c->note);
+	node_txindex_free(c->ix);
 	free(c->pool);
 	free(c->refused);
 	free(c);
