@@ -136,7 +136,17 @@ struct pending {
 	uint8_t sender[FWC_PUBKEY_BIN_LEN];
 	uint64_t nonce;
 	double deferred_since; /* monotonic seconds of the first deferral; 0 when never */
+	struct fwc_signed_tx stx; /* the submission's decode, its pointers into bytes */
 };
+
+/* Point a decode of src[0..len) at the copy dst instead. */
+static void stx_rebase(struct fwc_signed_tx *stx, const uint8_t *src, const uint8_t *dst)
+{
+	stx->body = dst + (stx->body - src);
+	stx->sig = dst + (stx->sig - src);
+	stx->tx.chain_id.p = (const char *)dst + (stx->tx.chain_id.p - (const char *)src);
+	stx->tx.payload.p = stx->tx.payload.p ? dst + (stx->tx.payload.p - src) : NULL;
+}
 
 struct refused {
 	uint8_t id[32];
@@ -446,6 +456,8 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 	}
 	memcpy(p.bytes, tx, len);
 	p.len = len;
+	p.stx = stx;
+	stx_rebase(&p.stx, tx, p.bytes);
 
 	pthread_mutex_lock(&c->mu);
 	/* The committed nonce is read under mu: the producer publishes a block (and clears its
@@ -791,15 +803,17 @@ static int log_row(struct node_db_tx *t, const struct pending *p, int status, co
 	return rc;
 }
 
-/* The sender's next nonce per the state being built: its pubkey from the binary form. */
+/* The sender's next nonce per the state being built: its pubkey from the binary form, split
+ * without re-checking the point (it was decoded and verified at submission). */
 static int next_nonce(struct node_state *st, const struct pending *p, uint64_t *next)
 {
 	struct fwc_pubkey pk;
 	uint64_t last = 0;
-	int rc = fwc_pubkey_from_bin(&pk, p->sender, FWC_PUBKEY_BIN_LEN, NULL);
+	int rc;
 
-	if (rc == FWC_OK)
-		rc = node_state_nonce(st, &pk, &last);
+	pk.alg = p->sender[0];
+	memcpy(pk.key, p->sender + 1, FWC_PUBKEY_LEN);
+	rc = node_state_nonce(st, &pk, &last);
 	if (rc == FWC_OK)
 		*next = last + 1;
 	return rc;
@@ -856,8 +870,11 @@ static int make_block(struct node_chain *c, struct fate *f, int64_t when,
 			}
 			if (txs[i].nonce > expect)
 				continue; /* not yet: no signature check spent on it */
-			/* Every mempool transaction's envelope was verified at submission. */
+			/* Every mempool transaction's envelope was decoded and verified at
+			 * submission: apply reuses that decode and its id. */
 			state->envelope_verified = 1;
+			state->decoded = &txs[i].stx;
+			state->txid = txs[i].id;
 			rc = node_state_apply(state, h, txs[i].bytes, txs[i].len, b.time, &why[i]);
 			progress = 1;
 			todo--;

@@ -15,6 +15,7 @@
 
 #include "fwchain/err.h"
 #include "fwchain/key.h"
+#include "fwchain/tx.h"
 
 #define NODE_STATE_CHAIN_ID_MAX 64
 
@@ -50,6 +51,11 @@ struct node_state {
 	 * transaction at submission). Apply then skips that one check, whose outcome is the same,
 	 * and clears the flag; every other caller keeps the full verification. */
 	int envelope_verified;
+	/* One-shot, like envelope_verified: the caller's decode of exactly these bytes (its
+	 * pointers into them) and their id, so apply does not decode and hash the transaction a
+	 * second time. NULL: apply decodes and hashes itself. */
+	const struct fwc_signed_tx *decoded;
+	const uint8_t *txid;
 };
 
 /* Create the state_ tables and indexes if missing (idempotent; runs in the caller's

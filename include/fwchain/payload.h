@@ -196,11 +196,12 @@ struct fwc_pl_licence_revoke {
  *   2 body:  the event body alone, embedded as a map (decode with fwc_event_body_decode()),
  *     the self-reported form: valid only in a transaction whose sender is the event's device,
  *     whose envelope signature then covers the body (one signature instead of two).
- * The decoder sets the other field to {NULL, 0}, checks the body of form 2 as
- * fwc_event_body_decode does, and refuses both fields (FWC_ERR_MALFORMED) or neither
- * (FWC_ERR_MISSING_FIELD). The encoder writes form 1 when event.len > 0 (body is then not
- * read), else form 2 (FWC_ERR_RANGE for an empty body, the body decoder's error for a body it
- * would refuse). */
+ * As field 1 is an opaque signed object for fwc_event_decode, field 2 is an opaque map for
+ * fwc_event_body_decode: the payload decoder checks that it is one canonical CBOR map
+ * (FWC_ERR_TYPE otherwise), sets the other field to {NULL, 0}, and refuses both fields
+ * (FWC_ERR_MALFORMED) or neither (FWC_ERR_MISSING_FIELD). The encoder writes form 1 when
+ * event.len > 0 (body is then not read), else form 2 (FWC_ERR_RANGE for an empty body,
+ * FWC_ERR_TYPE or the CBOR validator's error for a body that is not one canonical map). */
 struct fwc_pl_device_event {
 	struct fwc_cbor_bytes event;
 	struct fwc_cbor_bytes body;

@@ -570,17 +570,27 @@ static void test_event_self(void)
 	unhex(ex_event_self_payload);
 	CHECK(want[39] == 0x02 && want[40] == 0x07); /* a1 02 a6 01 58 21 <33 bytes> 02 07 */
 	want[40] = 0x00;
+	/* Field 2 is an opaque map to the payload decoder (as field 1 is opaque bytes): the
+	 * event's rules are the body decoder's. */
+	CHECK_RC(fwc_pl_device_event_decode(&dw, want, wantlen, NULL), FWC_OK);
 	memset(&ei, 0, sizeof(ei));
-	CHECK_RC(fwc_pl_device_event_decode(&dw, want, wantlen, &ei), FWC_ERR_RANGE);
-	CHECK_RC(fwc_event_body_decode(&ev, want + 2, wantlen - 2, NULL), FWC_ERR_RANGE);
+	CHECK_RC(fwc_event_body_decode(&ev, want + 2, wantlen - 2, &ei), FWC_ERR_RANGE);
+	CHECK(ei.msg[0] != '\0');
+	/* Field 2 not a map, or not canonical. */
+	unhex("a10207");
+	memset(&ei, 0, sizeof(ei));
+	CHECK_RC(fwc_pl_device_event_decode(&dw, want, wantlen, &ei), FWC_ERR_TYPE);
+	CHECK(ei.msg[0] != '\0');
+	unhex("a102b80100"); /* {0: ...} with a 1-byte count head that should be inline */
+	CHECK(fwc_pl_device_event_decode(&dw, want, wantlen, NULL) < 0);
 	/* Trailing bytes after a body. */
 	body[blen] = 0x00;
 	CHECK_RC(fwc_event_body_decode(&ev, body, blen + 1, NULL), FWC_ERR_TRAILING);
 	memset(&w, 0, sizeof(w));
 	CHECK_RC(fwc_pl_device_event_encode(buf, sizeof(buf), &buflen, &w), FWC_ERR_RANGE);
-	w.body.p = want + 2;
-	w.body.len = wantlen - 2;
-	CHECK_RC(fwc_pl_device_event_encode(buf, sizeof(buf), &buflen, &w), FWC_ERR_RANGE);
+	w.body.p = (const uint8_t *)"\x07";
+	w.body.len = 1;
+	CHECK_RC(fwc_pl_device_event_encode(buf, sizeof(buf), &buflen, &w), FWC_ERR_TYPE);
 }
 
 static void test_map_rules(void)
