@@ -375,7 +375,7 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 {
 	struct fwc_signed_tx stx;
 	struct fwc_errinfo ei = {0};
-	struct node_db_tx stored;
+	uint64_t stored_height = 0;
 	struct node_db_reader *rd = NULL;
 	struct node_refusal pre;
 	struct pending p;
@@ -426,11 +426,10 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 	}
 	p.type = stx.tx.type;
 	p.nonce = stx.tx.nonce;
-	rc = node_db_tx_get(c->db, &stored, p.id);
+	rc = node_db_tx_height(c->db, &stored_height, p.id);
 	if (rc == FWC_OK) {
 		refuse(r, "duplicate", "transaction already committed in block %llu",
-		       (unsigned long long)stored.height);
-		node_db_tx_cleanup(&stored);
+		       (unsigned long long)stored_height);
 		return FWC_ERR_DUPLICATE;
 	}
 	if (rc != FWC_ERR_NOT_FOUND) {

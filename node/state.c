@@ -532,6 +532,13 @@ static int why_fail(struct node_refusal *why, int kind, int rc, const char *code
 	return rc;
 }
 
+struct device_info {
+	char product[NODE_STATE_ID_BUF];
+	char hwid[FWC_PL_HWID_MAX + 1];
+	int retired;
+	uint64_t last_seq, counter;
+};
+
 /* One application in progress. */
 struct ap {
 	int envelope_verified; /* latched from st->envelope_verified by node_state_apply */
@@ -545,6 +552,7 @@ struct ap {
 	char org[NODE_STATE_ID_BUF]; /* the sender's organisation ("" for a device sender) */
 	uint32_t roles;
 	int sender_is_device;
+	struct device_info sender_dev; /* the sender's device row, when sender_is_device */
 	struct fwc_payload pl;
 	/* For the audit row. */
 	char product[NODE_STATE_ID_BUF];
@@ -633,12 +641,6 @@ static int member_get(struct node_state *st, const struct fwc_pubkey *pk, char *
 	return rc;
 }
 
-struct device_info {
-	char product[NODE_STATE_ID_BUF];
-	char hwid[FWC_PL_HWID_MAX + 1];
-	int retired;
-	uint64_t last_seq, counter;
-};
 
 static int device_get(struct node_state *st, const struct fwc_pubkey *pk, struct device_info *d)
 {
@@ -1473,8 +1475,14 @@ static int h_device_event(struct ap *a)
 	if (rc < 0)
 		return fail(a, rc, "malformed_payload", "event: %s", ei.msg);
 	subject_key(a, &ev.device);
-	if ((rc = device_get(a->st, &ev.device, &dev)) < 0)
+	/* A device reporting its own event: its row was read by the precheck, in this same
+	 * transaction, and nothing wrote it since. */
+	if (a->sender_is_device && fwc_pubkey_equal(&ev.device, &a->tx->sender)) {
+		dev = a->sender_dev;
+		rc = 1;
+	} else if ((rc = device_get(a->st, &ev.device, &dev)) < 0) {
 		return internal(a, rc);
+	}
 	if (rc == 0)
 		return fail(a, FWC_ERR_NOT_FOUND, "unknown_device", "no such device");
 	memcpy(a->product, dev.product, sizeof(a->product));
@@ -1657,6 +1665,7 @@ static int precheck(struct ap *a, const uint8_t *tx, size_t len)
 			if ((rc = device_get(st, &a->tx->sender, &dev)) < 0)
 				return internal(a, rc);
 			a->sender_is_device = rc == 1 && !dev.retired;
+			a->sender_dev = dev;
 		}
 		if (!a->sender_is_device)
 			return why_fail(a->why, NODE_REFUSAL_REJECT, FWC_ERR_PERMISSIONS,
