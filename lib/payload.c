@@ -1594,19 +1594,34 @@ int fwc_event_sign(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_ev
 	return fwc_event_encode(out, cap, outlen, body, blen, sig);
 }
 
+/* known (optional): a key already checked by the caller; a device key with the same bytes is
+ * taken as it is, without checking its curve point again. */
 static int event_body_decode(struct fwc_event *v, const uint8_t *in, size_t len, size_t base,
-                             struct fwc_errinfo *ei)
+                             const struct fwc_pubkey *known, struct fwc_errinfo *ei)
 {
+	uint8_t kb[FWC_PUBKEY_BIN_LEN];
 	struct rd r;
 	unsigned k;
 	int rc;
 
+	if (known != NULL && fwc_pubkey_to_bin(kb, known) != FWC_OK)
+		known = NULL;
 	if ((rc = rd_open(&r, in, len, NULL)) < 0)
 		goto fail;
 	while ((rc = rd_next(&r, &k)) > 0) {
+		const uint8_t *kp;
+		size_t kn;
+
 		switch (k) {
 		case 1:
-			rc = rd_key(&r, k, &v->device);
+			if (known == NULL) {
+				rc = rd_key(&r, k, &v->device);
+			} else if ((rc = fwc_cbor_get_bytes(&r.dec, &kp, &kn)) == FWC_OK) {
+				if (kn == FWC_PUBKEY_BIN_LEN && memcmp(kp, kb, kn) == 0)
+					v->device = *known;
+				else if (fwc_pubkey_from_bin(&v->device, kp, kn, NULL) != FWC_OK)
+					rc = FWC_ERR_KEY;
+			}
 			break;
 		case 2:
 			rc = rd_uint(&r, &v->seq);
@@ -1664,7 +1679,7 @@ int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct
 		switch (k) {
 		case 1:
 			if ((rc = rd_item(&r, &v.body)) == FWC_OK)
-				rc = event_body_decode(&v, v.body.p, v.body.len, off, ei);
+				rc = event_body_decode(&v, v.body.p, v.body.len, off, NULL, ei);
 			break;
 		case 2:
 			rc = rd_fixed(&r, k, v.sig, FWC_SIG_LEN);
@@ -1684,13 +1699,19 @@ int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct
 int fwc_event_body_decode(struct fwc_event *ev, const uint8_t *in, size_t len,
                           struct fwc_errinfo *ei)
 {
+	return fwc_event_body_decode_known(ev, in, len, NULL, ei);
+}
+
+int fwc_event_body_decode_known(struct fwc_event *ev, const uint8_t *in, size_t len,
+                                const struct fwc_pubkey *known, struct fwc_errinfo *ei)
+{
 	struct fwc_event v;
 	int rc;
 
 	if (ev == NULL || (in == NULL && len != 0))
 		return FWC_ERR_ARG;
 	memset(&v, 0, sizeof(v));
-	if ((rc = event_body_decode(&v, in, len, 0, ei)) < 0)
+	if ((rc = event_body_decode(&v, in, len, 0, known, ei)) < 0)
 		return rc;
 	v.body.p = in;
 	v.body.len = len;

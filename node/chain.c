@@ -322,12 +322,6 @@ static const char *role_names(char *buf, size_t cap, uint32_t roles)
 	return n ? buf : "no role";
 }
 
-static int device_retired_cb(void *ctx, const struct node_device_row *d)
-{
-	*(int *)ctx = d->retired != 0;
-	return 1;
-}
-
 /* The sender's standing in the committed state: FWC_OK, or a refusal. */
 static int sender_precheck(struct node_state *rs, const struct fwc_pubkey *sender, uint32_t type,
                            struct node_refusal *r)
@@ -340,12 +334,11 @@ static int sender_precheck(struct node_state *rs, const struct fwc_pubkey *sende
 		if (type == FWC_TX_DEVICE_EVENT) {
 			/* A device relaying its own event: it must be an active registered device.
 			 */
-			int retired = -1;
-			int drc = node_state_device_get(rs, sender, device_retired_cb, &retired);
+			int drc = node_state_device_active(rs, sender);
 
-			if (drc == FWC_OK && retired == 0)
+			if (drc == 1)
 				return FWC_OK;
-			if (drc != FWC_OK && drc != FWC_ERR_NOT_FOUND)
+			if (drc < 0)
 				goto io;
 		}
 		refuse(r, "unknown_sender",

@@ -1470,7 +1470,8 @@ static int h_device_event(struct ap *a)
 	int rc;
 
 	memset(&ei, 0, sizeof(ei));
-	rc = p->body.len ? fwc_event_body_decode(&ev, p->body.p, p->body.len, &ei)
+	rc = p->body.len ? fwc_event_body_decode_known(&ev, p->body.p, p->body.len,
+	                                               &a->tx->sender, &ei)
 	                 : fwc_event_decode(&ev, p->event.p, p->event.len, &ei);
 	if (rc < 0)
 		return fail(a, rc, "malformed_payload", "event: %s", ei.msg);
@@ -2042,6 +2043,18 @@ int node_state_device_get(struct node_state *st, const struct fwc_pubkey *key, n
 	if ((rc = walk(q(st, Q_DEVICE_ONE, "k", key), device_row, &w)) < 0)
 		return rc;
 	return w.rows ? FWC_OK : FWC_ERR_NOT_FOUND;
+}
+
+int node_state_device_active(struct node_state *st, const struct fwc_pubkey *key)
+{
+	struct device_info d;
+	int rc;
+
+	if (st == NULL || st->db == NULL || key == NULL)
+		return FWC_ERR_ARG;
+	if ((rc = device_get(st, key, &d)) < 0)
+		return FWC_ERR_IO;
+	return rc == 1 && !d.retired;
 }
 
 static int event_row(sqlite3_stmt *s, struct walker *w)

@@ -166,6 +166,11 @@ int node_state_devices(struct node_state *st, const char *product, const char *g
 int node_state_device_get(struct node_state *st, const struct fwc_pubkey *key, node_device_cb cb,
                           void *ctx);
 
+/* Whether key is a registered device that is not retired: 1 yes, 0 no (unknown or retired),
+ * or FWC_ERR_IO. One index probe (no groups, no callback): the submission's check of a
+ * device sender. */
+int node_state_device_active(struct node_state *st, const struct fwc_pubkey *key);
+
 struct node_event_row {
 	struct fwc_pubkey device;
 	const char *product;

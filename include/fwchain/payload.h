@@ -330,6 +330,13 @@ int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct
  * signature: fwc_event_verify on it fails). ev is written only on success. */
 int fwc_event_body_decode(struct fwc_event *ev, const uint8_t *in, size_t len,
                           struct fwc_errinfo *ei);
+/* As fwc_event_body_decode, for a caller that already holds a checked key (the node: the
+ * sender of the transaction, whose key its decoder checked): a device key whose 33 bytes are
+ * known's binary form is taken as known without checking the curve point a second time (a
+ * square root, about a seventh of a signature check). Any other key is checked as usual.
+ * known NULL: exactly fwc_event_body_decode. */
+int fwc_event_body_decode_known(struct fwc_event *ev, const uint8_t *in, size_t len,
+                                const struct fwc_pubkey *known, struct fwc_errinfo *ei);
 /* FWC_OK when ev->sig is the device key's signature of ev->body; FWC_ERR_BADSIG otherwise. */
 int fwc_event_verify(const struct fwc_event *ev);
 

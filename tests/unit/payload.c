@@ -503,6 +503,22 @@ static void test_event_self(void)
 	}
 	/* A body carries no signature of its own. */
 	CHECK_RC(fwc_event_verify(&ev), FWC_ERR_BADSIG);
+	/* With a known key: the same event whether or not the body's key is that one; a body
+	 * key that is not a curve point is still refused when it is not the known key. */
+	{
+		struct fwc_pubkey a = key_of(KEY_A_HEX), b = key_of(KEY_B_HEX);
+		struct fwc_event e2;
+		uint8_t bad[256];
+
+		CHECK_RC(fwc_event_body_decode_known(&e2, body, blen, &b, NULL), FWC_OK);
+		CHECK(fwc_pubkey_equal(&e2.device, &b) && e2.seq == 7 && e2.counter == 5);
+		CHECK_RC(fwc_event_body_decode_known(&e2, body, blen, &a, NULL), FWC_OK);
+		CHECK(fwc_pubkey_equal(&e2.device, &b));
+		memcpy(bad, body, blen);
+		memset(bad + 5, 0xff, 32); /* x = 2^256 - 1 is not a field element */
+		CHECK_RC(fwc_event_body_decode_known(&e2, bad, blen, &a, NULL), FWC_ERR_KEY);
+		CHECK(fwc_event_body_decode(&e2, bad, blen, NULL) < 0);
+	}
 	/* The relayed form still encodes as before when event is set (body is not read). */
 	{
 		uint8_t obj[512];
