@@ -795,22 +795,6 @@ static int log_row(struct node_db_tx *t, const struct pending *p, int status, co
 	return rc;
 }
 
-/* The sender's next nonce per the state being built: its pubkey from the binary form, split
- * without re-checking the point (it was decoded and verified at submission). */
-static int next_nonce(struct node_state *st, const struct pending *p, uint64_t *next)
-{
-	struct fwc_pubkey pk;
-	uint64_t last = 0;
-	int rc;
-
-	pk.alg = p->sender[0];
-	memcpy(pk.key, p->sender + 1, FWC_PUBKEY_LEN);
-	rc = node_state_nonce(st, &pk, &last);
-	if (rc == FWC_OK)
-		*next = last + 1;
-	return rc;
-}
-
 /* Build, apply, sign and durably commit one block of the batch f. f->out[i] and f->why[i] get
  * each transaction's fate; on failure every one is OUT_RETRY. On success the fates are settled
  * with the new head (seal_block); otherwise the caller settles them. FWC_ERR_NOT_FOUND (no
@@ -851,23 +835,21 @@ static int make_block(struct node_chain *c, struct fate *f, int64_t when,
 	do {
 		progress = 0;
 		for (size_t i = 0; i < n; i++) {
-			uint64_t expect = 0;
-
 			if (out[i] != OUT_TODO)
 				continue;
-			rc = next_nonce(state, &txs[i], &expect);
-			if (rc != FWC_OK) {
-				fwc_fail(ei, 0, rc, "reading a nonce: %s", fwc_strerror(rc));
-				goto abort;
-			}
-			if (txs[i].nonce > expect)
-				continue; /* not yet: no signature check spent on it */
 			/* Every mempool transaction's envelope was decoded and verified at
-			 * submission: apply reuses that decode and its id. */
+			 * submission: apply reuses that decode and its id, so a transaction
+			 * whose nonce is not yet next costs only the reads before the state
+			 * machine's nonce check, which says nonce_gap: it waits (for a later
+			 * pass of this block, its predecessor may come later in the batch, or
+			 * for a later block). */
 			state->envelope_verified = 1;
 			state->decoded = &txs[i].stx;
 			state->txid = txs[i].id;
 			rc = node_state_apply(state, h, txs[i].bytes, txs[i].len, b.time, &why[i]);
+			if (rc != FWC_OK && why[i].kind == NODE_REFUSAL_REJECT &&
+			    strcmp(why[i].code, "nonce_gap") == 0)
+				continue;
 			progress = 1;
 			todo--;
 			if (rc == FWC_OK) {
