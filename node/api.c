@@ -316,6 +316,8 @@ void node_api_batch_end(void *upload, struct node_http_response *resp,
 	struct batch_up *b = upload;
 	struct node_api *api = b->api;
 	struct node_txbatch_item *items = NULL;
+	struct node_submit *subs = NULL;
+	unsigned *http = NULL;
 	struct fwc_errinfo ei = {0};
 	struct text t = {0};
 	size_t n = 0, accepted = 0;
@@ -336,34 +338,62 @@ void node_api_batch_end(void *upload, struct node_http_response *resp,
 		                        ei.msg[0] ? ei.msg : fwc_strerror(rc));
 		goto out;
 	}
-	text_put(&t, "[", 1);
+	/* Availability before acceptance, entry by entry as for a single POST; then the rest are
+	 * submitted together (one ledger snapshot and one mempool lock for the batch). */
+	subs = calloc(n, sizeof(*subs));
+	http = calloc(n, sizeof(*http));
+	if (subs == NULL || http == NULL) {
+		node_http_respond_error(resp, 500, "internal_error", "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct node_http_response cr;
-		struct node_refusal r;
-		uint8_t id[32];
-		unsigned http = 0;
 
-		memset(&r, 0, sizeof(r));
 		memset(&cr, 0, sizeof(cr));
-		if (i)
-			text_put(&t, ",", 1);
-		/* Availability before acceptance, as for a single POST. */
 		if (node_content_check_tx(api->content, &cr, items[i].p, items[i].len) != FWC_OK) {
-			http = cr.status ? cr.status : 500;
-			refusal_of(&r, &cr);
-			node_http_response_cleanup(&cr);
-			result_put(&t, items[i].p, items[i].len, NULL, http, &r);
-			continue;
+			http[i] = cr.status ? cr.status : 500;
+			refusal_of(&subs[i].r, &cr);
 		}
 		node_http_response_cleanup(&cr);
-		rc = node_chain_submit(api->chain, id, &r, items[i].p, items[i].len);
-		if (rc == FWC_OK)
+		/* An entry refused here is left out of the submission (zero length: skipped). */
+		subs[i].tx = http[i] ? NULL : items[i].p;
+		subs[i].len = http[i] ? 0 : items[i].len;
+	}
+	{
+		/* Compact the entries still to submit, submit them, and spread the outcomes back. */
+		size_t m = 0;
+		struct node_submit *todo = calloc(n, sizeof(*todo));
+
+		if (todo == NULL) {
+			node_http_respond_error(resp, 500, "internal_error", "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!http[i])
+				todo[m++] = subs[i];
+		rc = node_chain_submit_many(api->chain, todo, m);
+		for (size_t i = 0, k = 0; rc == FWC_OK && i < n; i++)
+			if (!http[i])
+				subs[i] = todo[k++];
+		free(todo);
+		if (rc != FWC_OK) {
+			node_http_respond_error(resp, 500, "internal_error", "%s", fwc_strerror(rc));
+			goto out;
+		}
+	}
+	text_put(&t, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			text_put(&t, ",", 1);
+		if (http[i] == 0 && subs[i].rc == FWC_OK) {
 			accepted++;
-		else
-			http = submit_status(rc, &r);
-		if (rc != FWC_OK && r.msg[0] == '\0')
-			snprintf(r.msg, sizeof(r.msg), "%s", fwc_strerror(rc));
-		result_put(&t, items[i].p, items[i].len, id, http, &r);
+		} else if (http[i] == 0) {
+			http[i] = submit_status(subs[i].rc, &subs[i].r);
+			if (subs[i].r.msg[0] == '\0')
+				snprintf(subs[i].r.msg, sizeof(subs[i].r.msg), "%s",
+				         fwc_strerror(subs[i].rc));
+		}
+		result_put(&t, items[i].p, items[i].len, subs[i].id, http[i], &subs[i].r);
 	}
 	text_put(&t, "]}", 2);
 	if (t.oom) {
@@ -386,6 +416,8 @@ void node_api_batch_end(void *upload, struct node_http_response *resp,
 	}
 out:
 	free(t.p);
+	free(subs);
+	free(http);
 	free(items);
 }
 

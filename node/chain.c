@@ -363,24 +363,23 @@ io:
 	return FWC_ERR_IO;
 }
 
-int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
-                      const uint8_t *tx, size_t len)
-{
-	struct fwc_signed_tx stx;
-	struct fwc_errinfo ei = {0};
-	uint64_t stored_height = 0;
-	struct node_db_reader *rd = NULL;
-	struct node_refusal pre;
+/* One submission in progress. */
+struct sub {
 	struct pending p;
-	struct scan sc;
-	size_t max = c ? (c->cfg.tx_max_bytes < FWC_TX_MAX ? c->cfg.tx_max_bytes : FWC_TX_MAX) : 0;
-	uint64_t last = 0;
-	int rc, prerc;
+	struct node_refusal pre; /* the sender precheck's refusal */
+	int prerc;
+};
 
-	if (c == NULL || id == NULL || (tx == NULL && len))
-		return FWC_ERR_ARG;
-	memset(&p, 0, sizeof(p));
-	memset(&pre, 0, sizeof(pre));
+/* The checks that need no ledger: size, decode, chain id, signature; then the id and the
+ * sender's binary form. FWC_OK or a refusal in *r. */
+static int submit_decode(struct node_chain *c, struct sub *u, struct node_refusal *r,
+                         const uint8_t *tx, size_t len)
+{
+	struct fwc_errinfo ei = {0};
+	struct fwc_signed_tx *stx = &u->p.stx;
+	size_t max = c->cfg.tx_max_bytes < FWC_TX_MAX ? c->cfg.tx_max_bytes : FWC_TX_MAX;
+	int rc;
+
 	if (len == 0) {
 		refuse(r, "malformed_tx", "empty transaction");
 		return FWC_ERR_TRUNCATED;
@@ -392,117 +391,223 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 	}
 	/* Checks in the order of docs/state-machine.md section 3: decode, chain id, signature,
 	 * sender, nonce. Time window and per-type rules belong to the state machine. */
-	rc = fwc_tx_decode(&stx, tx, len, &ei);
+	rc = fwc_tx_decode(stx, tx, len, &ei);
 	if (rc != FWC_OK) {
 		refuse(r, "malformed_tx", "byte %zu: %s", ei.offset,
 		       ei.msg[0] ? ei.msg : fwc_strerror(rc));
 		return rc;
 	}
-	if (stx.tx.chain_id.len != strlen(c->chain_id) ||
-	    memcmp(stx.tx.chain_id.p, c->chain_id, stx.tx.chain_id.len) != 0) {
+	if (stx->tx.chain_id.len != strlen(c->chain_id) ||
+	    memcmp(stx->tx.chain_id.p, c->chain_id, stx->tx.chain_id.len) != 0) {
 		refuse(r, "chain_id_mismatch", "transaction is for chain '%.*s', this is '%s'",
-		       (int)(stx.tx.chain_id.len > 64 ? 64 : stx.tx.chain_id.len),
-		       stx.tx.chain_id.p, c->chain_id);
+		       (int)(stx->tx.chain_id.len > 64 ? 64 : stx->tx.chain_id.len),
+		       stx->tx.chain_id.p, c->chain_id);
 		return FWC_ERR_STATE;
 	}
-	rc = fwc_tx_verify(&stx, &ei);
+	rc = fwc_tx_verify(stx, &ei);
 	if (rc != FWC_OK) {
 		refuse(r, "bad_signature", "the signature does not verify under the sender key");
 		return FWC_ERR_BADSIG;
 	}
-	rc = fwc_tx_id(p.id, tx, len);
+	rc = fwc_tx_id(u->p.id, tx, len);
 	if (rc == FWC_OK)
-		rc = fwc_pubkey_to_bin(p.sender, &stx.tx.sender);
+		rc = fwc_pubkey_to_bin(u->p.sender, &stx->tx.sender);
 	if (rc != FWC_OK) {
 		refuse(r, "internal_error", "%s", fwc_strerror(rc));
 		return rc;
 	}
-	p.type = stx.tx.type;
-	p.nonce = stx.tx.nonce;
-	rc = node_db_tx_height(c->db, &stored_height, p.id);
+	u->p.type = stx->tx.type;
+	u->p.nonce = stx->tx.nonce;
+	return FWC_OK;
+}
+
+/* Against the committed ledger, through rd (in one read transaction for a whole batch): not
+ * already committed, and the sender's standing (its verdict, in u->prerc and u->pre, is used
+ * under mu only when no pending transaction could change it). */
+static int submit_ledger(struct node_db_reader *rd, struct sub *u, struct node_refusal *r)
+{
+	uint64_t height = 0;
+	int rc = node_db_reader_tx_height(rd, &height, u->p.id);
+
 	if (rc == FWC_OK) {
 		refuse(r, "duplicate", "transaction already committed in block %llu",
-		       (unsigned long long)stored_height);
+		       (unsigned long long)height);
 		return FWC_ERR_DUPLICATE;
 	}
 	if (rc != FWC_ERR_NOT_FOUND) {
 		refuse(r, "internal_error", "ledger read failed");
 		return rc;
 	}
-	/* The sender's standing, from the committed state: its verdict is used below only when
-	 * no pending transaction could change it. */
-	if ((rc = node_db_reader_get(c->db, &rd)) != FWC_OK) {
-		refuse(r, "internal_error", "ledger read failed");
-		return rc;
+	u->prerc = sender_precheck(node_db_reader_state(rd), &u->p.stx.tx.sender, u->p.type,
+	                           &u->pre);
+	if (u->prerc == FWC_ERR_IO) {
+		*r = u->pre;
+		return u->prerc;
 	}
-	prerc = sender_precheck(node_db_reader_state(rd), &stx.tx.sender, p.type, &pre);
-	node_db_reader_put(rd);
-	if (prerc == FWC_ERR_IO) {
-		*r = pre;
-		return prerc;
-	}
-	p.bytes = malloc(len);
-	if (p.bytes == NULL) {
-		refuse(r, "internal_error", "out of memory");
-		return FWC_ERR_NOMEM;
-	}
-	memcpy(p.bytes, tx, len);
-	p.len = len;
-	p.stx = stx;
-	stx_rebase(&p.stx, tx, p.bytes);
+	return FWC_OK;
+}
 
-	pthread_mutex_lock(&c->mu);
-	/* The committed nonce is read under mu: the producer publishes a block (and clears its
-	 * in-flight batch) under mu only after the ledger has it, so between the ledger and the
-	 * pending sets every accepted nonce is seen exactly once. */
-	rc = node_db_reader_get(c->db, &rd);
-	if (rc == FWC_OK) {
-		rc = node_state_nonce(node_db_reader_state(rd), &stx.tx.sender, &last);
-		node_db_reader_put(rd);
-	}
-	scan_pending(c, &sc, &p);
+/* The nonce checks and the queueing. Caller holds mu, and rd reads the ledger as of a moment
+ * under mu: the producer publishes a block (and clears its in-flight batch) under mu only
+ * after the ledger has it, so between the ledger and the pending sets every accepted nonce is
+ * seen (a block being published may be seen in both, which only makes the checks stricter
+ * for that instant). On success the pending transaction (bytes included) moves into the
+ * mempool. */
+static int submit_queue(struct node_chain *c, struct node_db_reader *rd, struct sub *u,
+                        struct node_refusal *r)
+{
+	struct pending *p = &u->p;
+	struct scan sc;
+	uint64_t last = 0;
+	int rc = node_state_nonce(node_db_reader_state(rd), &p->stx.tx.sender, &last);
+
+	scan_pending(c, &sc, p);
 	if (rc != FWC_OK) {
 		refuse(r, "internal_error", "ledger read failed");
 	} else if (sc.dup) {
 		rc = FWC_ERR_DUPLICATE;
 		refuse(r, "duplicate", "transaction already pending");
-	} else if (prerc != FWC_OK && !sc.membership) {
-		rc = prerc;
-		*r = pre;
-	} else if (p.nonce <= last) {
+	} else if (u->prerc != FWC_OK && !sc.membership) {
+		rc = u->prerc;
+		*r = u->pre;
+	} else if (p->nonce <= last) {
 		rc = FWC_ERR_STATE;
 		refuse(r, "nonce_replay", "nonce %llu already used; the next is %llu",
-		       (unsigned long long)p.nonce,
+		       (unsigned long long)p->nonce,
 		       (unsigned long long)(sc.top > last ? sc.top : last) + 1);
 	} else if (sc.nonce_taken) {
 		rc = FWC_ERR_STATE;
 		refuse(r, "nonce_replay", "nonce %llu is already pending; the next is %llu",
-		       (unsigned long long)p.nonce, (unsigned long long)sc.top + 1);
-	} else if (p.nonce > (sc.top > last ? sc.top : last) + 1) {
+		       (unsigned long long)p->nonce, (unsigned long long)sc.top + 1);
+	} else if (p->nonce > (sc.top > last ? sc.top : last) + 1) {
 		rc = FWC_ERR_STATE;
 		refuse(r, "nonce_gap", "nonce %llu skips ahead; the next is %llu",
-		       (unsigned long long)p.nonce,
+		       (unsigned long long)p->nonce,
 		       (unsigned long long)(sc.top > last ? sc.top : last) + 1);
 	} else if (c->count == c->cfg.mempool_max ||
-	           (rc = node_txindex_add(c->ix, p.id, p.sender, p.nonce,
-	                                  changes_membership(p.type))) == FWC_ERR_RANGE) {
+	           (rc = node_txindex_add(c->ix, p->id, p->sender, p->nonce,
+	                                  changes_membership(p->type))) == FWC_ERR_RANGE) {
 		rc = FWC_ERR_RANGE;
 		refuse(r, "mempool_full", "%zu transactions pending; retry later", c->count);
 	} else if (rc != FWC_OK) {
 		refuse(r, "duplicate", "transaction already pending");
 	} else {
-		c->pool[(c->head + c->count) % c->cfg.mempool_max] = p;
-		p.bytes = NULL;
+		c->pool[(c->head + c->count) % c->cfg.mempool_max] = *p;
+		p->bytes = NULL;
 		c->count++;
-		/* A full batch need not wait for the interval. */
-		if (c->count >= c->cfg.block_max_txs)
-			pthread_cond_broadcast(&c->cv);
 	}
-	pthread_mutex_unlock(&c->mu);
-	free(p.bytes);
-	if (rc == FWC_OK)
-		memcpy(id, p.id, 32);
 	return rc;
+}
+
+int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n)
+{
+	struct node_db_reader *rd = NULL;
+	struct sub *u;
+	size_t queued = 0;
+	int rc;
+
+	if (c == NULL || (s == NULL && n != 0))
+		return FWC_ERR_ARG;
+	for (size_t i = 0; i < n; i++)
+		if (s[i].tx == NULL && s[i].len)
+			return FWC_ERR_ARG;
+	u = calloc(n ? n : 1, sizeof(*u));
+	if (u == NULL)
+		return FWC_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		memset(&s[i].r, 0, sizeof(s[i].r));
+		s[i].rc = submit_decode(c, &u[i], &s[i].r, s[i].tx, s[i].len);
+	}
+	/* The ledger checks of the whole batch in one read transaction (a snapshot is one lock
+	 * round instead of one per query). */
+	rc = node_db_reader_get(c->db, &rd);
+	if (rc == FWC_OK && node_db_reader_begin(rd) != FWC_OK) {
+		node_db_reader_put(rd);
+		rc = FWC_ERR_IO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].rc != FWC_OK)
+			continue;
+		if (rc != FWC_OK) {
+			refuse(&s[i].r, "internal_error", "ledger read failed");
+			s[i].rc = rc;
+			continue;
+		}
+		s[i].rc = submit_ledger(rd, &u[i], &s[i].r);
+	}
+	if (rc == FWC_OK) {
+		node_db_reader_end(rd);
+		node_db_reader_put(rd);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].rc != FWC_OK)
+			continue;
+		u[i].p.bytes = malloc(s[i].len);
+		if (u[i].p.bytes == NULL) {
+			refuse(&s[i].r, "internal_error", "out of memory");
+			s[i].rc = FWC_ERR_NOMEM;
+			continue;
+		}
+		memcpy(u[i].p.bytes, s[i].tx, s[i].len);
+		u[i].p.len = s[i].len;
+		stx_rebase(&u[i].p.stx, s[i].tx, u[i].p.bytes);
+	}
+
+	pthread_mutex_lock(&c->mu);
+	rc = node_db_reader_get(c->db, &rd);
+	if (rc == FWC_OK && node_db_reader_begin(rd) != FWC_OK) {
+		node_db_reader_put(rd);
+		rc = FWC_ERR_IO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].rc != FWC_OK)
+			continue;
+		if (rc != FWC_OK) {
+			refuse(&s[i].r, "internal_error", "ledger read failed");
+			s[i].rc = rc;
+			continue;
+		}
+		s[i].rc = submit_queue(c, rd, &u[i], &s[i].r);
+		if (s[i].rc == FWC_OK) {
+			memcpy(s[i].id, u[i].p.id, 32);
+			queued++;
+		}
+	}
+	if (rc == FWC_OK) {
+		node_db_reader_end(rd);
+		node_db_reader_put(rd);
+	}
+	/* A full batch need not wait for the interval. */
+	if (queued && c->count >= c->cfg.block_max_txs)
+		pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	for (size_t i = 0; i < n; i++)
+		free(u[i].p.bytes); /* NULL for the queued ones */
+	free(u);
+	return FWC_OK;
+}
+
+int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
+                      const uint8_t *tx, size_t len)
+{
+	struct node_submit one;
+	int rc;
+
+	if (c == NULL || id == NULL || (tx == NULL && len))
+		return FWC_ERR_ARG;
+	memset(&one, 0, sizeof(one));
+	one.tx = tx;
+	one.len = len;
+	rc = node_chain_submit_many(c, &one, 1);
+	if (rc != FWC_OK) {
+		refuse(r, "internal_error", "%s", fwc_strerror(rc));
+		return rc;
+	}
+	if (one.rc == FWC_OK)
+		memcpy(id, one.id, 32);
+	else if (r)
+		*r = one.r;
+	return one.rc;
 }
 
 enum node_tx_where node_chain_tx_where(struct node_chain *c, const uint8_t id[32],

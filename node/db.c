@@ -847,13 +847,24 @@ int node_db_tx_get(struct node_db *db, struct node_db_tx *out, const uint8_t id[
 int node_db_tx_height(struct node_db *db, uint64_t *height, const uint8_t id[32])
 {
 	struct node_db_reader *r;
-	sqlite3_stmt *s;
-	int rc, src;
+	int rc;
 
 	if (db == NULL || height == NULL || id == NULL)
 		return FWC_ERR_ARG;
 	if ((rc = node_db_reader_get(db, &r)) != FWC_OK)
 		return rc;
+	rc = node_db_reader_tx_height(r, height, id);
+	node_db_reader_put(r);
+	return rc;
+}
+
+int node_db_reader_tx_height(struct node_db_reader *r, uint64_t *height, const uint8_t id[32])
+{
+	sqlite3_stmt *s;
+	int rc, src;
+
+	if (r == NULL || height == NULL || id == NULL)
+		return FWC_ERR_ARG;
 	rc = FWC_ERR_IO;
 	s = stmt(&r->c, ST_TX_HEIGHT);
 	if (s) {
@@ -868,7 +879,6 @@ int node_db_tx_height(struct node_db *db, uint64_t *height, const uint8_t id[32]
 		sqlite3_reset(s);
 		sqlite3_clear_bindings(s);
 	}
-	node_db_reader_put(r);
 	return rc;
 }
 
