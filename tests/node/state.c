@@ -938,6 +938,13 @@ static void test_events(void)
 	EXPECT(D1, FWC_TX_DEVICE_EVENT, pl, pl_len, "seq_not_increasing");
 	p_event_self(D2, 9, FWC_EVENT_CHECKIN);
 	EXPECT(D1, FWC_TX_DEVICE_EVENT, pl, pl_len, "role_required");
+	/* A body the event rules refuse (kind 8 is reserved): the payload decoder takes any
+	 * canonical map in field 2, the state machine decodes the body and fails it. */
+	{
+		static const uint8_t bad[] = {0xa1, 0x02, 0xa1, 0x04, 0x08};
+
+		EXPECT(D1, FWC_TX_DEVICE_EVENT, bad, sizeof(bad), "malformed_payload");
+	}
 	memset(&c, 0, sizeof(c));
 	CHECK_RC(node_state_device_get(&st, &act[D1].pk, on_device, &c), FWC_OK);
 	CHECK(c.dev_counter == 11 && c.last_seq == 5);
