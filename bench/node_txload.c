@@ -1080,8 +1080,8 @@ int main(int argc, char **argv)
 	secs = atof(argv[6]);
 	conns = atoi(argv[7]);
 	L.per_sender_rate = argc >= 9 && atof(argv[8]) > 0 ? atof(argv[8]) / conns : 0;
-	L.batch = argc == 10 && atol(argv[9]) > 1 && atol(argv[9]) <= 4096 ? (size_t)atol(argv[9])
-	                                                                   : 1;
+	L.batch =
+	    argc == 10 && atol(argv[9]) > 1 && atol(argv[9]) <= 4096 ? (size_t)atol(argv[9]) : 1;
 	if (port == 0 || count < 1 || count > MAX_COUNT || secs <= 0 || secs > 600 || conns < 1 ||
 	    conns > MAX_CONNS ||
 	    (strcmp(argv[4], "events") && strcmp(argv[4], "releases") &&

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n == 0 || n > NODE_TXBATCH_MAX)
 		abort();
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].len == 0 || items[i].p < data || items[i].p + items[i].len > data + size)
+		if (items[i].len == 0 || items[i].p < data ||
+		    items[i].p + items[i].len > data + size)
 			abort();
 		if (i > 0 && items[i].p < items[i - 1].p + items[i - 1].len)
 			abort();

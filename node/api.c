@@ -4,7 +4,9 @@
  * {"code", "message"}: the code is stable for clients, the message is for people. Handlers only
  * read: the one write, POST /v1/txs, hands the bytes to node_chain_submit() and reports 202
  * (accepted into the mempool), never "committed": that is only known once a block is durable,
- * and GET /v1/txs/{id} says so. Immutable objects (blocks) carry an ETag so pollers get 304. */
+ * and GET /v1/txs/{id} says so. POST /v1/txs/batch does the same for many transactions in one
+ * request (node_chain_submit_many: one ledger snapshot and one mempool lock for the batch) and
+ * answers one result per entry. Immutable objects (blocks) carry an ETag so pollers get 304. */
 #include "api.h"
 #include "txbatch.h"
 #include "api_content.h"

@@ -135,7 +135,7 @@ struct pending {
 	uint32_t type;
 	uint8_t sender[FWC_PUBKEY_BIN_LEN];
 	uint64_t nonce;
-	double deferred_since; /* monotonic seconds of the first deferral; 0 when never */
+	double deferred_since;    /* monotonic seconds of the first deferral; 0 when never */
 	struct fwc_signed_tx stx; /* the submission's decode, its pointers into bytes */
 };
 
@@ -438,8 +438,8 @@ static int submit_ledger(struct node_db_reader *rd, struct sub *u, struct node_r
 		refuse(r, "internal_error", "ledger read failed");
 		return rc;
 	}
-	u->prerc = sender_precheck(node_db_reader_state(rd), &u->p.stx.tx.sender, u->p.type,
-	                           &u->pre);
+	u->prerc =
+	    sender_precheck(node_db_reader_state(rd), &u->p.stx.tx.sender, u->p.type, &u->pre);
 	if (u->prerc == FWC_ERR_IO) {
 		*r = u->pre;
 		return u->prerc;

@@ -641,7 +641,6 @@ static int member_get(struct node_state *st, const struct fwc_pubkey *pk, char *
 	return rc;
 }
 
-
 static int device_get(struct node_state *st, const struct fwc_pubkey *pk, struct device_info *d)
 {
 	sqlite3_stmt *s = q(st, Q_DEVICE_GET, "k", pk);
@@ -1470,9 +1469,9 @@ static int h_device_event(struct ap *a)
 	int rc;
 
 	memset(&ei, 0, sizeof(ei));
-	rc = p->body.len ? fwc_event_body_decode_known(&ev, p->body.p, p->body.len,
-	                                               &a->tx->sender, &ei)
-	                 : fwc_event_decode(&ev, p->event.p, p->event.len, &ei);
+	rc = p->body.len
+	         ? fwc_event_body_decode_known(&ev, p->body.p, p->body.len, &a->tx->sender, &ei)
+	         : fwc_event_decode(&ev, p->event.p, p->event.len, &ei);
 	if (rc < 0)
 		return fail(a, rc, "malformed_payload", "event: %s", ei.msg);
 	subject_key(a, &ev.device);

@@ -34,7 +34,8 @@ int node_txbatch_decode(struct node_txbatch_item *items, size_t cap, size_t *n, 
 	if (count == 0)
 		return fwc_fail(ei, 0, FWC_ERR_RANGE, "empty batch");
 	if (count > NODE_TXBATCH_MAX || count > cap)
-		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE, "%llu transactions; a batch holds at most %zu",
+		return fwc_fail(ei, 0, FWC_ERR_TOO_LARGE,
+		                "%llu transactions; a batch holds at most %zu",
 		                (unsigned long long)count,
 		                cap < NODE_TXBATCH_MAX ? cap : (size_t)NODE_TXBATCH_MAX);
 	for (uint64_t i = 0; i < count; i++) {

@@ -14,7 +14,7 @@
 
 #include "fwchain/err.h"
 
-#define NODE_TXBATCH_MAX 4096        /* transactions per batch at most */
+#define NODE_TXBATCH_MAX 4096         /* transactions per batch at most */
 #define NODE_TXBATCH_BYTES (4u << 20) /* a batch body at most (4 MiB) */
 
 struct node_txbatch_item {

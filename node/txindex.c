@@ -191,8 +191,7 @@ int node_txindex_add(struct node_txindex *ix, const uint8_t id[32],
 }
 
 void node_txindex_remove(struct node_txindex *ix, const uint8_t id[32],
-                         const uint8_t sender[FWC_PUBKEY_BIN_LEN], uint64_t nonce,
-                         int membership)
+                         const uint8_t sender[FWC_PUBKEY_BIN_LEN], uint64_t nonce, int membership)
 {
 	uint8_t nk[KEY_MAX];
 	size_t i, s;

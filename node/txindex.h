@@ -30,8 +30,7 @@ int node_txindex_add(struct node_txindex *ix, const uint8_t id[32],
 
 /* Remove what node_txindex_add added (same arguments); unknown entries are ignored. */
 void node_txindex_remove(struct node_txindex *ix, const uint8_t id[32],
-                         const uint8_t sender[FWC_PUBKEY_BIN_LEN], uint64_t nonce,
-                         int membership);
+                         const uint8_t sender[FWC_PUBKEY_BIN_LEN], uint64_t nonce, int membership);
 
 /* Is id pending? */
 int node_txindex_has_id(const struct node_txindex *ix, const uint8_t id[32]);

@@ -51,13 +51,13 @@ static void test_decode(void)
 		CHECK_RC(node_txbatch_decode(it, 4, &n, in, len, &ei), want);                      \
 		CHECK(ei.msg[0] != '\0');                                                          \
 	} while (0)
-	REFUSED("80", FWC_ERR_RANGE);           /* empty batch */
-	REFUSED("8140", FWC_ERR_RANGE);         /* an empty entry */
-	REFUSED("a0", FWC_ERR_TYPE);            /* a map */
-	REFUSED("4101", FWC_ERR_TYPE);          /* a lone byte string */
-	REFUSED("820141", FWC_ERR_TYPE);        /* an entry that is not a byte string */
-	REFUSED("824101", FWC_ERR_TRUNCATED);   /* one entry missing */
-	REFUSED("81410100", FWC_ERR_TRAILING);  /* a byte after the array */
+	REFUSED("80", FWC_ERR_RANGE);              /* empty batch */
+	REFUSED("8140", FWC_ERR_RANGE);            /* an empty entry */
+	REFUSED("a0", FWC_ERR_TYPE);               /* a map */
+	REFUSED("4101", FWC_ERR_TYPE);             /* a lone byte string */
+	REFUSED("820141", FWC_ERR_TYPE);           /* an entry that is not a byte string */
+	REFUSED("824101", FWC_ERR_TRUNCATED);      /* one entry missing */
+	REFUSED("81410100", FWC_ERR_TRAILING);     /* a byte after the array */
 	REFUSED("98014101", FWC_ERR_NONCANONICAL); /* count 1 in a 1-byte head */
 	REFUSED("9f4101ff", FWC_ERR_INDEFINITE);   /* indefinite length */
 	/* The bound of the format itself: 4097 entries. */
@@ -78,8 +78,7 @@ static void test_decode(void)
 		/* 4096 are fine. */
 		big[1] = (uint8_t)(NODE_TXBATCH_MAX >> 8);
 		big[2] = (uint8_t)NODE_TXBATCH_MAX;
-		CHECK_RC(node_txbatch_decode(many, NODE_TXBATCH_MAX, &n, big, k - 2, NULL),
-		         FWC_OK);
+		CHECK_RC(node_txbatch_decode(many, NODE_TXBATCH_MAX, &n, big, k - 2, NULL), FWC_OK);
 		CHECK(n == NODE_TXBATCH_MAX);
 	}
 }
@@ -239,7 +238,8 @@ static void post_batch(struct node_api *api, struct node_http_response *resp, co
 	if (up == NULL)
 		return;
 	for (size_t off = 0; off < len; off += 100)
-		if (node_api_batch_data(up, resp, body + off, len - off < 100 ? len - off : 100) != 0)
+		if (node_api_batch_data(up, resp, body + off, len - off < 100 ? len - off : 100) !=
+		    0)
 			break;
 	if (resp->status == 0)
 		node_api_batch_end(up, resp, &req);
@@ -336,8 +336,8 @@ static void test_endpoint(void)
 	if (json_array_size(res) == 6) {
 		static const char *const status[6] = {"pending", "pending", "refused",
 		                                      "refused", "refused", "refused"};
-		static const char *const code[6] = {NULL, NULL, "duplicate", "bad_signature",
-		                                    "nonce_gap", "malformed_tx"};
+		static const char *const code[6] = {
+		    NULL, NULL, "duplicate", "bad_signature", "nonce_gap", "malformed_tx"};
 		static const int http[6] = {0, 0, 409, 400, 400, 400};
 
 		for (size_t i = 0; i < 6; i++) {
