@@ -55,15 +55,25 @@ measure_v() {
 # value KEY FILE
 value() { sed -n "s/^$1=//p" "$2"; }
 
+# CPU seconds (user + system) the process $1 has used so far.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
 # run_case NAME MODE COUNT [RATE [BATCH]]: fresh node on CPU 0, load on CPU 1; output in
 # $BENCH_TMP.
 run_case() {
 	local name=$1 mode=$2 count=$3 rate=${4:-0} batch=${5:-1} dir=$BENCH_TMP/$1
 	measure_v
 	NODE_CPU=0 fwchaind_start "$dir" --block-interval-ms "$BLOCK_MS"
+	local c0 c1
+	c0=$(cpu_s "$NODE_PID")
 	timeout $((SECS + 120)) taskset -c 1 "$LOAD" run "$NODE_PORT" "$dir" "$mode" "$count" \
 		"$SECS" "$CONNS" "$rate" "$batch" >"$BENCH_TMP/$name.out" 2>"$BENCH_TMP/$name.err" ||
 		{ cat "$BENCH_TMP/$name.err" >&2; fwchaind_stop; bench_die "load generator failed ($name)"; }
+	c1=$(cpu_s "$NODE_PID")
+	echo "node_cpu_s=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')" \
+		>>"$BENCH_TMP/$name.out"
 	FAILED=n/a
 	if [ "$mode" != envelope ]; then
 		FAILED=$(curl -s "http://127.0.0.1:$NODE_PORT/v1/audit?status=failed&limit=1000" |
@@ -82,6 +92,13 @@ report() {
 		"$(value seconds "$out")"
 	printf '                ratio %s vs %.0f/s  (target >= %s: %s)\n' "$r" "$ref" "$target" \
 		"$(verdict "$r" "$target")"
+	# On a shared machine the node does not get its core whole: committed transactions per
+	# second of the node's own CPU time (setup and polling included, so a lower bound).
+	local cpu per
+	cpu=$(value node_cpu_s "$out")
+	per=$(awk -v n="$(value committed "$out")" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print 0 }')
+	printf '                per node CPU-second %6.0f tx  ratio %s  (node CPU %s s for the run)\n' \
+		"$per" "$(ratio "$per" "$ref")" "$cpu"
 	printf '                commit latency flooding   p50 %7.1f ms  p99 %7.1f ms\n' \
 		"$(value p50_ms "$out")" "$(value p99_ms "$out")"
 	[ -f "$pout" ] && printf '                commit latency at %s/s  p50 %7.1f ms  p99 %7.1f ms\n' \
