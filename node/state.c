@@ -491,6 +491,8 @@ void node_state_close(struct node_state *st)
 			sqlite3_finalize(st->stmts[i]);
 		st->stmts[i] = NULL;
 	}
+	free(st->ks_cache);
+	st->ks_cache = NULL;
 	st->db = NULL;
 }
 
@@ -682,6 +684,50 @@ static int keyset_apply_revocations(struct node_state *st, struct fwc_keyset *ks
 
 /* 1 found, 0 not, < 0 error (FWC_ERR_IO; a stored set that does not decode is FWC_ERR_IO
  * too: the state is damaged). */
+/* Decoding a stored key set checks every key's curve point again (a square root each, up to
+ * 16 keys, twice per RELEASE: root and release set), although the bytes are the ones checked
+ * when their transaction was applied. The cache maps the exact stored bytes to their decode,
+ * so it can never disagree with a fresh decode, whatever was rolled back or rotated since;
+ * revocations are applied after it, from the ledger, every time. */
+#define KS_CACHE_N 16
+#define KS_CACHE_BYTES 640 /* FWC_KEYSET_MAX keys of 33 bytes plus the CBOR around them */
+
+struct node_keyset_cache {
+	struct {
+		size_t len; /* 0: empty */
+		uint8_t bytes[KS_CACHE_BYTES];
+		struct fwc_keyset ks;
+	} e[KS_CACHE_N];
+	unsigned next; /* round-robin replacement */
+};
+
+static int keyset_decode_cached(struct node_state *st, struct fwc_keyset *ks, const void *blob,
+                                size_t len)
+{
+	struct node_keyset_cache *c = st->ks_cache;
+	int rc;
+
+	if (blob == NULL)
+		return FWC_ERR_MALFORMED;
+	if (c == NULL && len <= KS_CACHE_BYTES)
+		c = st->ks_cache = calloc(1, sizeof(*c));
+	for (unsigned i = 0; c && i < KS_CACHE_N; i++)
+		if (c->e[i].len == len && memcmp(c->e[i].bytes, blob, len) == 0) {
+			*ks = c->e[i].ks;
+			return FWC_OK;
+		}
+	if ((rc = fwc_keyset_decode(ks, blob, len, NULL)) != FWC_OK)
+		return rc;
+	if (c && len > 0 && len <= KS_CACHE_BYTES) {
+		unsigned i = c->next++ % KS_CACHE_N;
+
+		c->e[i].len = len;
+		memcpy(c->e[i].bytes, blob, len);
+		c->e[i].ks = *ks;
+	}
+	return FWC_OK;
+}
+
 static int product_get(struct node_state *st, const char *id, size_t idlen, struct product_info *p)
 {
 	sqlite3_stmt *s = q(st, Q_PRODUCT_GET, "t", id, idlen);
@@ -697,11 +743,11 @@ static int product_get(struct node_state *st, const char *id, size_t idlen, stru
 	col_text(p->org, sizeof(p->org), s, 0);
 	p->root_version = (uint64_t)sqlite3_column_int64(s, 2);
 	p->release_version = (uint64_t)sqlite3_column_int64(s, 4);
-	if (fwc_keyset_decode(&p->root, sqlite3_column_blob(s, 1),
-	                      (size_t)sqlite3_column_bytes(s, 1), NULL) != FWC_OK ||
+	if (keyset_decode_cached(st, &p->root, sqlite3_column_blob(s, 1),
+	                         (size_t)sqlite3_column_bytes(s, 1)) != FWC_OK ||
 	    (p->release_version > 0 &&
-	     fwc_keyset_decode(&p->release, sqlite3_column_blob(s, 3),
-	                       (size_t)sqlite3_column_bytes(s, 3), NULL) != FWC_OK)) {
+	     keyset_decode_cached(st, &p->release, sqlite3_column_blob(s, 3),
+	                          (size_t)sqlite3_column_bytes(s, 3)) != FWC_OK)) {
 		sqlite3_reset(s);
 		return FWC_ERR_IO;
 	}

@@ -56,6 +56,9 @@ struct node_state {
 	 * second time. NULL: apply decodes and hashes itself. */
 	const struct fwc_signed_tx *decoded;
 	const uint8_t *txid;
+	/* Decoded key sets by their stored bytes (state.c; allocated on first use, freed by
+	 * node_state_close). */
+	struct node_keyset_cache *ks_cache;
 };
 
 /* Create the state_ tables and indexes if missing (idempotent; runs in the caller's
