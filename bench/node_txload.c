@@ -11,10 +11,10 @@
  *       for bench/state_scale.sh: PRODUCTS products (2-of-3 release sets) and RELEASES
  *       releases over them on channel stable, POSTed through the node by CONNS release-role
  *       senders; prints the run's figures and product= (one of them) for the check-in.
- *   bench_node_txload run PORT DATADIR MODE COUNT SECONDS CONNS [RATE]
- *       MODE events:   device events, each sent by its device (sender = device key; the tx
- *                      envelope and the event are both signed by it). Registers
- *                      CONNS * 16 devices first.
+ *   bench_node_txload run PORT DATADIR MODE COUNT SECONDS CONNS [RATE [BATCH]]
+ *       MODE events:   device events, each sent by its device (sender = device key) in the
+ *                      self-reported form: the event body in the payload, the envelope
+ *                      signature the only one. Registers CONNS * 16 devices first.
  *       MODE releases: RELEASEs whose manifests carry 2 signatures of a 2-of-3 release key
  *                      set (3 signatures with the envelope), one release-role sender and
  *                      channel per connection, counters increasing.
@@ -25,7 +25,10 @@
  *       starts. COUNT transactions are signed beforehand (signing is not measured), then
  *       CONNS keep-alive connections POST them, each connection one sender's transactions in
  *       nonce order, as fast as the node takes them or, with RATE, paced at RATE per second in
- *       all. Prints key=value lines: committed, seconds, tps, refused, p50_ms, p99_ms.
+ *       all (RATE 0: as fast as possible). With BATCH > 1 (at most 4096) each connection
+ *       POSTs its transactions BATCH at a time to /v1/txs/batch (a gateway relaying many
+ *       events in one request); otherwise one per POST /v1/txs. Prints key=value lines:
+ *       committed, seconds, tps, refused, p50_ms, p99_ms.
  *
  * Measurement: a monitor polls GET /v1/health every 2 ms; throughput is the growth of the
  * log from the first POST to the last growth observed (or the time bound, SECONDS). Latency is
@@ -324,7 +327,8 @@ static struct {
 	int senders_done;
 	double t_start, deadline;
 	double per_sender_rate; /* transactions per second per connection; 0: as fast as possible */
-} L = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	size_t batch;           /* transactions per POST: 1 POST /v1/txs, more POST /v1/txs/batch */
+} L = {.mu = PTHREAD_MUTEX_INITIALIZER, .batch = 1};
 
 struct sender {
 	pthread_t th;
@@ -333,11 +337,113 @@ struct sender {
 	struct conn *c;
 };
 
+/* A CBOR head (major type, argument) into out; its length. */
+static size_t cbor_head(uint8_t *out, unsigned major, uint64_t v)
+{
+	if (v < 24) {
+		out[0] = (uint8_t)(major << 5 | v);
+		return 1;
+	}
+	if (v < 256) {
+		out[0] = (uint8_t)(major << 5 | 24);
+		out[1] = (uint8_t)v;
+		return 2;
+	}
+	if (v < 65536) {
+		out[0] = (uint8_t)(major << 5 | 25);
+		out[1] = (uint8_t)(v >> 8);
+		out[2] = (uint8_t)v;
+		return 3;
+	}
+	out[0] = (uint8_t)(major << 5 | 26);
+	for (int i = 0; i < 4; i++)
+		out[1 + i] = (uint8_t)(v >> (24 - 8 * i));
+	return 5;
+}
+
+/* POST txs[0..n) as one batch (docs/node.md: a CBOR array of byte strings); entries refused
+ * as mempool_full (and those after them of the same senders, refused as nonce gaps) are sent
+ * again from the first such entry, entries a resend finds already pending (duplicate) count
+ * as accepted. Adds to *accepted and *refused. */
+static void submit_batch(struct conn *c, struct tx *txs, size_t n, long *accepted, long *refused)
+{
+	static __thread uint8_t body[4u << 20];
+	size_t start = 0;
+	int resend = 0;
+
+	for (int round = 0; start < n && round < 10000; round++) {
+		size_t len = cbor_head(body, 4, n - start), off = 0, full = SIZE_MAX, j = 0;
+		const char *p;
+		int st;
+
+		for (size_t i = start; i < n; i++) {
+			if (len + 5 + txs[i].len > sizeof(body))
+				return; /* cannot happen with the bench's sizes */
+			len += cbor_head(body + len, 2, txs[i].len);
+			memcpy(body + len, txs[i].bytes, txs[i].len);
+			len += txs[i].len;
+		}
+		st = http(c, "POST", "/v1/txs/batch", body, len, &off);
+		if (st != 200) {
+			if (*refused < 3)
+				fprintf(stderr, "txload: batch refused (%d): %s\n", st,
+				        c->fd >= 0 ? c->buf + off : "");
+			*refused += (long)(n - start);
+			return;
+		}
+		for (p = strstr(c->buf + off, "\"status\":\""); p && j < n - start;
+		     p = strstr(p, "\"status\":\""), j++) {
+			char code[40] = "";
+
+			p += 10;
+			if (strncmp(p, "pending", 7) == 0) {
+				if (full == SIZE_MAX)
+					(*accepted)++;
+				continue;
+			}
+			json_field(p, "code", code, sizeof(code));
+			if (strcmp(code, "mempool_full") == 0 && full == SIZE_MAX)
+				full = j;
+			else if (full == SIZE_MAX && resend && strcmp(code, "duplicate") == 0)
+				(*accepted)++;
+			else if (full == SIZE_MAX) {
+				if (*refused < 3)
+					fprintf(stderr, "txload: refused in a batch: %.200s\n", p);
+				(*refused)++;
+			}
+		}
+		if (full == SIZE_MAX)
+			return;
+		L.retries++;
+		start += full;
+		resend = 1;
+		usleep(1000);
+	}
+}
+
 static void *sender_main(void *arg)
 {
 	struct sender *s = arg;
 
-	for (size_t i = 0; i < s->n && now() < L.deadline; i++) {
+	for (size_t i = 0; L.batch > 1 && i < s->n && now() < L.deadline; i += L.batch) {
+		size_t k = s->n - i < L.batch ? s->n - i : L.batch;
+		long acc = 0, ref = 0;
+
+		if (L.per_sender_rate > 0) {
+			double due = L.t_start + (double)i / L.per_sender_rate, wait = due - now();
+
+			if (wait > 0)
+				usleep((useconds_t)(wait * 1e6));
+		}
+		for (size_t j = 0; j < k; j++)
+			__atomic_store_n(&s->txs[i + j].t_post, now_ns(), __ATOMIC_RELEASE);
+		submit_batch(s->c, s->txs + i, k, &acc, &ref);
+		pthread_mutex_lock(&L.mu);
+		L.accepted += acc;
+		L.refused += ref;
+		pthread_mutex_unlock(&L.mu);
+	}
+	for (size_t i = 0; L.batch <= 1 && i < s->n && now() < L.deadline; i++) {
 		int st;
 
 		if (L.per_sender_rate > 0) {
@@ -722,8 +828,11 @@ static int scenario(const char *mode, long count, int conns, struct tx **per, si
 				if (make(&per[c][k], who, type, (uint64_t)k + 1, pl, pl_len))
 					return -1;
 			} else {
-				if (txg_event(pl, sizeof(pl), &pl_len, dev, round,
-				              FWC_EVENT_CHECKIN, (uint64_t)time(NULL), NULL, NULL))
+				/* Sent by the device itself: the self-reported form, whose one
+				 * signature (the envelope's) covers the event. */
+				if ((events ? txg_event_self : txg_event)(
+				        pl, sizeof(pl), &pl_len, dev, round, FWC_EVENT_CHECKIN,
+				        (uint64_t)time(NULL), NULL, NULL))
 					return -1;
 				if (make(&per[c][k], dev, FWC_TX_DEVICE_EVENT, round, pl, pl_len))
 					return -1;
@@ -956,12 +1065,12 @@ int main(int argc, char **argv)
 		return cmd_verify(
 		    argc >= 3 ? atof(argv[2]) > 0 && atof(argv[2]) < 60 ? atof(argv[2]) : 1.0
 		              : 1.0);
-	if ((argc != 8 && argc != 9) || strcmp(argv[1], "run") != 0) {
+	if ((argc < 8 || argc > 10) || strcmp(argv[1], "run") != 0) {
 		fprintf(
 		    stderr,
 		    "usage: bench_node_txload verify [SECONDS]\n"
 		    "       bench_node_txload run PORT DATADIR events|releases|envelope "
-		    "COUNT SECONDS CONNS [RATE]\n"
+		    "COUNT SECONDS CONNS [RATE [BATCH]]\n"
 		    "       bench_node_txload checkin-setup PORT DATADIR\n"
 		    "       bench_node_txload fill PORT DATADIR RELEASES PRODUCTS SECONDS CONNS\n");
 		return 2;
@@ -970,7 +1079,9 @@ int main(int argc, char **argv)
 	count = atol(argv[5]);
 	secs = atof(argv[6]);
 	conns = atoi(argv[7]);
-	L.per_sender_rate = argc == 9 && atof(argv[8]) > 0 ? atof(argv[8]) / conns : 0;
+	L.per_sender_rate = argc >= 9 && atof(argv[8]) > 0 ? atof(argv[8]) / conns : 0;
+	L.batch =
+	    argc == 10 && atol(argv[9]) > 1 && atol(argv[9]) <= 4096 ? (size_t)atol(argv[9]) : 1;
 	if (port == 0 || count < 1 || count > MAX_COUNT || secs <= 0 || secs > 600 || conns < 1 ||
 	    conns > MAX_CONNS ||
 	    (strcmp(argv[4], "events") && strcmp(argv[4], "releases") &&

@@ -5,7 +5,8 @@
  * re-encodes (the encoders accept everything the decoders accept), the re-encoding decodes, and
  * encoding that again gives the same bytes (ignored keys >= 64 are the only thing a re-encoding
  * may drop). The whole input is also tried as a device event and as a key-set statement, whose
- * signatures are then checked (must not crash). */
+ * signatures are then checked (must not crash), and as an event body alone, whose re-encoding
+ * is a fixed point. */
 #include "fwchain/payload.h"
 
 #include <stdint.h>
@@ -118,6 +119,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = fwc_event_verify(&ev);
 
 		if (rc != FWC_OK && rc != FWC_ERR_BADSIG)
+			abort();
+	} else if (ei.msg[0] == '\0') {
+		abort();
+	}
+
+	/* An event body alone (the self-reported device-event form): it re-encodes, and the
+	 * re-encoding is a fixed point (only ignored keys >= 64 may be dropped). */
+	memset(&ei, 0, sizeof(ei));
+	if (fwc_event_body_decode(&ev, data, size, &ei) == FWC_OK) {
+		struct fwc_event again;
+		size_t l1 = 0, l2 = 0;
+
+		if (fwc_event_body_encode(out1, sizeof(out1), &l1, &ev) != FWC_OK ||
+		    fwc_event_body_decode(&again, out1, l1, NULL) != FWC_OK ||
+		    fwc_event_body_encode(out2, sizeof(out2), &l2, &again) != FWC_OK || l1 != l2 ||
+		    memcmp(out1, out2, l1) != 0 || l1 > size)
 			abort();
 	} else if (ei.msg[0] == '\0') {
 		abort();

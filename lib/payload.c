@@ -804,16 +804,90 @@ int fwc_pl_release_decode(struct fwc_pl_release *p, const uint8_t *in, size_t le
 	return p == NULL ? FWC_ERR_ARG : dec_wrapped(&p->manifest, in, len, ei);
 }
 
+/* Field 2 of a device-event payload is one canonical CBOR map (its event rules are
+ * fwc_event_body_decode's, applied by whoever uses the event, as field 1's are
+ * fwc_event_decode's). */
+static int body_item_check(const uint8_t *in, size_t len, struct fwc_errinfo *ei, size_t base)
+{
+	struct fwc_errinfo sub = {0};
+	int rc;
+
+	if (len == 0 || (in[0] >> 5) != 5)
+		return fwc_fail(ei, base, FWC_ERR_TYPE, "field 2: the event body must be a map");
+	if ((rc = fwc_cbor_validate(in, len, FWC_PL_OBJECT_MAX, &sub)) < 0)
+		return fwc_fail(ei, base + sub.offset, rc, "field 2: %s", sub.msg);
+	return FWC_OK;
+}
+
+/* The two forms of a device-event payload: field 1 (a signed event object, wrapped as every
+ * signed object is) or field 2 (the event body itself, signed by the transaction's envelope);
+ * exactly one. The body of field 2 is embedded as a map, as in the event object, so its bytes
+ * are exactly what fwc_event_body_encode writes and what a reader re-hashes. */
 int fwc_pl_device_event_encode(uint8_t *out, size_t cap, size_t *outlen,
                                const struct fwc_pl_device_event *p)
 {
-	return p == NULL ? FWC_ERR_ARG : enc_wrapped(out, cap, outlen, p->event);
+	struct fwc_cbor_enc e;
+	int rc;
+
+	/* Field 1 decides, so callers written before field 2 existed, which set only event, never
+	 * have body read. */
+	if (p == NULL)
+		return FWC_ERR_ARG;
+	if (p->event.len != 0)
+		return enc_wrapped(out, cap, outlen, p->event);
+	if (outlen == NULL || (out == NULL && cap != 0))
+		return FWC_ERR_ARG;
+	if (p->body.p == NULL || p->body.len == 0 || p->body.len > FWC_PL_OBJECT_MAX)
+		return FWC_ERR_RANGE;
+	if ((rc = body_item_check(p->body.p, p->body.len, NULL, 0)) < 0)
+		return rc;
+	fwc_cbor_enc_init(&e, out, cap);
+	fwc_cbor_put_map(&e, 1);
+	put_key(&e, 2);
+	fwc_cbor_put_raw(&e, p->body.p, p->body.len);
+	return enc_done(&e, outlen);
 }
 
 int fwc_pl_device_event_decode(struct fwc_pl_device_event *p, const uint8_t *in, size_t len,
                                struct fwc_errinfo *ei)
 {
-	return p == NULL ? FWC_ERR_ARG : dec_wrapped(&p->event, in, len, ei);
+	struct fwc_pl_device_event v;
+	struct rd r;
+	unsigned k;
+	int rc;
+
+	if (p == NULL)
+		return FWC_ERR_ARG;
+	memset(&v, 0, sizeof(v));
+	if ((rc = rd_open(&r, in, len, ei)) < 0)
+		return rc;
+	while ((rc = rd_next(&r, &k)) > 0) {
+		size_t off = r.dec.pos;
+
+		switch (k) {
+		case 1:
+			rc = rd_bytes(&r, k, &v.event, 1, FWC_PL_OBJECT_MAX);
+			break;
+		case 2:
+			if ((rc = rd_item(&r, &v.body)) == FWC_OK)
+				rc = body_item_check(v.body.p, v.body.len, ei, off);
+			break;
+		default:
+			rc = rd_unknown(&r, k);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (rc < 0 || (rc = rd_close(&r, 0, 1)) < 0)
+		return rc;
+	if (v.event.len != 0 && v.body.len != 0)
+		return fwc_fail(ei, 0, FWC_ERR_MALFORMED,
+		                "fields 1 (signed event) and 2 (event body) exclude each other");
+	if (v.event.len == 0 && v.body.len == 0)
+		return fwc_fail(ei, r.dec.pos, FWC_ERR_MISSING_FIELD,
+		                "required field 1 (signed event) or 2 (event body) is missing");
+	*p = v;
+	return FWC_OK;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1520,19 +1594,34 @@ int fwc_event_sign(uint8_t *out, size_t cap, size_t *outlen, const struct fwc_ev
 	return fwc_event_encode(out, cap, outlen, body, blen, sig);
 }
 
+/* known (optional): a key already checked by the caller; a device key with the same bytes is
+ * taken as it is, without checking its curve point again. */
 static int event_body_decode(struct fwc_event *v, const uint8_t *in, size_t len, size_t base,
-                             struct fwc_errinfo *ei)
+                             const struct fwc_pubkey *known, struct fwc_errinfo *ei)
 {
+	uint8_t kb[FWC_PUBKEY_BIN_LEN];
 	struct rd r;
 	unsigned k;
 	int rc;
 
+	if (known != NULL && fwc_pubkey_to_bin(kb, known) != FWC_OK)
+		known = NULL;
 	if ((rc = rd_open(&r, in, len, NULL)) < 0)
 		goto fail;
 	while ((rc = rd_next(&r, &k)) > 0) {
+		const uint8_t *kp;
+		size_t kn;
+
 		switch (k) {
 		case 1:
-			rc = rd_key(&r, k, &v->device);
+			if (known == NULL) {
+				rc = rd_key(&r, k, &v->device);
+			} else if ((rc = fwc_cbor_get_bytes(&r.dec, &kp, &kn)) == FWC_OK) {
+				if (kn == FWC_PUBKEY_BIN_LEN && memcmp(kp, kb, kn) == 0)
+					v->device = *known;
+				else if (fwc_pubkey_from_bin(&v->device, kp, kn, NULL) != FWC_OK)
+					rc = FWC_ERR_KEY;
+			}
 			break;
 		case 2:
 			rc = rd_uint(&r, &v->seq);
@@ -1590,7 +1679,7 @@ int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct
 		switch (k) {
 		case 1:
 			if ((rc = rd_item(&r, &v.body)) == FWC_OK)
-				rc = event_body_decode(&v, v.body.p, v.body.len, off, ei);
+				rc = event_body_decode(&v, v.body.p, v.body.len, off, NULL, ei);
 			break;
 		case 2:
 			rc = rd_fixed(&r, k, v.sig, FWC_SIG_LEN);
@@ -1603,6 +1692,29 @@ int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct
 	}
 	if (rc < 0 || (rc = rd_close(&r, 0x6, 1)) < 0)
 		return rc;
+	*ev = v;
+	return FWC_OK;
+}
+
+int fwc_event_body_decode(struct fwc_event *ev, const uint8_t *in, size_t len,
+                          struct fwc_errinfo *ei)
+{
+	return fwc_event_body_decode_known(ev, in, len, NULL, ei);
+}
+
+int fwc_event_body_decode_known(struct fwc_event *ev, const uint8_t *in, size_t len,
+                                const struct fwc_pubkey *known, struct fwc_errinfo *ei)
+{
+	struct fwc_event v;
+	int rc;
+
+	if (ev == NULL || (in == NULL && len != 0))
+		return FWC_ERR_ARG;
+	memset(&v, 0, sizeof(v));
+	if ((rc = event_body_decode(&v, in, len, 0, known, ei)) < 0)
+		return rc;
+	v.body.p = in;
+	v.body.len = len;
 	*ev = v;
 	return FWC_OK;
 }

@@ -4,8 +4,11 @@
  * {"code", "message"}: the code is stable for clients, the message is for people. Handlers only
  * read: the one write, POST /v1/txs, hands the bytes to node_chain_submit() and reports 202
  * (accepted into the mempool), never "committed": that is only known once a block is durable,
- * and GET /v1/txs/{id} says so. Immutable objects (blocks) carry an ETag so pollers get 304. */
+ * and GET /v1/txs/{id} says so. POST /v1/txs/batch does the same for many transactions in one
+ * request (node_chain_submit_many: one ledger snapshot and one mempool lock for the batch) and
+ * answers one result per entry. Immutable objects (blocks) carry an ETag so pollers get 304. */
 #include "api.h"
+#include "txbatch.h"
 #include "api_content.h"
 #include "api_query.h"
 #include "updates.h"
@@ -20,6 +23,7 @@
 #include "fwchain/hex.h"
 #include "fwchain/merkle.h"
 #include "fwchain/sha256.h"
+#include "fwchain/tx.h"
 
 #define JSON_TYPE "application/json"
 
@@ -116,6 +120,8 @@ static void h_checkpoint(void *ctx, struct node_http_response *resp,
 	}
 }
 
+static unsigned submit_status(int rc, const struct node_refusal *r);
+
 static void h_submit(void *ctx, struct node_http_response *resp,
                      const struct node_http_request *req)
 {
@@ -141,6 +147,16 @@ static void h_submit(void *ctx, struct node_http_response *resp,
 		respond_json(resp, 202, json_pack("{s:s, s:s}", "id", hex, "status", "pending"));
 		return;
 	}
+	status = submit_status(rc, &r);
+	node_http_respond_error(resp, status, r.code[0] ? r.code : "malformed_tx", "%s",
+	                        r.msg[0] ? r.msg : fwc_strerror(rc));
+}
+
+/* The HTTP status of a refused submission (docs/node.md, POST /v1/txs). */
+static unsigned submit_status(int rc, const struct node_refusal *r)
+{
+	unsigned status;
+
 	switch (rc) {
 	case FWC_ERR_TOO_LARGE:
 		status = 413;
@@ -152,7 +168,7 @@ static void h_submit(void *ctx, struct node_http_response *resp,
 		status = 403;
 		break;
 	case FWC_ERR_RANGE:
-		status = strcmp(r.code, "mempool_full") == 0 ? 503 : 400;
+		status = strcmp(r->code, "mempool_full") == 0 ? 503 : 400;
 		break;
 	case FWC_ERR_IO:
 	case FWC_ERR_NOMEM:
@@ -162,9 +178,261 @@ static void h_submit(void *ctx, struct node_http_response *resp,
 	default:
 		status = 400;
 	}
-	node_http_respond_error(resp, status, r.code[0] ? r.code : "malformed_tx", "%s",
-	                        r.msg[0] ? r.msg : fwc_strerror(rc));
+	return status;
 }
+
+/* ---------------------------------------------------------------- POST /v1/txs/batch */
+
+/* The batch body is collected by the HTTP layer's upload path, which lets this route take up
+ * to NODE_TXBATCH_BYTES while single requests stay at the server's small body limit. */
+struct batch_up {
+	struct node_api *api;
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+void *node_api_batch_begin(void *ctx, struct node_http_response *resp,
+                         const struct node_http_request *req)
+{
+	struct batch_up *b = calloc(1, sizeof(*b));
+
+	(void)req;
+	if (b == NULL) {
+		node_http_respond_error(resp, 500, "internal_error", "out of memory");
+		return NULL;
+	}
+	b->api = ctx;
+	return b;
+}
+
+int node_api_batch_data(void *upload, struct node_http_response *resp, const uint8_t *data,
+                      size_t len)
+{
+	struct batch_up *b = upload;
+
+	if (len > NODE_TXBATCH_BYTES - b->len) {
+		node_http_respond_error(resp, 413, "too_large", "a batch body is at most %u bytes",
+		                        NODE_TXBATCH_BYTES);
+		return -1;
+	}
+	if (b->len + len > b->cap) {
+		size_t ncap = b->cap ? b->cap : 64 * 1024;
+		uint8_t *nb;
+
+		while (ncap < b->len + len)
+			ncap *= 2;
+		if (ncap > NODE_TXBATCH_BYTES)
+			ncap = NODE_TXBATCH_BYTES;
+		if ((nb = realloc(b->buf, ncap)) == NULL) {
+			node_http_respond_error(resp, 500, "internal_error", "out of memory");
+			return -1;
+		}
+		b->buf = nb;
+		b->cap = ncap;
+	}
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+/* A growable text buffer for the answer (JSON written by hand: thousands of entries, most of
+ * them one fixed shape). */
+struct text {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void text_put(struct text *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 4096;
+		char *np;
+
+		while (ncap < t->len + n + 1)
+			ncap *= 2;
+		if ((np = realloc(t->p, ncap)) == NULL) {
+			t->oom = 1;
+			return;
+		}
+		t->p = np;
+		t->cap = ncap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+/* The code and message of an error answer a handler wrote into r (a JSON body). */
+static void refusal_of(struct node_refusal *out, const struct node_http_response *r)
+{
+	json_t *o = r->body ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+	const char *code = o ? json_string_value(json_object_get(o, "code")) : NULL;
+	const char *msg = o ? json_string_value(json_object_get(o, "message")) : NULL;
+
+	snprintf(out->code, sizeof(out->code), "%s", code ? code : "internal_error");
+	snprintf(out->msg, sizeof(out->msg), "%s", msg ? msg : "refused");
+	json_decref(o);
+}
+
+/* One entry's result: {"id", "status": "pending"} or {"id", "status": "refused", "http",
+ * "code", "message"} where http is what POST /v1/txs would have answered. */
+static void result_put(struct text *t, const uint8_t *tx, size_t len, const uint8_t id[32],
+                       unsigned http, const struct node_refusal *r)
+{
+	uint8_t rid[32];
+	char hex[65], *e;
+	json_t *o;
+
+	if (http == 0) {
+		char line[128];
+		int n;
+
+		fwc_hex_encode(hex, sizeof(hex), id, 32);
+		n = snprintf(line, sizeof(line), "{\"id\":\"%s\",\"status\":\"pending\"}", hex);
+		text_put(t, line, (size_t)n);
+		return;
+	}
+	/* A refused entry's id is still the SHA-256 of its bytes, whatever they are. */
+	if (fwc_tx_id(rid, tx, len) != FWC_OK)
+		memset(rid, 0, sizeof(rid));
+	fwc_hex_encode(hex, sizeof(hex), rid, 32);
+	o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "id", hex, "status", "refused", "http",
+	              (int)http, "code", r->code[0] ? r->code : "malformed_tx", "message",
+	              r->msg);
+	e = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (e == NULL) {
+		t->oom = 1;
+		return;
+	}
+	text_put(t, e, strlen(e));
+	free(e);
+}
+
+void node_api_batch_end(void *upload, struct node_http_response *resp,
+                      const struct node_http_request *req)
+{
+	struct batch_up *b = upload;
+	struct node_api *api = b->api;
+	struct node_txbatch_item *items = NULL;
+	struct node_submit *subs = NULL;
+	unsigned *http = NULL;
+	struct fwc_errinfo ei = {0};
+	struct text t = {0};
+	size_t n = 0, accepted = 0;
+	char head[96];
+	int rc;
+
+	(void)req;
+	items = malloc(NODE_TXBATCH_MAX * sizeof(*items));
+	if (items == NULL) {
+		node_http_respond_error(resp, 500, "internal_error", "out of memory");
+		return;
+	}
+	rc = node_txbatch_decode(items, NODE_TXBATCH_MAX, &n, b->buf, b->len, &ei);
+	if (rc != FWC_OK) {
+		node_http_respond_error(resp, rc == FWC_ERR_TOO_LARGE ? 413 : 400,
+		                        rc == FWC_ERR_TOO_LARGE ? "too_large" : "malformed_batch",
+		                        "byte %zu: %s", ei.offset,
+		                        ei.msg[0] ? ei.msg : fwc_strerror(rc));
+		goto out;
+	}
+	/* Availability before acceptance, entry by entry as for a single POST; then the rest are
+	 * submitted together (one ledger snapshot and one mempool lock for the batch). */
+	subs = calloc(n, sizeof(*subs));
+	http = calloc(n, sizeof(*http));
+	if (subs == NULL || http == NULL) {
+		node_http_respond_error(resp, 500, "internal_error", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct node_http_response cr;
+
+		memset(&cr, 0, sizeof(cr));
+		if (node_content_check_tx(api->content, &cr, items[i].p, items[i].len) != FWC_OK) {
+			http[i] = cr.status ? cr.status : 500;
+			refusal_of(&subs[i].r, &cr);
+		}
+		node_http_response_cleanup(&cr);
+		/* An entry refused here is left out of the submission (zero length: skipped). */
+		subs[i].tx = http[i] ? NULL : items[i].p;
+		subs[i].len = http[i] ? 0 : items[i].len;
+	}
+	{
+		/* Compact the entries still to submit, submit them, and spread the outcomes back. */
+		size_t m = 0;
+		struct node_submit *todo = calloc(n, sizeof(*todo));
+
+		if (todo == NULL) {
+			node_http_respond_error(resp, 500, "internal_error", "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!http[i])
+				todo[m++] = subs[i];
+		rc = node_chain_submit_many(api->chain, todo, m);
+		for (size_t i = 0, k = 0; rc == FWC_OK && i < n; i++)
+			if (!http[i])
+				subs[i] = todo[k++];
+		free(todo);
+		if (rc != FWC_OK) {
+			node_http_respond_error(resp, 500, "internal_error", "%s", fwc_strerror(rc));
+			goto out;
+		}
+	}
+	text_put(&t, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			text_put(&t, ",", 1);
+		if (http[i] == 0 && subs[i].rc == FWC_OK) {
+			accepted++;
+		} else if (http[i] == 0) {
+			http[i] = submit_status(subs[i].rc, &subs[i].r);
+			if (subs[i].r.msg[0] == '\0')
+				snprintf(subs[i].r.msg, sizeof(subs[i].r.msg), "%s",
+				         fwc_strerror(subs[i].rc));
+		}
+		result_put(&t, items[i].p, items[i].len, subs[i].id, http[i], &subs[i].r);
+	}
+	text_put(&t, "]}", 2);
+	if (t.oom) {
+		node_http_respond_error(resp, 500, "internal_error", "out of memory");
+		goto out;
+	}
+	{
+		/* {"accepted":A,"refused":R,"results":[...]}: the head goes in front. */
+		int hl = snprintf(head, sizeof(head), "{\"accepted\":%zu,\"refused\":%zu,\"results\":",
+		                  accepted, n - accepted);
+		char *body = malloc((size_t)hl + t.len + 1);
+
+		if (body == NULL) {
+			node_http_respond_error(resp, 500, "internal_error", "out of memory");
+			goto out;
+		}
+		memcpy(body, head, (size_t)hl);
+		memcpy(body + hl, t.p, t.len + 1);
+		node_http_respond_take(resp, 200, JSON_TYPE, body, (size_t)hl + t.len);
+	}
+out:
+	free(t.p);
+	free(subs);
+	free(http);
+	free(items);
+}
+
+void node_api_batch_release(void *upload)
+{
+	struct batch_up *b = upload;
+
+	if (b == NULL)
+		return;
+	free(b->buf);
+	free(b);
+}
+
 
 static void h_tx(void *ctx, struct node_http_response *resp, const struct node_http_request *req)
 {

@@ -44,5 +44,6 @@ static void *api_up_begin(void *ctx, struct node_http_response *resp,
 const struct node_http_upload_route node_api_uploads[] = {
     {"POST", "/v1/content", NODE_CONTENT_UPLOAD_MAX_BODY, api_up_begin, node_content_up_data,
      node_content_up_end, node_content_up_release},
+    NODE_API_TX_UPLOADS,
 };
 const size_t node_api_nuploads = sizeof(node_api_uploads) / sizeof(node_api_uploads[0]);

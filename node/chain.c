@@ -26,6 +26,7 @@
  * change memberships, since the state machine decides at apply time anyway), and the nonce:
  * above the committed one, not already pending, and at most one past the highest pending. */
 #include "chain.h"
+#include "txindex.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -134,8 +135,18 @@ struct pending {
 	uint32_t type;
 	uint8_t sender[FWC_PUBKEY_BIN_LEN];
 	uint64_t nonce;
-	double deferred_since; /* monotonic seconds of the first deferral; 0 when never */
+	double deferred_since;    /* monotonic seconds of the first deferral; 0 when never */
+	struct fwc_signed_tx stx; /* the submission's decode, its pointers into bytes */
 };
+
+/* Point a decode of src[0..len) at the copy dst instead. */
+static void stx_rebase(struct fwc_signed_tx *stx, const uint8_t *src, const uint8_t *dst)
+{
+	stx->body = dst + (stx->body - src);
+	stx->sig = dst + (stx->sig - src);
+	stx->tx.chain_id.p = (const char *)dst + (stx->tx.chain_id.p - (const char *)src);
+	stx->tx.payload.p = stx->tx.payload.p ? dst + (stx->tx.payload.p - src) : NULL;
+}
 
 struct refused {
 	uint8_t id[32];
@@ -166,9 +177,11 @@ struct node_chain {
 	pthread_t thread;
 	int stop;
 
-	/* Mempool: a FIFO in a ring of cfg.mempool_max slots. */
+	/* Mempool: a FIFO in a ring of cfg.mempool_max slots, and the index of everything
+	 * pending (queued or in flight) that submissions check. */
 	struct pending *pool;
 	size_t head, count;
+	struct node_txindex *ix;
 	/* The batch the producer is working on (visible to duplicate checks and queries). */
 	struct pending *inflight;
 	size_t ninflight;
@@ -241,40 +254,26 @@ struct scan {
 	int membership;  /* a pending transaction may change memberships */
 };
 
-static void scan_one(struct scan *sc, const struct pending *p, const struct pending *q)
-{
-	if (memcmp(p->id, q->id, 32) == 0)
-		sc->dup = 1;
-	if (memcmp(p->sender, q->sender, FWC_PUBKEY_BIN_LEN) == 0) {
-		if (p->nonce > sc->top)
-			sc->top = p->nonce;
-		if (p->nonce == q->nonce)
-			sc->nonce_taken = 1;
-	}
-	if (changes_membership(p->type))
-		sc->membership = 1;
-}
-
-/* Caller holds mu. */
+/* Caller holds mu. Index lookups, not a walk of the mempool. */
 static void scan_pending(struct node_chain *c, struct scan *sc, const struct pending *q)
 {
 	memset(sc, 0, sizeof(*sc));
-	for (size_t i = 0; i < c->count; i++)
-		scan_one(sc, &c->pool[(c->head + i) % c->cfg.mempool_max], q);
-	for (size_t i = 0; i < c->ninflight; i++)
-		scan_one(sc, &c->inflight[i], q);
+	sc->dup = node_txindex_has_id(c->ix, q->id);
+	sc->nonce_taken = node_txindex_has_nonce(c->ix, q->sender, q->nonce);
+	node_txindex_sender(c->ix, q->sender, NULL, &sc->top);
+	sc->membership = node_txindex_membership(c->ix) > 0;
 }
 
 /* Is id pending or in flight? Caller holds mu. */
 static int known_pending(struct node_chain *c, const uint8_t id[32])
 {
-	for (size_t i = 0; i < c->count; i++)
-		if (memcmp(c->pool[(c->head + i) % c->cfg.mempool_max].id, id, 32) == 0)
-			return 1;
-	for (size_t i = 0; i < c->ninflight; i++)
-		if (memcmp(c->inflight[i].id, id, 32) == 0)
-			return 1;
-	return 0;
+	return node_txindex_has_id(c->ix, id);
+}
+
+/* p leaves the mempool for good (committed, rejected, expired). Caller holds mu. */
+static void unindex(struct node_chain *c, const struct pending *p)
+{
+	node_txindex_remove(c->ix, p->id, p->sender, p->nonce, changes_membership(p->type));
 }
 
 int node_chain_account(struct node_chain *c, const struct fwc_pubkey *sender,
@@ -296,17 +295,8 @@ int node_chain_account(struct node_chain *c, const struct fwc_pubkey *sender,
 		rc = node_state_nonce(node_db_reader_state(rd), sender, &last);
 		node_db_reader_put(rd);
 	}
-	for (size_t i = 0; rc == FWC_OK && i < c->count + c->ninflight; i++) {
-		const struct pending *p = i < c->count
-		                              ? &c->pool[(c->head + i) % c->cfg.mempool_max]
-		                              : &c->inflight[i - c->count];
-
-		if (memcmp(p->sender, bin, FWC_PUBKEY_BIN_LEN) != 0)
-			continue;
-		n++;
-		if (p->nonce > top)
-			top = p->nonce;
-	}
+	if (rc == FWC_OK)
+		node_txindex_sender(c->ix, bin, &n, &top);
 	pthread_mutex_unlock(&c->mu);
 	if (rc != FWC_OK)
 		return FWC_ERR_IO;
@@ -332,12 +322,6 @@ static const char *role_names(char *buf, size_t cap, uint32_t roles)
 	return n ? buf : "no role";
 }
 
-static int device_retired_cb(void *ctx, const struct node_device_row *d)
-{
-	*(int *)ctx = d->retired != 0;
-	return 1;
-}
-
 /* The sender's standing in the committed state: FWC_OK, or a refusal. */
 static int sender_precheck(struct node_state *rs, const struct fwc_pubkey *sender, uint32_t type,
                            struct node_refusal *r)
@@ -350,12 +334,11 @@ static int sender_precheck(struct node_state *rs, const struct fwc_pubkey *sende
 		if (type == FWC_TX_DEVICE_EVENT) {
 			/* A device relaying its own event: it must be an active registered device.
 			 */
-			int retired = -1;
-			int drc = node_state_device_get(rs, sender, device_retired_cb, &retired);
+			int drc = node_state_device_active(rs, sender);
 
-			if (drc == FWC_OK && retired == 0)
+			if (drc == 1)
 				return FWC_OK;
-			if (drc != FWC_OK && drc != FWC_ERR_NOT_FOUND)
+			if (drc < 0)
 				goto io;
 		}
 		refuse(r, "unknown_sender",
@@ -380,24 +363,23 @@ io:
 	return FWC_ERR_IO;
 }
 
-int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
-                      const uint8_t *tx, size_t len)
-{
-	struct fwc_signed_tx stx;
-	struct fwc_errinfo ei = {0};
-	struct node_db_tx stored;
-	struct node_db_reader *rd = NULL;
-	struct node_refusal pre;
+/* One submission in progress. */
+struct sub {
 	struct pending p;
-	struct scan sc;
-	size_t max = c ? (c->cfg.tx_max_bytes < FWC_TX_MAX ? c->cfg.tx_max_bytes : FWC_TX_MAX) : 0;
-	uint64_t last = 0;
-	int rc, prerc;
+	struct node_refusal pre; /* the sender precheck's refusal */
+	int prerc;
+};
 
-	if (c == NULL || id == NULL || (tx == NULL && len))
-		return FWC_ERR_ARG;
-	memset(&p, 0, sizeof(p));
-	memset(&pre, 0, sizeof(pre));
+/* The checks that need no ledger: size, decode, chain id, signature; then the id and the
+ * sender's binary form. FWC_OK or a refusal in *r. */
+static int submit_decode(struct node_chain *c, struct sub *u, struct node_refusal *r,
+                         const uint8_t *tx, size_t len)
+{
+	struct fwc_errinfo ei = {0};
+	struct fwc_signed_tx *stx = &u->p.stx;
+	size_t max = c->cfg.tx_max_bytes < FWC_TX_MAX ? c->cfg.tx_max_bytes : FWC_TX_MAX;
+	int rc;
+
 	if (len == 0) {
 		refuse(r, "malformed_tx", "empty transaction");
 		return FWC_ERR_TRUNCATED;
@@ -409,112 +391,226 @@ int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal 
 	}
 	/* Checks in the order of docs/state-machine.md section 3: decode, chain id, signature,
 	 * sender, nonce. Time window and per-type rules belong to the state machine. */
-	rc = fwc_tx_decode(&stx, tx, len, &ei);
+	rc = fwc_tx_decode(stx, tx, len, &ei);
 	if (rc != FWC_OK) {
 		refuse(r, "malformed_tx", "byte %zu: %s", ei.offset,
 		       ei.msg[0] ? ei.msg : fwc_strerror(rc));
 		return rc;
 	}
-	if (stx.tx.chain_id.len != strlen(c->chain_id) ||
-	    memcmp(stx.tx.chain_id.p, c->chain_id, stx.tx.chain_id.len) != 0) {
+	if (stx->tx.chain_id.len != strlen(c->chain_id) ||
+	    memcmp(stx->tx.chain_id.p, c->chain_id, stx->tx.chain_id.len) != 0) {
 		refuse(r, "chain_id_mismatch", "transaction is for chain '%.*s', this is '%s'",
-		       (int)(stx.tx.chain_id.len > 64 ? 64 : stx.tx.chain_id.len),
-		       stx.tx.chain_id.p, c->chain_id);
+		       (int)(stx->tx.chain_id.len > 64 ? 64 : stx->tx.chain_id.len),
+		       stx->tx.chain_id.p, c->chain_id);
 		return FWC_ERR_STATE;
 	}
-	rc = fwc_tx_verify(&stx, &ei);
+	rc = fwc_tx_verify(stx, &ei);
 	if (rc != FWC_OK) {
 		refuse(r, "bad_signature", "the signature does not verify under the sender key");
 		return FWC_ERR_BADSIG;
 	}
-	rc = fwc_tx_id(p.id, tx, len);
+	rc = fwc_tx_id(u->p.id, tx, len);
 	if (rc == FWC_OK)
-		rc = fwc_pubkey_to_bin(p.sender, &stx.tx.sender);
+		rc = fwc_pubkey_to_bin(u->p.sender, &stx->tx.sender);
 	if (rc != FWC_OK) {
 		refuse(r, "internal_error", "%s", fwc_strerror(rc));
 		return rc;
 	}
-	p.type = stx.tx.type;
-	p.nonce = stx.tx.nonce;
-	rc = node_db_tx_get(c->db, &stored, p.id);
+	u->p.type = stx->tx.type;
+	u->p.nonce = stx->tx.nonce;
+	return FWC_OK;
+}
+
+/* Against the committed ledger, through rd (in one read transaction for a whole batch): not
+ * already committed, and the sender's standing (its verdict, in u->prerc and u->pre, is used
+ * under mu only when no pending transaction could change it). */
+static int submit_ledger(struct node_db_reader *rd, struct sub *u, struct node_refusal *r)
+{
+	uint64_t height = 0;
+	int rc = node_db_reader_tx_height(rd, &height, u->p.id);
+
 	if (rc == FWC_OK) {
 		refuse(r, "duplicate", "transaction already committed in block %llu",
-		       (unsigned long long)stored.height);
-		node_db_tx_cleanup(&stored);
+		       (unsigned long long)height);
 		return FWC_ERR_DUPLICATE;
 	}
 	if (rc != FWC_ERR_NOT_FOUND) {
 		refuse(r, "internal_error", "ledger read failed");
 		return rc;
 	}
-	/* The sender's standing, from the committed state: its verdict is used below only when
-	 * no pending transaction could change it. */
-	if ((rc = node_db_reader_get(c->db, &rd)) != FWC_OK) {
-		refuse(r, "internal_error", "ledger read failed");
-		return rc;
+	u->prerc =
+	    sender_precheck(node_db_reader_state(rd), &u->p.stx.tx.sender, u->p.type, &u->pre);
+	if (u->prerc == FWC_ERR_IO) {
+		*r = u->pre;
+		return u->prerc;
 	}
-	prerc = sender_precheck(node_db_reader_state(rd), &stx.tx.sender, p.type, &pre);
-	node_db_reader_put(rd);
-	if (prerc == FWC_ERR_IO) {
-		*r = pre;
-		return prerc;
-	}
-	p.bytes = malloc(len);
-	if (p.bytes == NULL) {
-		refuse(r, "internal_error", "out of memory");
-		return FWC_ERR_NOMEM;
-	}
-	memcpy(p.bytes, tx, len);
-	p.len = len;
+	return FWC_OK;
+}
 
-	pthread_mutex_lock(&c->mu);
-	/* The committed nonce is read under mu: the producer publishes a block (and clears its
-	 * in-flight batch) under mu only after the ledger has it, so between the ledger and the
-	 * pending sets every accepted nonce is seen exactly once. */
-	rc = node_db_reader_get(c->db, &rd);
-	if (rc == FWC_OK) {
-		rc = node_state_nonce(node_db_reader_state(rd), &stx.tx.sender, &last);
-		node_db_reader_put(rd);
-	}
-	scan_pending(c, &sc, &p);
+/* The nonce checks and the queueing. Caller holds mu, and rd reads the ledger as of a moment
+ * under mu: the producer publishes a block (and clears its in-flight batch) under mu only
+ * after the ledger has it, so between the ledger and the pending sets every accepted nonce is
+ * seen (a block being published may be seen in both, which only makes the checks stricter
+ * for that instant). On success the pending transaction (bytes included) moves into the
+ * mempool. */
+static int submit_queue(struct node_chain *c, struct node_db_reader *rd, struct sub *u,
+                        struct node_refusal *r)
+{
+	struct pending *p = &u->p;
+	struct scan sc;
+	uint64_t last = 0;
+	int rc = node_state_nonce(node_db_reader_state(rd), &p->stx.tx.sender, &last);
+
+	scan_pending(c, &sc, p);
 	if (rc != FWC_OK) {
 		refuse(r, "internal_error", "ledger read failed");
 	} else if (sc.dup) {
 		rc = FWC_ERR_DUPLICATE;
 		refuse(r, "duplicate", "transaction already pending");
-	} else if (prerc != FWC_OK && !sc.membership) {
-		rc = prerc;
-		*r = pre;
-	} else if (p.nonce <= last) {
+	} else if (u->prerc != FWC_OK && !sc.membership) {
+		rc = u->prerc;
+		*r = u->pre;
+	} else if (p->nonce <= last) {
 		rc = FWC_ERR_STATE;
 		refuse(r, "nonce_replay", "nonce %llu already used; the next is %llu",
-		       (unsigned long long)p.nonce,
+		       (unsigned long long)p->nonce,
 		       (unsigned long long)(sc.top > last ? sc.top : last) + 1);
 	} else if (sc.nonce_taken) {
 		rc = FWC_ERR_STATE;
 		refuse(r, "nonce_replay", "nonce %llu is already pending; the next is %llu",
-		       (unsigned long long)p.nonce, (unsigned long long)sc.top + 1);
-	} else if (p.nonce > (sc.top > last ? sc.top : last) + 1) {
+		       (unsigned long long)p->nonce, (unsigned long long)sc.top + 1);
+	} else if (p->nonce > (sc.top > last ? sc.top : last) + 1) {
 		rc = FWC_ERR_STATE;
 		refuse(r, "nonce_gap", "nonce %llu skips ahead; the next is %llu",
-		       (unsigned long long)p.nonce,
+		       (unsigned long long)p->nonce,
 		       (unsigned long long)(sc.top > last ? sc.top : last) + 1);
-	} else if (c->count == c->cfg.mempool_max) {
+	} else if (c->count == c->cfg.mempool_max ||
+	           (rc = node_txindex_add(c->ix, p->id, p->sender, p->nonce,
+	                                  changes_membership(p->type))) == FWC_ERR_RANGE) {
 		rc = FWC_ERR_RANGE;
 		refuse(r, "mempool_full", "%zu transactions pending; retry later", c->count);
+	} else if (rc != FWC_OK) {
+		refuse(r, "duplicate", "transaction already pending");
 	} else {
-		c->pool[(c->head + c->count) % c->cfg.mempool_max] = p;
-		p.bytes = NULL;
+		c->pool[(c->head + c->count) % c->cfg.mempool_max] = *p;
+		p->bytes = NULL;
 		c->count++;
-		/* A full batch need not wait for the interval. */
-		if (c->count >= c->cfg.block_max_txs)
-			pthread_cond_broadcast(&c->cv);
 	}
-	pthread_mutex_unlock(&c->mu);
-	free(p.bytes);
-	if (rc == FWC_OK)
-		memcpy(id, p.id, 32);
 	return rc;
+}
+
+int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n)
+{
+	struct node_db_reader *rd = NULL;
+	struct sub *u;
+	size_t queued = 0;
+	int rc;
+
+	if (c == NULL || (s == NULL && n != 0))
+		return FWC_ERR_ARG;
+	for (size_t i = 0; i < n; i++)
+		if (s[i].tx == NULL && s[i].len)
+			return FWC_ERR_ARG;
+	u = calloc(n ? n : 1, sizeof(*u));
+	if (u == NULL)
+		return FWC_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		memset(&s[i].r, 0, sizeof(s[i].r));
+		s[i].rc = submit_decode(c, &u[i], &s[i].r, s[i].tx, s[i].len);
+	}
+	/* The ledger checks of the whole batch in one read transaction (a snapshot is one lock
+	 * round instead of one per query). */
+	rc = node_db_reader_get(c->db, &rd);
+	if (rc == FWC_OK && node_db_reader_begin(rd) != FWC_OK) {
+		node_db_reader_put(rd);
+		rc = FWC_ERR_IO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].rc != FWC_OK)
+			continue;
+		if (rc != FWC_OK) {
+			refuse(&s[i].r, "internal_error", "ledger read failed");
+			s[i].rc = rc;
+			continue;
+		}
+		s[i].rc = submit_ledger(rd, &u[i], &s[i].r);
+	}
+	if (rc == FWC_OK) {
+		node_db_reader_end(rd);
+		node_db_reader_put(rd);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].rc != FWC_OK)
+			continue;
+		u[i].p.bytes = malloc(s[i].len);
+		if (u[i].p.bytes == NULL) {
+			refuse(&s[i].r, "internal_error", "out of memory");
+			s[i].rc = FWC_ERR_NOMEM;
+			continue;
+		}
+		memcpy(u[i].p.bytes, s[i].tx, s[i].len);
+		u[i].p.len = s[i].len;
+		stx_rebase(&u[i].p.stx, s[i].tx, u[i].p.bytes);
+	}
+
+	/* One nonce read per entry under mu: a read transaction pays for itself only when
+	 * there are several. */
+	pthread_mutex_lock(&c->mu);
+	rc = node_db_reader_get(c->db, &rd);
+	if (rc == FWC_OK && n > 1 && node_db_reader_begin(rd) != FWC_OK) {
+		node_db_reader_put(rd);
+		rc = FWC_ERR_IO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].rc != FWC_OK)
+			continue;
+		if (rc != FWC_OK) {
+			refuse(&s[i].r, "internal_error", "ledger read failed");
+			s[i].rc = rc;
+			continue;
+		}
+		s[i].rc = submit_queue(c, rd, &u[i], &s[i].r);
+		if (s[i].rc == FWC_OK) {
+			memcpy(s[i].id, u[i].p.id, 32);
+			queued++;
+		}
+	}
+	if (rc == FWC_OK) {
+		if (n > 1)
+			node_db_reader_end(rd);
+		node_db_reader_put(rd);
+	}
+	/* A full batch need not wait for the interval. */
+	if (queued && c->count >= c->cfg.block_max_txs)
+		pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	for (size_t i = 0; i < n; i++)
+		free(u[i].p.bytes); /* NULL for the queued ones */
+	free(u);
+	return FWC_OK;
+}
+
+int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
+                      const uint8_t *tx, size_t len)
+{
+	struct node_submit one;
+	int rc;
+
+	if (c == NULL || id == NULL || (tx == NULL && len))
+		return FWC_ERR_ARG;
+	memset(&one, 0, sizeof(one));
+	one.tx = tx;
+	one.len = len;
+	rc = node_chain_submit_many(c, &one, 1);
+	if (rc != FWC_OK) {
+		refuse(r, "internal_error", "%s", fwc_strerror(rc));
+		return rc;
+	}
+	if (one.rc == FWC_OK)
+		memcpy(id, one.id, 32);
+	else if (r)
+		*r = one.r;
+	return one.rc;
 }
 
 enum node_tx_where node_chain_tx_where(struct node_chain *c, const uint8_t id[32],
@@ -807,20 +903,6 @@ static int log_row(struct node_db_tx *t, const struct pending *p, int status, co
 	return rc;
 }
 
-/* The sender's next nonce per the state being built: its pubkey from the binary form. */
-static int next_nonce(struct node_state *st, const struct pending *p, uint64_t *next)
-{
-	struct fwc_pubkey pk;
-	uint64_t last = 0;
-	int rc = fwc_pubkey_from_bin(&pk, p->sender, FWC_PUBKEY_BIN_LEN, NULL);
-
-	if (rc == FWC_OK)
-		rc = node_state_nonce(st, &pk, &last);
-	if (rc == FWC_OK)
-		*next = last + 1;
-	return rc;
-}
-
 /* Build, apply, sign and durably commit one block of the batch f. f->out[i] and f->why[i] get
  * each transaction's fate; on failure every one is OUT_RETRY. On success the fates are settled
  * with the new head (seal_block); otherwise the caller settles them. FWC_ERR_NOT_FOUND (no
@@ -861,20 +943,21 @@ static int make_block(struct node_chain *c, struct fate *f, int64_t when,
 	do {
 		progress = 0;
 		for (size_t i = 0; i < n; i++) {
-			uint64_t expect = 0;
-
 			if (out[i] != OUT_TODO)
 				continue;
-			rc = next_nonce(state, &txs[i], &expect);
-			if (rc != FWC_OK) {
-				fwc_fail(ei, 0, rc, "reading a nonce: %s", fwc_strerror(rc));
-				goto abort;
-			}
-			if (txs[i].nonce > expect)
-				continue; /* not yet: no signature check spent on it */
-			/* Every mempool transaction's envelope was verified at submission. */
+			/* Every mempool transaction's envelope was decoded and verified at
+			 * submission: apply reuses that decode and its id, so a transaction
+			 * whose nonce is not yet next costs only the reads before the state
+			 * machine's nonce check, which says nonce_gap: it waits (for a later
+			 * pass of this block, its predecessor may come later in the batch, or
+			 * for a later block). */
 			state->envelope_verified = 1;
+			state->decoded = &txs[i].stx;
+			state->txid = txs[i].id;
 			rc = node_state_apply(state, h, txs[i].bytes, txs[i].len, b.time, &why[i]);
+			if (rc != FWC_OK && why[i].kind == NODE_REFUSAL_REJECT &&
+			    strcmp(why[i].code, "nonce_gap") == 0)
+				continue;
 			progress = 1;
 			todo--;
 			if (rc == FWC_OK) {
@@ -974,7 +1057,8 @@ static int make_genesis(struct node_chain *c, const struct node_genesis *g, int 
 static void requeue(struct node_chain *c, struct pending *p)
 {
 	if (c->count == c->cfg.mempool_max) {
-		free(p->bytes); /* cannot happen; never leak */
+		unindex(c, p); /* cannot happen; never leak */
+		free(p->bytes);
 		return;
 	}
 	c->head = (c->head + c->cfg.mempool_max - 1) % c->cfg.mempool_max;
@@ -1005,10 +1089,12 @@ static void settle(struct node_chain *c, struct fate *f)
 
 		switch (f->out[i]) {
 		case OUT_APPLIED:
+			unindex(c, p);
 			free(p->bytes);
 			break;
 		case OUT_FAILED:
 		case OUT_REJECTED:
+			unindex(c, p);
 			remember(c, p->id, &f->why[i]);
 			free(p->bytes);
 			break;
@@ -1021,6 +1107,7 @@ static void settle(struct node_chain *c, struct fate *f)
 				refuse(&gap, "nonce_gap",
 				       "waited %d s for the sender's nonces before %llu",
 				       NODE_DEFER_MAX_S, (unsigned long long)p->nonce);
+				unindex(c, p);
 				remember(c, p->id, &gap);
 				free(p->bytes);
 				break;
@@ -1210,7 +1297,9 @@ int node_chain_start(struct node_chain **out, const struct node_chain_config *cf
 	c->quorum = g->quorum;
 	c->pool = calloc(cfg->mempool_max, sizeof(*c->pool));
 	c->refused = calloc(NODE_REFUSED_KEEP, sizeof(*c->refused));
-	if (c->pool == NULL || c->refused == NULL) {
+	if (c->pool == NULL || c->refused == NULL ||
+	    node_txindex_new(&c->ix, cfg->mempool_max + cfg->block_max_txs) != FWC_OK) {
+		node_txindex_free(c->ix);
 		free(c->pool);
 		free(c->refused);
 		free(c);
@@ -1263,6 +1352,7 @@ int node_chain_start(struct node_chain **out, const struct node_chain_config *cf
 		pthread_mutex_destroy(&c->mu);
 		pthread_cond_destroy(&c->cv);
 		free(c->note);
+		node_txindex_free(c->ix);
 		free(c->pool);
 		free(c->refused);
 		free(c);
@@ -1286,6 +1376,7 @@ void node_chain_stop(struct node_chain *c)
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c->note);
+	node_txindex_free(c->ix);
 	free(c->pool);
 	free(c->refused);
 	free(c);

@@ -102,6 +102,23 @@ void node_chain_stop(struct node_chain *c);
 int node_chain_submit(struct node_chain *c, uint8_t id[32], struct node_refusal *r,
                       const uint8_t *tx, size_t len);
 
+/* One transaction of node_chain_submit_many: tx[0..len) in (copied when queued); rc, and id
+ * (on success) or r (on refusal) out. */
+struct node_submit {
+	const uint8_t *tx;
+	size_t len;
+	int rc;
+	uint8_t id[32];
+	struct node_refusal r;
+};
+
+/* node_chain_submit for s[0..n) in order, each as if submitted alone right after the ones
+ * before it (a sender's later transaction sees its earlier ones pending), but with the ledger
+ * read in one read transaction for the batch and the mempool lock taken once: what
+ * POST /v1/txs/batch uses. Returns FWC_OK (each entry's own outcome in s[i].rc and s[i].r)
+ * or FWC_ERR_ARG / FWC_ERR_NOMEM with nothing queued. */
+int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n);
+
 /* What the node knows of a transaction id. */
 enum node_tx_where {
 	NODE_TX_UNKNOWN = 0,

@@ -184,6 +184,12 @@ void node_db_block_cleanup(struct node_db_block *b);
 
 /* Transaction by id, or FWC_ERR_NOT_FOUND. */
 int node_db_tx_get(struct node_db *db, struct node_db_tx *out, const uint8_t id[32]);
+/* Whether transaction id is in the ledger, and in which block: FWC_OK with *height,
+ * FWC_ERR_NOT_FOUND, or FWC_ERR_IO. Cheaper than node_db_tx_get (one index probe, no bytes
+ * copied): the submission's duplicate check. */
+int node_db_tx_height(struct node_db *db, uint64_t *height, const uint8_t id[32]);
+/* The same through a borrowed reader (inside its read transaction, if one is open). */
+int node_db_reader_tx_height(struct node_db_reader *r, uint64_t *height, const uint8_t id[32]);
 
 /* Id of the transaction at leaf index, or FWC_ERR_NOT_FOUND. */
 int node_db_tx_id_at(struct node_db *db, uint8_t id[32], uint64_t leaf_index);

@@ -496,6 +496,8 @@ void node_state_close(struct node_state *st)
 			sqlite3_finalize(st->stmts[i]);
 		st->stmts[i] = NULL;
 	}
+	free(st->ks_cache);
+	st->ks_cache = NULL;
 	st->db = NULL;
 }
 
@@ -537,9 +539,17 @@ static int why_fail(struct node_refusal *why, int kind, int rc, const char *code
 	return rc;
 }
 
+struct device_info {
+	char product[NODE_STATE_ID_BUF];
+	char hwid[FWC_PL_HWID_MAX + 1];
+	int retired;
+	uint64_t last_seq, counter;
+};
+
 /* One application in progress. */
 struct ap {
 	int envelope_verified; /* latched from st->envelope_verified by node_state_apply */
+	const struct fwc_signed_tx *decoded; /* latched from st->decoded */
 	struct node_state *st;
 	struct node_refusal *why;
 	int64_t now;
@@ -549,6 +559,7 @@ struct ap {
 	char org[NODE_STATE_ID_BUF]; /* the sender's organisation ("" for a device sender) */
 	uint32_t roles;
 	int sender_is_device;
+	struct device_info sender_dev; /* the sender's device row, when sender_is_device */
 	struct fwc_payload pl;
 	/* For the audit row. */
 	char product[NODE_STATE_ID_BUF];
@@ -637,13 +648,6 @@ static int member_get(struct node_state *st, const struct fwc_pubkey *pk, char *
 	return rc;
 }
 
-struct device_info {
-	char product[NODE_STATE_ID_BUF];
-	char hwid[FWC_PL_HWID_MAX + 1];
-	int retired;
-	uint64_t last_seq, counter;
-};
-
 static int device_get(struct node_state *st, const struct fwc_pubkey *pk, struct device_info *d)
 {
 	sqlite3_stmt *s = q(st, Q_DEVICE_GET, "k", pk);
@@ -685,6 +689,50 @@ static int keyset_apply_revocations(struct node_state *st, struct fwc_keyset *ks
 
 /* 1 found, 0 not, < 0 error (FWC_ERR_IO; a stored set that does not decode is FWC_ERR_IO
  * too: the state is damaged). */
+/* Decoding a stored key set checks every key's curve point again (a square root each, up to
+ * 16 keys, twice per RELEASE: root and release set), although the bytes are the ones checked
+ * when their transaction was applied. The cache maps the exact stored bytes to their decode,
+ * so it can never disagree with a fresh decode, whatever was rolled back or rotated since;
+ * revocations are applied after it, from the ledger, every time. */
+#define KS_CACHE_N 16
+#define KS_CACHE_BYTES 640 /* FWC_KEYSET_MAX keys of 33 bytes plus the CBOR around them */
+
+struct node_keyset_cache {
+	struct {
+		size_t len; /* 0: empty */
+		uint8_t bytes[KS_CACHE_BYTES];
+		struct fwc_keyset ks;
+	} e[KS_CACHE_N];
+	unsigned next; /* round-robin replacement */
+};
+
+static int keyset_decode_cached(struct node_state *st, struct fwc_keyset *ks, const void *blob,
+                                size_t len)
+{
+	struct node_keyset_cache *c = st->ks_cache;
+	int rc;
+
+	if (blob == NULL)
+		return FWC_ERR_MALFORMED;
+	if (c == NULL && len <= KS_CACHE_BYTES)
+		c = st->ks_cache = calloc(1, sizeof(*c));
+	for (unsigned i = 0; c && i < KS_CACHE_N; i++)
+		if (c->e[i].len == len && memcmp(c->e[i].bytes, blob, len) == 0) {
+			*ks = c->e[i].ks;
+			return FWC_OK;
+		}
+	if ((rc = fwc_keyset_decode(ks, blob, len, NULL)) != FWC_OK)
+		return rc;
+	if (c && len > 0 && len <= KS_CACHE_BYTES) {
+		unsigned i = c->next++ % KS_CACHE_N;
+
+		c->e[i].len = len;
+		memcpy(c->e[i].bytes, blob, len);
+		c->e[i].ks = *ks;
+	}
+	return FWC_OK;
+}
+
 static int product_get(struct node_state *st, const char *id, size_t idlen, struct product_info *p)
 {
 	sqlite3_stmt *s = q(st, Q_PRODUCT_GET, "t", id, idlen);
@@ -700,11 +748,11 @@ static int product_get(struct node_state *st, const char *id, size_t idlen, stru
 	col_text(p->org, sizeof(p->org), s, 0);
 	p->root_version = (uint64_t)sqlite3_column_int64(s, 2);
 	p->release_version = (uint64_t)sqlite3_column_int64(s, 4);
-	if (fwc_keyset_decode(&p->root, sqlite3_column_blob(s, 1),
-	                      (size_t)sqlite3_column_bytes(s, 1), NULL) != FWC_OK ||
+	if (keyset_decode_cached(st, &p->root, sqlite3_column_blob(s, 1),
+	                         (size_t)sqlite3_column_bytes(s, 1)) != FWC_OK ||
 	    (p->release_version > 0 &&
-	     fwc_keyset_decode(&p->release, sqlite3_column_blob(s, 3),
-	                       (size_t)sqlite3_column_bytes(s, 3), NULL) != FWC_OK)) {
+	     keyset_decode_cached(st, &p->release, sqlite3_column_blob(s, 3),
+	                          (size_t)sqlite3_column_bytes(s, 3)) != FWC_OK)) {
 		sqlite3_reset(s);
 		return FWC_ERR_IO;
 	}
@@ -1471,11 +1519,21 @@ static int h_device_event(struct ap *a)
 	uint64_t counter;
 	int rc;
 
-	if ((rc = fwc_event_decode(&ev, p->event.p, p->event.len, &ei)) < 0)
+	memset(&ei, 0, sizeof(ei));
+	rc = p->body.len
+	         ? fwc_event_body_decode_known(&ev, p->body.p, p->body.len, &a->tx->sender, &ei)
+	         : fwc_event_decode(&ev, p->event.p, p->event.len, &ei);
+	if (rc < 0)
 		return fail(a, rc, "malformed_payload", "event: %s", ei.msg);
 	subject_key(a, &ev.device);
-	if ((rc = device_get(a->st, &ev.device, &dev)) < 0)
+	/* A device reporting its own event: its row was read by the precheck, in this same
+	 * transaction, and nothing wrote it since. */
+	if (a->sender_is_device && fwc_pubkey_equal(&ev.device, &a->tx->sender)) {
+		dev = a->sender_dev;
+		rc = 1;
+	} else if ((rc = device_get(a->st, &ev.device, &dev)) < 0) {
 		return internal(a, rc);
+	}
 	if (rc == 0)
 		return fail(a, FWC_ERR_NOT_FOUND, "unknown_device", "no such device");
 	memcpy(a->product, dev.product, sizeof(a->product));
@@ -1485,9 +1543,15 @@ static int h_device_event(struct ap *a)
 		            "a device may only send its own events");
 	if (dev.retired)
 		return fail(a, FWC_ERR_STATE, "device_retired", "the device is retired");
-	if (fwc_event_verify(&ev) != FWC_OK)
+	/* The self-reported form (payload field 2) has no signature of its own: the envelope's,
+	 * checked before any rule, is the device's signature of the body only when the device
+	 * sent it. The relayed form carries the device's signature of the body. */
+	if (p->body.len ? !fwc_pubkey_equal(&ev.device, &a->tx->sender)
+	                : fwc_event_verify(&ev) != FWC_OK)
 		return fail(a, FWC_ERR_BADSIG, "bad_event_signature",
-		            "the event is not signed by the device key");
+		            p->body.len ? "an event body without its own signature must be sent"
+		                          " by its device"
+		                        : "the event is not signed by the device key");
 	if (ev.seq <= dev.last_seq || ev.seq > INT64_MAX)
 		return fail(a, FWC_ERR_RANGE, "seq_not_increasing",
 		            "sequence number %llu is not above %llu", (unsigned long long)ev.seq,
@@ -1623,7 +1687,9 @@ static int precheck(struct ap *a, const uint8_t *tx, size_t len)
 	int rc;
 
 	memset(&ei, 0, sizeof(ei));
-	if ((rc = fwc_tx_decode(&a->stx, tx, len, &ei)) < 0)
+	if (a->decoded)
+		a->stx = *a->decoded;
+	else if ((rc = fwc_tx_decode(&a->stx, tx, len, &ei)) < 0)
 		return why_fail(a->why, NODE_REFUSAL_REJECT, rc, "malformed_tx",
 		                "transaction: %s (at byte %zu)", ei.msg, ei.offset);
 	a->tx = &a->stx.tx;
@@ -1650,6 +1716,7 @@ static int precheck(struct ap *a, const uint8_t *tx, size_t len)
 			if ((rc = device_get(st, &a->tx->sender, &dev)) < 0)
 				return internal(a, rc);
 			a->sender_is_device = rc == 1 && !dev.retired;
+			a->sender_dev = dev;
 		}
 		if (!a->sender_is_device)
 			return why_fail(a->why, NODE_REFUSAL_REJECT, FWC_ERR_PERMISSIONS,
@@ -1688,13 +1755,19 @@ int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size
                      int64_t block_time, struct node_refusal *why)
 {
 	struct node_refusal local;
+	const struct fwc_signed_tx *decoded = NULL;
+	const uint8_t *txid = NULL;
 	struct ap a;
 	int rc, io, verified = 0;
 
-	/* The flag covers this call only, whatever path it returns by. */
+	/* The flags cover this call only, whatever path it returns by. */
 	if (st != NULL) {
 		verified = st->envelope_verified;
+		decoded = st->decoded;
+		txid = st->txid;
 		st->envelope_verified = 0;
+		st->decoded = NULL;
+		st->txid = NULL;
 	}
 	if (why == NULL)
 		why = &local;
@@ -1711,9 +1784,12 @@ int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size
 	a.why = why;
 	a.now = block_time;
 	a.envelope_verified = verified;
+	a.decoded = decoded;
 	if ((rc = precheck(&a, tx, len)) < 0)
 		return rc;
-	if (fwc_tx_id(a.txid, tx, len) != FWC_OK)
+	if (txid)
+		memcpy(a.txid, txid, sizeof(a.txid));
+	else if (fwc_tx_id(a.txid, tx, len) != FWC_OK)
 		return internal(&a, FWC_ERR_CRYPTO);
 
 	if (qexec(st, Q_SAVEPOINT, "") != FWC_OK)
@@ -1854,11 +1930,17 @@ static const char *col_str(sqlite3_stmt *s, int col)
 	return t ? (const char *)t : "";
 }
 
+/* A stored key: checked when its transaction was decoded, so only split here (re-checking
+ * the curve point, a square root, cost as much as a tenth of a signature check per row). */
 static void row_pubkey(struct fwc_pubkey *pk, sqlite3_stmt *s, int col)
 {
+	const uint8_t *b = sqlite3_column_blob(s, col);
+
 	memset(pk, 0, sizeof(*pk));
-	(void)fwc_pubkey_from_bin(pk, sqlite3_column_blob(s, col),
-	                          (size_t)sqlite3_column_bytes(s, col), NULL);
+	if (b != NULL && sqlite3_column_bytes(s, col) == FWC_PUBKEY_BIN_LEN) {
+		pk->alg = b[0];
+		memcpy(pk->key, b + 1, FWC_PUBKEY_LEN);
+	}
 }
 
 /* The callback of a query and its context. */
@@ -2011,6 +2093,18 @@ int node_state_device_get(struct node_state *st, const struct fwc_pubkey *key, n
 	if ((rc = walk(q(st, Q_DEVICE_ONE, "k", key), device_row, &w)) < 0)
 		return rc;
 	return w.rows ? FWC_OK : FWC_ERR_NOT_FOUND;
+}
+
+int node_state_device_active(struct node_state *st, const struct fwc_pubkey *key)
+{
+	struct device_info d;
+	int rc;
+
+	if (st == NULL || st->db == NULL || key == NULL)
+		return FWC_ERR_ARG;
+	if ((rc = device_get(st, key, &d)) < 0)
+		return FWC_ERR_IO;
+	return rc == 1 && !d.retired;
 }
 
 static int event_row(sqlite3_stmt *s, struct walker *w)

@@ -15,6 +15,7 @@
 
 #include "fwchain/err.h"
 #include "fwchain/key.h"
+#include "fwchain/tx.h"
 
 #define NODE_STATE_CHAIN_ID_MAX 64
 
@@ -50,6 +51,14 @@ struct node_state {
 	 * transaction at submission). Apply then skips that one check, whose outcome is the same,
 	 * and clears the flag; every other caller keeps the full verification. */
 	int envelope_verified;
+	/* One-shot, like envelope_verified: the caller's decode of exactly these bytes (its
+	 * pointers into them) and their id, so apply does not decode and hash the transaction a
+	 * second time. NULL: apply decodes and hashes itself. */
+	const struct fwc_signed_tx *decoded;
+	const uint8_t *txid;
+	/* Decoded key sets by their stored bytes (state.c; allocated on first use, freed by
+	 * node_state_close). */
+	struct node_keyset_cache *ks_cache;
 };
 
 /* Create the state_ tables and indexes if missing (idempotent; runs in the caller's
@@ -159,6 +168,11 @@ int node_state_devices(struct node_state *st, const char *product, const char *g
 /* One device: FWC_OK (cb called once) or FWC_ERR_NOT_FOUND. */
 int node_state_device_get(struct node_state *st, const struct fwc_pubkey *key, node_device_cb cb,
                           void *ctx);
+
+/* Whether key is a registered device that is not retired: 1 yes, 0 no (unknown or retired),
+ * or FWC_ERR_IO. One index probe (no groups, no callback): the submission's check of a
+ * device sender. */
+int node_state_device_active(struct node_state *st, const struct fwc_pubkey *key);
 
 struct node_event_row {
 	struct fwc_pubkey device;

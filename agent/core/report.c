@@ -2,11 +2,14 @@
  * a DEVICE_EVENT transaction of the device itself (docs/state-machine.md §4.14: a device key
  * may send transactions of this type only, with its own events).
  *
- * Each event becomes a device event object (payload.h: body signed by the device over
- * tagged_hash("fwchain/event/v1", body)) inside a transaction whose sender is the device key
- * (signed over tagged_hash("fwchain/tx/v1", body)); both signatures come from
- * fwc_port_device_sign, so the key never leaves the port. An event leaves the queue only when
- * the node accepted its transaction, in the same commit that advances the transaction nonce.
+ * Each event's body goes, in the self-reported form (docs/formats/payloads.md, payload field 2:
+ * the body without an event signature), into a transaction whose sender is the device key,
+ * signed over tagged_hash("fwchain/tx/v1", body): that one signature, from
+ * fwc_port_device_sign so the key never leaves the port, is the device's signature over the
+ * event too, and the node checks one signature per event instead of two. (A gateway relaying
+ * for a device needs the signed event object instead; this agent talks to the ledger itself.)
+ * An event leaves the queue only when the node accepted its transaction, in the same commit
+ * that advances the transaction nonce.
  *
  * Main design choice: the nonce. The ledger wants exactly last + 1 per sender. The record keeps
  * the next nonce; a node that answers "nonce_replay" (an earlier report was accepted but its
@@ -28,7 +31,6 @@
 /* Regions of ctx->buf for one report. */
 enum {
 	R_BODY = 0,       /* the event body */
-	R_EVENT = 512,    /* the signed event object */
 	R_PAYLOAD = 1152, /* the device-event payload */
 	R_TXBODY = 1792,  /* the transaction body */
 	R_TX = 2560,      /* the signed transaction */
@@ -117,7 +119,7 @@ static int build_tx(struct fwc_agent *ctx, size_t *len, const struct fwc_agent_e
 	struct fwc_event e;
 	struct fwc_pl_device_event pl;
 	struct fwc_tx tx;
-	size_t blen = 0, elen = 0, plen = 0, tlen = 0;
+	size_t blen = 0, plen = 0, tlen = 0;
 	uint64_t now = 0;
 	int rc;
 
@@ -133,14 +135,11 @@ static int build_tx(struct fwc_agent *ctx, size_t *len, const struct fwc_agent_e
 	event_detail(&dt, ev, ctx->store.cur.events_dropped);
 	e.detail.p = detail;
 	e.detail.len = dt.len;
-	if ((rc = fwc_event_body_encode(b + R_BODY, R_EVENT - R_BODY, &blen, &e)) < 0 ||
-	    (rc = fwc_tagged_hash(digest, FWC_TAG_EVENT, b + R_BODY, blen)) < 0 ||
-	    (rc = fwc_port_device_sign(ctx->port, sig, digest)) < 0 ||
-	    (rc = fwc_event_encode(b + R_EVENT, R_PAYLOAD - R_EVENT, &elen, b + R_BODY, blen,
-	                           sig)) < 0)
+	if ((rc = fwc_event_body_encode(b + R_BODY, R_PAYLOAD - R_BODY, &blen, &e)) < 0)
 		return rc;
-	pl.event.p = b + R_EVENT;
-	pl.event.len = elen;
+	memset(&pl, 0, sizeof(pl));
+	pl.body.p = b + R_BODY;
+	pl.body.len = blen;
 	if ((rc = fwc_pl_device_event_encode(b + R_PAYLOAD, R_TXBODY - R_PAYLOAD, &plen, &pl)) < 0)
 		return rc;
 

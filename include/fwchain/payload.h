@@ -190,9 +190,21 @@ struct fwc_pl_licence_revoke {
 	struct fwc_cbor_str reason;
 };
 
-/* DEVICE_EVENT: 1 the device-signed event (byte string; decode with fwc_event_decode()). */
+/* DEVICE_EVENT, in one of two forms (exactly one of the fields is set, len > 0):
+ *   1 event: the device-signed event object (byte string; decode with fwc_event_decode()),
+ *     the relayed form: any sender with the write right, the event's own signature checked;
+ *   2 body:  the event body alone, embedded as a map (decode with fwc_event_body_decode()),
+ *     the self-reported form: valid only in a transaction whose sender is the event's device,
+ *     whose envelope signature then covers the body (one signature instead of two).
+ * As field 1 is an opaque signed object for fwc_event_decode, field 2 is an opaque map for
+ * fwc_event_body_decode: the payload decoder checks that it is one canonical CBOR map
+ * (FWC_ERR_TYPE otherwise), sets the other field to {NULL, 0}, and refuses both fields
+ * (FWC_ERR_MALFORMED) or neither (FWC_ERR_MISSING_FIELD). The encoder writes form 1 when
+ * event.len > 0 (body is then not read), else form 2 (FWC_ERR_RANGE for an empty body,
+ * FWC_ERR_TYPE or the CBOR validator's error for a body that is not one canonical map). */
 struct fwc_pl_device_event {
 	struct fwc_cbor_bytes event;
+	struct fwc_cbor_bytes body;
 };
 
 struct fwc_pl_validator {
@@ -312,6 +324,19 @@ int fwc_event_encode(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *bo
                      const uint8_t sig[FWC_SIG_LEN]);
 /* Strict decode; does not verify the signature. Kinds 8..63 are refused (FWC_ERR_RANGE). */
 int fwc_event_decode(struct fwc_event *ev, const uint8_t *in, size_t len, struct fwc_errinfo *ei);
+/* Strict decode of an event body alone (what fwc_event_body_encode writes, and what the
+ * self-reported DEVICE_EVENT payload carries in its field 2): the same checks as the body
+ * inside fwc_event_decode. ev->body points at in; ev->sig is zeroed (a body carries no
+ * signature: fwc_event_verify on it fails). ev is written only on success. */
+int fwc_event_body_decode(struct fwc_event *ev, const uint8_t *in, size_t len,
+                          struct fwc_errinfo *ei);
+/* As fwc_event_body_decode, for a caller that already holds a checked key (the node: the
+ * sender of the transaction, whose key its decoder checked): a device key whose 33 bytes are
+ * known's binary form is taken as known without checking the curve point a second time (a
+ * square root, about a seventh of a signature check). Any other key is checked as usual.
+ * known NULL: exactly fwc_event_body_decode. */
+int fwc_event_body_decode_known(struct fwc_event *ev, const uint8_t *in, size_t len,
+                                const struct fwc_pubkey *known, struct fwc_errinfo *ei);
 /* FWC_OK when ev->sig is the device key's signature of ev->body; FWC_ERR_BADSIG otherwise. */
 int fwc_event_verify(const struct fwc_event *ev);
 

@@ -353,6 +353,26 @@ static void p_event(int dev, int signer, uint64_t seq, uint64_t kind, const uint
 	CHECK_RC(fwc_pl_device_event_encode(pl, sizeof(pl), &pl_len, &w), FWC_OK);
 }
 
+/* dev's event in the self-reported form (payload field 2: the body, no event signature). */
+static void p_event_self(int dev, uint64_t seq, uint64_t kind)
+{
+	static uint8_t body[512];
+	struct fwc_event e;
+	struct fwc_pl_device_event w;
+	size_t len = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.device = act[dev].pk;
+	e.seq = seq;
+	e.time = 12345;
+	e.kind = kind;
+	CHECK_RC(fwc_event_body_encode(body, sizeof(body), &len, &e), FWC_OK);
+	memset(&w, 0, sizeof(w));
+	w.body.p = body;
+	w.body.len = len;
+	CHECK_RC(fwc_pl_device_event_encode(pl, sizeof(pl), &pl_len, &w), FWC_OK);
+}
+
 static void p_validators(uint64_t version, uint64_t quorum, int dup)
 {
 	static struct fwc_pl_validator_set v;
@@ -909,9 +929,29 @@ static void test_events(void)
 		p_event(D1, D1, 9, FWC_EVENT_INSTALLED, none);
 		EXPECT(GW, FWC_TX_DEVICE_EVENT, pl, pl_len, "unknown_release");
 	}
+	/* The self-reported form (no event signature): only from the device itself, whose
+	 * envelope signature covers the body; a gateway or operator relaying it is refused. */
+	p_event_self(D1, 5, FWC_EVENT_CHECKIN);
+	EXPECT(GW, FWC_TX_DEVICE_EVENT, pl, pl_len, "bad_event_signature");
+	EXPECT(BOP, FWC_TX_DEVICE_EVENT, pl, pl_len, "bad_event_signature");
+	EXPECT(D1, FWC_TX_DEVICE_EVENT, pl, pl_len, "");
+	EXPECT(D1, FWC_TX_DEVICE_EVENT, pl, pl_len, "seq_not_increasing");
+	p_event_self(D2, 9, FWC_EVENT_CHECKIN);
+	EXPECT(D1, FWC_TX_DEVICE_EVENT, pl, pl_len, "role_required");
+	/* A body the event rules refuse (kind 8 is reserved): the payload decoder takes any
+	 * canonical map in field 2, the state machine decodes the body and fails it. */
+	{
+		static const uint8_t bad[] = {0xa1, 0x02, 0xa1, 0x04, 0x08};
+
+		EXPECT(D1, FWC_TX_DEVICE_EVENT, bad, sizeof(bad), "malformed_payload");
+	}
+	memset(&c, 0, sizeof(c));
+	CHECK_RC(node_state_device_get(&st, &act[D1].pk, on_device, &c), FWC_OK);
+	CHECK(c.dev_counter == 11 && c.last_seq == 5);
 	memset(&c, 0, sizeof(c));
 	CHECK_RC(node_state_device_events(&st, &act[D1].pk, 0, 100, on_event, &c), FWC_OK);
-	CHECK(c.n == 3 && c.counters[0] == 4 && c.counters[1] == 3 && c.counters[2] == 1);
+	CHECK(c.n == 4 && c.counters[0] == 5 && c.counters[1] == 4 && c.counters[2] == 3 &&
+	      c.counters[3] == 1);
 	memset(&c, 0, sizeof(c));
 	CHECK_RC(node_state_device_events(&st, &act[D1].pk, 4, 100, on_event, &c), FWC_OK);
 	CHECK(c.n == 2);

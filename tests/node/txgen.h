@@ -292,8 +292,40 @@ static inline int txg_event(uint8_t *pl, size_t cap, size_t *len, const struct t
 		e.detail = txg_str(detail);
 	if ((rc = fwc_event_sign(ev, sizeof(ev), &elen, &e, &dev->sk)) != FWC_OK)
 		return rc;
+	memset(&w, 0, sizeof(w));
 	w.event.p = ev;
 	w.event.len = elen;
+	return fwc_pl_device_event_encode(pl, cap, len, &w);
+}
+
+/* The same event in the self-reported form (payload field 2: the body alone, no event
+ * signature), for a transaction the device itself sends and signs. */
+static inline int txg_event_self(uint8_t *pl, size_t cap, size_t *len,
+                                 const struct txg_actor *dev, uint64_t seq, uint64_t kind,
+                                 uint64_t dev_time, const uint8_t *rid, const char *detail)
+{
+	uint8_t body[512];
+	struct fwc_event e;
+	struct fwc_pl_device_event w;
+	size_t blen = 0;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	e.device = dev->pk;
+	e.seq = seq;
+	e.time = dev_time;
+	e.kind = kind;
+	if (rid) {
+		e.has_release = 1;
+		memcpy(e.release_id, rid, 32);
+	}
+	if (detail)
+		e.detail = txg_str(detail);
+	if ((rc = fwc_event_body_encode(body, sizeof(body), &blen, &e)) != FWC_OK)
+		return rc;
+	memset(&w, 0, sizeof(w));
+	w.body.p = body;
+	w.body.len = blen;
 	return fwc_pl_device_event_encode(pl, cap, len, &w);
 }
 

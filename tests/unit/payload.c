@@ -5,6 +5,7 @@
 
 #include "fwchain/hex.h"
 #include "fwchain/sha256.h"
+#include "fwchain/tx.h"
 #include "test.h"
 
 /* From tests/vectors/payloads.py (see docs/formats/payloads.md). */
@@ -58,6 +59,27 @@ static const char ex_event[] =
     "6553f1000404055820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0605"
     "02584051398a308d18ff729de7b4aca72e0fa0e4c65af0c578d5115807405adcbd7f4e93490122c6d8d535"
     "5261b374557208ba737734c6a321491746d59157dceee1de";
+/* The self-reported form (payload field 2): the body above in device B's own DEVICE_EVENT
+ * transaction, signed once by the envelope (tests/vectors/payloads.py). */
+static const char ex_event_self_payload[] =
+    "a102a601582101dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba6590207031a65"
+    "53f1000404055820000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0605";
+static const char ex_event_self_txbody[] =
+    "a70001010b026b6677636861696e2d64657603582101dff1d77f2a671c5f36183726db2341be58feae1da2de"
+    "ced843240f7b502ba6590403051a6553f100065856a102a601582101dff1d77f2a671c5f36183726db2341be"
+    "58feae1da2deced843240f7b502ba6590207031a6553f1000404055820000102030405060708090a0b0c0d0e"
+    "0f101112131415161718191a1b1c1d1e1f0605";
+static const char ex_event_self_txdigest[] =
+    "5c60621ea3ed59c5a95433a43af992462bdfb2ac7c23b7ff68d32a31e1fba0da";
+static const char ex_event_self_tx[] =
+    "a2015897a70001010b026b6677636861696e2d64657603582101dff1d77f2a671c5f36183726db2341be58fe"
+    "ae1da2deced843240f7b502ba6590403051a6553f100065856a102a601582101dff1d77f2a671c5f36183726"
+    "db2341be58feae1da2deced843240f7b502ba6590207031a6553f1000404055820000102030405060708090a"
+    "0b0c0d0e0f101112131415161718191a1b1c1d1e1f06050258401b0245a42cff80bff7b92824c87cc6bb5973"
+    "81260b5613c1c9d0b89acb927c34d75b0714b2e0de8a72bad72625319be205573ccf5a267d022fede3c0828d"
+    "d205";
+static const char ex_event_self_txid[] =
+    "bfb50bffa1fc351569baa3c3019111d6a914b3e7b95ed41958824f9995016da1";
 static const char ex_statement_body[] =
     "a40166746865726d6f0202030104a3000101010281582101dff1d77f2a671c5f36183726db2341be58feae"
     "1da2deced843240f7b502ba659";
@@ -448,6 +470,145 @@ static void test_event(void)
 }
 
 /* The map-level rules every decoder shares, shown on ORG_REGISTER. */
+/* The self-reported device event of docs/formats/payloads.md: payload {2: body}, and the
+ * whole transaction of device B carrying it, checked byte for byte against the independent
+ * reference; its one signature (the envelope's, made by the reference) verifies. */
+static void test_event_self(void)
+{
+	struct fwc_pl_device_event w, dw;
+	struct fwc_signed_tx stx;
+	struct fwc_event ev;
+	struct fwc_tx tx;
+	struct fwc_errinfo ei;
+	uint8_t body[256], txbody[512], digest[32], wantd[32], id[32], wantid[32];
+	size_t blen = test_unhex(body, sizeof(body), ex_event_body), tblen = 0;
+
+	/* Payload: a1 02 <body>. */
+	unhex(ex_event_self_payload);
+	memset(&w, 0, sizeof(w));
+	w.body.p = body;
+	w.body.len = blen;
+	CHECK_RC(fwc_pl_device_event_encode(buf, sizeof(buf), &buflen, &w), FWC_OK);
+	CHECK(buflen == wantlen && memcmp(buf, want, wantlen) == 0);
+	CHECK(buflen == blen + 2 && buf[0] == 0xa1 && buf[1] == 0x02);
+	CHECK_RC(fwc_pl_device_event_decode(&dw, want, wantlen, NULL), FWC_OK);
+	CHECK(dw.event.len == 0 && dw.event.p == NULL && dw.body.len == blen &&
+	      memcmp(dw.body.p, body, blen) == 0);
+	CHECK_RC(fwc_event_body_decode(&ev, dw.body.p, dw.body.len, NULL), FWC_OK);
+	CHECK(ev.seq == 7 && ev.kind == FWC_EVENT_CONFIRMED && ev.has_counter && ev.counter == 5);
+	{
+		struct fwc_pubkey b = key_of(KEY_B_HEX);
+
+		CHECK(fwc_pubkey_equal(&ev.device, &b));
+	}
+	/* A body carries no signature of its own. */
+	CHECK_RC(fwc_event_verify(&ev), FWC_ERR_BADSIG);
+	/* With a known key: the same event whether or not the body's key is that one; a body
+	 * key that is not a curve point is still refused when it is not the known key. */
+	{
+		struct fwc_pubkey a = key_of(KEY_A_HEX), b = key_of(KEY_B_HEX);
+		struct fwc_event e2;
+		uint8_t bad[256];
+
+		CHECK_RC(fwc_event_body_decode_known(&e2, body, blen, &b, NULL), FWC_OK);
+		CHECK(fwc_pubkey_equal(&e2.device, &b) && e2.seq == 7 && e2.counter == 5);
+		CHECK_RC(fwc_event_body_decode_known(&e2, body, blen, &a, NULL), FWC_OK);
+		CHECK(fwc_pubkey_equal(&e2.device, &b));
+		memcpy(bad, body, blen);
+		memset(bad + 5, 0xff, 32); /* x = 2^256 - 1 is not a field element */
+		CHECK_RC(fwc_event_body_decode_known(&e2, bad, blen, &a, NULL), FWC_ERR_KEY);
+		CHECK(fwc_event_body_decode(&e2, bad, blen, NULL) < 0);
+	}
+	/* The relayed form still encodes as before when event is set (body is not read). */
+	{
+		uint8_t obj[512];
+		size_t olen = test_unhex(obj, sizeof(obj), ex_event);
+
+		w.event.p = obj;
+		w.event.len = olen;
+		w.body.p = NULL;
+		w.body.len = 12345; /* garbage a pre-field-2 caller may leave: ignored */
+		CHECK_RC(fwc_pl_device_event_encode(buf, sizeof(buf), &buflen, &w), FWC_OK);
+		CHECK(buf[0] == 0xa1 && buf[1] == 0x01);
+		CHECK_RC(fwc_pl_device_event_decode(&dw, buf, buflen, NULL), FWC_OK);
+		CHECK(dw.event.len == olen && dw.body.len == 0);
+	}
+
+	/* The transaction: body, digest, signature, id. */
+	test_unhex(txbody, sizeof(txbody), ex_event_self_txbody);
+	memset(&tx, 0, sizeof(tx));
+	tx.type = FWC_TX_DEVICE_EVENT;
+	tx.chain_id.p = "fwchain-dev";
+	tx.chain_id.len = 11;
+	tx.sender = key_of(KEY_B_HEX);
+	tx.nonce = 3;
+	tx.time = 1700000000;
+	tx.payload.p = want;
+	tx.payload.len = wantlen;
+	CHECK_RC(fwc_tx_encode_body(buf, sizeof(buf), &tblen, &tx, NULL), FWC_OK);
+	CHECK(tblen == test_unhex(txbody, sizeof(txbody), ex_event_self_txbody) &&
+	      memcmp(buf, txbody, tblen) == 0);
+	CHECK_RC(fwc_tx_digest(digest, txbody, tblen), FWC_OK);
+	test_unhex(wantd, sizeof(wantd), ex_event_self_txdigest);
+	CHECK_MEM(digest, wantd, 32);
+	unhex(ex_event_self_tx);
+	CHECK_RC(fwc_tx_decode(&stx, want, wantlen, NULL), FWC_OK);
+	CHECK_RC(fwc_tx_verify(&stx, NULL), FWC_OK);
+	CHECK_RC(fwc_tx_id(id, want, wantlen), FWC_OK);
+	test_unhex(wantid, sizeof(wantid), ex_event_self_txid);
+	CHECK_MEM(id, wantid, 32);
+	CHECK_RC(fwc_pl_device_event_decode(&dw, stx.tx.payload.p, stx.tx.payload.len, NULL),
+	         FWC_OK);
+	CHECK_RC(fwc_event_body_decode(&ev, dw.body.p, dw.body.len, NULL), FWC_OK);
+	CHECK(fwc_pubkey_equal(&ev.device, &stx.tx.sender));
+	/* One flipped bit of the event inside breaks the one signature. */
+	want[wantlen - 64 - 3 - 1] ^= 0x01;
+	CHECK_RC(fwc_tx_decode(&stx, want, wantlen, NULL), FWC_OK);
+	CHECK_RC(fwc_tx_verify(&stx, NULL), FWC_ERR_BADSIG);
+
+	/* Refusals: both fields, neither, a body that is not a valid event body, an empty
+	 * body to the encoder. */
+	{
+		static const char both_head[] = "a20141a002";
+		uint8_t both[512];
+		size_t n = test_unhex(both, sizeof(both), both_head);
+
+		memcpy(both + n, body, blen);
+		memset(&ei, 0, sizeof(ei));
+		CHECK_RC(fwc_pl_device_event_decode(&dw, both, n + blen, &ei), FWC_ERR_MALFORMED);
+		CHECK(ei.msg[0] != '\0');
+	}
+	unhex("a0");
+	memset(&ei, 0, sizeof(ei));
+	CHECK_RC(fwc_pl_device_event_decode(&dw, want, wantlen, &ei), FWC_ERR_MISSING_FIELD);
+	CHECK(ei.msg[0] != '\0');
+	/* Sequence number 0 inside field 2. */
+	unhex(ex_event_self_payload);
+	CHECK(want[39] == 0x02 && want[40] == 0x07); /* a1 02 a6 01 58 21 <33 bytes> 02 07 */
+	want[40] = 0x00;
+	/* Field 2 is an opaque map to the payload decoder (as field 1 is opaque bytes): the
+	 * event's rules are the body decoder's. */
+	CHECK_RC(fwc_pl_device_event_decode(&dw, want, wantlen, NULL), FWC_OK);
+	memset(&ei, 0, sizeof(ei));
+	CHECK_RC(fwc_event_body_decode(&ev, want + 2, wantlen - 2, &ei), FWC_ERR_RANGE);
+	CHECK(ei.msg[0] != '\0');
+	/* Field 2 not a map, or not canonical. */
+	unhex("a10207");
+	memset(&ei, 0, sizeof(ei));
+	CHECK_RC(fwc_pl_device_event_decode(&dw, want, wantlen, &ei), FWC_ERR_TYPE);
+	CHECK(ei.msg[0] != '\0');
+	unhex("a102b80100"); /* {0: ...} with a 1-byte count head that should be inline */
+	CHECK(fwc_pl_device_event_decode(&dw, want, wantlen, NULL) < 0);
+	/* Trailing bytes after a body. */
+	body[blen] = 0x00;
+	CHECK_RC(fwc_event_body_decode(&ev, body, blen + 1, NULL), FWC_ERR_TRAILING);
+	memset(&w, 0, sizeof(w));
+	CHECK_RC(fwc_pl_device_event_encode(buf, sizeof(buf), &buflen, &w), FWC_ERR_RANGE);
+	w.body.p = (const uint8_t *)"\x07";
+	w.body.len = 1;
+	CHECK_RC(fwc_pl_device_event_encode(buf, sizeof(buf), &buflen, &w), FWC_ERR_TYPE);
+}
+
 static void test_map_rules(void)
 {
 	struct fwc_pl_org_register d;
@@ -528,6 +689,7 @@ int main(void)
 	RUN(test_key_revoke_validators);
 	RUN(test_product_and_statement);
 	RUN(test_event);
+	RUN(test_event_self);
 	RUN(test_map_rules);
 	RUN(test_dispatch);
 	return test_done();

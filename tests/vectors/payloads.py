@@ -140,6 +140,19 @@ def main():
     print(f"event_body {body.hex()}")
     print(f"event_digest {digest.hex()}")
     print(f"event {event.hex()}")
+    # The same body self-reported (payload field 2, no event signature) in a DEVICE_EVENT
+    # transaction of device B itself (docs/formats/transaction.md), whose envelope signature
+    # is then the only one: chain "fwchain-dev", nonce 3, time 1700000000.
+    payload = enc({2: Raw(body)})
+    txbody = enc({0: 1, 1: 11, 2: "fwchain-dev", 3: KEY_B, 4: 3, 5: 1700000000, 6: payload})
+    txdigest = tagged("fwchain/tx/v1", txbody)
+    txsig = bip340_sign(SK_B, txdigest, bytes(32))
+    tx = enc({1: txbody, 2: txsig})
+    print(f"event_self_payload {payload.hex()}")
+    print(f"event_self_txbody {txbody.hex()}")
+    print(f"event_self_txdigest {txdigest.hex()}")
+    print(f"event_self_tx {tx.hex()}")
+    print(f"event_self_txid {hashlib.sha256(tx).hexdigest()}")
     # Key-set statement: release set v1 of "thermo" (1-of-1, key B), signed by root key A.
     rel = enc({0: 1, 1: 1, 2: [KEY_B]})
     sbody = enc({1: "thermo", 2: 2, 3: 1, 4: Raw(rel)})
