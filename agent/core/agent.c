@@ -781,7 +781,7 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 	ctx->chunk_failures = 0;
 	end = leaf.start + leaf.size;
 	ctx->progress = end;
-	if (end == d->image.size || end - d->verified >= PROGRESS_BYTES) {
+	if (end == d->image.size || end >= d->verified + PROGRESS_BYTES) {
 		/* the port syncs the slot before the record claims its bytes */
 		prepare(ctx)->download.verified = end;
 		if ((rc = commit(ctx)) < 0)

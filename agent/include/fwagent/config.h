@@ -38,7 +38,7 @@
  * about this many bytes (plus one leaf); a smaller value costs two storage syncs per commit on
  * fast links. 0 commits after every leaf. */
 #ifndef FWC_AGENT_PROGRESS_BYTES
-#define FWC_AGENT_PROGRESS_BYTES (2048UL * 1024UL)
+#define FWC_AGENT_PROGRESS_BYTES (4096UL * 1024UL)
 #endif
 
 /* Download sources (mirrors) per offer, and the longest URL of one source in bytes. */
