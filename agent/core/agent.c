@@ -9,7 +9,10 @@
  * record, and from either one resume_state() picks a step that is safe to (re)do: programming
  * the inactive slot, re-verifying a complete image, re-counting a trial boot. The active slot is
  * never written while it is active, and the floor is raised in the same commit that makes the
- * trial image active.
+ * trial image active. Download progress is committed only every FWC_AGENT_PROGRESS_BYTES (each
+ * commit costs the port two syncs): the record may lag behind what the session verified, never
+ * run ahead of it, so a reset only re-fetches. A rollback records the abandoned release's
+ * counter in the same commit, and no release at or below it is accepted again.
  *
  * Security decisions (image hash matches, health check passed) compare against distinct
  * non-zero values and are checked twice before the agent acts (STYLE.md, as in mcuboot). */
@@ -392,8 +395,8 @@ static int accept_offer(struct fwc_agent *ctx)
 		/* Rolled back on this device: installing it again would only fail again, in a
 		 * loop. Check-in asks for newer releases only, so a node offering it anyway is
 		 * refused with an event (once per power-on, like the other refusals). */
-		fwc_port_log(ctx->port, FWC_LOG_WARN, "release was rolled back", (int64_t)o->counter,
-		             (int64_t)r->abandoned);
+		fwc_port_log(ctx->port, FWC_LOG_WARN, "release was rolled back",
+		             (int64_t)o->counter, (int64_t)r->abandoned);
 		(void)fwc_agent_queue_event(ctx, FWC_AGENT_EV_REFUSED, FWC_AGENT_REFUSE_ROLLBACK,
 		                            FWC_ERR_RANGE, o->counter,
 		                            ctx->have_verified ? &ctx->verified.checkpoint : NULL);

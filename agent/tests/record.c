@@ -177,7 +177,8 @@ static void test_version_2(void)
 	uint8_t doc[FWC_AGENT_RECORD_MAX], enc[FWC_AGENT_RECORD_MAX], v3[FWC_AGENT_RECORD_MAX];
 	struct fwc_agent_store st;
 	struct fwc_agent_record r;
-	size_t n = doc_block(doc, sizeof(doc), "<!-- agent-record-example-v2 -->"), len = 0, got = 0;
+	size_t n = doc_block(doc, sizeof(doc), "<!-- agent-record-example-v2 -->"), len = 0,
+	       got = 0;
 
 	CHECK(n == 504 && doc[4] == 2);
 	CHECK_RC(fwc_agent_record_decode(&port, &r, doc, n), FWC_OK);
