@@ -260,6 +260,8 @@ boot
 boot
 active_is B 43
 grep -q "download started" "$TMP/agent.log" && fail "44 reinstalled: $(tail "$TMP/agent.log")"
+grep -q "release was rolled back" "$TMP/agent.log" &&
+	fail "check-in did not ask above 44: $(tail "$TMP/agent.log")"
 # a node offering the rolled-back release anyway: refused at DECIDE, nothing downloaded
 serve_bundle b44now "$TMP/r44.tx" "$TMP/relset.tx"
 boot
