@@ -9,7 +9,10 @@
  * record, and from either one resume_state() picks a step that is safe to (re)do: programming
  * the inactive slot, re-verifying a complete image, re-counting a trial boot. The active slot is
  * never written while it is active, and the floor is raised in the same commit that makes the
- * trial image active.
+ * trial image active. Download progress is committed only every FWC_AGENT_PROGRESS_BYTES (each
+ * commit costs the port two syncs): the record may lag behind what the session verified, never
+ * run ahead of it, so a reset only re-fetches. A rollback records the abandoned release's
+ * counter in the same commit, and no release at or below it is accepted again.
  *
  * Security decisions (image hash matches, health check passed) compare against distinct
  * non-zero values and are checked twice before the agent acts (STYLE.md, as in mcuboot). */
@@ -39,6 +42,13 @@ FWC_STATIC_ASSERT(rounds_bound, FWC_AGENT_SOURCE_ROUNDS >= 1 &&
                                     FWC_AGENT_SOURCE_ROUNDS * FWC_AGENT_MAX_SOURCES <= 255);
 FWC_STATIC_ASSERT(attempts_bound,
                   FWC_AGENT_MAX_BOOT_ATTEMPTS >= 1 && FWC_AGENT_MAX_BOOT_ATTEMPTS <= 254);
+
+#ifdef FWC_AGENT_TEST_ENTRY
+unsigned long fwc_agent_test_progress_bytes = 0;
+#define PROGRESS_BYTES fwc_agent_test_progress_bytes
+#else
+#define PROGRESS_BYTES FWC_AGENT_PROGRESS_BYTES
+#endif
 
 static const char *const state_names[] = {
     "IDLE",   "CHECKIN",    "DECIDE",  "DOWNLOAD", "VERIFY", "INSTALL",
@@ -195,6 +205,9 @@ static int record_rollback(struct fwc_agent *ctx, uint8_t reason, int code)
 	n->pending_slot = FWC_SLOT_NONE;
 	memset(&n->pending, 0, sizeof(n->pending));
 	n->boot_attempts = 0;
+	/* remembered in the same commit, so the release is never offered to itself again */
+	if (counter > n->abandoned)
+		n->abandoned = counter;
 	fwc_agent_record_push_event(n, FWC_AGENT_EV_ROLLED_BACK, reason, code, counter,
 	                            now_or_zero(ctx));
 	fwc_port_log(ctx->port, FWC_LOG_WARN, "rolling back", reason, code);
@@ -353,6 +366,19 @@ int fwc_agent_queue_event(struct fwc_agent *ctx, uint8_t type, uint8_t reason, i
 	return changed ? commit(ctx) : FWC_OK;
 }
 
+/* FWC_AGENT_NOMATCH only when counter is above the newest release rolled back on this device
+ * (checked twice: a glitch must not turn a refusal into an install). */
+static uint32_t abandoned_release(const struct fwc_agent *ctx, uint64_t counter)
+{
+	volatile uint64_t c = counter;
+
+	if (c <= ctx->store.cur.abandoned)
+		return FWC_AGENT_MATCH;
+	if (c <= ctx->store.cur.abandoned)
+		return FWC_AGENT_MATCH;
+	return FWC_AGENT_NOMATCH;
+}
+
 /* Take ctx->offer: start a download into the inactive slot, or resume the recorded one. */
 static int accept_offer(struct fwc_agent *ctx)
 {
@@ -365,6 +391,17 @@ static int accept_offer(struct fwc_agent *ctx)
 	ctx->have_offer = 0;
 	if (r->pending_slot != FWC_SLOT_NONE)
 		return FWC_ERR_STATE;
+	if (abandoned_release(ctx, o->counter) != FWC_AGENT_NOMATCH) {
+		/* Rolled back on this device: installing it again would only fail again, in a
+		 * loop. Check-in asks for newer releases only, so a node offering it anyway is
+		 * refused with an event (once per power-on, like the other refusals). */
+		fwc_port_log(ctx->port, FWC_LOG_WARN, "release was rolled back",
+		             (int64_t)o->counter, (int64_t)r->abandoned);
+		(void)fwc_agent_queue_event(ctx, FWC_AGENT_EV_REFUSED, FWC_AGENT_REFUSE_ROLLBACK,
+		                            FWC_ERR_RANGE, o->counter,
+		                            ctx->have_verified ? &ctx->verified.checkpoint : NULL);
+		return FWC_ERR_RANGE;
+	}
 	if ((rc = check_offer(ctx, o, slot)) < 0)
 		return rc;
 	ctx->source = 0;
@@ -377,6 +414,7 @@ static int accept_offer(struct fwc_agent *ctx)
 		return FWC_OK;
 	}
 	n = prepare(ctx);
+	ctx->progress = 0;
 	memset(&n->download, 0, sizeof(n->download));
 	n->download.active = 1;
 	n->download.slot = slot;
@@ -666,6 +704,7 @@ static enum fwc_agent_state abandon(struct fwc_agent *ctx, uint8_t type, uint8_t
 	uint64_t counter = n->download.image.counter;
 
 	memset(&n->download, 0, sizeof(n->download));
+	ctx->progress = 0;
 	if (type != FWC_AGENT_EV_REFUSED || ctx->last_refusal != reason ||
 	    ctx->last_refusal_code != err || ctx->last_refusal_counter != counter)
 		fwc_agent_record_push_event(n, type, reason, err, counter, now_or_zero(ctx));
@@ -709,7 +748,11 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 	if (d->verified >= d->image.size)
 		return FWC_AGENT_VERIFY;
 
+	/* Progress is committed only every FWC_AGENT_PROGRESS_BYTES: this session continues from
+	 * what it verified itself, a reset from the record (re-fetching what it lost). */
 	pos = d->verified;
+	if (ctx->progress > pos && ctx->progress < d->image.size)
+		pos = ctx->progress;
 	if (pos % ctx->erase_unit != 0 && pos != ctx->clean_pos) {
 		/* pos lies inside an erase unit (units larger than leaves) whose rest this
 		 * session has not just left erased: a reset or a failed attempt may have
@@ -721,6 +764,7 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 		if ((rc = commit(ctx)) < 0)
 			return fail(ctx, rc, "cannot rewind download", FWC_AGENT_IDLE);
 		d = &ctx->store.cur.download;
+		ctx->progress = pos;
 	}
 	rc = dag_locate(ctx, &leaf, &blame, pos);
 	if (rc == FWC_OK)
@@ -739,9 +783,13 @@ static enum fwc_agent_state step_download(struct fwc_agent *ctx)
 
 	ctx->chunk_failures = 0;
 	end = leaf.start + leaf.size;
-	prepare(ctx)->download.verified = end;
-	if ((rc = commit(ctx)) < 0)
-		return fail(ctx, rc, "cannot record download progress", FWC_AGENT_IDLE);
+	ctx->progress = end;
+	if (end == d->image.size || end >= d->verified + PROGRESS_BYTES) {
+		/* the port syncs the slot before the record claims its bytes */
+		prepare(ctx)->download.verified = end;
+		if ((rc = commit(ctx)) < 0)
+			return fail(ctx, rc, "cannot record download progress", FWC_AGENT_IDLE);
+	}
 	ctx->clean_pos = end;
 	return end == d->image.size ? FWC_AGENT_VERIFY : FWC_AGENT_DOWNLOAD;
 }

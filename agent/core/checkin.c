@@ -119,7 +119,8 @@ static void ub_block_url(struct ub *u, const struct fwc_agent_source *src,
 
 /* Send the check-in and receive the answer into ctx->buf; *len gets its length.
  *   GET <node>/v1/updates?product=P&channel=C&hw=H&counter=N&device=bip340:<64 hex>
- * (docs/agent.md, "Check-in"). N is the floor (the counter of the newest confirmed release). */
+ * (docs/agent.md, "Check-in"). N is the floor (the counter of the newest confirmed release) or,
+ * when higher, the counter of the newest release rolled back here: only newer ones are wanted. */
 static int checkin_request(struct fwc_agent *ctx, size_t *len)
 {
 	const struct fwc_agent_provision *p = ctx->prov;
@@ -141,7 +142,8 @@ static int checkin_request(struct fwc_agent *ctx, size_t *len)
 	ub_str(&u, "&hw=");
 	ub_escaped(&u, p->id.hwid, p->id.hwid_len);
 	ub_str(&u, "&counter=");
-	ub_dec(&u, ctx->store.cur.floor);
+	ub_dec(&u, ctx->store.cur.abandoned > ctx->store.cur.floor ? ctx->store.cur.abandoned
+	                                                           : ctx->store.cur.floor);
 	ub_str(&u, "&device=bip340:");
 	ub_put(&u, hex, 64);
 	if (u.overflow)

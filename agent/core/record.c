@@ -46,13 +46,16 @@ enum {
 	OFF_DROPPED = 264,
 	OFF_EVENT_COUNT = 268,
 	OFF_EV_RESERVED = 269,
-	OFF_TX_NONCE = 272, /* version 2 */
-	OFF_EVENTS = 280,
+	OFF_TX_NONCE = 272,  /* versions 2 and 3 */
+	OFF_ABANDONED = 280, /* version 3 */
+	OFF_EVENTS = 288,
+	OFF_EVENTS_V2 = 280,
 	OFF_EVENTS_V1 = 272,
 	IMAGE_LEN = 48
 };
 
 FWC_STATIC_ASSERT(layout_fixed, OFF_EVENTS == FWC_AGENT_RECORD_FIXED &&
+                                    OFF_EVENTS_V2 == FWC_AGENT_RECORD_FIXED_V2 &&
                                     OFF_EVENTS_V1 == FWC_AGENT_RECORD_FIXED_V1);
 
 static const uint8_t magic[4] = {'F', 'W', 'A', 'R'};
@@ -171,6 +174,7 @@ int fwc_agent_record_encode(struct fwc_port *port, uint8_t *out, size_t cap, siz
 	fwc_put_le32(out + OFF_DROPPED, rec->events_dropped);
 	out[OFF_EVENT_COUNT] = rec->event_count;
 	fwc_put_le64(out + OFF_TX_NONCE, rec->tx_nonce);
+	fwc_put_le64(out + OFF_ABANDONED, rec->abandoned);
 	for (unsigned i = 0; i < rec->event_count; i++) {
 		const struct fwc_agent_event *ev = &rec->events[i];
 		uint8_t *p = out + OFF_EVENTS + i * FWC_AGENT_EVENT_LEN;
@@ -212,9 +216,12 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 		return FWC_ERR_TRUNCATED;
 	if (memcmp(in + OFF_MAGIC, magic, 4) != 0)
 		return FWC_ERR_MALFORMED;
-	/* version 1 is version 2 without the transaction nonce (read as 0) */
+	/* version 2 is version 3 without the abandoned counter, version 1 is version 2 without
+	 * the transaction nonce; both missing fields are read as 0 */
 	if (in[OFF_VERSION] == FWC_AGENT_RECORD_VERSION)
 		fixed = OFF_EVENTS;
+	else if (in[OFF_VERSION] == 2)
+		fixed = OFF_EVENTS_V2;
 	else if (in[OFF_VERSION] == 1)
 		fixed = OFF_EVENTS_V1;
 	else
@@ -259,8 +266,10 @@ int fwc_agent_record_decode(struct fwc_port *port, struct fwc_agent_record *rec,
 	r.download.verified = fwc_get_le64(in + OFF_DL_VERIFIED);
 	r.next_event_seq = fwc_get_le32(in + OFF_NEXT_EVENT);
 	r.events_dropped = fwc_get_le32(in + OFF_DROPPED);
-	if (fixed == OFF_EVENTS)
+	if (fixed >= OFF_EVENTS_V2)
 		r.tx_nonce = fwc_get_le64(in + OFF_TX_NONCE);
+	if (fixed >= OFF_EVENTS)
+		r.abandoned = fwc_get_le64(in + OFF_ABANDONED);
 
 	/* A record from a build with a longer queue keeps its newest events. */
 	skip = count > FWC_AGENT_EVENT_QUEUE ? count - FWC_AGENT_EVENT_QUEUE : 0;

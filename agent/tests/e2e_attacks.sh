@@ -239,21 +239,38 @@ grep -q "check-in refused (19," "$TMP/agent.log" || fail "41 not refused: $(cat 
 ledger_has "refused rollback"
 echo "ok  rollback: older release 41 refused, 43 kept, event on the ledger"
 
-# unhealthy CMD N: a health command that runs CMD and fails; at its N-th run it also makes the
-# proxy hide the release ("no update"), since the agent would otherwise offer the rolled-back
-# release to itself again at once (docs/agent.md, "What is not there yet")
+# unhealthy CMD: a health command that runs CMD and fails. The honest node keeps offering the
+# release; the agent itself must not install a rolled-back release again (it asks check-in for
+# releases above it and refuses it if offered).
 unhealthy() {
-	rm -f "$TMP/hc"
-	echo "$1; n=\$((\$(cat $TMP/hc 2>/dev/null || echo 0) + 1)); echo \$n >$TMP/hc; [ \$n -lt $2 ] || echo '{\"no_update\": true}' >$CTL; exit 1"
+	echo "$1; exit 1"
 }
 
 # failed health check after boot: 44 goes to slot A, fails every trial, rolled back
 release r44 44 rev-b "$TMP/img44" thermo k1 k2
 mitm '{}'
-boot --health "$(unhealthy true 3)"
+boot --health "$(unhealthy true)"
 active_is B 43
 ledger_has "rolled_back health"
+grep -c "download started (44," "$TMP/agent.log" | grep -qx 1 ||
+	fail "44 downloaded more than once: $(grep -c "download started" "$TMP/agent.log")"
 echo "ok  failed health check: release 44 rolled back, 43 active, event on the ledger"
+# the next check-ins: the node has nothing above 44 for this device, so nothing is downloaded
+boot
+boot
+active_is B 43
+grep -q "download started" "$TMP/agent.log" && fail "44 reinstalled: $(tail "$TMP/agent.log")"
+grep -q "release was rolled back" "$TMP/agent.log" &&
+	fail "check-in did not ask above 44: $(tail "$TMP/agent.log")"
+# a node offering the rolled-back release anyway: refused at DECIDE, nothing downloaded
+serve_bundle b44now "$TMP/r44.tx" "$TMP/relset.tx"
+boot
+active_is B 43
+grep -q "release was rolled back (44," "$TMP/agent.log" ||
+	fail "44 not refused: $(tail "$TMP/agent.log")"
+grep -q "download started" "$TMP/agent.log" && fail "44 reinstalled: $(tail "$TMP/agent.log")"
+mitm '{}'
+echo "ok  rolled-back release 44 not installed again at the next check-ins (asked or offered)"
 
 # rollback after the A/B fallback: 43's own release again (counter = floor)
 serve_bundle b43now "$TMP/r43.tx" "$TMP/relset.tx"
@@ -306,7 +323,7 @@ use_device d2
 mitm '{}'
 # slot modified after verification: the first trial's health check (a stand-in for anything
 # writing the slot) changes the image; the boot selection's hash check then rolls back
-boot --health "$(unhealthy "printf x | dd of=$DEV/slot-\$FWC_AGENT_SLOT bs=1 seek=100 conv=notrunc 2>/dev/null" 1)"
+boot --health "$(unhealthy "printf x | dd of=$DEV/slot-\$FWC_AGENT_SLOT bs=1 seek=100 conv=notrunc 2>/dev/null")"
 active_is B 43
 ledger_has "rolled_back hash"
 echo "ok  slot modified after verification: boot check failed, rolled back to 43"

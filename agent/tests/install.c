@@ -1,6 +1,7 @@
 /* Tests the agent's state machine (agent/core/agent.c, slots.c) on the POSIX port: a whole
  * install (download, verify, pending, trial boot, confirm), rollback after failed health checks
- * and after trial boots that never reach the check, rollback when a pending slot is modified
+ * and after trial boots that never reach the check, a rolled-back release never installed
+ * again while a higher one is, rollback when a pending slot is modified
  * after install, a damaged confirmed image, source failover, the signed-size bound, the
  * minimum-rate rule, download resume, offer checks, and the check-in hook's refusal.
  *
@@ -121,6 +122,43 @@ static void test_install_confirm(void)
 }
 
 /* The new image fails its health check on every trial boot: rollback, floor unchanged. */
+/* After a rollback of TEST_COUNTER: the same release, offered again at the next check-ins
+ * (before and after a reset), is refused without a byte of download or a slot write, with one
+ * REFUSED event; a higher release is installed and confirmed, and the floor passes both. */
+static void not_reinstalled(void)
+{
+	struct fwc_agent_offer higher = fx.offer;
+	char marker[400];
+	long writes = fx.port.writes, gets = fx.port.gets;
+	uint8_t slot;
+
+	for (int poll = 0; poll < 3; poll++) {
+		if (poll == 2)
+			CHECK_RC(fwc_posix_power_on(&agent, &slot, &fx.port, &fx.prov), FWC_OK);
+		CHECK(fwc_agent_state(&agent) == FWC_AGENT_IDLE);
+		CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_ERR_RANGE);
+		CHECK(fwc_agent_state(&agent) == FWC_AGENT_IDLE);
+		CHECK(rec()->download.active == 0 && rec()->pending_slot == FWC_SLOT_NONE);
+	}
+	CHECK(fx.port.writes == writes && fx.port.gets == gets);
+	CHECK(events_of(FWC_AGENT_EV_REFUSED) == 1);
+	CHECK(last_event()->reason == FWC_AGENT_REFUSE_ROLLBACK);
+	CHECK(last_event()->code == FWC_ERR_RANGE && last_event()->counter == TEST_COUNTER);
+	CHECK(rec()->abandoned == TEST_COUNTER);
+
+	/* a fixed release gets a higher counter: that one is installed (a healthy slot B now) */
+	snprintf(marker, sizeof(marker), "%s/unhealthy-b", fx.dev);
+	(void)remove(marker);
+	higher.counter = TEST_COUNTER + 1;
+	CHECK_RC(fwc_agent_test_offer(&agent, &higher), FWC_OK);
+	CHECK(run_agent(&agent, &fx.port, 1000) == FWC_AGENT_REBOOT);
+	CHECK(rec()->pending.counter == TEST_COUNTER + 1);
+	CHECK(boot_until_idle(&agent, &fx.port, &fx.prov, 5, NULL) > 0);
+	CHECK(rec()->active_slot == FWC_SLOT_B && rec()->active.counter == TEST_COUNTER + 1);
+	CHECK(rec()->floor == TEST_COUNTER + 1 && rec()->abandoned == TEST_COUNTER);
+	CHECK(last_event()->type == FWC_AGENT_EV_CONFIRMED);
+}
+
 static void test_health_rollback(void)
 {
 	char marker[400];
@@ -158,6 +196,8 @@ static void test_health_rollback(void)
 	CHECK(last_event()->reason == FWC_AGENT_REASON_HEALTH);
 	CHECK(last_event()->code == FWC_ERR_STATE && last_event()->counter == TEST_COUNTER);
 	CHECK(slot_holds(&fx.port, FWC_SLOT_A, fx.factory, fx.factory_len));
+	CHECK(rec()->abandoned == TEST_COUNTER);
+	not_reinstalled();
 	fixture_teardown(&fx);
 }
 
@@ -312,7 +352,7 @@ static void test_min_rate(void)
 static void test_resume(void)
 {
 	struct fwc_agent_offer other;
-	long gets;
+	long gets, records;
 
 	CHECK(fixture_setup(&fx, "resume", 1048576, 65536, 4096) == 0);
 	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
@@ -332,6 +372,34 @@ static void test_resume(void)
 	CHECK(fx.port.gets - gets == 2 + 10 * 16); /* the root again, the 10 missing leaves */
 	CHECK(slot_holds(&fx.port, FWC_SLOT_B, fx.image, fx.image_len));
 	fixture_teardown(&fx);
+
+	/* progress committed every 4 leaves (FWC_AGENT_PROGRESS_BYTES): a reset after 6 leaves
+	 * resumes at the 4th leaf's end and fetches leaves 5 and 6 again */
+	fwc_agent_test_progress_bytes = 4 * 65536;
+	CHECK(fixture_setup(&fx, "resume4", 1048576, 65536, 4096) == 0);
+	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
+	CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_OK);
+	records = fx.port.record_writes;
+	for (int i = 0; i < 3; i++)
+		CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD);
+	CHECK(rec()->download.verified == 0 && fx.port.record_writes == records);
+	CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD);
+	CHECK(rec()->download.verified == 4 * 65536 && fx.port.record_writes == records + 1);
+	for (int i = 0; i < 2; i++)
+		CHECK(fwc_agent_step(&agent) == FWC_AGENT_DOWNLOAD);
+	CHECK(rec()->download.verified == 4 * 65536 && fx.port.record_writes == records + 1);
+	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
+	CHECK(rec()->download.active && rec()->download.verified == 4 * 65536);
+	gets = fx.port.gets;
+	records = fx.port.record_writes;
+	CHECK_RC(fwc_agent_test_offer(&agent, &fx.offer), FWC_OK);
+	CHECK(run_agent(&agent, &fx.port, 1000) == FWC_AGENT_REBOOT);
+	CHECK(fx.port.gets - gets == 2 + 12 * 16); /* the root again, leaves 5..16 */
+	/* commits at leaves 8, 12, 16 (the end), then INSTALL's */
+	CHECK(fx.port.record_writes - records == 3 + 1);
+	CHECK(slot_holds(&fx.port, FWC_SLOT_B, fx.image, fx.image_len));
+	fixture_teardown(&fx);
+	fwc_agent_test_progress_bytes = 0;
 
 	/* a different release replaces an unfinished download */
 	CHECK(fixture_setup(&fx, "replace", 1048576, 65536, 4096) == 0);

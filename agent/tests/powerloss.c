@@ -18,7 +18,9 @@
  * The number of storage operations of an uninterrupted install is checked too (it bounds this
  * test and the wear of a real device): 1 record write to start, 256 erases + 256 writes,
  * 16 progress records, 1 to mark pending, 1 to count the trial boot, 1 to confirm; plus, on a
- * blank device, 1 at the first power-on to record the factory state. */
+ * blank device, 1 at the first power-on to record the factory state. The sweeps run with
+ * progress committed after every leaf (the test core's default) and again with progress
+ * committed every 3 leaves, as FWC_AGENT_PROGRESS_BYTES does in the product. */
 #include "agent_test.h"
 
 #define IMAGE_LEN 1048576u
@@ -80,7 +82,7 @@ static int fresh_device(const struct scenario *sc)
 	char path[600];
 
 	fwc_posix_close(&fx.port);
-	if (sc == &first) {
+	if (sc->offer == first.offer) { /* the first install, or a variant of it */
 		if (fwc_posix_format(fx.dev, TEST_SLOT_SIZE, 4096) != FWC_OK || open_quiet() != 0)
 			return -1;
 		return fwc_posix_factory_write(&fx.port, FWC_SLOT_A, fx.factory, fx.factory_len) ==
@@ -273,6 +275,29 @@ static void test_second_install_sweeps(void)
 	sweep(&second, FWC_POSIX_TEAR_ALL);
 }
 
+/* Download progress committed every 3 leaves (FWC_AGENT_PROGRESS_BYTES) instead of after
+ * each: 6 progress records instead of 16 (leaves 3, 6, 9, 12, 15 and the end), and a cut
+ * anywhere still leaves a good image and resumes from the last committed leaf end. */
+static void test_batched_progress(void)
+{
+	struct scenario f3 = first, s3 = second;
+
+	fwc_agent_test_progress_bytes = 3 * CHUNK;
+	f3.name = "first install, progress every 3 leaves";
+	f3.ops = first.ops - 16 + 6;
+	s3.name = "second install, progress every 3 leaves";
+	s3.ops = second.ops - 16 + 6;
+	CHECK(fresh_device(&f3) == 0);
+	CHECK_RC(fwc_posix_power_on(&agent, NULL, &fx.port, &fx.prov), FWC_OK);
+	CHECK(drive(&f3, 1) == 1);
+	CHECK(fx.port.ops == f3.ops);
+	CHECK(fx.port.erases == 256 && fx.port.writes == 256 && fx.port.record_writes == 11);
+	sweep(&f3, FWC_POSIX_TEAR_RANDOM);
+	sweep(&s3, FWC_POSIX_TEAR_RANDOM);
+	sweep(&s3, FWC_POSIX_TEAR_ALL);
+	fwc_agent_test_progress_bytes = 0;
+}
+
 int main(void)
 {
 	if (fixture_setup(&fx, "powerloss", IMAGE_LEN, CHUNK, 4096) != 0 ||
@@ -295,6 +320,7 @@ int main(void)
 	RUN(test_uninterrupted);
 	RUN(test_first_install_sweep);
 	RUN(test_second_install_sweeps);
+	RUN(test_batched_progress);
 	for (int i = 0; i < 4; i++)
 		free(snap[i]);
 	free(image44);

@@ -54,6 +54,7 @@ static void example_record(struct fwc_agent_record *r)
 	r->download.verified = 524288;
 	r->next_event_seq = 3;
 	r->tx_nonce = 5;
+	r->abandoned = 40;
 	r->event_count = 2;
 	r->events[0] = (struct fwc_agent_event){1, FWC_AGENT_EV_CONFIRMED, 0, 0, 42, 1700000100};
 	r->events[1] = (struct fwc_agent_event){
@@ -119,7 +120,7 @@ static void check_example_fields(const struct fwc_agent_record *r)
 	CHECK(r->download.image.counter == 43 && r->download.image.size == 2097152);
 	CHECK(r->download.verified == 524288);
 	CHECK(r->next_event_seq == 3 && r->events_dropped == 0 && r->event_count == 2);
-	CHECK(r->tx_nonce == 5);
+	CHECK(r->tx_nonce == 5 && r->abandoned == 40);
 	CHECK(r->events[0].seq == 1 && r->events[0].type == FWC_AGENT_EV_CONFIRMED);
 	CHECK(r->events[0].counter == 42 && r->events[0].time == 1700000100);
 	CHECK(r->events[1].seq == 2 && r->events[1].type == FWC_AGENT_EV_DOWNLOAD_FAILED);
@@ -133,38 +134,80 @@ static void test_worked_example(void)
 	struct fwc_agent_record r, back;
 	size_t n = doc_example(doc, sizeof(doc)), len = 0;
 
-	CHECK(n == 504);
-	CHECK(FWC_AGENT_RECORD_LEN == 504);
+	CHECK(n == 512);
+	CHECK(FWC_AGENT_RECORD_LEN == 512);
 	example_record(&r);
 	CHECK_RC(fwc_agent_record_encode(&port, enc, sizeof(enc), &len, &r), FWC_OK);
-	CHECK(len == 504);
+	CHECK(len == 512);
 	CHECK(n == len && memcmp(doc, enc, len) == 0);
 	CHECK_RC(fwc_agent_record_decode(&port, &back, doc, n), FWC_OK);
 	check_example_fields(&back);
 	/* the area may be longer than the record: trailing bytes are ignored */
 	memset(doc + n, 0xA5, sizeof(doc) - n);
 	CHECK_RC(fwc_agent_record_decode(&port, &back, doc, sizeof(doc)), FWC_OK);
-	CHECK_RC(fwc_agent_record_encode(&port, enc, 503, &len, &r), FWC_ERR_BUFSIZE);
+	CHECK_RC(fwc_agent_record_encode(&port, enc, 511, &len, &r), FWC_ERR_BUFSIZE);
 }
 
-/* A version 1 record (no transaction nonce) is read with nonce 0 and rewritten as version 2. */
+/* A version 1 record (no transaction nonce) is read with nonce 0 and abandoned 0, and
+ * rewritten as version 3. */
 static void test_version_1(void)
 {
-	uint8_t doc[FWC_AGENT_RECORD_MAX], enc[FWC_AGENT_RECORD_MAX], v2[FWC_AGENT_RECORD_MAX];
+	uint8_t doc[FWC_AGENT_RECORD_MAX], enc[FWC_AGENT_RECORD_MAX], v3[FWC_AGENT_RECORD_MAX];
 	struct fwc_agent_record r;
 	size_t n = doc_block(doc, sizeof(doc), "<!-- agent-record-example-v1 -->"), len = 0;
 
 	CHECK(n == 496 && doc[4] == 1);
 	CHECK_RC(fwc_agent_record_decode(&port, &r, doc, n), FWC_OK);
-	CHECK(r.tx_nonce == 0);
+	CHECK(r.tx_nonce == 0 && r.abandoned == 0);
 	r.tx_nonce = 5;
+	r.abandoned = 40;
 	check_example_fields(&r);
 	CHECK_RC(fwc_agent_record_encode(&port, enc, sizeof(enc), &len, &r), FWC_OK);
-	CHECK(len == 504 && doc_example(v2, sizeof(v2)) == 504 && memcmp(enc, v2, 504) == 0);
+	CHECK(len == 512 && doc_example(v3, sizeof(v3)) == 512 && memcmp(enc, v3, 512) == 0);
 	/* its own layout rules: a wrong length, a used reserved byte */
 	doc[6] = (uint8_t)(504 & 0xff);
 	doc[7] = (uint8_t)(504 >> 8);
 	CHECK_RC(fwc_agent_record_decode(&port, &r, doc, sizeof(doc)), FWC_ERR_MALFORMED);
+}
+
+/* A version 2 record (no abandoned counter) is read with abandoned 0, and the store's next
+ * commit upgrades it to version 3 without losing a field. */
+static void test_version_2(void)
+{
+	uint8_t doc[FWC_AGENT_RECORD_MAX], enc[FWC_AGENT_RECORD_MAX], v3[FWC_AGENT_RECORD_MAX];
+	struct fwc_agent_store st;
+	struct fwc_agent_record r;
+	size_t n = doc_block(doc, sizeof(doc), "<!-- agent-record-example-v2 -->"), len = 0,
+	       got = 0;
+
+	CHECK(n == 504 && doc[4] == 2);
+	CHECK_RC(fwc_agent_record_decode(&port, &r, doc, n), FWC_OK);
+	CHECK(r.tx_nonce == 5 && r.abandoned == 0);
+	r.abandoned = 40;
+	check_example_fields(&r);
+	CHECK_RC(fwc_agent_record_encode(&port, enc, sizeof(enc), &len, &r), FWC_OK);
+	CHECK(len == 512 && doc_example(v3, sizeof(v3)) == 512 && memcmp(enc, v3, 512) == 0);
+	/* a version 2 length under version 3, and the reverse, are malformed */
+	doc[4] = 3;
+	CHECK_RC(fwc_agent_record_decode(&port, &r, doc, sizeof(doc)), FWC_ERR_MALFORMED);
+	v3[4] = 2;
+	CHECK_RC(fwc_agent_record_decode(&port, &r, v3, sizeof(v3)), FWC_ERR_MALFORMED);
+	doc[4] = 2;
+
+	/* in the store: copy 0 holds the version 2 record (seq 7) */
+	CHECK_RC(fwc_port_record_write(&port, 0, doc, n), FWC_OK);
+	CHECK_RC(fwc_agent_store_load(&st, &port, 777), FWC_OK);
+	CHECK(st.status == FWC_AGENT_LOAD_ONE && st.newest == 0);
+	CHECK(st.cur.floor == 42 && st.cur.tx_nonce == 5 && st.cur.abandoned == 0);
+	r = st.cur;
+	r.abandoned = 44;
+	CHECK_RC(fwc_agent_store_commit(&st, &r), FWC_OK);
+	CHECK_RC(fwc_port_record_read(&port, enc, sizeof(enc), &got, 1), FWC_OK);
+	CHECK(got >= 512 && enc[4] == 3 && enc[6] == 0x00 && enc[7] == 0x02);
+	CHECK_RC(fwc_agent_store_load(&st, &port, 777), FWC_OK);
+	CHECK(st.status == FWC_AGENT_LOAD_BOTH && st.newest == 1 && st.cur.seq == 8);
+	CHECK(st.cur.abandoned == 44 && st.cur.tx_nonce == 5 && st.cur.event_count == 2);
+	CHECK(st.cur.download.verified == 524288 && st.cur.checkpoint.size == 1234);
 }
 
 static void test_decode_rules(void)
@@ -183,13 +226,15 @@ static void test_decode_rules(void)
 	b[0] = 'X';
 	CHECK_RC(fwc_agent_record_decode(&port, &out, b, L), FWC_ERR_MALFORMED);
 	memcpy(b, good, L);
-	b[4] = 3;
+	b[4] = 4;
 	CHECK_RC(fwc_agent_record_decode(&port, &out, b, L), FWC_ERR_UNSUPPORTED);
 	memcpy(b, good, L);
-	b[4] = 1; /* version 1 has another length */
+	b[4] = 1; /* versions 1 and 2 have other lengths */
+	CHECK_RC(fwc_agent_record_decode(&port, &out, b, L), FWC_ERR_MALFORMED);
+	b[4] = 2;
 	CHECK_RC(fwc_agent_record_decode(&port, &out, b, L), FWC_ERR_MALFORMED);
 	memcpy(b, good, L);
-	b[6] ^= 1; /* length no longer 312 + 24 Q */
+	b[6] ^= 1; /* length no longer 320 + 24 Q */
 	CHECK_RC(fwc_agent_record_decode(&port, &out, b, L), FWC_ERR_MALFORMED);
 	memcpy(b, good, L);
 	b[5] = 0;
@@ -199,7 +244,7 @@ static void test_decode_rules(void)
 	CHECK_RC(fwc_agent_record_decode(&port, &out, b, L), FWC_ERR_HASH_MISMATCH);
 
 	/* reserved bytes and unused event entries must be zero, even under a right hash */
-	static const size_t zero_bytes[] = {169, 170, 171, 269, 270, 271, 280 + 48, 471};
+	static const size_t zero_bytes[] = {169, 170, 171, 269, 270, 271, 288 + 48, 479};
 	for (size_t i = 0; i < sizeof(zero_bytes) / sizeof(zero_bytes[0]); i++) {
 		memcpy(b, good, L);
 		b[zero_bytes[i]] = 1;
@@ -219,7 +264,7 @@ static void test_decode_rules(void)
 	    {15, 2},      /* download state out of range */
 	    {168, 1},     /* download into the active slot */
 	    {268, 9},     /* more events than the queue holds */
-	    {280 + 4, 0}, /* a used event entry with type 0 */
+	    {288 + 4, 0}, /* a used event entry with type 0 */
 	    {72 + 8, 1},  /* pending image data with nothing pending */
 	};
 	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
@@ -267,9 +312,9 @@ static void test_other_queue_size(void)
 	b[6] = (uint8_t)L10;
 	b[7] = (uint8_t)(L10 >> 8);
 	b[268] = 10;
-	memset(b + 280, 0, 240);
+	memset(b + 288, 0, 240);
 	for (int i = 0; i < 10; i++) {
-		uint8_t *e = b + 280 + 24 * i;
+		uint8_t *e = b + 288 + 24 * i;
 
 		e[0] = (uint8_t)(100 + i); /* seq */
 		e[4] = FWC_AGENT_EV_ROLLED_BACK;
@@ -471,7 +516,7 @@ static void test_every_byte(void)
 		CHECK_RC(fwc_port_record_write(&port, (uint8_t)copy, copy == 0 ? c0 : c1, L),
 		         FWC_OK);
 	}
-	CHECK(cases == 2 * 504 * 4);
+	CHECK(cases == 2 * 512 * 4);
 	CHECK(bad == 0);
 	teardown();
 }
@@ -511,6 +556,7 @@ int main(void)
 	setup();
 	RUN(test_worked_example);
 	RUN(test_version_1);
+	RUN(test_version_2);
 	RUN(test_decode_rules);
 	RUN(test_other_queue_size);
 	RUN(test_push_event);

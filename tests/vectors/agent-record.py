@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Independent encoder of the agent's state record (docs/formats/agent-record.md), written from
 the layout table of that page with struct.pack and hashlib, not from agent/core/record.c.
-Prints the worked example of the page (format version 2) as the hex dump the page shows;
-with --v1 the same record in format version 1 (no transaction nonce), which the agent still
-reads. agent/tests/record.c checks the C encoder and decoder against these bytes."""
+Prints the worked example of the page (format version 3) as the hex dump the page shows;
+with --v2 the same record in format version 2 (no abandoned counter), with --v1 in format
+version 1 (no transaction nonce either), both of which the agent still reads. agent/tests/record.c checks the C encoder and decoder against these bytes."""
 import hashlib
 import struct
 import sys
 
 Q = 8
 v1 = "--v1" in sys.argv[1:]
+v2 = "--v2" in sys.argv[1:]
+version = 1 if v1 else 2 if v2 else 3
 
 
 def image(counter, size, sha):
@@ -17,9 +19,9 @@ def image(counter, size, sha):
 
 
 def record():
-    fixed = 272 if v1 else 280
+    fixed = {1: 272, 2: 280, 3: 288}[version]
     length = fixed + 24 * Q + 32
-    b = b"FWAR" + bytes([1 if v1 else 2, Q]) + struct.pack("<H", length)
+    b = b"FWAR" + bytes([version, Q]) + struct.pack("<H", length)
     b += struct.pack("<I", 7)                   # sequence number
     b += bytes([1, 0xFF, 0, 1])                 # active B, nothing pending, 0 attempts, download
     b += struct.pack("<Q", 42)                  # floor
@@ -32,8 +34,10 @@ def record():
     b += struct.pack("<Q", 524288)              # verified
     b += struct.pack("<II", 3, 0)               # next event seq, dropped
     b += bytes([2, 0, 0, 0])                    # event count, reserved
-    if not v1:
+    if version >= 2:
         b += struct.pack("<Q", 5)               # transaction nonce
+    if version >= 3:
+        b += struct.pack("<Q", 40)              # abandoned release counter
     assert len(b) == fixed
     b += struct.pack("<IBBhQQ", 1, 1, 0, 0, 42, 1700000100)
     b += struct.pack("<IBBhQQ", 2, 3, 0, -14, 43, 1700000200)

@@ -120,6 +120,8 @@ struct fwc_agent {
 	uint32_t erase_unit;
 	uint64_t clean_pos; /* download offset up to which this session programmed its erase
 	                       unit, the rest of which is still erased; UINT64_MAX: unknown */
+	uint64_t progress;  /* verified end of the recorded download reached in this session; the
+	                       record lags behind it by < FWC_AGENT_PROGRESS_BYTES (0: none) */
 	uint64_t slot_size[2];
 	uint64_t factory_floor;
 	struct fwc_agent_store store;
@@ -188,6 +190,11 @@ const char *fwc_agent_state_name(int state);
  * Returns FWC_OK, FWC_ERR_STATE, FWC_ERR_RANGE, FWC_ERR_TOO_LARGE, FWC_ERR_MALFORMED,
  * FWC_ERR_UNSUPPORTED, or a commit error. */
 int fwc_agent_test_offer(struct fwc_agent *ctx, const struct fwc_agent_offer *offer);
+
+/* TEST ONLY — the test build's stand-in for FWC_AGENT_PROGRESS_BYTES, so one test core can
+ * commit download progress after every leaf (0, the default here: what most tests count on)
+ * or batched (the resume and power-loss tests set it). */
+extern unsigned long fwc_agent_test_progress_bytes;
 #endif
 
 #ifdef __cplusplus

@@ -32,6 +32,15 @@
 #define FWC_AGENT_MAX_CHUNK_SIZE (1024UL * 1024UL)
 #endif
 
+/* Download progress is committed to the record (after the slot is synced) once at least this
+ * many newly verified bytes have accumulated since the last commit, and at the end of the
+ * image. A reset resumes from the last committed verified leaf end, so it re-fetches at most
+ * about this many bytes (plus one leaf); a smaller value costs two storage syncs per commit on
+ * fast links. 0 commits after every leaf. */
+#ifndef FWC_AGENT_PROGRESS_BYTES
+#define FWC_AGENT_PROGRESS_BYTES (4096UL * 1024UL)
+#endif
+
 /* Download sources (mirrors) per offer, and the longest URL of one source in bytes. */
 #ifndef FWC_AGENT_MAX_SOURCES
 #define FWC_AGENT_MAX_SOURCES 4
@@ -93,7 +102,7 @@
 #define FWC_AGENT_MAX_BOOT_ATTEMPTS 3
 #endif
 
-/* Bytes read from a record area; the encoded record must fit (it is 312 + 24 * queue bytes). */
+/* Bytes read from a record area; the encoded record must fit (it is 320 + 24 * queue bytes). */
 #ifndef FWC_AGENT_RECORD_MAX
 #define FWC_AGENT_RECORD_MAX 1024
 #endif

@@ -18,8 +18,9 @@
 extern "C" {
 #endif
 
-#define FWC_AGENT_RECORD_VERSION 2 /* written; version 1 records are still read */
-#define FWC_AGENT_RECORD_FIXED 280 /* bytes before the event entries */
+#define FWC_AGENT_RECORD_VERSION 3 /* written; version 1 and 2 records are still read */
+#define FWC_AGENT_RECORD_FIXED 288 /* bytes before the event entries */
+#define FWC_AGENT_RECORD_FIXED_V2 280
 #define FWC_AGENT_RECORD_FIXED_V1 272
 #define FWC_AGENT_EVENT_LEN 24 /* bytes per event entry */
 /* Encoded length of a record with a queue of q events. */
@@ -93,6 +94,9 @@ struct fwc_agent_record {
 	struct fwc_agent_download download;
 	uint64_t tx_nonce;       /* nonce of the device's next ledger transaction (its event
 	                            reports); 0 until the first is sent (then 1 is used) */
+	uint64_t abandoned;      /* counter of the newest release rolled back on this device (0:
+	                            none); it and older ones are never installed again, a higher
+	                            one is (counters rise strictly per product and channel) */
 	uint32_t next_event_seq; /* sequence number the next event gets */
 	uint32_t events_dropped; /* events lost to a full queue since the last report */
 	uint8_t event_count;
