@@ -14,7 +14,8 @@
 #             selection's hash of the trial image, health check, confirmation, event report
 # against sha256sum of the image file (page cache warm; best of 3 runs each, a new device
 # each). Each is measured twice: as shipped ("durable": every commit fsyncs the record file
-# after fdatasync of the slot file, i.e. two syncs per 256 KiB chunk), and with --no-sync
+# after fdatasync of the slot file: two syncs per progress commit, every FWC_AGENT_PROGRESS_BYTES
+# of verified image, 4 MiB by default, and at the end), and with --no-sync
 # (the same code without the syncs: what a device whose flash writes are durable on return
 # sees, and where the agent's own work shows).
 #
