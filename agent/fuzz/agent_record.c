@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fwc_agent_record_decode(&port, &rec, buf, len) != FWC_OK)
 		return 0;
 	/* only this build's version and queue size re-encode to the same bytes (a record
-	 * record of an older version is rewritten as the current one) */
+	 * of an older version is rewritten as the current one) */
 	if (buf[4] != FWC_AGENT_RECORD_VERSION || buf[5] != FWC_AGENT_EVENT_QUEUE)
 		return 0;
 	if (fwc_agent_record_encode(&port, again, sizeof(again), &elen, &rec) != FWC_OK)
