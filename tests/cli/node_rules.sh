@@ -26,23 +26,7 @@
 source "$FWC_SRC/tests/node/lib.sh"
 TX="$FWC_BIN/test_node_txtool"
 
-CHAIN=acme-rules-test
-VNAME="$CHAIN/v0"
-VKEY=$("$TX" pubkey 119 ed25519)
-cat >"$TMP/genesis.json" <<EOF
-{"format": "fwchain-genesis/v1", "chain_id": "$CHAIN", "genesis_time": $(date +%s),
- "validators": [{"name": "$VNAME", "key": "$VKEY"}], "quorum": 1,
- "organisations": [
-   {"id": "consortium", "name": "Consortium", "admin": {"name": "ops", "key": "$("$TX" pubkey 1)"}},
-   {"id": "acme", "name": "ACME", "admin": {"name": "acme-admin", "key": "$("$TX" pubkey 10)"}}]}
-EOF
-mkdir -p "$TMP/etc"
-printf 'ed25519-seed:%s\n' "$(printf '77%.0s' $(seq 32))" >"$TMP/etc/validator.key"
-chmod 600 "$TMP/etc/validator.key"
-cat >"$TMP/etc/node.json" <<EOF
-{"format": "fwchaind-config/v1", "listen": "127.0.0.1:0", "validator_key": "validator.key",
- "block_interval_ms": 100, "checkpoint_interval_s": 3600, "threads": 2}
-EOF
+consortium_setup acme-rules-test 100 3600
 start_fwchaind n1 --genesis "$TMP/genesis.json" --config "$TMP/etc/node.json" --data "$TMP/data" \
 	--no-content-check
 

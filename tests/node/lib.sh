@@ -33,6 +33,31 @@ start_node() {
 	start_fwchaind "$name" --dev --data "$dir" --port 0 --block-interval-ms 100 "$@"
 }
 
+# consortium_setup CHAIN BLOCK_MS CHECKPOINT_S: a genesis and a config for a one-validator
+# chain CHAIN, in $TMP/genesis.json and $TMP/etc/{node.json,validator.key}: organisation
+# "consortium" (admin: txtool key 1) and "acme" (admin: txtool key 10), the validator's
+# Ed25519 seed 32 bytes of 0x77 (txtool key 119), 2 HTTP threads. Needs TX (the txtool); sets
+# CHAIN, VNAME and VKEY.
+consortium_setup() {
+	CHAIN=$1
+	VNAME="$CHAIN/v0"
+	VKEY=$("$TX" pubkey 119 ed25519)
+	cat >"$TMP/genesis.json" <<EOF
+{"format": "fwchain-genesis/v1", "chain_id": "$CHAIN", "genesis_time": $(date +%s),
+ "validators": [{"name": "$VNAME", "key": "$VKEY"}], "quorum": 1,
+ "organisations": [
+   {"id": "consortium", "name": "Consortium", "admin": {"name": "ops", "key": "$("$TX" pubkey 1)"}},
+   {"id": "acme", "name": "ACME", "admin": {"name": "acme-admin", "key": "$("$TX" pubkey 10)"}}]}
+EOF
+	mkdir -p "$TMP/etc"
+	printf 'ed25519-seed:%s\n' "$(printf '77%.0s' $(seq 32))" >"$TMP/etc/validator.key"
+	chmod 600 "$TMP/etc/validator.key"
+	cat >"$TMP/etc/node.json" <<EOF
+{"format": "fwchaind-config/v1", "listen": "127.0.0.1:0", "validator_key": "validator.key",
+ "block_interval_ms": $2, "checkpoint_interval_s": $3, "threads": 2}
+EOF
+}
+
 # start_fwchaind NAME ARGS...: starts fwchaind with exactly ARGS (which must listen on
 # 127.0.0.1 with port 0), sets NODE_PID, PORT and URL.
 start_fwchaind() {
