@@ -156,7 +156,8 @@ static void test_checkin(void)
 
 	/* Again, and a device already at counter 3: no query at all. The query counter is the
 	 * whole process's and the bundle carries the newest checkpoint, so a window in which the
-	 * producer made an (idle) block is measured again, at most 20 times. */
+	 * producer made an (idle) block, or whose numbers a block's commit hook disturbed, is
+	 * measured again, at most 20 times. */
 	for (int attempt = 0; attempt < 20; attempt++) {
 		uint64_t h0 = 0, h1 = 0, q1, q2;
 		char e_first[80];
@@ -177,7 +178,9 @@ static void test_checkin(void)
 		checkin("product=thermo&channel=stable&hw=rev-b&counter=7");
 		q2 = node_db_query_count(db);
 		node_chain_head(chain, &h1, NULL, NULL, NULL, NULL);
-		if (h1 != h0 && attempt < 19)
+		/* a block's commit hook invalidates the cache a moment after the head moves, so a
+		 * window can be disturbed with h1 == h0 too: one clean window of 20 is required */
+		if ((h1 != h0 || q1 - q0 > 3 || q2 != q1) && attempt < 19)
 			continue;
 		CHECK(q1 - q0 <= 3); /* the rev-z miss is the only reader */
 		CHECK(q2 == q1);
