@@ -36,11 +36,11 @@ RELEASES=${RELEASES:-100000}
 PRODUCTS=${PRODUCTS:-100}
 DEVICES=${DEVICES:-1000000}
 FILL_S=${FILL_S:-150}
-MAX_BUILD_S=${MAX_BUILD_S:-360}
+MAX_BUILD_S=${MAX_BUILD_S:-400}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
 MMAP_MIB=${MMAP_MIB:-4096}
-PART=${PART:-both}
+PART=${PART:-devices}
 for b in "$FWCHAIND" "$LOAD" "$FILL"; do
 	[ -x "$b" ] || { echo "bench/state_scale.sh: SKIP: $b not built (cmake --preset release &&" \
 		"cmake --build build/release)"; exit 0; }
@@ -150,14 +150,99 @@ direct_part() {
 		"$(verdict "$r" 0.8)" "$rm_" "$(verdict "$rm_" 0.8)"
 }
 
+# ------------------------------------------------------------------------- 3. devices
+# wrk_devices URL KEYS PRODUCTS COUNTER: one wrk run (CPU 1, 64 connections, 2 threads, SECS s)
+# whose every request is the check-in of a random device of KEYS (bench/checkin_devices.lua).
+wrk_devices() {
+	local out=$BENCH_TMP/wrk.out
+	FWC_KEYS=$2 FWC_PRODUCTS=$3 FWC_COUNTER=$4 timeout $((SECS + 120)) taskset -c 1 \
+		wrk -t 2 -c 64 -d "${SECS}s" --latency -s bench/checkin_devices.lua "$1" >"$out" 2>&1 ||
+		{ cat "$out" >&2; bench_die "wrk failed"; }
+	WRK_RPS=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+	WRK_P99_MS=$(wrk_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+	WRK_ERRORS=$(awk '/Non-2xx or 3xx responses:/ {n += $NF}
+		/Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")
+	[ -n "$WRK_RPS" ] || { cat "$out" >&2; bench_die "cannot read wrk's output"; }
+}
+
+devices_part() {
+	local small=$BENCH_TMP/dsmall large=$BENCH_TMP/dlarge got_d got_r counter bytes s_port l_port
+	local s_rps=() l_rps=() s_p99=() l_p99=() s_err=0 l_err=0 s_med l_med r load k
+
+	command -v wrk >/dev/null || { echo "PART devices: SKIP: wrk not installed"; return 0; }
+	# Two data directories made by fwchaind --dev (genesis, keys, admin keystore), then
+	# stopped, their state filled by test_node_statefill build-node (the node's chain, admin
+	# and clock; every transaction through node_state_apply on the node's ledger.db).
+	for d in "$small" "$large"; do
+		fwchaind_start "$d"
+		fwchaind_stop
+	done
+	"$FILL" build-node "$small" "$small.keys" 1 10 1 60 >"$BENCH_TMP/dsmall.out" ||
+		bench_die "cannot fill the minimal node's state"
+	echo "filling a node's state with $DEVICES devices and $RELEASES releases over $PRODUCTS products through node_state_apply (bound ${MAX_BUILD_S} s)..."
+	"$FILL" build-node "$large" "$large.keys" "$DEVICES" "$RELEASES" "$PRODUCTS" \
+		"$MAX_BUILD_S" >"$BENCH_TMP/dlarge.out" || true # stopped at the bound: measure what was reached
+	got_d=$(value devices "$BENCH_TMP/dlarge.out")
+	got_r=$(value releases "$BENCH_TMP/dlarge.out")
+	[ "$(value refused "$BENCH_TMP/dlarge.out")" = 0 ] || bench_die "the fill had refusals"
+	[ "$got_r" = "$RELEASES" ] && [ -n "$got_d" ] && [ "$got_d" -gt 0 ] ||
+		bench_die "the large state was not built (releases $got_r, devices $got_d)"
+	# The producer signs ahead of the applier: keep the keys of the devices applied.
+	head -n "$got_d" "$large.keys" >"$large.keys.applied"
+	counter=$((RELEASES / PRODUCTS)) # every product's newest counter (RELEASES % PRODUCTS == 0)
+	bytes=$(($(stat -c %s "$large/ledger.db") + $(stat -c %s "$large/ledger.db-wal" 2>/dev/null || echo 0)))
+
+	NODE_CPU=0 fwchaind_start "$small" --threads 1
+	s_port=$NODE_PORT
+	S_PID=$NODE_PID
+	NODE_CPU=0 fwchaind_start "$large" --threads 1
+	l_port=$NODE_PORT
+	L_PID=$NODE_PID
+	k=$(head -n 1 "$small.keys")
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$s_port/v1/updates?product=p0000&channel=stable&hw=rev-b&counter=10&device=$k")" = 200 ] ||
+		bench_die "the minimal node does not answer its device's check-in"
+	k=$(sed -n 2p "$large.keys.applied")
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$l_port/v1/updates?product=p0001&channel=stable&hw=rev-b&counter=$counter&device=$k")" = 200 ] ||
+		bench_die "the large node does not answer a device's check-in"
+	for _ in $(seq 1 "$ROUNDS"); do
+		wrk_devices "http://127.0.0.1:$s_port" "$small.keys" 1 10
+		s_rps+=("$WRK_RPS") s_p99+=("$WRK_P99_MS") s_err=$((s_err + WRK_ERRORS))
+		wrk_devices "http://127.0.0.1:$l_port" "$large.keys.applied" "$PRODUCTS" "$counter"
+		l_rps+=("$WRK_RPS") l_p99+=("$WRK_P99_MS") l_err=$((l_err + WRK_ERRORS))
+	done
+	load=$(cut -d ' ' -f 1-3 /proc/loadavg)
+	stop_pid "$S_PID"
+	stop_pid "$L_PID"
+	s_med=$(printf '%s\n' "${s_rps[@]}" | median)
+	l_med=$(printf '%s\n' "${l_rps[@]}" | median)
+	r=$(ratio "$l_med" "$s_med")
+	echo "3. HTTP check-in by registered devices: GET /v1/updates?...&device=KEY, a random device per request, fwchaind --threads 1 on CPU 0, wrk 64 connections on CPU 1, median of $ROUNDS x $SECS s"
+	if [ "$got_d" -lt "$DEVICES" ]; then
+		echo "   NOTE: the build stopped at its ${MAX_BUILD_S} s bound: figures are for the state reached"
+	fi
+	printf '   large node     %s devices, %s releases over %s products, built in %s s (%s tx/s)\n' \
+		"$got_d" "$got_r" "$PRODUCTS" "$(value apply_seconds "$BENCH_TMP/dlarge.out")" \
+		"$(value apply_per_s "$BENCH_TMP/dlarge.out")"
+	printf '   ledger.db      %s MiB, %.0f bytes per device (the whole file / devices)\n' \
+		"$(mib "$bytes")" "$(awk -v b="$bytes" -v d="$got_d" 'BEGIN { print b / d }')"
+	printf '   minimal node   %8.0f req/s  p99 %6.2f ms  (1 device; non-2xx/errors %s)\n' "$s_med" \
+		"$(printf '%s\n' "${s_p99[@]}" | median)" "$s_err"
+	printf '   large node     %8.0f req/s  p99 %6.2f ms  (non-2xx/errors %s)\n' "$l_med" \
+		"$(printf '%s\n' "${l_p99[@]}" | median)" "$l_err"
+	printf '   ratio          %8s  (target >= 0.80: %s)\n' "$r" "$(verdict "$r" 0.8)"
+	printf '   load average   %s (at the end of the rounds)\n' "$load"
+}
+
 # checkin_rate DB DEVICES MMAP_MIB: one 1 s round on CPU 0.
 checkin_rate() {
 	taskset -c 0 "$FILL" checkin "$1" "$2" 1 "$3" | sed -n 's/^checkins_per_s=//p'
 }
 
 case $PART in
+devices) devices_part ;;
+all) http_part; direct_part; devices_part ;;
 both) http_part; direct_part ;;
 http) http_part ;;
 direct) direct_part ;;
-*) bench_die "PART is both, http or direct" ;;
+*) bench_die "PART is devices, all, both, http or direct" ;;
 esac
