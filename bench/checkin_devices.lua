@@ -1,10 +1,23 @@
--- wrk script for bench/state_scale.sh (PART=devices): each request is the check-in of a random
+-- wrk script for bench/state_scale.sh (PART=devices): each request is the check-in of a
 -- registered device, GET /v1/updates?product=P&channel=stable&hw=rev-b&counter=C&device=KEY.
 -- The keys come from FWC_KEYS (one device key in text form a line, as test_node_statefill
 -- build-node writes them: line i is device i, registered for product "p%04d" of i % FWC_PRODUCTS
 -- with hardware rev-b); FWC_COUNTER is the counter the device reports. Every request is
 -- formatted once in init (outside wrk's timed window), so a request costs wrk one table index.
+--
+-- By default each request picks a random device. With FWC_SEQ=1 (the warm-up: every device
+-- checks in once) thread t of n sends devices t, t + n, t + 2n, ... in order and then starts
+-- over; done() says whether every thread got through its share.
 local reqs = {}
+local threads = {}
+local seq = os.getenv("FWC_SEQ") == "1"
+local nxt, step = 1, 1
+wrapped = 0
+
+function setup(thread)
+	thread:set("id", #threads)
+	threads[#threads + 1] = thread
+end
 
 function init(args)
 	local keys = assert(os.getenv("FWC_KEYS"), "FWC_KEYS not set")
@@ -18,10 +31,33 @@ function init(args)
 		i = i + 1
 	end
 	assert(#reqs > 0, "no device keys in " .. keys)
+	nxt = (id or 0) + 1
+	step = tonumber(os.getenv("FWC_THREADS") or "2")
 	-- A different sequence per thread: the threads share no state.
-	math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000003)
+	math.randomseed(os.time() * 7919 + (id or 0))
 end
 
 function request()
-	return reqs[math.random(#reqs)]
+	if not seq then
+		return reqs[math.random(#reqs)]
+	end
+	local r = reqs[nxt]
+	nxt = nxt + step
+	if nxt > #reqs then
+		nxt = (id or 0) + 1
+		wrapped = 1
+	end
+	return r
+end
+
+function done(summary, latency, requests)
+	if seq then
+		local all = 1
+		for _, t in ipairs(threads) do
+			if t:get("wrapped") ~= 1 then
+				all = 0
+			end
+		end
+		io.write(string.format("warm: every device checked in: %s\n", all == 1 and "yes" or "no"))
+	end
 end

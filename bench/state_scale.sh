@@ -40,6 +40,7 @@ MAX_BUILD_S=${MAX_BUILD_S:-400}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
 MMAP_MIB=${MMAP_MIB:-4096}
+WARM_S=${WARM_S:-150}
 PART=${PART:-devices}
 for b in "$FWCHAIND" "$LOAD" "$FILL"; do
 	[ -x "$b" ] || { echo "bench/state_scale.sh: SKIP: $b not built (cmake --preset release &&" \
@@ -151,12 +152,14 @@ direct_part() {
 }
 
 # ------------------------------------------------------------------------- 3. devices
-# wrk_devices URL KEYS PRODUCTS COUNTER: one wrk run (CPU 1, 64 connections, 2 threads, SECS s)
-# whose every request is the check-in of a random device of KEYS (bench/checkin_devices.lua).
+# wrk_devices URL KEYS PRODUCTS COUNTER [SECONDS [SEQ]]: one wrk run (CPU 1, 64 connections, 2
+# threads, SECS s) whose every request is the check-in of a random device of KEYS
+# (bench/checkin_devices.lua), or with SEQ 1 of every device in turn (the warm-up).
 wrk_devices() {
-	local out=$BENCH_TMP/wrk.out
-	FWC_KEYS=$2 FWC_PRODUCTS=$3 FWC_COUNTER=$4 timeout $((SECS + 120)) taskset -c 1 \
-		wrk -t 2 -c 64 -d "${SECS}s" --latency -s bench/checkin_devices.lua "$1" >"$out" 2>&1 ||
+	local out=$BENCH_TMP/wrk.out secs=${5:-$SECS}
+	FWC_KEYS=$2 FWC_PRODUCTS=$3 FWC_COUNTER=$4 FWC_SEQ=${6:-0} FWC_THREADS=2 \
+		timeout $((secs + 120)) taskset -c 1 \
+		wrk -t 2 -c 64 -d "${secs}s" --latency -s bench/checkin_devices.lua "$1" >"$out" 2>&1 ||
 		{ cat "$out" >&2; bench_die "wrk failed"; }
 	WRK_RPS=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	WRK_P99_MS=$(wrk_ms "$(awk '$1 == "99%" {print $2}' "$out")")
@@ -167,7 +170,7 @@ wrk_devices() {
 
 devices_part() {
 	local small=$BENCH_TMP/dsmall large=$BENCH_TMP/dlarge got_d got_r counter bytes s_port l_port
-	local s_rps=() l_rps=() s_p99=() l_p99=() s_err=0 l_err=0 s_med l_med r load k
+	local k
 
 	command -v wrk >/dev/null || { echo "PART devices: SKIP: wrk not installed"; return 0; }
 	# Two data directories made by fwchaind --dev (genesis, keys, admin keystore), then
@@ -204,19 +207,7 @@ devices_part() {
 	k=$(sed -n 2p "$large.keys.applied")
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$l_port/v1/updates?product=p0001&channel=stable&hw=rev-b&counter=$counter&device=$k")" = 200 ] ||
 		bench_die "the large node does not answer a device's check-in"
-	for _ in $(seq 1 "$ROUNDS"); do
-		wrk_devices "http://127.0.0.1:$s_port" "$small.keys" 1 10
-		s_rps+=("$WRK_RPS") s_p99+=("$WRK_P99_MS") s_err=$((s_err + WRK_ERRORS))
-		wrk_devices "http://127.0.0.1:$l_port" "$large.keys.applied" "$PRODUCTS" "$counter"
-		l_rps+=("$WRK_RPS") l_p99+=("$WRK_P99_MS") l_err=$((l_err + WRK_ERRORS))
-	done
-	load=$(cut -d ' ' -f 1-3 /proc/loadavg)
-	stop_pid "$S_PID"
-	stop_pid "$L_PID"
-	s_med=$(printf '%s\n' "${s_rps[@]}" | median)
-	l_med=$(printf '%s\n' "${l_rps[@]}" | median)
-	r=$(ratio "$l_med" "$s_med")
-	echo "3. HTTP check-in by registered devices: GET /v1/updates?...&device=KEY, a random device per request, fwchaind --threads 1 on CPU 0, wrk 64 connections on CPU 1, median of $ROUNDS x $SECS s"
+	echo "3. HTTP check-in by registered devices: GET /v1/updates?...&device=KEY&counter=NEWEST (the answer: no update, the checkpoint note), a random device per request, fwchaind --threads 1 on CPU 0, wrk 64 connections on CPU 1 (bench/checkin_devices.lua), median of $ROUNDS x $SECS s"
 	if [ "$got_d" -lt "$DEVICES" ]; then
 		echo "   NOTE: the build stopped at its ${MAX_BUILD_S} s bound: figures are for the state reached"
 	fi
@@ -225,12 +216,63 @@ devices_part() {
 		"$(value apply_per_s "$BENCH_TMP/dlarge.out")"
 	printf '   ledger.db      %s MiB, %.0f bytes per device (the whole file / devices)\n' \
 		"$(mib "$bytes")" "$(awk -v b="$bytes" -v d="$got_d" 'BEGIN { print b / d }')"
-	printf '   minimal node   %8.0f req/s  p99 %6.2f ms  (1 device; non-2xx/errors %s)\n' "$s_med" \
-		"$(printf '%s\n' "${s_p99[@]}" | median)" "$s_err"
-	printf '   large node     %8.0f req/s  p99 %6.2f ms  (non-2xx/errors %s)\n' "$l_med" \
-		"$(printf '%s\n' "${l_p99[@]}" | median)" "$l_err"
+	echo "   cold: the large node's device cache empty (most devices not seen since it started)"
+	dev_rounds "$s_port" "$small.keys" "$l_port" "$large.keys.applied" "$counter"
+	# The steady state of a fleet: every device has checked in since the last block that
+	# changed devices (each device once, in turn, for at most WARM_S s).
+	if [ "$WARM_S" -gt 0 ]; then
+		wrk_devices "http://127.0.0.1:$l_port" "$large.keys.applied" "$PRODUCTS" "$counter" \
+			"$WARM_S" 1
+		printf '   warm-up        every device once on the large node: %s in %s s at %.0f req/s (non-2xx/errors %s)\n' \
+			"$(sed -n 's/^warm: every device checked in: //p' "$BENCH_TMP/wrk.out")" "$WARM_S" \
+			"$WRK_RPS" "$WRK_ERRORS"
+		echo "   warm: every device checked in once since the node started"
+		dev_rounds "$s_port" "$small.keys" "$l_port" "$large.keys.applied" "$counter"
+	fi
+	printf '   load average   %s (at the end of the rounds)\n' "$(cut -d ' ' -f 1-3 /proc/loadavg)"
+	stop_pid "$S_PID"
+	stop_pid "$L_PID"
+}
+
+# cpu_ticks PID: the process's user + system CPU time, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# dev_rounds S_PORT S_KEYS L_PORT L_KEYS L_COUNTER: ROUNDS alternating wrk runs against the
+# minimal node (S_PID) and the large one (L_PID); prints the medians, the ratio and each node's
+# CPU use during its runs (a node below 100 % was not the bottleneck: wrk was).
+dev_rounds() {
+	local s_rps=() l_rps=() s_p99=() l_p99=() s_err=0 l_err=0 s_cpu=0 l_cpu=0 t0 s_med l_med r
+	local hz s_us l_us
+	hz=$(getconf CLK_TCK)
+	for _ in $(seq 1 "$ROUNDS"); do
+		t0=$(cpu_ticks "$S_PID")
+		wrk_devices "http://127.0.0.1:$1" "$2" 1 10
+		s_cpu=$((s_cpu + $(cpu_ticks "$S_PID") - t0))
+		s_rps+=("$WRK_RPS") s_p99+=("$WRK_P99_MS") s_err=$((s_err + WRK_ERRORS))
+		t0=$(cpu_ticks "$L_PID")
+		wrk_devices "http://127.0.0.1:$3" "$4" "$PRODUCTS" "$5"
+		l_cpu=$((l_cpu + $(cpu_ticks "$L_PID") - t0))
+		l_rps+=("$WRK_RPS") l_p99+=("$WRK_P99_MS") l_err=$((l_err + WRK_ERRORS))
+	done
+	s_med=$(printf '%s\n' "${s_rps[@]}" | median)
+	l_med=$(printf '%s\n' "${l_rps[@]}" | median)
+	r=$(ratio "$l_med" "$s_med")
+	printf '   minimal node   %8.0f req/s  p99 %6.2f ms  node CPU %3.0f %%  (1 device; non-2xx/errors %s)\n' \
+		"$s_med" "$(printf '%s\n' "${s_p99[@]}" | median)" \
+		"$(awk -v t="$s_cpu" -v h="$hz" -v n="$ROUNDS" -v s="$SECS" 'BEGIN { print 100 * t / h / (n * s) }')" "$s_err"
+	printf '   large node     %8.0f req/s  p99 %6.2f ms  node CPU %3.0f %%  (non-2xx/errors %s)\n' \
+		"$l_med" "$(printf '%s\n' "${l_p99[@]}" | median)" \
+		"$(awk -v t="$l_cpu" -v h="$hz" -v n="$ROUNDS" -v s="$SECS" 'BEGIN { print 100 * t / h / (n * s) }')" "$l_err"
 	printf '   ratio          %8s  (target >= 0.80: %s)\n' "$r" "$(verdict "$r" 0.8)"
-	printf '   load average   %s (at the end of the rounds)\n' "$load"
+	# The node's CPU time per check-in: what each costs, whether or not wrk or another
+	# process held the node below 100 % of its CPU.
+	s_us=$(awk -v t="$s_cpu" -v h="$hz" -v s="$SECS" -v r="${s_rps[*]}" \
+		'BEGIN { n = split(r, a, " "); for (i = 1; i <= n; i++) q += a[i] * s; printf "%.1f", 1e6 * t / h / q }')
+	l_us=$(awk -v t="$l_cpu" -v h="$hz" -v s="$SECS" -v r="${l_rps[*]}" \
+		'BEGIN { n = split(r, a, " "); for (i = 1; i <= n; i++) q += a[i] * s; printf "%.1f", 1e6 * t / h / q }')
+	r=$(ratio "$s_us" "$l_us")
+	printf '   node CPU per check-in: minimal %s us, large %s us; ratio minimal/large %s (target >= 0.80: %s)\n' \
+		"$s_us" "$l_us" "$r" "$(verdict "$r" 0.8)"
 }
 
 # checkin_rate DB DEVICES MMAP_MIB: one 1 s round on CPU 0.
