@@ -40,7 +40,7 @@ MAX_BUILD_S=${MAX_BUILD_S:-400}
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
 MMAP_MIB=${MMAP_MIB:-4096}
-WARM_S=${WARM_S:-150}
+WARM_S=${WARM_S:-120}
 PART=${PART:-devices}
 for b in "$FWCHAIND" "$LOAD" "$FILL"; do
 	[ -x "$b" ] || { echo "bench/state_scale.sh: SKIP: $b not built (cmake --preset release &&" \
@@ -152,14 +152,17 @@ direct_part() {
 }
 
 # ------------------------------------------------------------------------- 3. devices
-# wrk_devices URL KEYS PRODUCTS COUNTER [SECONDS [SEQ]]: one wrk run (CPU 1, 64 connections, 2
-# threads, SECS s) whose every request is the check-in of a random device of KEYS
-# (bench/checkin_devices.lua), or with SEQ 1 of every device in turn (the warm-up).
+# wrk_devices URL KEYS PRODUCTS COUNTER [SECONDS [SEQ]]: one wrk run (CPU 1, 64 connections, SECS
+# s) whose every request is the check-in of a random device of KEYS (bench/checkin_devices.lua),
+# or with SEQ 1 of every device in turn (the warm-up). One wrk thread: wrk runs a thread's
+# script init (here: formatting a request per device, seconds for a million) before it starts
+# the next thread, but starts its clock after the last, so with two threads the first one's
+# requests during the second one's init are counted and their time is not.
 wrk_devices() {
 	local out=$BENCH_TMP/wrk.out secs=${5:-$SECS}
-	FWC_KEYS=$2 FWC_PRODUCTS=$3 FWC_COUNTER=$4 FWC_SEQ=${6:-0} FWC_THREADS=2 \
+	FWC_KEYS=$2 FWC_PRODUCTS=$3 FWC_COUNTER=$4 FWC_SEQ=${6:-0} FWC_THREADS=1 \
 		timeout $((secs + 120)) taskset -c 1 \
-		wrk -t 2 -c 64 -d "${secs}s" --latency -s bench/checkin_devices.lua "$1" >"$out" 2>&1 ||
+		wrk -t 1 -c 64 -d "${secs}s" --latency -s bench/checkin_devices.lua "$1" >"$out" 2>&1 ||
 		{ cat "$out" >&2; bench_die "wrk failed"; }
 	WRK_RPS=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	WRK_P99_MS=$(wrk_ms "$(awk '$1 == "99%" {print $2}' "$out")")
