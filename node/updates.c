@@ -146,7 +146,7 @@ struct dev {
 
 /* A device cache slot: the 32 high bits of the key's hash (to skip other keys without touching
  * their record), the device epoch its record was read at, and the record: what struct dev
- * holds, packed by dev_pack (about 80 bytes for a device with a group and no licence, where a
+ * holds, packed by dev_pack (55 bytes for a device with one group and no licence, where a
  * struct dev takes 2 KiB). NULL rec: empty. */
 struct dslot {
 	uint32_t tag;
@@ -1125,8 +1125,9 @@ static uint8_t *dev_pack(const struct dev *v)
 		len = REC_HEAD;
 		if (p != NULL) {
 			memcpy(p, v->key, FWC_PUBKEY_BIN_LEN);
-			p[FWC_PUBKEY_BIN_LEN] = (uint8_t)((v->found ? 1 : 0) | (v->retired ? 2 : 0) |
-			                                  (v->lic_more ? 4 : 0));
+			p[FWC_PUBKEY_BIN_LEN] =
+			    (uint8_t)((v->found ? 1 : 0) | (v->retired ? 2 : 0) |
+			              (v->lic_more ? 4 : 0));
 			p[FWC_PUBKEY_BIN_LEN + 1] = (uint8_t)v->ngroups;
 			p[FWC_PUBKEY_BIN_LEN + 2] = (uint8_t)v->nlic;
 		}
@@ -1213,7 +1214,8 @@ static struct dslot *dcache_victim(struct dslot *slots, size_t n, const uint8_t 
 	for (int w = 0; w < DEV_WAYS; w++) {
 		if (set[w].rec == NULL)
 			return &set[w];
-		if (set[w].tag == (uint32_t)(h >> 32) && memcmp(set[w].rec, key, FWC_PUBKEY_BIN_LEN) == 0)
+		if (set[w].tag == (uint32_t)(h >> 32) &&
+		    memcmp(set[w].rec, key, FWC_PUBKEY_BIN_LEN) == 0)
 			return &set[w];
 		if (set[w].epoch != epoch && stale == NULL)
 			stale = &set[w];

@@ -155,8 +155,8 @@ static void *producer(void *arg)
 	}
 	for (uint64_t r = 0; r < P.releases && !rc; r++) {
 		product_id(id, sizeof(id), (unsigned)(r % P.products));
-		rc |= txg_release(pl, sizeof(pl), &n, id, "stable", r / P.products + 1, t_base, NULL,
-		                  two, 2, rid, NULL, NULL) ||
+		rc |= txg_release(pl, sizeof(pl), &n, id, "stable", r / P.products + 1, t_base,
+		                  NULL, two, 2, rid, NULL, NULL) ||
 		      put(FWC_TX_RELEASE, pl, n);
 	}
 	for (uint64_t d = 0; d < P.devices && !rc; d++) {
@@ -245,7 +245,8 @@ static int build_open(sqlite3 **db, struct node_state *st, const char *path, con
 		if (txg_actor_init(&P.admin, 1, 0) != FWC_OK || open_db(db, path) != 0 ||
 		    node_state_schema(*db) != FWC_OK || node_state_open(st, *db) != FWC_OK ||
 		    sqlite3_exec(*db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-		    node_state_genesis(st, CHAIN, "root", "Root", &P.admin.pk, T0, &why) != FWC_OK ||
+		    node_state_genesis(st, CHAIN, "root", "Root", &P.admin.pk, T0, &why) !=
+		        FWC_OK ||
 		    sqlite3_exec(*db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 			return -1;
 		snprintf(chain_id, sizeof(chain_id), "%s", CHAIN);
@@ -257,8 +258,8 @@ static int build_open(sqlite3 **db, struct node_state *st, const char *path, con
 		fprintf(stderr, "statefill: cannot open the admin keystore of %s\n", node_dir);
 		return -1;
 	}
-	if (open_db(db, path) != 0 || node_state_open(st, *db) != FWC_OK ||
-	    st->chain_id_len == 0 || node_state_nonce(st, &P.admin.pk, &nonce) != FWC_OK ||
+	if (open_db(db, path) != 0 || node_state_open(st, *db) != FWC_OK || st->chain_id_len == 0 ||
+	    node_state_nonce(st, &P.admin.pk, &nonce) != FWC_OK ||
 	    sqlite3_prepare_v2(*db, "SELECT coalesce(max(height), 0) FROM blocks", -1, &s, NULL) !=
 	        SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW)
@@ -486,7 +487,6 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* Self-test                                                                                */
 
-
 static void self_test(void)
 {
 	char dir[] = "/tmp/fwc-statefill-XXXXXX", path[256], p2[300];
@@ -549,8 +549,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "statefill: %s exists\n", argv[2]);
 			return 2;
 		}
-		return build(argv[2], NULL, NULL, (uint64_t)d, (uint64_t)r, (unsigned)p, s, 0) == 0 ? 0
-		                                                                                : 1;
+		return build(argv[2], NULL, NULL, (uint64_t)d, (uint64_t)r, (unsigned)p, s, 0) == 0
+		           ? 0
+		           : 1;
 	}
 	if (argc == 8 && strcmp(argv[1], "build-node") == 0) {
 		long long d = atoll(argv[4]), r = atoll(argv[5]), p = atoll(argv[6]);
@@ -563,7 +564,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		snprintf(path, sizeof(path), "%s/ledger.db", argv[2]);
-		return build(path, argv[2], argv[3], (uint64_t)d, (uint64_t)r, (unsigned)p, s, 0) == 0
+		return build(path, argv[2], argv[3], (uint64_t)d, (uint64_t)r, (unsigned)p, s, 0) ==
+		               0
 		           ? 0
 		           : 1;
 	}
