@@ -10,6 +10,14 @@
  *       10000, on a durable file (WAL, synchronous=FULL as the node runs). A second thread
  *       signs while the main thread applies. Stops at MAX_SECONDS (prints how far it got).
  *       Prints key=value lines: devices, releases, apply_seconds, apply_per_s, db_bytes.
+ *   test_node_statefill build-node DATADIR KEYS DEVICES RELEASES PRODUCTS MAX_SECONDS
+ *       the same fill, on the ledger.db of a stopped fwchaind's data directory (made by
+ *       fwchaind --dev): signed for the node's chain by its admin (admin.keystore opened with
+ *       admin.pass), at the wall clock's time, at the node's block height, so the node serves
+ *       this state when it starts again. The transactions go into the state, not into blocks:
+ *       the node cannot prove these releases (a check-in that gets "no update" works; one that
+ *       needs a bundle does not). Writes device i's key in text form to line i of KEYS. Also
+ *       prints refused= (transactions the state refused: must be 0).
  *   test_node_statefill checkin DB DEVICES SECONDS [MMAP_MIB]
  *       the check-in lookups, as a node's check-in path makes them, for 65536 random devices
  *       of the state (keys derived before the clock starts): node_state_device_get (product,
