@@ -1,6 +1,17 @@
 #!/usr/bin/env bash
-# The ledger at fleet scale, in two parts, each against a minimal state in the same run
-# (target for both: large >= 0.8 x minimal, i.e. within 20 %).
+# The ledger at fleet scale, in three parts, each against a minimal state in the same run
+# (target for each: large >= 0.8 x minimal, i.e. within 20 %). PART=devices (the default) runs
+# part 3, the check-in as registered devices make it; PART=http, direct, both (1 and 2), all.
+#
+# 3. HTTP check-in by registered devices. Two fwchaind --dev data directories, their state
+#    filled (node stopped) by test_node_statefill build-node through node_state_apply with the
+#    node's chain, admin and clock: 1,000,000 devices, 100,000 releases over 100 products
+#    (bound MAX_BUILD_S), and 1 device, 10 releases for the minimal one. Both nodes run on CPU 0
+#    (--threads 1); wrk (1 thread, 64 connections, CPU 1, bench/checkin_devices.lua) sends each
+#    request as a random registered device, counter = the newest (answer: no update), in
+#    alternating ROUNDS x SECS s, cold (device cache empty), then after a warm-up in which every
+#    device checks in once (bound WARM_S), warm. Prints req/s, p99, node CPU use and node CPU
+#    time per check-in, the ratios, the load average and the database size per device.
 #
 # 1. HTTP check-in on a node holding 100,000 releases. A fwchaind (CPU 0, one HTTP thread) gets
 #    100 products with 2-of-3 release sets and 100,000 releases over them, POSTed like any
@@ -23,7 +34,8 @@
 #
 # Usage: bench/state_scale.sh [BUILD_DIR]   (default build/release)
 # Environment: FWCHAIND, RELEASES (100000), PRODUCTS (100), DEVICES (1000000), FILL_S (150),
-# MAX_BUILD_S (360), ROUNDS (3), SECS (5), MMAP_MIB (4096), PART (both | http | direct).
+# MAX_BUILD_S (400), ROUNDS (3), SECS (5), WARM_S (120), MMAP_MIB (4096),
+# PART (devices | all | both | http | direct).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
