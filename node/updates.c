@@ -62,6 +62,11 @@
 #define ID_BUF (FWC_MANIFEST_ID_MAX + 1)
 #define LIC_MAX 16 /* licences a device entry keeps; beyond, the check-in asks the ledger */
 #define RETRIES 4  /* times a check-in re-reads a cache entry that changed under it */
+/* The device cache: sets of DEV_WAYS slots; it starts at NODE_UPDATES_DEVICE_SLOTS slots and
+ * doubles whenever more than half its slots hold a record, up to DEV_SLOTS_MAX (4 Mi slots,
+ * 96 MiB of slots plus the records: a fleet of 2 million devices fits). */
+#define DEV_WAYS 4
+#define DEV_SLOTS_MAX ((size_t)1 << 22)
 
 /* Types whose application can change which releases a check-in may get, or their key-set
  * chain. */
@@ -139,6 +144,16 @@ struct dev {
 	} lic[LIC_MAX];
 };
 
+/* A device cache slot: the 32 high bits of the key's hash (to skip other keys without touching
+ * their record), the device epoch its record was read at, and the record: what struct dev
+ * holds, packed by dev_pack (55 bytes for a device with one group and no licence, where a
+ * struct dev takes 2 KiB). NULL rec: empty. */
+struct dslot {
+	uint32_t tag;
+	uint64_t epoch;
+	uint8_t *rec;
+};
+
 struct node_updates {
 	struct node_db *db;
 	struct node_stateq_pool qpool;
@@ -150,7 +165,8 @@ struct node_updates {
 	size_t note_len;
 	char note_etag[ETAG_LEN];
 	struct entry *slots;
-	struct dev *devs;
+	struct dslot *dslots; /* dslot_n slots in sets of DEV_WAYS */
+	size_t dslot_n, dslot_used;
 	uint64_t hits, splices, refreshes, misses, dev_fills, lookups, readers;
 };
 
@@ -188,17 +204,18 @@ int node_updates_new(struct node_updates **out, struct node_db *db)
 	if (u == NULL)
 		return FWC_ERR_NOMEM;
 	u->slots = calloc(NODE_UPDATES_SLOTS, sizeof(*u->slots));
-	u->devs = calloc(NODE_UPDATES_DEVICE_SLOTS, sizeof(*u->devs));
-	if (u->slots == NULL || u->devs == NULL || node_stateq_pool_init(&u->qpool) != FWC_OK) {
+	u->dslot_n = NODE_UPDATES_DEVICE_SLOTS;
+	u->dslots = calloc(u->dslot_n, sizeof(*u->dslots));
+	if (u->slots == NULL || u->dslots == NULL || node_stateq_pool_init(&u->qpool) != FWC_OK) {
 		free(u->slots);
-		free(u->devs);
+		free(u->dslots);
 		free(u);
 		return FWC_ERR_NOMEM;
 	}
 	if (pthread_rwlock_init(&u->lock, NULL) != 0) {
 		node_stateq_pool_cleanup(&u->qpool);
 		free(u->slots);
-		free(u->devs);
+		free(u->dslots);
 		free(u);
 		return FWC_ERR_NOMEM;
 	}
@@ -214,7 +231,9 @@ void node_updates_free(struct node_updates *u)
 	for (size_t i = 0; i < NODE_UPDATES_SLOTS; i++)
 		entry_clear(&u->slots[i]);
 	free(u->slots);
-	free(u->devs);
+	for (size_t i = 0; i < u->dslot_n; i++)
+		free(u->dslots[i].rec);
+	free(u->dslots);
 	free(u->note);
 	node_stateq_pool_cleanup(&u->qpool);
 	pthread_rwlock_destroy(&u->lock);
@@ -353,7 +372,7 @@ struct query {
 	int has_device;
 	struct fwc_pubkey device;
 	uint8_t dkey[FWC_PUBKEY_BIN_LEN];
-	size_t dslot;
+	uint64_t dhash; /* FNV-1a of dkey: its device cache set and tag */
 	char key[KEY_MAX];
 	size_t key_len;
 	size_t slot;
@@ -410,7 +429,7 @@ static int parse_query(struct query *q, struct node_http_response *resp,
 			return -1;
 		}
 		q->has_device = 1;
-		q->dslot = (size_t)(fnv(q->dkey, sizeof(q->dkey)) % NODE_UPDATES_DEVICE_SLOTS);
+		q->dhash = fnv(q->dkey, sizeof(q->dkey));
 	}
 	n = snprintf(q->key, sizeof(q->key), "%s%c%s%c%s", q->product, 0, q->channel, 0, q->hw);
 	if (n < 0 || (size_t)n >= sizeof(q->key)) {
@@ -1077,13 +1096,182 @@ static void fail500(struct node_http_response *resp, int rc)
 	                        fwc_strerror(rc));
 }
 
+/* ---------------------------------------------------------------- the device cache */
+
+/* Record layout (this process's memory only): the key, a flags byte (found, retired,
+ * lic_more), the group and licence counts, then product, hwid, region and each group as
+ * NUL-terminated strings, then per licence its feature (NUL-terminated) and not_before and
+ * not_after (8 bytes each, host order). */
+#define REC_HEAD (FWC_PUBKEY_BIN_LEN + 3)
+
+static size_t put_str(uint8_t *p, const char *str)
+{
+	size_t n = strlen(str) + 1;
+
+	if (p != NULL)
+		memcpy(p, str, n);
+	return n;
+}
+
+/* v packed into a new record (the caller frees it), or NULL when out of memory. */
+static uint8_t *dev_pack(const struct dev *v)
+{
+	uint8_t *rec = NULL, *p;
+	size_t len = 0;
+
+	/* Two passes: the size, then the bytes. */
+	for (int pass = 0; pass < 2; pass++) {
+		p = rec;
+		len = REC_HEAD;
+		if (p != NULL) {
+			memcpy(p, v->key, FWC_PUBKEY_BIN_LEN);
+			p[FWC_PUBKEY_BIN_LEN] =
+			    (uint8_t)((v->found ? 1 : 0) | (v->retired ? 2 : 0) |
+			              (v->lic_more ? 4 : 0));
+			p[FWC_PUBKEY_BIN_LEN + 1] = (uint8_t)v->ngroups;
+			p[FWC_PUBKEY_BIN_LEN + 2] = (uint8_t)v->nlic;
+		}
+		len += put_str(p ? rec + len : NULL, v->product);
+		len += put_str(p ? rec + len : NULL, v->hwid);
+		len += put_str(p ? rec + len : NULL, v->region);
+		for (size_t i = 0; i < v->ngroups; i++)
+			len += put_str(p ? rec + len : NULL, v->groups[i]);
+		for (size_t i = 0; i < v->nlic; i++) {
+			len += put_str(p ? rec + len : NULL, v->lic[i].feature);
+			if (p != NULL) {
+				memcpy(rec + len, &v->lic[i].not_before, 8);
+				memcpy(rec + len + 8, &v->lic[i].not_after, 8);
+			}
+			len += 16;
+		}
+		if (pass == 0 && (rec = malloc(len)) == NULL)
+			return NULL;
+	}
+	return rec;
+}
+
+/* Copies the NUL-terminated string at *p into out (cap bytes) and steps *p past it. */
+static void get_str(char *out, size_t cap, const uint8_t **p)
+{
+	size_t n = strlen((const char *)*p);
+
+	snprintf(out, cap, "%.*s", (int)n, (const char *)*p);
+	*p += n + 1;
+}
+
+/* The struct dev of a record dev_pack made, read at epoch. */
+static void dev_unpack(struct dev *v, const uint8_t *rec, uint64_t epoch)
+{
+	const uint8_t *p = rec + REC_HEAD;
+	uint8_t flags = rec[FWC_PUBKEY_BIN_LEN];
+
+	v->used = 1;
+	v->epoch = epoch;
+	memcpy(v->key, rec, FWC_PUBKEY_BIN_LEN);
+	v->found = flags & 1;
+	v->retired = (flags >> 1) & 1;
+	v->lic_more = (flags >> 2) & 1;
+	v->ngroups = rec[FWC_PUBKEY_BIN_LEN + 1];
+	v->nlic = rec[FWC_PUBKEY_BIN_LEN + 2];
+	get_str(v->product, sizeof(v->product), &p);
+	get_str(v->hwid, sizeof(v->hwid), &p);
+	get_str(v->region, sizeof(v->region), &p);
+	for (size_t i = 0; i < v->ngroups; i++)
+		get_str(v->groups[i], sizeof(v->groups[i]), &p);
+	for (size_t i = 0; i < v->nlic; i++) {
+		get_str(v->lic[i].feature, sizeof(v->lic[i].feature), &p);
+		memcpy(&v->lic[i].not_before, p, 8);
+		memcpy(&v->lic[i].not_after, p + 8, 8);
+		p += 16;
+	}
+}
+
+/* The first slot of the set of hash h in a cache of n slots. */
+static size_t dset(uint64_t h, size_t n)
+{
+	return (size_t)(h % (n / DEV_WAYS)) * DEV_WAYS;
+}
+
+/* The slot holding key (of hash h), or NULL. Caller holds the lock. */
+static struct dslot *dcache_find(struct node_updates *u, const uint8_t *key, uint64_t h)
+{
+	struct dslot *set = &u->dslots[dset(h, u->dslot_n)];
+
+	for (int w = 0; w < DEV_WAYS; w++)
+		if (set[w].rec != NULL && set[w].tag == (uint32_t)(h >> 32) &&
+		    memcmp(set[w].rec, key, FWC_PUBKEY_BIN_LEN) == 0)
+			return &set[w];
+	return NULL;
+}
+
+/* Where a record of hash h goes: its key's slot, else an empty one, else a stale one, else
+ * the way h picks (the cache is full there). */
+static struct dslot *dcache_victim(struct dslot *slots, size_t n, const uint8_t *key, uint64_t h,
+                                   uint64_t epoch)
+{
+	struct dslot *set = &slots[dset(h, n)], *stale = NULL;
+
+	for (int w = 0; w < DEV_WAYS; w++) {
+		if (set[w].rec == NULL)
+			return &set[w];
+		if (set[w].tag == (uint32_t)(h >> 32) &&
+		    memcmp(set[w].rec, key, FWC_PUBKEY_BIN_LEN) == 0)
+			return &set[w];
+		if (set[w].epoch != epoch && stale == NULL)
+			stale = &set[w];
+	}
+	return stale ? stale : &set[(h >> 8) % DEV_WAYS];
+}
+
+/* Doubles the cache (its records move, none is lost). Out of memory: it stays as it is. */
+static void dcache_grow(struct node_updates *u)
+{
+	size_t n = u->dslot_n * 2;
+	struct dslot *ns = calloc(n, sizeof(*ns));
+
+	if (ns == NULL)
+		return;
+	for (size_t i = 0; i < u->dslot_n; i++) {
+		struct dslot *o = &u->dslots[i], *d;
+		uint64_t h;
+
+		if (o->rec == NULL)
+			continue;
+		h = fnv(o->rec, FWC_PUBKEY_BIN_LEN);
+		d = dcache_victim(ns, n, o->rec, h, o->epoch);
+		free(d->rec); /* NULL: twice the slots per set leave room for every record */
+		*d = *o;
+	}
+	free(u->dslots);
+	u->dslots = ns;
+	u->dslot_n = n;
+}
+
+/* Installs rec (read at epoch; the cache owns it now) for key of hash h. Caller holds the
+ * write lock. */
+static void dcache_put(struct node_updates *u, const uint8_t *key, uint64_t h, uint8_t *rec,
+                       uint64_t epoch)
+{
+	struct dslot *d = dcache_victim(u->dslots, u->dslot_n, key, h, epoch);
+
+	if (d->rec == NULL)
+		u->dslot_used++;
+	free(d->rec);
+	d->tag = (uint32_t)(h >> 32);
+	d->epoch = epoch;
+	d->rec = rec;
+	if (u->dslot_used > u->dslot_n / 2 && u->dslot_n < DEV_SLOTS_MAX)
+		dcache_grow(u);
+}
+
 /* The device's facts (from the cache or the ledger) and the 4xx when it may not check in
  * here. Returns 0 to go on, -1 when resp holds the answer. */
 static int device_check(struct node_updates *u, struct dev *v, struct node_http_response *resp,
                         const struct query *q)
 {
-	struct dev *d = &u->devs[q->dslot];
+	struct dslot *d;
 	uint64_t epoch;
+	uint8_t *rec;
 	int have = 0, rc;
 
 	pthread_rwlock_rdlock(&u->lock);
@@ -1093,8 +1281,9 @@ static int device_check(struct node_updates *u, struct dev *v, struct node_http_
 		return -1;
 	}
 	epoch = u->dev_epoch;
-	if (d->used && d->epoch == epoch && memcmp(d->key, q->dkey, sizeof(d->key)) == 0) {
-		*v = *d;
+	d = dcache_find(u, q->dkey, q->dhash);
+	if (d != NULL && d->epoch == epoch) {
+		dev_unpack(v, d->rec, epoch);
 		have = 1;
 	}
 	pthread_rwlock_unlock(&u->lock);
@@ -1104,10 +1293,15 @@ static int device_check(struct node_updates *u, struct dev *v, struct node_http_
 			return -1;
 		}
 		v->epoch = epoch;
+		rec = dev_pack(v); /* NULL: out of memory, the answer goes on uncached */
 		pthread_rwlock_wrlock(&u->lock);
-		if (u->dev_epoch == epoch)
-			*d = *v;
+		/* Only registered devices are kept: unknown keys, however many, cannot fill it. */
+		if (rec != NULL && v->found && u->dev_epoch == epoch) {
+			dcache_put(u, q->dkey, q->dhash, rec, epoch);
+			rec = NULL;
+		}
 		pthread_rwlock_unlock(&u->lock);
+		free(rec);
 	}
 	if (!v->found) {
 		node_http_respond_error(resp, 404, "unknown_device",

@@ -10,6 +10,14 @@
  *       10000, on a durable file (WAL, synchronous=FULL as the node runs). A second thread
  *       signs while the main thread applies. Stops at MAX_SECONDS (prints how far it got).
  *       Prints key=value lines: devices, releases, apply_seconds, apply_per_s, db_bytes.
+ *   test_node_statefill build-node DATADIR KEYS DEVICES RELEASES PRODUCTS MAX_SECONDS
+ *       the same fill, on the ledger.db of a stopped fwchaind's data directory (made by
+ *       fwchaind --dev): signed for the node's chain by its admin (admin.keystore opened with
+ *       admin.pass), at the wall clock's time, at the node's block height, so the node serves
+ *       this state when it starts again. The transactions go into the state, not into blocks:
+ *       the node cannot prove these releases (a check-in that gets "no update" works; one that
+ *       needs a bundle does not). Writes device i's key in text form to line i of KEYS. Also
+ *       prints refused= (transactions the state refused: must be 0).
  *   test_node_statefill checkin DB DEVICES SECONDS [MMAP_MIB]
  *       the check-in lookups, as a node's check-in path makes them, for 65536 random devices
  *       of the state (keys derived before the clock starts): node_state_device_get (product,
@@ -34,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fwchain/hex.h"
+#include "fwchain/keystore.h"
 #include "fwchain/sha256.h"
 
 #include "state.h"
@@ -43,6 +53,11 @@
 #define T0 1700000000
 #define BATCH 10000
 #define RING 4096
+
+/* The chain the transactions are signed for and their time: the bench chain at T0 for a
+ * fresh file, the node's chain and the wall clock for a node's data directory. */
+static char chain_id[NODE_STATE_CHAIN_ID_MAX + 1] = CHAIN;
+static int64_t t_base = T0;
 
 static double now(void)
 {
@@ -91,6 +106,7 @@ static struct {
 	int done, stop, failed;
 	uint64_t devices, releases;
 	unsigned products;
+	FILE *keys; /* the devices' keys in text form, one a line (NULL: not written) */
 	struct txg_actor admin, roots[3], rels[3];
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .not_empty = PTHREAD_COND_INITIALIZER,
@@ -108,8 +124,8 @@ static int put(uint32_t type, const uint8_t *pl, size_t pl_len)
 	if (P.stop)
 		return -1;
 	s = &P.ring[P.head % RING];
-	if (txg_tx(s->tx, sizeof(s->tx), &len, &P.admin, type, ++P.admin.nonce, CHAIN, (uint64_t)T0,
-	           pl, pl_len) != FWC_OK)
+	if (txg_tx(s->tx, sizeof(s->tx), &len, &P.admin, type, ++P.admin.nonce, chain_id,
+	           (uint64_t)t_base, pl, pl_len) != FWC_OK)
 		return -1;
 	s->len = len;
 	pthread_mutex_lock(&P.mu);
@@ -147,14 +163,20 @@ static void *producer(void *arg)
 	}
 	for (uint64_t r = 0; r < P.releases && !rc; r++) {
 		product_id(id, sizeof(id), (unsigned)(r % P.products));
-		rc |= txg_release(pl, sizeof(pl), &n, id, "stable", r / P.products + 1, T0, NULL,
-		                  two, 2, rid, NULL, NULL) ||
+		rc |= txg_release(pl, sizeof(pl), &n, id, "stable", r / P.products + 1, t_base,
+		                  NULL, two, 2, rid, NULL, NULL) ||
 		      put(FWC_TX_RELEASE, pl, n);
 	}
 	for (uint64_t d = 0; d < P.devices && !rc; d++) {
 		struct fwc_pubkey pk;
 
 		device_key(&pk, d);
+		if (P.keys != NULL) {
+			char text[FWC_PUBKEY_TEXT_MAX];
+
+			rc |= fwc_pubkey_to_text(text, sizeof(text), &pk) != FWC_OK ||
+			      fprintf(P.keys, "%s\n", text) < 0;
+		}
 		product_id(id, sizeof(id), (unsigned)(d % P.products));
 		rc |= txg_device(pl, sizeof(pl), &n, &pk, id, "rev-b", groups, 1, 0, 0) ||
 		      put(FWC_TX_DEVICE_REGISTER, pl, n);
@@ -180,14 +202,100 @@ static int open_db(sqlite3 **db, const char *path)
 	return 0;
 }
 
-/* Returns 0 when everything asked was applied. */
-static int build(const char *path, uint64_t devices, uint64_t releases, unsigned products,
-                 double max_s, int quiet)
+static long long count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* The admin of a node's data directory: its keystore, opened with admin.pass (as
+ * bench_node_txload does). */
+static int node_admin(struct txg_actor *a, const char *dir)
+{
+	char path[1024], pass[256];
+	size_t n = 0;
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/admin.pass", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(pass, 1, sizeof(pass) - 1, f);
+	fclose(f);
+	while (n && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
+		n--;
+	pass[n] = '\0';
+	snprintf(path, sizeof(path), "%s/admin.keystore", dir);
+	rc = fwc_keystore_load(&a->sk, path, pass, n, NULL) == FWC_OK &&
+	             fwc_key_public(&a->pk, &a->sk) == FWC_OK
+	         ? 0
+	         : -1;
+	fwc_wipe(pass, sizeof(pass));
+	return rc;
+}
+
+/* Opens the state of a fresh file (path, node_dir NULL: creates the tables and a genesis of
+ * the bench chain) or of a stopped node's data directory (node_dir: its ledger.db, chain,
+ * admin and block height). 0 on success. */
+static int build_open(sqlite3 **db, struct node_state *st, const char *path, const char *node_dir)
+{
+	struct node_refusal why;
+	sqlite3_stmt *s = NULL;
+	uint64_t nonce = 0, height = 0;
+	int rc = -1;
+
+	if (node_dir == NULL) {
+		if (txg_actor_init(&P.admin, 1, 0) != FWC_OK || open_db(db, path) != 0 ||
+		    node_state_schema(*db) != FWC_OK || node_state_open(st, *db) != FWC_OK ||
+		    sqlite3_exec(*db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+		    node_state_genesis(st, CHAIN, "root", "Root", &P.admin.pk, T0, &why) !=
+		        FWC_OK ||
+		    sqlite3_exec(*db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			return -1;
+		snprintf(chain_id, sizeof(chain_id), "%s", CHAIN);
+		t_base = T0;
+		node_state_set_height(st, 1);
+		return 0;
+	}
+	if (node_admin(&P.admin, node_dir) != 0) {
+		fprintf(stderr, "statefill: cannot open the admin keystore of %s\n", node_dir);
+		return -1;
+	}
+	if (open_db(db, path) != 0 || node_state_open(st, *db) != FWC_OK || st->chain_id_len == 0 ||
+	    node_state_nonce(st, &P.admin.pk, &nonce) != FWC_OK ||
+	    sqlite3_prepare_v2(*db, "SELECT coalesce(max(height), 0) FROM blocks", -1, &s, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	height = (uint64_t)sqlite3_column_int64(s, 0);
+	snprintf(chain_id, sizeof(chain_id), "%.*s", (int)st->chain_id_len, st->chain_id);
+	P.admin.nonce = nonce;
+	/* The node's clock: its genesis is recent, and a transaction must be in its window. */
+	t_base = (int64_t)time(NULL);
+	node_state_set_height(st, height);
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	if (rc != 0)
+		fprintf(stderr, "statefill: %s is not a stopped fwchaind's ledger\n", path);
+	return rc;
+}
+
+/* Fills the state of path (or of node_dir's ledger, see build_open) and, when keys_path is
+ * given, writes the devices' keys there. Returns 0 when everything asked was applied. */
+static int build(const char *path, const char *node_dir, const char *keys_path, uint64_t devices,
+                 uint64_t releases, unsigned products, double max_s, int quiet)
 {
 	sqlite3 *db = NULL;
 	struct node_state st;
 	struct node_refusal why;
 	pthread_t th;
+	long long refused = -1;
 	uint64_t applied = 0, total = 2 + 2 * (uint64_t)products + releases + devices;
 	double t0, t1;
 	int in_txn = 0, rc = -1;
@@ -200,18 +308,15 @@ static int build(const char *path, uint64_t devices, uint64_t releases, unsigned
 	P.products = products;
 	P.head = P.tail = 0;
 	P.done = P.stop = P.failed = 0;
+	P.keys = NULL;
 	if ((P.ring = calloc(RING, sizeof(*P.ring))) == NULL)
 		return -1;
-	if (txg_actor_init(&P.admin, 1, 0) != FWC_OK)
-		goto out;
 	for (uint32_t i = 0; i < 3; i++)
 		if (txg_actor_init(&P.roots[i], 3, i) || txg_actor_init(&P.rels[i], 2, i))
 			goto out;
-	if (open_db(&db, path) != 0 || node_state_schema(db) != FWC_OK ||
-	    node_state_open(&st, db) != FWC_OK ||
-	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    node_state_genesis(&st, CHAIN, "root", "Root", &P.admin.pk, T0, &why) != FWC_OK ||
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (build_open(&db, &st, path, node_dir) != 0)
+		goto out;
+	if (keys_path != NULL && (P.keys = fopen(keys_path, "w")) == NULL)
 		goto out;
 	t0 = now();
 	pthread_create(&th, NULL, producer, NULL);
@@ -230,10 +335,11 @@ static int build(const char *path, uint64_t devices, uint64_t releases, unsigned
 		if (!in_txn) {
 			if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 				break;
-			node_state_set_height(&st, applied / BATCH + 1);
+			if (node_dir == NULL)
+				node_state_set_height(&st, applied / BATCH + 1);
 			in_txn = 1;
 		}
-		if (node_state_apply(&st, db, s->tx, s->len, T0, &why) != FWC_OK) {
+		if (node_state_apply(&st, db, s->tx, s->len, t_base, &why) != FWC_OK) {
 			fprintf(stderr, "statefill: transaction %llu refused: %s %s\n",
 			        (unsigned long long)applied, why.code, why.msg);
 			break;
@@ -279,8 +385,16 @@ static int build(const char *path, uint64_t devices, uint64_t releases, unsigned
 		if (stat(path, &sb) == 0)
 			printf("db_bytes=%lld\n", (long long)sb.st_size);
 	}
-	rc = applied == total && !P.failed ? 0 : -1;
+	/* A refused transaction is applied as a refusal (its audit row says why): none may be. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+		refused = count(db, "SELECT count(*) FROM state_audit WHERE refusal != ''");
+	if (!quiet)
+		printf("refused=%lld\n", refused);
+	rc = applied == total && !P.failed && refused == 0 ? 0 : -1;
 out:
+	if (P.keys != NULL && fclose(P.keys) != 0)
+		rc = -1;
+	P.keys = NULL;
 	node_state_close(&st);
 	sqlite3_close(db);
 	free(P.ring);
@@ -381,17 +495,6 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* Self-test                                                                                */
 
-static long long count(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	long long v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
 static void self_test(void)
 {
 	char dir[] = "/tmp/fwc-statefill-XXXXXX", path[256], p2[300];
@@ -402,7 +505,7 @@ static void self_test(void)
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/state.db", dir);
-	CHECK(build(path, D, R, NP, 120, 1) == 0);
+	CHECK(build(path, NULL, NULL, D, R, NP, 120, 1) == 0);
 	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
 	CHECK(count(db, "SELECT count(*) FROM state_devices") == (long long)D);
 	CHECK(count(db, "SELECT count(*) FROM state_releases") == (long long)R);
@@ -454,7 +557,25 @@ int main(int argc, char **argv)
 			fprintf(stderr, "statefill: %s exists\n", argv[2]);
 			return 2;
 		}
-		return build(argv[2], (uint64_t)d, (uint64_t)r, (unsigned)p, s, 0) == 0 ? 0 : 1;
+		return build(argv[2], NULL, NULL, (uint64_t)d, (uint64_t)r, (unsigned)p, s, 0) == 0
+		           ? 0
+		           : 1;
+	}
+	if (argc == 8 && strcmp(argv[1], "build-node") == 0) {
+		long long d = atoll(argv[4]), r = atoll(argv[5]), p = atoll(argv[6]);
+		double s = atof(argv[7]);
+		char path[1024];
+
+		if (d < 1 || d > 100000000 || r < 1 || r > 10000000 || p < 1 || p > 10000 ||
+		    r < p || s <= 0 || s > 3600) {
+			fprintf(stderr, "statefill: bad build-node arguments\n");
+			return 2;
+		}
+		snprintf(path, sizeof(path), "%s/ledger.db", argv[2]);
+		return build(path, argv[2], argv[3], (uint64_t)d, (uint64_t)r, (unsigned)p, s, 0) ==
+		               0
+		           ? 0
+		           : 1;
 	}
 	if ((argc == 5 || argc == 6) && strcmp(argv[1], "checkin") == 0) {
 		long long d = atoll(argv[3]), mm = argc == 6 ? atoll(argv[5]) : 0;
@@ -467,6 +588,7 @@ int main(int argc, char **argv)
 		return cmd_checkin(argv[2], (uint64_t)d, s, (unsigned)mm);
 	}
 	fprintf(stderr, "usage: test_node_statefill [build DB DEVICES RELEASES PRODUCTS MAX_SECONDS"
+	                " | build-node DATADIR KEYS DEVICES RELEASES PRODUCTS MAX_SECONDS"
 	                " | checkin DB DEVICES SECONDS [MMAP_MIB]]\n");
 	return 2;
 }
