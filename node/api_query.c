@@ -124,34 +124,6 @@ static struct reader *reader_get(struct node_query *q, struct node_http_response
 /* ---------------------------------------------------------------------------------------- */
 /* Answers                                                                                  */
 
-static void bad_param(struct node_http_response *resp, const char *param, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-/* 400 {"code": "bad_parameter", "message": ..., "parameter": param}. */
-static void bad_param(struct node_http_response *resp, const char *param, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	json_t *o;
-	char *text;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	o = json_pack("{s:s, s:s, s:s}", "code", "bad_parameter", "message", msg, "parameter",
-	              param);
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (text == NULL) {
-		node_http_respond_error(resp, 400, "bad_parameter", "%s", msg);
-		return;
-	}
-	node_http_respond_take(resp, 400, JSON_TYPE, text, strlen(text));
-}
-
 static void internal(struct node_http_response *resp, const char *what)
 {
 	node_http_respond_error(resp, 500, "internal_error", "%s", what);
@@ -264,14 +236,16 @@ static int params_check(struct node_http_response *resp, const struct node_http_
 			for (j = 0; allowed[j] && n < sizeof(list); j++)
 				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 				                      j ? ", " : "", allowed[j]);
-			bad_param(resp, k[0] ? k : "(empty)",
-			          "unknown parameter '%.64s'; this endpoint takes: %s", k,
-			          j ? list : "none");
+			node_http_respond_bad_param(
+			    resp, k[0] ? k : "(empty)",
+			    "unknown parameter '%.64s'; this endpoint takes: %s", k,
+			    j ? list : "none");
 			return -1;
 		}
 		for (size_t m = 0; m < i; m++) {
 			if (strcmp(req->query[m].key, k) == 0) {
-				bad_param(resp, k, "parameter '%s' given twice", k);
+				node_http_respond_bad_param(resp, k, "parameter '%s' given twice",
+				                            k);
 				return -1;
 			}
 		}
@@ -326,7 +300,8 @@ static int get_limit(struct node_http_response *resp, const struct node_http_req
 		return 0;
 	}
 	if (parse_dec(&v, s, NODE_QUERY_LIMIT_MAX) != 0 || v == 0) {
-		bad_param(resp, "limit", "limit is a number of rows, 1..%d", NODE_QUERY_LIMIT_MAX);
+		node_http_respond_bad_param(resp, "limit", "limit is a number of rows, 1..%d",
+		                            NODE_QUERY_LIMIT_MAX);
 		return -1;
 	}
 	*limit = (unsigned)v;
@@ -340,8 +315,9 @@ static int get_id(struct node_http_response *resp, const struct node_http_reques
 	const char *s = node_http_query(req, name);
 
 	if (s != NULL && !valid_id(s, max)) {
-		bad_param(resp, name, "%s is an identifier: [a-z0-9][a-z0-9._-]*, 1..%zu bytes",
-		          name, max);
+		node_http_respond_bad_param(
+		    resp, name, "%s is an identifier: [a-z0-9][a-z0-9._-]*, 1..%zu bytes", name,
+		    max);
 		return -1;
 	}
 	*out = s;
@@ -359,8 +335,9 @@ static int get_key(struct node_http_response *resp, const struct node_http_reque
 	if (s == NULL)
 		return 0;
 	if (fwc_pubkey_from_text(pk, s, strlen(s), &ei) != FWC_OK) {
-		bad_param(resp, name, "%s is a key, bip340:<64 hex> or ed25519:<64 hex>: %s", name,
-		          ei.msg[0] ? ei.msg : "not a valid key");
+		node_http_respond_bad_param(resp, name,
+		                            "%s is a key, bip340:<64 hex> or ed25519:<64 hex>: %s",
+		                            name, ei.msg[0] ? ei.msg : "not a valid key");
 		return -1;
 	}
 	*has = 1;
@@ -378,7 +355,8 @@ static int get_time(struct node_http_response *resp, const struct node_http_requ
 	if (s == NULL)
 		return 0;
 	if (parse_dec(&v, s, INT64_MAX) != 0) {
-		bad_param(resp, name, "%s is a time in Unix seconds (a decimal number)", name);
+		node_http_respond_bad_param(
+		    resp, name, "%s is a time in Unix seconds (a decimal number)", name);
 		return -1;
 	}
 	*t = (int64_t)v;
@@ -393,8 +371,8 @@ static int get_range(struct node_http_response *resp, const struct node_http_req
 	if (get_time(resp, req, "from", from, has_from) || get_time(resp, req, "to", to, has_to))
 		return -1;
 	if (*has_from && *has_to && *to < *from) {
-		bad_param(resp, "to", "to (%lld) is before from (%lld)", (long long)*to,
-		          (long long)*from);
+		node_http_respond_bad_param(resp, "to", "to (%lld) is before from (%lld)",
+		                            (long long)*to, (long long)*from);
 		return -1;
 	}
 	return 0;
@@ -415,9 +393,10 @@ static int get_choice(struct node_http_response *resp, const struct node_http_re
 			return 0;
 		}
 	}
-	bad_param(resp, name, "%s is one of: %s%s%s%s%s", name, names[0], names[1] ? ", " : "",
-	          names[1] ? names[1] : "", names[1] && names[2] ? ", " : "",
-	          names[1] && names[2] ? names[2] : "");
+	node_http_respond_bad_param(resp, name, "%s is one of: %s%s%s%s%s", name, names[0],
+	                            names[1] ? ", " : "", names[1] ? names[1] : "",
+	                            names[1] && names[2] ? ", " : "",
+	                            names[1] && names[2] ? names[2] : "");
 	return -1;
 }
 
@@ -442,9 +421,10 @@ static int get_type(struct node_http_response *resp, const struct node_http_requ
 			return 0;
 		}
 	}
-	bad_param(resp, "type",
-	          "type is a transaction type, 1..%d or its name (org-register, release, ...)",
-	          FWC_TX_TYPE_MAX);
+	node_http_respond_bad_param(
+	    resp, "type",
+	    "type is a transaction type, 1..%d or its name (org-register, release, ...)",
+	    FWC_TX_TYPE_MAX);
 	return -1;
 }
 
@@ -472,15 +452,17 @@ static int get_kind(struct node_http_response *resp, const struct node_http_requ
 			return 0;
 		}
 	}
-	bad_param(resp, "kind",
-	          "kind is an event kind: 1..7 (checkin, downloaded, installed, confirmed, "
-	          "rolled-back, failed, postponed) or a vendor kind >= 64");
+	node_http_respond_bad_param(
+	    resp, "kind",
+	    "kind is an event kind: 1..7 (checkin, downloaded, installed, confirmed, "
+	    "rolled-back, failed, postponed) or a vendor kind >= 64");
 	return -1;
 }
 
 static int bad_cursor(struct node_http_response *resp)
 {
-	bad_param(resp, "cursor", "cursor is the 'next' value of the previous page, unchanged");
+	node_http_respond_bad_param(resp, "cursor",
+	                            "cursor is the 'next' value of the previous page, unchanged");
 	return -1;
 }
 
@@ -1111,8 +1093,9 @@ void node_query_h_product_releases(void *ctx, struct node_http_response *resp,
 	if (params_check(resp, req, allowed) || get_limit(resp, req, &limit))
 		return;
 	if (channel && (channel[0] == '\0' || strlen(channel) > FWC_MANIFEST_CHANNEL_MAX)) {
-		bad_param(resp, "channel", "channel is 1..%d bytes (\"stable\", \"beta\")",
-		          FWC_MANIFEST_CHANNEL_MAX);
+		node_http_respond_bad_param(resp, "channel",
+		                            "channel is 1..%d bytes (\"stable\", \"beta\")",
+		                            FWC_MANIFEST_CHANNEL_MAX);
 		return;
 	}
 	if (cursor && parse_release_cursor(cursor, &after_counter, after_channel,
@@ -1353,7 +1336,8 @@ void node_query_h_devices(void *ctx, struct node_http_response *resp,
 	    get_limit(resp, req, &f.limit) || get_key(resp, req, "cursor", &after, &has_after))
 		return;
 	if (f.group && f.product == NULL) {
-		bad_param(resp, "group", "group needs product: group names belong to a product");
+		node_http_respond_bad_param(resp, "group",
+		                            "group needs product: group names belong to a product");
 		return;
 	}
 	f.retired = status;
@@ -1528,7 +1512,7 @@ void node_query_h_events(void *ctx, struct node_http_response *resp,
 	    get_limit(resp, req, &f.limit))
 		return;
 	if (!has_dev && f.product == NULL) {
-		bad_param(resp, "product", "give product= or device= (or both)");
+		node_http_respond_bad_param(resp, "product", "give product= or device= (or both)");
 		return;
 	}
 	f.device = has_dev ? &dev : NULL;

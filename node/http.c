@@ -281,23 +281,20 @@ void node_http_respond_bytes(struct node_http_response *resp, unsigned status,
 	node_http_respond_take(resp, status, content_type, copy, len);
 }
 
-void node_http_respond_error(struct node_http_response *resp, unsigned status, const char *code,
-                             const char *fmt, ...)
+/* The JSON error body {"code", "message"[, "parameter"]} with status; msg is made printable. */
+static void respond_json_error(struct node_http_response *resp, unsigned status, const char *code,
+                               const char *param, char *msg)
 {
-	char msg[512];
-	va_list ap;
 	json_t *obj;
 	char *text;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* Messages may quote client input; keep them printable ASCII so the JSON is always valid
 	 * UTF-8 and a terminal showing it cannot be driven by escape codes. */
 	for (char *p = msg; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
 			*p = '?';
-	obj = json_pack("{s:s,s:s}", "code", code, "message", msg);
+	obj = param ? json_pack("{s:s,s:s,s:s}", "code", code, "message", msg, "parameter", param)
+	            : json_pack("{s:s,s:s}", "code", code, "message", msg);
 	text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);
 	resp->etag[0] = '\0';
@@ -306,6 +303,30 @@ void node_http_respond_error(struct node_http_response *resp, unsigned status, c
 		return;
 	}
 	node_http_respond_take(resp, status, JSON_TYPE, text, strlen(text));
+}
+
+void node_http_respond_error(struct node_http_response *resp, unsigned status, const char *code,
+                             const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	respond_json_error(resp, status, code, NULL, msg);
+}
+
+void node_http_respond_bad_param(struct node_http_response *resp, const char *param,
+                                 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	respond_json_error(resp, 400, "bad_parameter", param, msg);
 }
 
 void node_http_set_etag(struct node_http_response *resp, const char *tag)

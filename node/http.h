@@ -167,6 +167,15 @@ void node_http_respond_error(struct node_http_response *resp, unsigned status, c
 #endif
     ;
 
+/* 400 {"code": "bad_parameter", "message": printf(fmt, ...), "parameter": param}: a query
+ * parameter that is missing or malformed, named so clients can tell which. */
+void node_http_respond_bad_param(struct node_http_response *resp, const char *param,
+                                 const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* Set the body to a copy of data[0..len) with the given static content type and status.
  * On allocation failure the response becomes a 500 (with an empty body). */
 void node_http_respond_bytes(struct node_http_response *resp, unsigned status,

@@ -34,7 +34,6 @@
 
 #include <jansson.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +50,6 @@
 #include "state_query.h"
 #include "stateq_pool.h"
 
-#define JSON_TYPE "application/json"
 #define CBOR_TYPE "application/cbor"
 #define NOTE_TYPE "text/plain; charset=utf-8"
 #define CHANNEL_MAX 32
@@ -310,34 +308,6 @@ static int reader_get(struct node_updates *u, struct node_db_reader **r, struct 
 
 /* ---------------------------------------------------------------- parameters */
 
-static void bad_param(struct node_http_response *resp, const char *param, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-/* 400 {"code": "bad_parameter", "message": ..., "parameter": param}. */
-static void bad_param(struct node_http_response *resp, const char *param, const char *fmt, ...)
-{
-	char msg[300];
-	va_list ap;
-	json_t *o;
-	char *text;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	o = json_pack("{s:s, s:s, s:s}", "code", "bad_parameter", "message", msg, "parameter",
-	              param);
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (text == NULL) {
-		node_http_respond_error(resp, 400, "bad_parameter", "%s", msg);
-		return;
-	}
-	node_http_respond_take(resp, 400, JSON_TYPE, text, strlen(text));
-}
-
 static int printable(const char *s, size_t max)
 {
 	size_t n = strlen(s);
@@ -400,32 +370,34 @@ static int parse_query(struct query *q, struct node_http_response *resp,
 	q->hw = node_http_query(req, "hw");
 	q->has_device = 0;
 	if (q->product == NULL || !fwc_pl_id_valid(q->product, strlen(q->product), FWC_PL_ID_MAX)) {
-		bad_param(resp, "product",
-		          "product: a product id, [a-z0-9][a-z0-9._-]*, 1..%d bytes",
-		          FWC_PL_ID_MAX);
+		node_http_respond_bad_param(
+		    resp, "product", "product: a product id, [a-z0-9][a-z0-9._-]*, 1..%d bytes",
+		    FWC_PL_ID_MAX);
 		return -1;
 	}
 	if (q->channel == NULL || !printable(q->channel, CHANNEL_MAX)) {
-		bad_param(resp, "channel", "channel: 1..%d printable ASCII characters",
-		          CHANNEL_MAX);
+		node_http_respond_bad_param(
+		    resp, "channel", "channel: 1..%d printable ASCII characters", CHANNEL_MAX);
 		return -1;
 	}
 	if (q->hw == NULL || !printable(q->hw, HW_MAX)) {
-		bad_param(resp, "hw", "hw: the hardware id, 1..%d printable ASCII characters",
-		          HW_MAX);
+		node_http_respond_bad_param(
+		    resp, "hw", "hw: the hardware id, 1..%d printable ASCII characters", HW_MAX);
 		return -1;
 	}
 	if (parse_u64(&q->counter, counter) != 0) {
-		bad_param(resp, "counter",
-		          "counter: the installed release counter, a decimal number without sign or"
-		          " leading zeros");
+		node_http_respond_bad_param(
+		    resp, "counter",
+		    "counter: the installed release counter, a decimal number without sign or"
+		    " leading zeros");
 		return -1;
 	}
 	if (device != NULL) {
 		if (fwc_pubkey_from_text(&q->device, device, strlen(device), NULL) != FWC_OK ||
 		    fwc_pubkey_to_bin(q->dkey, &q->device) != FWC_OK) {
-			bad_param(resp, "device",
-			          "device: the device key, bip340:<hex> or ed25519:<hex>");
+			node_http_respond_bad_param(
+			    resp, "device",
+			    "device: the device key, bip340:<hex> or ed25519:<hex>");
 			return -1;
 		}
 		q->has_device = 1;
@@ -433,7 +405,7 @@ static int parse_query(struct query *q, struct node_http_response *resp,
 	}
 	n = snprintf(q->key, sizeof(q->key), "%s%c%s%c%s", q->product, 0, q->channel, 0, q->hw);
 	if (n < 0 || (size_t)n >= sizeof(q->key)) {
-		bad_param(resp, "product", "parameters too long");
+		node_http_respond_bad_param(resp, "product", "parameters too long");
 		return -1;
 	}
 	q->key_len = (size_t)n;
