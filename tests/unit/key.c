@@ -1,8 +1,9 @@
 /* Tests lib/key.c against independent known answers: every row of the BIP-340 test-vector CSV
  * (signing with the given aux_rand, public keys, verification results), the RFC 8032 §7.1
  * Ed25519 vectors, the key id recomputed here from its definition, the worked example of
- * docs/formats/keys.md (whose hex strings must appear in the doc verbatim), and every
- * rejection path of the text and binary key forms. */
+ * docs/formats/keys.md (whose hex strings must appear in the doc verbatim), every
+ * rejection path of the text and binary key forms, and the per-thread cache of lifted
+ * BIP-340 keys (lib/key_verify.c) against libsecp256k1 called directly. */
 #include "test.h"
 
 #include "fwchain/err.h"
@@ -10,6 +11,11 @@
 #include "fwchain/key.h"
 #include "fwchain/sha256.h"
 
+#include <pthread.h>
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_schnorrsig.h>
+#include <sodium.h>
 #include <stdint.h>
 
 /* docs/formats/keys.md worked example. The key ids were computed outside this code base
@@ -544,6 +550,105 @@ static void test_misc(void)
 	CHECK(sk.alg == 0 && sk.key[0] == 0 && sk.key[63] == 0);
 }
 
+/* The cache of lifted keys must answer exactly as libsecp256k1 does, whatever shares a slot:
+ * keys whose first 4 bytes (the slot) are equal, valid and not on the curve, interleaved in a
+ * fixed pseudo-random order, each fwc_pubkey_check and fwc_verify compared with the raw
+ * library's answer for the same bytes. */
+struct cache_case {
+	struct fwc_pubkey pk[6];
+	uint8_t sig[6][64]; /* sig[i] by pk[i] of msg (for the valid keys that have a secret) */
+	int valid[6];
+	uint8_t msg[32];
+	int fails;
+};
+
+static int raw_valid(const struct fwc_pubkey *pk)
+{
+	secp256k1_xonly_pubkey x;
+
+	return secp256k1_xonly_pubkey_parse(secp256k1_context_static, &x, pk->key);
+}
+
+static int raw_verify(const struct fwc_pubkey *pk, const uint8_t sig[64], const uint8_t msg[32])
+{
+	secp256k1_xonly_pubkey x;
+
+	return secp256k1_xonly_pubkey_parse(secp256k1_context_static, &x, pk->key) &&
+	       secp256k1_schnorrsig_verify(secp256k1_context_static, sig, msg, 32, &x);
+}
+
+static void *cache_walk(void *arg)
+{
+	struct cache_case *cc = arg;
+	uint32_t r = 12345;
+
+	for (int n = 0; n < 3000; n++) {
+		int k, s;
+
+		r = r * 1103515245u + 12345u;
+		k = (int)((r >> 8) % 6);
+		s = (int)((r >> 16) % 6);
+		if ((fwc_pubkey_check(&cc->pk[k]) == FWC_OK) != raw_valid(&cc->pk[k]))
+			cc->fails++;
+		if ((fwc_verify(&cc->pk[k], cc->sig[s], cc->msg, 32) == FWC_OK) !=
+		    raw_verify(&cc->pk[k], cc->sig[s], cc->msg))
+			cc->fails++;
+	}
+	return NULL;
+}
+
+static void test_point_cache(void)
+{
+	struct cache_case cc;
+	struct fwc_seckey sk;
+	pthread_t th;
+	int nvalid = 0, ninvalid = 0, tries = 0;
+
+	memset(&cc, 0, sizeof(cc));
+	randombytes_buf(cc.msg, sizeof(cc.msg));
+	/* Keys 0 and 5 with secrets; 1..4 share key 0's first 4 bytes, two on the curve and two
+	 * not (about half of all x coordinates are on it). */
+	for (int i = 0; i < 6; i += 5) {
+		CHECK_RC(fwc_key_generate(&sk, FWC_ALG_BIP340), FWC_OK);
+		CHECK_RC(fwc_key_public(&cc.pk[i], &sk), FWC_OK);
+		CHECK_RC(fwc_sign(cc.sig[i], &sk, cc.msg, 32), FWC_OK);
+		fwc_seckey_wipe(&sk);
+	}
+	for (int i = 1; i < 5 && tries < 1000; tries++) {
+		struct fwc_pubkey k = cc.pk[0];
+		int v;
+
+		randombytes_buf(k.key + 4, sizeof(k.key) - 4);
+		v = raw_valid(&k);
+		if ((v && nvalid < 2) || (!v && ninvalid < 2)) {
+			cc.pk[i++] = k;
+			nvalid += v;
+			ninvalid += !v;
+		}
+	}
+	CHECK(nvalid == 2 && ninvalid == 2);
+	for (int i = 1; i < 5; i++)
+		randombytes_buf(cc.sig[i], 64); /* signatures nobody made */
+	/* The first call on this thread (a miss) and a repeat (a hit) agree. */
+	CHECK_RC(fwc_verify(&cc.pk[0], cc.sig[0], cc.msg, 32), FWC_OK);
+	CHECK_RC(fwc_verify(&cc.pk[0], cc.sig[0], cc.msg, 32), FWC_OK);
+	CHECK_RC(fwc_verify(&cc.pk[0], cc.sig[5], cc.msg, 32), FWC_ERR_BADSIG);
+	for (int i = 1; i < 5; i++)
+		CHECK_RC(fwc_pubkey_check(&cc.pk[i]), raw_valid(&cc.pk[i]) ? FWC_OK : FWC_ERR_KEY);
+	CHECK_RC(fwc_verify(&cc.pk[0], cc.sig[0], cc.msg, 32), FWC_OK);
+	/* The same walk on a second thread (its own table) while this one walks. */
+	CHECK(pthread_create(&th, NULL, cache_walk, &cc) == 0);
+	{
+		struct cache_case mine = cc;
+
+		mine.fails = 0;
+		cache_walk(&mine);
+		CHECK(mine.fails == 0);
+	}
+	CHECK(pthread_join(th, NULL) == 0);
+	CHECK(cc.fails == 0);
+}
+
 int main(void)
 {
 	RUN(test_bip340_vectors);
@@ -552,5 +657,6 @@ int main(void)
 	RUN(test_round_trips);
 	RUN(test_rejections);
 	RUN(test_misc);
+	RUN(test_point_cache);
 	return test_done();
 }
