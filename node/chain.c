@@ -421,23 +421,13 @@ static int submit_decode(struct node_chain *c, struct sub *u, struct node_refusa
 	return FWC_OK;
 }
 
-/* Against the committed ledger, through rd (in one read transaction for a whole batch): not
- * already committed, and the sender's standing (its verdict, in u->prerc and u->pre, is used
- * under mu only when no pending transaction could change it). */
+/* Against the committed ledger, through rd (in one read transaction for a whole batch): the
+ * sender's standing (its verdict, in u->prerc and u->pre, is used under mu only when no
+ * pending transaction could change it). Whether the very transaction is already committed is
+ * asked only when its nonce is used (submit_queue): a committed transaction's nonce always
+ * is, so the common case pays no lookup by id. */
 static int submit_ledger(struct node_db_reader *rd, struct sub *u, struct node_refusal *r)
 {
-	uint64_t height = 0;
-	int rc = node_db_reader_tx_height(rd, &height, u->p.id);
-
-	if (rc == FWC_OK) {
-		refuse(r, "duplicate", "transaction already committed in block %llu",
-		       (unsigned long long)height);
-		return FWC_ERR_DUPLICATE;
-	}
-	if (rc != FWC_ERR_NOT_FOUND) {
-		refuse(r, "internal_error", "ledger read failed");
-		return rc;
-	}
 	u->prerc =
 	    sender_precheck(node_db_reader_state(rd), &u->p.stx.tx.sender, u->p.type, &u->pre);
 	if (u->prerc == FWC_ERR_IO) {
@@ -445,6 +435,23 @@ static int submit_ledger(struct node_db_reader *rd, struct sub *u, struct node_r
 		return u->prerc;
 	}
 	return FWC_OK;
+}
+
+/* For a transaction whose nonce is used: FWC_ERR_DUPLICATE (r says so) when it is itself in
+ * the ledger, FWC_ERR_NOT_FOUND when not, or the read's error. */
+static int committed_dup(struct node_db_reader *rd, const struct pending *p, struct node_refusal *r)
+{
+	uint64_t height = 0;
+	int rc = node_db_reader_tx_height(rd, &height, p->id);
+
+	if (rc == FWC_OK) {
+		refuse(r, "duplicate", "transaction already committed in block %llu",
+		       (unsigned long long)height);
+		return FWC_ERR_DUPLICATE;
+	}
+	if (rc != FWC_ERR_NOT_FOUND)
+		refuse(r, "internal_error", "ledger read failed");
+	return rc;
 }
 
 /* The nonce checks and the queueing. Caller holds mu, and rd reads the ledger as of a moment
@@ -467,6 +474,8 @@ static int submit_queue(struct node_chain *c, struct node_db_reader *rd, struct 
 	} else if (sc.dup) {
 		rc = FWC_ERR_DUPLICATE;
 		refuse(r, "duplicate", "transaction already pending");
+	} else if (p->nonce <= last && (rc = committed_dup(rd, p, r)) != FWC_ERR_NOT_FOUND) {
+		/* rc and r say it */
 	} else if (u->prerc != FWC_OK && !sc.membership) {
 		rc = u->prerc;
 		*r = u->pre;

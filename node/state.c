@@ -1616,6 +1616,9 @@ static int h_validator_set(struct ap *a)
 struct rule {
 	uint32_t roles; /* any of these role bits admits the sender */
 	int (*apply)(struct ap *a);
+	/* 1: every refusal of apply comes before its first write (after it, only an I/O error,
+	 * which aborts the whole block), so node_state_apply needs no savepoint to undo it. */
+	int checks_first;
 };
 
 #define R(role) FWC_ROLE_BIT(FWC_ROLE_##role)
@@ -1628,9 +1631,9 @@ static const struct rule rules[FWC_TX_TYPE_MAX + 1] = {
     [FWC_TX_KEY_REVOKE] = {R(ADMIN), h_key_revoke},
     [FWC_TX_PRODUCT_REGISTER] = {R(ADMIN), h_product_register},
     [FWC_TX_DEVICE_REGISTER] = {R(OPERATOR), h_device_register},
-    [FWC_TX_RELEASE] = {R(RELEASE), h_release},
+    [FWC_TX_RELEASE] = {R(RELEASE), h_release, 1},
     [FWC_TX_RELEASE_REVOKE] = {R(RELEASE), h_release_revoke},
-    [FWC_TX_DEVICE_EVENT] = {R(GATEWAY) | R(OPERATOR), h_device_event},
+    [FWC_TX_DEVICE_EVENT] = {R(GATEWAY) | R(OPERATOR), h_device_event, 1},
     [FWC_TX_CONFIG_UPDATE] = {R(OPERATOR), h_config_update},
     [FWC_TX_LICENCE_ISSUE] = {R(OPERATOR), h_licence_issue},
     [FWC_TX_LICENCE_REVOKE] = {R(OPERATOR), h_licence_revoke},
@@ -1758,7 +1761,7 @@ int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size
 	const struct fwc_signed_tx *decoded = NULL;
 	const uint8_t *txid = NULL;
 	struct ap a;
-	int rc, io, verified = 0;
+	int rc, io, sp, verified = 0;
 
 	/* The flags cover this call only, whatever path it returns by. */
 	if (st != NULL) {
@@ -1792,19 +1795,24 @@ int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size
 	else if (fwc_tx_id(a.txid, tx, len) != FWC_OK)
 		return internal(&a, FWC_ERR_CRYPTO);
 
-	if (qexec(st, Q_SAVEPOINT, "") != FWC_OK)
+	/* A handler that checks everything before it writes (rules[].checks_first) leaves
+	 * nothing to undo when it refuses; an I/O error aborts the whole block anyway (the
+	 * producer rolls its transaction back), so it runs without a savepoint. */
+	sp = !(a.tx->type <= FWC_TX_TYPE_MAX && rules[a.tx->type].checks_first);
+	if (sp && qexec(st, Q_SAVEPOINT, "") != FWC_OK)
 		return internal(&a, FWC_ERR_IO);
 	rc = apply_rules(&a);
-	if (rc < 0) {
+	if (rc < 0 && sp) {
 		/* Undo everything the handler wrote; keep the savepoint open for the record. */
 		if (qexec(st, Q_SP_ROLLBACK, "") != FWC_OK) {
 			(void)qexec(st, Q_SP_RELEASE, "");
 			return internal(&a, FWC_ERR_IO);
 		}
-		if (why->kind == NODE_REFUSAL_INTERNAL) {
+	}
+	if (rc < 0 && why->kind == NODE_REFUSAL_INTERNAL) {
+		if (sp)
 			(void)qexec(st, Q_SP_RELEASE, "");
-			return rc;
-		}
+		return rc;
 	}
 	/* Applied or failed: the nonce is consumed and the audit trail records it. */
 	io = qexec(st, Q_NONCE_PUT, "ku", &a.tx->sender, a.tx->nonce);
@@ -1813,11 +1821,13 @@ int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size
 	if (io != FWC_OK) {
 		int err = internal(&a, io);
 
-		(void)qexec(st, Q_SP_ROLLBACK, "");
-		(void)qexec(st, Q_SP_RELEASE, "");
+		if (sp) {
+			(void)qexec(st, Q_SP_ROLLBACK, "");
+			(void)qexec(st, Q_SP_RELEASE, "");
+		}
 		return err;
 	}
-	if (qexec(st, Q_SP_RELEASE, "") != FWC_OK)
+	if (sp && qexec(st, Q_SP_RELEASE, "") != FWC_OK)
 		return internal(&a, FWC_ERR_IO);
 	return rc;
 }

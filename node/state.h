@@ -96,8 +96,11 @@ void node_state_set_height(struct node_state *st, uint64_t height);
  * transaction (db must be st's). Decodes the envelope, checks chain id, signature, sender,
  * nonce (exactly last + 1) and time window, the sender's role and the payload, then the
  * type's rules. Returns FWC_OK (state updated), or a negative enum fwc_err with why filled
- * (why may be NULL): see enum node_refusal_kind for what the caller does next. Never reads
- * a clock or randomness. */
+ * (why may be NULL): see enum node_refusal_kind for what the caller does next. A refused
+ * transaction (reject or fail) leaves nothing of its own behind (a failed one leaves its
+ * consumed nonce and audit row); after NODE_REFUSAL_INTERNAL the caller must roll its whole
+ * transaction back, as part of the transaction's writes may remain. Never reads a clock or
+ * randomness. */
 int node_state_apply(struct node_state *st, sqlite3 *db, const uint8_t *tx, size_t len,
                      int64_t block_time, struct node_refusal *why);
 
