@@ -71,6 +71,9 @@ static const char schema_sql[] =
     " revoke_reason TEXT, revoke_time INTEGER);"
     "CREATE UNIQUE INDEX IF NOT EXISTS state_releases_pcc ON state_releases(product, channel,"
     " counter);"
+    /* After each block the node pins the content of the block's releases (node/main.c): by
+     * height, not by a scan of every release. */
+    "CREATE INDEX IF NOT EXISTS state_releases_height ON state_releases(height);"
     "CREATE TABLE IF NOT EXISTS state_release_hw(release BLOB NOT NULL, hwid TEXT NOT NULL,"
     " PRIMARY KEY(release, hwid)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS state_events(device BLOB NOT NULL, seq INTEGER NOT NULL,"
