@@ -346,6 +346,7 @@ struct node_pins {
 	pthread_mutex_t mu;
 	struct dset *marks; /* non-NULL while a GC runs */
 	struct node_pins_session *sessions;
+	sqlite3_stmt *add; /* node_pins_add's INSERT, prepared once (under mu) */
 };
 
 int node_pins_schema(sqlite3 *db)
@@ -388,6 +389,7 @@ void node_pins_close(struct node_pins *p)
 		return;
 	while (p->sessions != NULL)
 		node_pins_session_end(p, p->sessions);
+	sqlite3_finalize(p->add);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -454,13 +456,15 @@ int node_pins_add(struct node_pins *p, const struct fwc_cid *root, const char *o
 	rc = dag_walk(p->bs, root, NULL, p->marks != NULL ? mark_held : NULL, p, missing, NULL, ei);
 	if (rc < 0)
 		goto out;
-	if (sqlite3_prepare_v2(p->db,
-	                       "INSERT OR IGNORE INTO store_pins(cid, origin, created) "
-	                       "VALUES(?, ?, ?)",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (p->add == NULL && sqlite3_prepare_v3(p->db,
+	                                         "INSERT OR IGNORE INTO store_pins(cid, origin, "
+	                                         "created) VALUES(?, ?, ?)",
+	                                         -1, SQLITE_PREPARE_PERSISTENT, &p->add,
+	                                         NULL) != SQLITE_OK) {
 		rc = fwc_fail(ei, 0, FWC_ERR_IO, "pins: %s", sqlite3_errmsg(p->db));
 		goto out;
 	}
+	st = p->add;
 	sqlite3_bind_blob(st, 1, key, (int)klen, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
@@ -470,7 +474,10 @@ int node_pins_add(struct node_pins *p, const struct fwc_cid *root, const char *o
 	}
 	rc = FWC_OK;
 out:
-	sqlite3_finalize(st);
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
 	pthread_mutex_unlock(&p->mu);
 	return rc;
 }

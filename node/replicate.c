@@ -74,6 +74,7 @@ struct node_repl {
 	struct node_bs *bs;
 	sqlite3 *db;
 	pthread_mutex_t db_mu;
+	sqlite3_stmt *wst[4]; /* wants_sql's statements, prepared on first use (under db_mu) */
 	struct peer peers[NODE_REPL_PEERS_MAX];
 	size_t npeers;
 	pthread_mutex_t mu; /* peers' state, stats, stop, kick */
@@ -237,28 +238,43 @@ static int key_of(uint8_t *out, size_t cap, size_t *len, const struct fwc_cid *r
 }
 
 /* Run one statement with (cid, origin[, created]) bound; returns sqlite's step result. */
-static int wants_stmt(struct node_repl *r, const char *sql, const struct fwc_cid *root,
+/* The statements on the wants table, each prepared once (after every block with releases the
+ * producer runs them for each release's content). */
+enum { W_DELETE, W_PINNED, W_ADD, W_COUNT };
+static const char *const wants_sql[W_COUNT] = {
+    [W_DELETE] = "DELETE FROM store_wants WHERE cid = ?1 AND origin = ?2",
+    [W_PINNED] = "SELECT 1 FROM store_pins WHERE cid = ?1 AND origin = ?2",
+    [W_ADD] = "INSERT OR IGNORE INTO store_wants (cid, origin, created) VALUES (?1, ?2, ?3)",
+};
+_Static_assert(W_COUNT <= sizeof(((struct node_repl *)0)->wst) / sizeof(sqlite3_stmt *),
+               "struct node_repl has a slot for every wants statement");
+
+static int wants_stmt(struct node_repl *r, int which, const struct fwc_cid *root,
                       const char *origin, int64_t created, int *changes)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	uint8_t key[FWC_CID_MAX_BINARY];
 	size_t klen = 0;
-	int rc;
+	int rc = SQLITE_OK;
 
 	if (key_of(key, sizeof(key), &klen, root) != FWC_OK)
 		return SQLITE_MISUSE;
 	pthread_mutex_lock(&r->db_mu);
-	rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+	if (r->wst[which] == NULL)
+		rc = sqlite3_prepare_v3(r->db, wants_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+		                        &r->wst[which], NULL);
+	st = r->wst[which];
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_blob(st, 1, key, (int)klen, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, origin, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 1, key, (int)klen, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
 		if (sqlite3_bind_parameter_count(st) >= 3)
 			sqlite3_bind_int64(st, 3, created);
 		rc = sqlite3_step(st);
 		if (changes)
 			*changes = sqlite3_changes(r->db);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
 	}
-	sqlite3_finalize(st);
 	pthread_mutex_unlock(&r->db_mu);
 	return rc;
 }
@@ -275,8 +291,7 @@ int node_repl_want(struct node_repl *r, const struct fwc_cid *root, const char *
 		return FWC_ERR_ARG;
 	rc = node_pins_add(r->pins, root, origin, &miss, &lei);
 	if (rc == FWC_OK) {
-		wants_stmt(r, "DELETE FROM store_wants WHERE cid = ?1 AND origin = ?2", root,
-		           origin, 0, NULL);
+		wants_stmt(r, W_DELETE, root, origin, 0, NULL);
 		if (pinned)
 			*pinned = 1;
 		return FWC_OK;
@@ -288,16 +303,13 @@ int node_repl_want(struct node_repl *r, const struct fwc_cid *root, const char *
 	}
 	/* Already pinned under this origin (a store that lost blocks): the thread's check of
 	 * every pin repairs it; no want needed. */
-	if (wants_stmt(r, "SELECT 1 FROM store_pins WHERE cid = ?1 AND origin = ?2", root, origin,
-	               0, NULL) == SQLITE_ROW) {
+	if (wants_stmt(r, W_PINNED, root, origin, 0, NULL) == SQLITE_ROW) {
 		if (pinned)
 			*pinned = 1;
 		node_repl_kick(r);
 		return FWC_OK;
 	}
-	if (wants_stmt(
-	        r, "INSERT OR IGNORE INTO store_wants (cid, origin, created) VALUES (?1, ?2, ?3)",
-	        root, origin, now_s(), NULL) != SQLITE_DONE)
+	if (wants_stmt(r, W_ADD, root, origin, now_s(), NULL) != SQLITE_DONE)
 		return fwc_fail(ei, 0, FWC_ERR_IO, "replicate: cannot record the want");
 	if (pinned)
 		*pinned = 0;
@@ -313,8 +325,7 @@ int node_repl_unwant(struct node_repl *r, const struct fwc_cid *root, const char
 
 	if (r == NULL || root == NULL || origin == NULL)
 		return FWC_ERR_ARG;
-	if (wants_stmt(r, "DELETE FROM store_wants WHERE cid = ?1 AND origin = ?2", root, origin, 0,
-	               &changes) != SQLITE_DONE)
+	if (wants_stmt(r, W_DELETE, root, origin, 0, &changes) != SQLITE_DONE)
 		return FWC_ERR_IO;
 	return changes ? FWC_OK : FWC_ERR_NOT_FOUND;
 }
@@ -1317,6 +1328,8 @@ void node_repl_close(struct node_repl *r)
 	pthread_cond_destroy(&r->pcv);
 	pthread_mutex_destroy(&r->pmu);
 	pthread_mutex_destroy(&r->smu);
+	for (int i = 0; i < W_COUNT; i++)
+		sqlite3_finalize(r->wst[i]);
 	sqlite3_close(r->db);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
