@@ -527,26 +527,29 @@ int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n
 		memset(&s[i].r, 0, sizeof(s[i].r));
 		s[i].rc = submit_decode(c, &u[i], &s[i].r, s[i].tx, s[i].len);
 	}
-	/* The ledger checks of the whole batch in one read transaction (a snapshot is one lock
-	 * round instead of one per query). */
-	rc = node_db_reader_get(c->db, &rd);
-	if (rc == FWC_OK && node_db_reader_begin(rd) != FWC_OK) {
-		node_db_reader_put(rd);
-		rc = FWC_ERR_IO;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (s[i].rc != FWC_OK)
-			continue;
-		if (rc != FWC_OK) {
-			refuse(&s[i].r, "internal_error", "ledger read failed");
-			s[i].rc = rc;
-			continue;
+	/* The ledger checks of a batch in one read transaction (a snapshot is one lock round
+	 * instead of one per query), before mu; a single transaction's run under mu in the
+	 * nonce read's transaction below, one snapshot in all. */
+	if (n > 1) {
+		rc = node_db_reader_get(c->db, &rd);
+		if (rc == FWC_OK && node_db_reader_begin(rd) != FWC_OK) {
+			node_db_reader_put(rd);
+			rc = FWC_ERR_IO;
 		}
-		s[i].rc = submit_ledger(rd, &u[i], &s[i].r);
-	}
-	if (rc == FWC_OK) {
-		node_db_reader_end(rd);
-		node_db_reader_put(rd);
+		for (size_t i = 0; i < n; i++) {
+			if (s[i].rc != FWC_OK)
+				continue;
+			if (rc != FWC_OK) {
+				refuse(&s[i].r, "internal_error", "ledger read failed");
+				s[i].rc = rc;
+				continue;
+			}
+			s[i].rc = submit_ledger(rd, &u[i], &s[i].r);
+		}
+		if (rc == FWC_OK) {
+			node_db_reader_end(rd);
+			node_db_reader_put(rd);
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].rc != FWC_OK)
@@ -562,11 +565,10 @@ int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n
 		stx_rebase(&u[i].p.stx, s[i].tx, u[i].p.bytes);
 	}
 
-	/* One nonce read per entry under mu: a read transaction pays for itself only when
-	 * there are several. */
+	/* One nonce read per entry under mu, in one read transaction. */
 	pthread_mutex_lock(&c->mu);
 	rc = node_db_reader_get(c->db, &rd);
-	if (rc == FWC_OK && n > 1 && node_db_reader_begin(rd) != FWC_OK) {
+	if (rc == FWC_OK && n > 0 && node_db_reader_begin(rd) != FWC_OK) {
 		node_db_reader_put(rd);
 		rc = FWC_ERR_IO;
 	}
@@ -578,6 +580,8 @@ int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n
 			s[i].rc = rc;
 			continue;
 		}
+		if (n == 1 && (s[i].rc = submit_ledger(rd, &u[i], &s[i].r)) != FWC_OK)
+			continue;
 		s[i].rc = submit_queue(c, rd, &u[i], &s[i].r);
 		if (s[i].rc == FWC_OK) {
 			memcpy(s[i].id, u[i].p.id, 32);
@@ -585,7 +589,7 @@ int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n
 		}
 	}
 	if (rc == FWC_OK) {
-		if (n > 1)
+		if (n > 0)
 			node_db_reader_end(rd);
 		node_db_reader_put(rd);
 	}
