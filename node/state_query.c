@@ -34,6 +34,7 @@ enum {
 	K_POSTPONE_MAX,
 	K_DEVICE_POSTPONED,
 	K_DEVICE_LICENCES,
+	K_LICENCE_DEVICE,
 };
 
 #define ORG_COLS                                                                                   \
@@ -905,4 +906,37 @@ int node_stateq_device_licences(struct node_stateq *q, const struct fwc_pubkey *
 	if (s == NULL || bind_key(s, ":key", device) || bind_text(s, ":product", product))
 		return FWC_ERR_IO;
 	return walk(s, licence_row, (union row_cb){.licence = cb}, ctx, NULL);
+}
+
+static void build_licence_device(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	sql_add(b, "SELECT device FROM state_licences WHERE product = :product AND id = :id");
+}
+
+int node_stateq_licence_device(struct node_stateq *q, uint8_t key[FWC_PUBKEY_BIN_LEN],
+                               int *bound, const char *product, const char *id)
+{
+	sqlite3_stmt *s;
+	int rc, out = FWC_ERR_IO;
+
+	if (q == NULL || q->db == NULL || key == NULL || bound == NULL || product == NULL ||
+	    id == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_LICENCE_DEVICE << 16, build_licence_device);
+	if (s == NULL || bind_text(s, ":product", product) || bind_text(s, ":id", id))
+		return FWC_ERR_IO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		out = FWC_ERR_NOT_FOUND;
+	} else if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL) {
+		*bound = 0;
+		out = FWC_OK;
+	} else if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == FWC_PUBKEY_BIN_LEN) {
+		memcpy(key, sqlite3_column_blob(s, 0), FWC_PUBKEY_BIN_LEN);
+		*bound = 1;
+		out = FWC_OK;
+	}
+	sqlite3_reset(s);
+	return out;
 }

@@ -213,4 +213,11 @@ typedef int (*node_licence_cb)(void *ctx, const struct node_licence_row *l);
 int node_stateq_device_licences(struct node_stateq *q, const struct fwc_pubkey *device,
                                 const char *product, node_licence_cb cb, void *ctx);
 
+/* The device licence id of product was issued to (revoked or not): *bound 1 and key its
+ * binary key (fwc_pubkey_to_bin), or *bound 0 (key untouched) for a product-wide licence.
+ * Outputs written only on FWC_OK. FWC_ERR_NOT_FOUND (no such licence), FWC_ERR_ARG,
+ * FWC_ERR_IO. */
+int node_stateq_licence_device(struct node_stateq *q, uint8_t key[FWC_PUBKEY_BIN_LEN],
+                               int *bound, const char *product, const char *id);
+
 #endif

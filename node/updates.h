@@ -37,9 +37,11 @@ void node_updates_free(struct node_updates *u);
 /* The chain's commit hook (ctx: the struct node_updates): records the new checkpoint and, when
  * the block applied a transaction that can change a check-in's answer (release, release-revoke,
  * rollout-control, postpone, key-set registration or rotation, product registration),
- * invalidates every cached answer; device-register and licence issue/revoke invalidate the
- * cached device facts. A new checkpoint alone makes cached bundles rebuild their paths on next
- * use. */
+ * invalidates every cached answer. Device-register and device-bound licence issue/revoke drop
+ * the cached facts of just the devices they name (a revoke's device is read from the ledger);
+ * a product-wide licence, more than 256 touched devices in one block, or a commit whose
+ * transactions are not given (info->txs NULL) drop all cached device facts. A new checkpoint
+ * alone makes cached bundles rebuild their paths on next use. */
 void node_updates_on_commit(void *ctx, const struct node_chain_commit *info);
 
 /* The handler (ctx: the struct node_updates; NULL answers 503). Parameters: product (an id),
@@ -62,6 +64,12 @@ struct node_updates_stats {
 	uint64_t dev_fills; /* device facts read from the ledger */
 	uint64_t lookups;   /* per-device postponement / licence lookups */
 	uint64_t readers;   /* reader connections borrowed (every SQLite access takes one) */
+	/* The device cache. */
+	size_t dev_slots;     /* slots now (NODE_UPDATES_DEVICE_SLOTS at start, doubling) */
+	size_t dev_records;   /* records held */
+	uint64_t dev_grows;   /* times it doubled */
+	uint64_t dev_drops;   /* records dropped because a block changed their device */
+	uint64_t dev_flushes; /* whole-cache invalidations (the first hook call makes one) */
 };
 void node_updates_stats(struct node_updates *u, struct node_updates_stats *out);
 
