@@ -35,6 +35,7 @@ enum {
 	K_DEVICE_POSTPONED,
 	K_DEVICE_LICENCES,
 	K_LICENCE_DEVICE,
+	K_DEVICE_CHECKIN,
 };
 
 #define ORG_COLS                                                                                   \
@@ -939,4 +940,57 @@ int node_stateq_licence_device(struct node_stateq *q, uint8_t key[FWC_PUBKEY_BIN
 	}
 	sqlite3_reset(s);
 	return out;
+}
+
+static void build_device_checkin(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	/* Three parts, in this order: the device row, its licences of :product, the product-wide
+	 * ones of :product. */
+	sql_add(b, "SELECT 0, d.product, d.hwid, d.region, d.retired, (SELECT coalesce("
+	           "group_concat(grp, ','), '') FROM (SELECT grp FROM state_device_groups g WHERE "
+	           "g.device = d.key ORDER BY grp)), 0, 0 FROM state_devices d WHERE d.key = :key "
+	           "UNION ALL SELECT 1, feature, '', '', 0, '', not_before, not_after FROM "
+	           "state_licences WHERE device = :key AND product = :product AND revoked = 0 "
+	           "UNION ALL SELECT 2, feature, '', '', 0, '', not_before, not_after FROM "
+	           "state_licences WHERE device IS NULL AND product = :product AND revoked = 0");
+}
+
+int node_stateq_device_checkin(struct node_stateq *q, const struct fwc_pubkey *device,
+                               const char *product, node_device_cb dev, node_licence_cb lic,
+                               void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (q == NULL || q->db == NULL || device == NULL || product == NULL || dev == NULL ||
+	    lic == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_DEVICE_CHECKIN << 16, build_device_checkin);
+	if (s == NULL || bind_key(s, ":key", device) || bind_text(s, ":product", product))
+		return FWC_ERR_IO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_int(s, 0) == 0) {
+			struct node_device_row d;
+
+			memset(&d, 0, sizeof(d));
+			d.key = *device;
+			d.product = col_str(s, 1);
+			d.hwid = col_str(s, 2);
+			d.region = col_str(s, 3);
+			d.retired = sqlite3_column_int(s, 4);
+			d.groups = col_str(s, 5);
+			(void)dev(ctx, &d);
+		} else {
+			struct node_licence_row l;
+
+			l.feature = col_str(s, 1);
+			l.not_before = sqlite3_column_int64(s, 6);
+			l.not_after = sqlite3_column_int64(s, 7);
+			l.device_bound = sqlite3_column_int(s, 0) == 1;
+			(void)lic(ctx, &l);
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? FWC_OK : FWC_ERR_IO;
 }

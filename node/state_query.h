@@ -213,6 +213,18 @@ typedef int (*node_licence_cb)(void *ctx, const struct node_licence_row *l);
 int node_stateq_device_licences(struct node_stateq *q, const struct fwc_pubkey *device,
                                 const char *product, node_licence_cb cb, void *ctx);
 
+/* What the check-in (node/updates.c) needs of device, in ONE statement (so one read snapshot
+ * without BEGIN, and one statement where a device lookup and a licence walk took four with
+ * their BEGIN and COMMIT): dev(ctx, row) for the device (only key, product, hwid, region,
+ * groups and retired are set), then lic(ctx, row) for each unrevoked licence of product (the
+ * product the check-in names: when it is not the device's, the caller must ignore them) that
+ * the device holds, those issued to it, then the product-wide ones. Only licence rows when
+ * the device is not registered (product-wide ones). Every row is given (the callbacks'
+ * returns are ignored). FWC_OK, FWC_ERR_ARG, FWC_ERR_IO. */
+int node_stateq_device_checkin(struct node_stateq *q, const struct fwc_pubkey *device,
+                               const char *product, node_device_cb dev, node_licence_cb lic,
+                               void *ctx);
+
 /* The device licence id of product was issued to (revoked or not): *bound 1 and key its
  * binary key (fwc_pubkey_to_bin), or *bound 0 (key untouched) for a product-wide licence.
  * Outputs written only on FWC_OK. FWC_ERR_NOT_FOUND (no such licence), FWC_ERR_ARG,

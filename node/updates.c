@@ -142,7 +142,7 @@ struct dev {
 	size_t ngroups;
 	char groups[FWC_PL_GROUPS_MAX][NAME_BUF];
 	size_t nlic;
-	int lic_more; /* more licences than kept: ask the ledger */
+	int lic_more; /* more licences than kept, or not read: ask the ledger */
 	struct {
 		char feature[ID_BUF];
 		int64_t not_before, not_after;
@@ -797,15 +797,16 @@ static int dev_fill(struct node_updates *u, struct dev *v, const struct query *q
 	v->used = 1;
 	if ((rc = reader_get(u, &r, &q)) != FWC_OK)
 		return rc;
-	if ((rc = node_db_reader_begin(r)) == FWC_OK) {
-		rc = node_state_device_get(node_db_reader_state(r), &qr->device, dev_cb, v);
-		if (rc == FWC_ERR_NOT_FOUND)
-			rc = FWC_OK;
-		if (rc == FWC_OK && v->found)
-			rc = node_stateq_device_licences(q, &qr->device, v->product, lic_cb, v);
-		node_db_reader_end(r);
-	}
+	/* One statement: one snapshot without BEGIN and COMMIT. The licences read are those of
+	 * the product asked for: a device registered for another one is refused (409) before
+	 * any rule, and its record says its licences are unknown (a later check-in naming its
+	 * product asks the ledger for them, lookup_run). */
+	rc = node_stateq_device_checkin(q, &qr->device, qr->product, dev_cb, lic_cb, v);
 	node_db_reader_put(r);
+	if (rc == FWC_OK && (!v->found || strcmp(v->product, qr->product) != 0)) {
+		v->nlic = 0;
+		v->lic_more = v->found;
+	}
 	COUNT(u, dev_fills);
 	return rc;
 }

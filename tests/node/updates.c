@@ -438,11 +438,22 @@ static void test_device_invalidation(void)
 	checkin_dev(&x.pk, "beta");
 	CHECK(resp.status == 200 && strcmp(resp.content_type, "application/cbor") == 0 &&
 	      hold()[0] == '\0');
+	/* Y first asks naming another product: refused, and the record read then (the licences
+	 * of the product asked for) leaves Y's licences to the ledger (one lookup). */
+	{
+		char q[300], text[FWC_PUBKEY_TEXT_MAX];
+
+		fwc_pubkey_to_text(text, sizeof(text), &y.pk);
+		snprintf(q, sizeof(q), "product=meter&channel=pro&hw=rev-b&counter=0&device=%s",
+		         text);
+		checkin(q);
+		CHECK(resp.status == 409 && strstr(resp.body, "\"product_mismatch\"") != NULL);
+	}
 	checkin_dev(&y.pk, "pro");
 	CHECK(resp.status == 200 && strcmp(resp.content_type, "application/cbor") == 0 &&
 	      hold()[0] == '\0');
 	node_updates_stats(upd, &s1);
-	CHECK(s1.dev_fills == s0.dev_fills + 2);
+	CHECK(s1.dev_fills == s0.dev_fills + 2 && s1.lookups == s0.lookups + 1);
 
 	/* Y's licence revoked: the revoke names only the licence; Y is found and dropped. */
 	memset(&lr, 0, sizeof(lr));
