@@ -18,18 +18,29 @@
  *
  * Ageing: a block that applied a transaction able to change the candidates (release,
  * release-revoke, rollout-control, postpone, key-set registration or rotation, product
- * registration) bumps the entry epoch; one that changed device facts (device-register,
- * licence issue or revoke) bumps the device epoch; entries of an older epoch are read again.
- * Any new block brings a new checkpoint, which a bundle must carry (devices refuse stale
- * checkpoints): with the same tree size the note is spliced into the cached bundle without
- * SQLite, with a larger one the inclusion paths are redone (O(log n) subtree lookups each).
- * Every read of the ledger takes what it needs from ONE read snapshot, so a bundle never mixes
- * a release with a checkpoint that does not contain it.
+ * registration) bumps the entry epoch; entries of an older epoch are read again. Device facts
+ * age per device: the commit hook gets the block's applied transactions (chain.h) and decodes
+ * the device-register and licence payloads to drop the records of just the devices they name
+ * (a licence revoke names only the licence: its device is read from the ledger). A licence
+ * issued without a device (product-wide: it changes every device of its product), more than
+ * DEV_TOUCH_MAX devices in one block, a payload that does not decode, or a commit notice
+ * without its transactions fall back to bumping the device epoch, which drops every record.
+ * A device read from SQLite before a block that touched it must not be installed after that
+ * block's invalidation: a fill notes the count of per-device invalidations (and the device
+ * epoch) when it starts, and installs only if no invalidation since named its key's hash (a
+ * ring of the last INVAL_RING; more than that since, it does not install). Any new block
+ * brings a new checkpoint, which a bundle must carry (devices refuse stale checkpoints): with
+ * the same tree size the note is spliced into the cached bundle without SQLite, with a larger
+ * one the inclusion paths are redone (O(log n) subtree lookups each). Every read of the ledger
+ * takes what it needs from ONE read snapshot, so a bundle never mixes a release with a
+ * checkpoint that does not contain it; a device's row and licences come from one statement.
  *
- * Both caches are direct-mapped by a hash of the key: a colliding key evicts the other, which
- * only costs a rebuild. Rebuilds run outside the lock; two requests that miss at once both
- * build, and the later install wins (both answers are correct). Time rules (not-before,
- * postponements, licence validity) compare with the node's clock, read once per check-in. */
+ * The entry cache is direct-mapped by a hash of the key: a colliding key evicts the other,
+ * which only costs a rebuild. The device cache is set-associative (4-way sets of 16-byte
+ * slots, one cache line a set) and grows with the fleet (dcache_put). Rebuilds run outside the
+ * lock; two requests that miss at once both build, and the later install wins (both answers
+ * are correct). Time rules (not-before, postponements, licence validity) compare with the
+ * node's clock, read once per check-in. */
 #include "updates.h"
 
 #include <jansson.h>
