@@ -36,6 +36,8 @@ enum {
 	K_DEVICE_LICENCES,
 	K_LICENCE_DEVICE,
 	K_DEVICE_CHECKIN,
+	K_DEVICES_SCAN,
+	K_DEVICE_COUNT,
 };
 
 #define ORG_COLS                                                                                   \
@@ -993,4 +995,66 @@ int node_stateq_device_checkin(struct node_stateq *q, const struct fwc_pubkey *d
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? FWC_OK : FWC_ERR_IO;
+}
+
+static void build_devices_scan(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	sql_add(b, "SELECT d.key, d.product, d.hwid, d.region, d.retired, (SELECT coalesce("
+	           "group_concat(grp, ','), '') FROM (SELECT grp FROM state_device_groups g WHERE "
+	           "g.device = d.key ORDER BY grp)), EXISTS (SELECT 1 FROM state_licences l WHERE "
+	           "l.device = d.key AND l.product = d.product AND l.revoked = 0) OR EXISTS (SELECT "
+	           "1 FROM state_licences l WHERE l.device IS NULL AND l.product = d.product AND "
+	           "l.revoked = 0) FROM state_devices d WHERE d.key > :after ORDER BY d.key "
+	           "LIMIT :limit");
+}
+
+int node_stateq_devices_scan(struct node_stateq *q, const uint8_t *after, size_t after_len,
+                             unsigned limit, node_device_scan_cb cb, void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (q == NULL || q->db == NULL || (after == NULL && after_len) || cb == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_DEVICES_SCAN << 16, build_devices_scan);
+	if (s == NULL || bind_blob(s, ":after", after, after_len) ||
+	    sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"),
+	                       (sqlite3_int64)clamp_limit(limit)) != SQLITE_OK)
+		return FWC_ERR_IO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct node_device_row d;
+
+		memset(&d, 0, sizeof(d));
+		d.product = col_str(s, 1);
+		d.hwid = col_str(s, 2);
+		d.region = col_str(s, 3);
+		d.retired = sqlite3_column_int(s, 4);
+		d.groups = col_str(s, 5);
+		if (cb(ctx, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), &d,
+		       sqlite3_column_int(s, 6)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? FWC_OK : FWC_ERR_IO;
+}
+
+static void build_device_count(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	sql_add(b, "SELECT count(*) FROM state_devices");
+}
+
+int node_stateq_device_count(struct node_stateq *q, int64_t *n)
+{
+	sqlite3_stmt *s;
+
+	if (q == NULL || q->db == NULL || n == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_DEVICE_COUNT << 16, build_device_count);
+	if (s == NULL)
+		return FWC_ERR_IO;
+	return one_i64(s, n);
 }

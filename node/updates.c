@@ -41,10 +41,12 @@
  * lock; two requests that miss at once both build, and the later install wins (both answers
  * are correct). Time rules (not-before, postponements, licence validity) compare with the
  * node's clock, read once per check-in. */
+#define _GNU_SOURCE /* SCHED_IDLE, for the warming thread */
 #include "updates.h"
 
 #include <jansson.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +192,9 @@ struct node_updates {
 	uint64_t dev_gen;
 	uint64_t inval[INVAL_RING];
 	uint64_t hits, splices, refreshes, misses, dev_fills, lookups, readers;
-	uint64_t dev_grows, dev_drops, dev_flushes;
+	uint64_t dev_grows, dev_drops, dev_flushes, dev_warmed;
+	pthread_t warm;
+	int warm_on, warm_stop, warm_done; /* warm_stop, warm_done: atomics */
 };
 
 static void material_free(struct material *m)
@@ -253,6 +257,10 @@ void node_updates_free(struct node_updates *u)
 {
 	if (u == NULL)
 		return;
+	if (u->warm_on) {
+		__atomic_store_n(&u->warm_stop, 1, __ATOMIC_RELAXED);
+		pthread_join(u->warm, NULL);
+	}
 	for (size_t i = 0; i < NODE_UPDATES_SLOTS; i++)
 		entry_clear(&u->slots[i]);
 	free(u->slots);
@@ -282,6 +290,8 @@ void node_updates_stats(struct node_updates *u, struct node_updates_stats *out)
 	out->dev_grows = u->dev_grows;
 	out->dev_drops = u->dev_drops;
 	out->dev_flushes = u->dev_flushes;
+	out->dev_warmed = u->dev_warmed;
+	out->warm_done = __atomic_load_n(&u->warm_done, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&u->lock);
 }
 
@@ -1483,6 +1493,157 @@ static int device_check(struct node_updates *u, struct dev *v, struct node_http_
 		return -1;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------- warming at start */
+
+#define WARM_CHUNK 256 /* devices a warming step reads (one statement) and installs (one lock) */
+
+/* A warming step's records. */
+struct warm_step {
+	size_t n;
+	uint64_t h[WARM_CHUNK];
+	uint8_t *rec[WARM_CHUNK];
+	uint8_t last[FWC_PUBKEY_BIN_LEN];
+	size_t last_len, rows;
+};
+
+static int warm_cb(void *ctx, const uint8_t *key, size_t key_len, const struct node_device_row *d,
+                   int licensed)
+{
+	struct warm_step *w = ctx;
+	struct dev v;
+
+	if (key_len != FWC_PUBKEY_BIN_LEN)
+		return 0;
+	memcpy(w->last, key, key_len);
+	w->last_len = key_len;
+	w->rows++;
+	/* A device some licence applies to is left to its first check-in (its record holds its
+	 * licences, which this scan does not read). */
+	if (licensed || w->n == WARM_CHUNK)
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.used = 1;
+	memcpy(v.key, key, key_len);
+	dev_cb(&v, d);
+	if ((w->rec[w->n] = dev_pack(&v)) != NULL)
+		w->h[w->n++] = fnv(key, key_len);
+	return 0;
+}
+
+/* Makes room for n records before warming: a quarter full at most (so no set overflow makes
+ * it double, dcache_put), the doublings happening while the cache is all but empty, not under
+ * check-ins later. Caller holds the write lock. */
+static void dcache_reserve(struct node_updates *u, int64_t n)
+{
+	while (n > 0 && u->dslot_n < DEV_SLOTS_MAX && (int64_t)(u->dslot_n / 4) < n) {
+		size_t before = u->dslot_n;
+
+		dcache_grow(u);
+		if (u->dslot_n == before)
+			return; /* out of memory */
+	}
+}
+
+static int warm_stopping(struct node_updates *u)
+{
+	return __atomic_load_n(&u->warm_stop, __ATOMIC_RELAXED);
+}
+
+/* The warming thread: the registered devices in key order, WARM_CHUNK at a time, each step
+ * its own statement (a short read transaction: the WAL is not held) and one short write lock
+ * to install; at the idle scheduling class, so it runs only when the CPU has nothing else to
+ * do, and stops when the cache holds half its maximum. It never replaces a current record (one
+ * a check-in installed meanwhile, or that a full set holds: that device is read at its first
+ * check-in); a record a block may have changed since the step's read is not installed (the
+ * same guard as a fill's). */
+static void *warm_main(void *arg)
+{
+	struct node_updates *u = arg;
+	struct sched_param sp;
+	struct warm_step *w = calloc(1, sizeof(*w));
+	uint8_t after[FWC_PUBKEY_BIN_LEN];
+	size_t after_len = 0;
+	int64_t count = 0;
+	struct timespec t0, t1;
+
+	memset(&sp, 0, sizeof(sp));
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* best effort */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int first = 1; w != NULL && !warm_stopping(u);) {
+		struct node_db_reader *r = NULL;
+		struct node_stateq *q = NULL;
+		uint64_t epoch, gen;
+		int ready, rc, full;
+
+		pthread_rwlock_rdlock(&u->lock);
+		ready = u->ready;
+		epoch = u->dev_epoch;
+		gen = u->dev_gen;
+		full = u->dslot_used >= DEV_SLOTS_MAX / 2;
+		pthread_rwlock_unlock(&u->lock);
+		if (full)
+			break;
+		if (!ready) { /* before the chain's first commit hook call */
+			struct timespec ms = {0, 10000000L};
+
+			nanosleep(&ms, NULL);
+			continue;
+		}
+		if (reader_get(u, &r, &q) != FWC_OK)
+			break;
+		if (first && node_stateq_device_count(q, &count) == FWC_OK) {
+			pthread_rwlock_wrlock(&u->lock);
+			dcache_reserve(u, count);
+			pthread_rwlock_unlock(&u->lock);
+		}
+		first = 0;
+		w->n = w->rows = 0;
+		rc = node_stateq_devices_scan(q, after, after_len, WARM_CHUNK, warm_cb, w);
+		node_db_reader_put(r);
+		if (rc != FWC_OK)
+			w->rows = 0;
+		pthread_rwlock_wrlock(&u->lock);
+		for (size_t i = 0; i < w->n; i++) {
+			struct dslot *d = dcache_victim(u->dslots, u->dslot_n, w->rec[i], w->h[i],
+			                                (uint32_t)epoch);
+
+			/* Never in place of a current record (a check-in's, or this key's). */
+			if (u->dev_epoch == epoch && !dcache_touched_since(u, w->h[i], gen) &&
+			    (d->rec == NULL || d->epoch != (uint32_t)epoch)) {
+				dcache_put(u, w->rec[i], w->h[i], w->rec[i], epoch);
+				w->rec[i] = NULL;
+				u->dev_warmed++;
+			}
+		}
+		pthread_rwlock_unlock(&u->lock);
+		for (size_t i = 0; i < w->n; i++)
+			free(w->rec[i]);
+		if (w->rows < WARM_CHUNK)
+			break; /* the end, or a read error */
+		memcpy(after, w->last, w->last_len);
+		after_len = w->last_len;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (w != NULL && !warm_stopping(u))
+		fprintf(stderr, "fwchaind: device cache warmed: %llu of %lld devices in %.1f s\n",
+		        (unsigned long long)__atomic_load_n(&u->dev_warmed, __ATOMIC_RELAXED),
+		        (long long)count,
+		        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	free(w);
+	__atomic_store_n(&u->warm_done, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+int node_updates_warm(struct node_updates *u)
+{
+	if (u == NULL || u->warm_on)
+		return FWC_ERR_ARG;
+	if (pthread_create(&u->warm, NULL, warm_main, u) != 0)
+		return FWC_ERR_NOMEM;
+	u->warm_on = 1;
+	return FWC_OK;
 }
 
 /* Answer from a private entry just read from the ledger (no lock needed: nobody else sees
