@@ -37,7 +37,9 @@
  *
  * The entry cache is direct-mapped by a hash of the key: a colliding key evicts the other,
  * which only costs a rebuild. The device cache is set-associative (4-way sets of 16-byte
- * slots, one cache line a set) and grows with the fleet (dcache_put). Rebuilds run outside the
+ * slots, one cache line a set) and grows with the fleet (dcache_put); node_updates_warm fills
+ * it at start from a scan of the registered devices in a thread of the idle scheduling class,
+ * so a device's first check-in after a restart need not read SQLite. Rebuilds run outside the
  * lock; two requests that miss at once both build, and the later install wins (both answers
  * are correct). Time rules (not-before, postponements, licence validity) compare with the
  * node's clock, read once per check-in. */
@@ -47,6 +49,8 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1219,10 +1223,11 @@ static struct dslot *dcache_victim(struct dslot *slots, size_t n, const uint8_t 
 	return stale ? stale : &set[(h >> 8) % DEV_WAYS];
 }
 
-/* Doubles the cache (its records move, none is lost). Out of memory: it stays as it is. */
-static void dcache_grow(struct node_updates *u)
+/* Resizes the cache to n slots (a power-of-two multiple of the present count; its records
+ * move, none is lost: each new set takes records of one old set only). Out of memory: it
+ * stays as it is. */
+static void dcache_resize(struct node_updates *u, size_t n)
 {
-	size_t n = u->dslot_n * 2;
 	struct dslot *ns = aligned_alloc(64, n * sizeof(*ns));
 
 	if (ns == NULL)
@@ -1236,13 +1241,19 @@ static void dcache_grow(struct node_updates *u)
 			continue;
 		h = fnv(o->rec, FWC_PUBKEY_BIN_LEN);
 		d = dcache_victim(ns, n, o->rec, h, o->epoch);
-		free(d->rec); /* NULL: twice the slots per set leave room for every record */
+		free(d->rec); /* NULL: more slots per set leave room for every record */
 		*d = *o;
 	}
 	free(u->dslots);
 	u->dslots = ns;
 	u->dslot_n = n;
 	u->dev_grows++;
+}
+
+/* Doubles the cache. */
+static void dcache_grow(struct node_updates *u)
+{
+	dcache_resize(u, u->dslot_n * 2);
 }
 
 /* Installs rec (read at epoch; the cache owns it now) for key of hash h. Caller holds the
@@ -1537,13 +1548,37 @@ static int warm_cb(void *ctx, const uint8_t *key, size_t key_len, const struct n
  * check-ins later. Caller holds the write lock. */
 static void dcache_reserve(struct node_updates *u, int64_t n)
 {
-	while (n > 0 && u->dslot_n < DEV_SLOTS_MAX && (int64_t)(u->dslot_n / 4) < n) {
-		size_t before = u->dslot_n;
+	size_t to = u->dslot_n;
 
-		dcache_grow(u);
-		if (u->dslot_n == before)
-			return; /* out of memory */
-	}
+	while (n > 0 && to < DEV_SLOTS_MAX && (int64_t)(to / 4) < n)
+		to *= 2;
+	if (to > u->dslot_n)
+		dcache_resize(u, to); /* at once: one allocation, one move */
+}
+
+/* The warming thread's scheduling class: idle, but normal while it holds the write lock (a
+ * thread of the idle class holding the lock could be kept off the CPU by any other process
+ * while check-ins wait). Only where the way back is allowed (root, or RLIMIT_NICE lets the
+ * thread return to nice 0: sched(7)); elsewhere the thread stays in the normal class and
+ * warm_main sleeps as long as each step took, using at most half a CPU. Returns whether the
+ * idle class is in use. */
+static int warm_sched_allowed(void)
+{
+	struct rlimit rl;
+
+	return geteuid() == 0 || (getrlimit(RLIMIT_NICE, &rl) == 0 &&
+	                          (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 20));
+}
+
+static int warm_sched(int allowed, int idle)
+{
+	struct sched_param sp;
+
+	if (!allowed)
+		return 0;
+	memset(&sp, 0, sizeof(sp));
+	return pthread_setschedparam(pthread_self(), idle ? SCHED_IDLE : SCHED_OTHER, &sp) == 0 &&
+	       idle;
 }
 
 static int warm_stopping(struct node_updates *u)
@@ -1553,27 +1588,27 @@ static int warm_stopping(struct node_updates *u)
 
 /* The warming thread: the registered devices in key order, WARM_CHUNK at a time, each step
  * its own statement (a short read transaction: the WAL is not held) and one short write lock
- * to install; at the idle scheduling class, so it runs only when the CPU has nothing else to
- * do, and stops when the cache holds half its maximum. It never replaces a current record (one
+ * to install; at the idle scheduling class where allowed (warm_sched), so it runs only when
+ * the CPU has nothing else to do, and stops when the cache holds half its maximum. It never replaces a current record (one
  * a check-in installed meanwhile, or that a full set holds: that device is read at its first
  * check-in); a record a block may have changed since the step's read is not installed (the
  * same guard as a fill's). */
 static void *warm_main(void *arg)
 {
 	struct node_updates *u = arg;
-	struct sched_param sp;
 	struct warm_step *w = calloc(1, sizeof(*w));
 	uint8_t after[FWC_PUBKEY_BIN_LEN];
 	size_t after_len = 0;
 	int64_t count = 0;
 	struct timespec t0, t1;
 
-	memset(&sp, 0, sizeof(sp));
-	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* best effort */
+	int allowed = warm_sched_allowed(), idle = warm_sched(allowed, 1);
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int first = 1; w != NULL && !warm_stopping(u);) {
 		struct node_db_reader *r = NULL;
 		struct node_stateq *q = NULL;
+		struct timespec s0, s1;
 		uint64_t epoch, gen;
 		int ready, rc, full;
 
@@ -1591,12 +1626,15 @@ static void *warm_main(void *arg)
 			nanosleep(&ms, NULL);
 			continue;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &s0);
 		if (reader_get(u, &r, &q) != FWC_OK)
 			break;
 		if (first && node_stateq_device_count(q, &count) == FWC_OK) {
+			warm_sched(allowed, 0);
 			pthread_rwlock_wrlock(&u->lock);
 			dcache_reserve(u, count);
 			pthread_rwlock_unlock(&u->lock);
+			warm_sched(allowed, 1);
 		}
 		first = 0;
 		w->n = w->rows = 0;
@@ -1604,6 +1642,7 @@ static void *warm_main(void *arg)
 		node_db_reader_put(r);
 		if (rc != FWC_OK)
 			w->rows = 0;
+		warm_sched(allowed, 0);
 		pthread_rwlock_wrlock(&u->lock);
 		for (size_t i = 0; i < w->n; i++) {
 			struct dslot *d = dcache_victim(u->dslots, u->dslot_n, w->rec[i], w->h[i],
@@ -1618,10 +1657,22 @@ static void *warm_main(void *arg)
 			}
 		}
 		pthread_rwlock_unlock(&u->lock);
+		warm_sched(allowed, 1);
 		for (size_t i = 0; i < w->n; i++)
 			free(w->rec[i]);
 		if (w->rows < WARM_CHUNK)
 			break; /* the end, or a read error */
+		if (!idle) { /* half a CPU at most */
+			long ns;
+
+			clock_gettime(CLOCK_MONOTONIC, &s1);
+			ns = (long)(s1.tv_sec - s0.tv_sec) * 1000000000L + (s1.tv_nsec - s0.tv_nsec);
+			if (ns > 0 && ns < 1000000000L) {
+				struct timespec d = {0, ns};
+
+				nanosleep(&d, NULL);
+			}
+		}
 		memcpy(after, w->last, w->last_len);
 		after_len = w->last_len;
 	}

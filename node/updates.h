@@ -40,9 +40,10 @@ void node_updates_free(struct node_updates *u);
  * statement, each step a short read transaction and a short write lock), installing the
  * record of every device no licence applies to (the others are read at their first check-in)
  * and no check-in installed meanwhile, until the end or half the cache's maximum (2 Mi
- * records). It runs at the idle scheduling class (SCHED_IDLE): only when the CPU would
- * otherwise idle, so check-ins never wait for it but the short lock. Prints one line to stderr
- * when done. FWC_OK, FWC_ERR_ARG (NULL, or already started), FWC_ERR_NOMEM. */
+ * records). It runs at the idle scheduling class (SCHED_IDLE) where it may return to the
+ * normal one for its install lock (root, or RLIMIT_NICE >= 20), else in the normal class at
+ * half a CPU at most; check-ins never wait for it but that short lock. Prints one line to
+ * stderr when done. FWC_OK, FWC_ERR_ARG (NULL, or already started), FWC_ERR_NOMEM. */
 int node_updates_warm(struct node_updates *u);
 
 /* The chain's commit hook (ctx: the struct node_updates): records the new checkpoint and, when
