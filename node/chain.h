@@ -144,8 +144,9 @@ struct node_chain_commit {
 	size_t note_len;
 	size_t applied, failed;
 	uint32_t applied_types; /* bit (1 << type) for each type of an applied transaction */
-	/* The applied transactions in log order (ntxs == applied), or NULL and 0 when they are
-	 * not known (the call node_chain_set_commit_hook makes, or no memory for the copy): a
+	/* The applied transactions (ntxs == applied; in mempool order, which differs from log
+	 * order when a sender's transactions arrived out of nonce order), or NULL and 0 when they
+	 * are not known (the call node_chain_set_commit_hook makes, or no memory for the copy): a
 	 * hook must then assume any applied_types transaction touched anything. */
 	const struct node_chain_tx *txs;
 	size_t ntxs;

@@ -1600,8 +1600,8 @@ static void *warm_main(void *arg)
 	uint8_t after[FWC_PUBKEY_BIN_LEN];
 	size_t after_len = 0;
 	int64_t count = 0;
+	uint64_t warmed;
 	struct timespec t0, t1;
-
 	int allowed = warm_sched_allowed(), idle = warm_sched(allowed, 1);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1677,10 +1677,12 @@ static void *warm_main(void *arg)
 		after_len = w->last_len;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_rwlock_rdlock(&u->lock);
+	warmed = u->dev_warmed;
+	pthread_rwlock_unlock(&u->lock);
 	if (w != NULL && !warm_stopping(u))
 		fprintf(stderr, "fwchaind: device cache warmed: %llu of %lld devices in %.1f s\n",
-		        (unsigned long long)__atomic_load_n(&u->dev_warmed, __ATOMIC_RELAXED),
-		        (long long)count,
+		        (unsigned long long)warmed, (long long)count,
 		        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	free(w);
 	__atomic_store_n(&u->warm_done, 1, __ATOMIC_RELAXED);
