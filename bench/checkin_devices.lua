@@ -4,6 +4,9 @@
 -- build-node writes them: line i is device i, registered for product "p%04d" of i % FWC_PRODUCTS
 -- with hardware rev-b); FWC_COUNTER is the counter the device reports. Every request is
 -- formatted once in init (outside wrk's timed window), so a request costs wrk one table index.
+-- Each carries its line number (&n=I, ignored by the node): a key file that repeats one key
+-- still gives as many distinct strings (LuaJIT interns strings), so the client's work does not
+-- depend on how many distinct devices the file holds.
 --
 -- By default each request picks a random device. With FWC_SEQ=1 (the warm-up: every device
 -- checks in once) thread t of n sends devices t, t + n, t + 2n, ... in order and then starts
@@ -26,8 +29,8 @@ function init(args)
 	local i = 0
 	for k in io.lines(keys) do
 		reqs[#reqs + 1] = wrk.format("GET", string.format(
-			"/v1/updates?product=p%04d&channel=stable&hw=rev-b&counter=%s&device=%s",
-			i % products, counter, k))
+			"/v1/updates?product=p%04d&channel=stable&hw=rev-b&counter=%s&device=%s&n=%d",
+			i % products, counter, k, i))
 		i = i + 1
 	end
 	assert(#reqs > 0, "no device keys in " .. keys)

@@ -743,6 +743,7 @@ struct fate {
 	size_t n;
 	unsigned char *out;       /* enum outcome */
 	struct node_refusal *why; /* for OUT_FAILED and OUT_REJECTED */
+	struct node_chain_tx *applied; /* copies for the commit hook (one allocation), or NULL */
 };
 
 static void settle(struct node_chain *c, struct fate *f);
@@ -916,6 +917,41 @@ static int log_row(struct node_db_tx *t, const struct pending *p, int status, co
 	return rc;
 }
 
+/* f->applied: the applied transactions of f copied into one allocation (the array, then the
+ * bytes), for the commit hook; info->txs points at it. Out of memory: none (info->txs NULL,
+ * which the hook reads as "unknown"). */
+static void copy_applied(struct fate *f, struct node_chain_commit *info)
+{
+	size_t total = 0, napplied = 0, k = 0;
+	uint8_t *p;
+
+	free(f->applied);
+	f->applied = NULL;
+	info->txs = NULL;
+	info->ntxs = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->out[i] == OUT_APPLIED) {
+			total += sizeof(*f->applied) + f->batch[i].len;
+			napplied++;
+		}
+	}
+	if (total == 0 || (f->applied = malloc(total)) == NULL)
+		return;
+	p = (uint8_t *)(f->applied + napplied);
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->out[i] != OUT_APPLIED)
+			continue;
+		memcpy(p, f->batch[i].bytes, f->batch[i].len);
+		f->applied[k].bytes = p;
+		f->applied[k].len = f->batch[i].len;
+		f->applied[k].type = f->batch[i].type;
+		p += f->batch[i].len;
+		k++;
+	}
+	info->txs = f->applied;
+	info->ntxs = k;
+}
+
 /* Build, apply, sign and durably commit one block of the batch f. f->out[i] and f->why[i] get
  * each transaction's fate; on failure every one is OUT_RETRY. On success the fates are settled
  * with the new head (seal_block); otherwise the caller settles them. FWC_ERR_NOT_FOUND (no
@@ -1013,6 +1049,8 @@ static int make_block(struct node_chain *c, struct fate *f, int64_t when,
 			goto done;
 		}
 	}
+	/* The hook's copy of the applied transactions, taken now: sealing frees the batch. */
+	copy_applied(f, info);
 	rc = seal_block(c, &b, &next, rows, nrows, &st, 0, f, ei);
 	if (rc != FWC_OK)
 		goto retry;
@@ -1023,6 +1061,8 @@ retry:
 	memset(out, OUT_RETRY, n);
 	info->applied = info->failed = 0;
 	info->applied_types = 0;
+	info->txs = NULL;
+	info->ntxs = 0;
 done:
 	if (rc == FWC_OK) {
 		info->height = b.height;
@@ -1141,7 +1181,7 @@ static void *producer(void *arg)
 	struct node_refusal *why = calloc(c->cfg.block_max_txs, sizeof(*why));
 	unsigned backoff_ms = 0;
 	int waiting_only = 0; /* the last attempt found only waiting transactions */
-	struct fate fate = {batch, 0, out, why};
+	struct fate fate = {batch, 0, out, why, NULL};
 
 	if (batch == NULL || out == NULL || why == NULL) {
 		fprintf(stderr, "fwchaind: producer: out of memory\n");
@@ -1214,6 +1254,8 @@ static void *producer(void *arg)
 			if (hook && note)
 				hook(hook_ctx, &info);
 			free(note);
+			free(fate.applied);
+			fate.applied = NULL;
 			pthread_mutex_lock(&c->mu);
 		} else {
 			fprintf(stderr, "fwchaind: block not made, will retry: %s\n",
@@ -1223,6 +1265,7 @@ static void *producer(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&c->mu);
+	free(fate.applied);
 	free(batch);
 	free(out);
 	free(why);

@@ -127,6 +127,13 @@ enum node_tx_where {
 	NODE_TX_REJECTED = 3,  /* taken from the mempool and rejected when applied (no trace) */
 };
 
+/* An applied transaction of a block, as the commit hook sees it. */
+struct node_chain_tx {
+	const uint8_t *bytes; /* the signed transaction (fwc_tx_decode) */
+	size_t len;
+	uint32_t type; /* enum fwc_tx_type */
+};
+
 /* What the producer tells a commit hook after each durable block. Pointers are valid during
  * the call only. */
 struct node_chain_commit {
@@ -137,6 +144,12 @@ struct node_chain_commit {
 	size_t note_len;
 	size_t applied, failed;
 	uint32_t applied_types; /* bit (1 << type) for each type of an applied transaction */
+	/* The applied transactions (ntxs == applied; in mempool order, which differs from log
+	 * order when a sender's transactions arrived out of nonce order), or NULL and 0 when they
+	 * are not known (the call node_chain_set_commit_hook makes, or no memory for the copy): a
+	 * hook must then assume any applied_types transaction touched anything. */
+	const struct node_chain_tx *txs;
+	size_t ntxs;
 };
 
 typedef void node_chain_commit_fn(void *ctx, const struct node_chain_commit *info);

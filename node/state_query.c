@@ -34,6 +34,10 @@ enum {
 	K_POSTPONE_MAX,
 	K_DEVICE_POSTPONED,
 	K_DEVICE_LICENCES,
+	K_LICENCE_DEVICE,
+	K_DEVICE_CHECKIN,
+	K_DEVICES_SCAN,
+	K_DEVICE_COUNT,
 };
 
 #define ORG_COLS                                                                                   \
@@ -905,4 +909,152 @@ int node_stateq_device_licences(struct node_stateq *q, const struct fwc_pubkey *
 	if (s == NULL || bind_key(s, ":key", device) || bind_text(s, ":product", product))
 		return FWC_ERR_IO;
 	return walk(s, licence_row, (union row_cb){.licence = cb}, ctx, NULL);
+}
+
+static void build_licence_device(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	sql_add(b, "SELECT device FROM state_licences WHERE product = :product AND id = :id");
+}
+
+int node_stateq_licence_device(struct node_stateq *q, uint8_t key[FWC_PUBKEY_BIN_LEN],
+                               int *bound, const char *product, const char *id)
+{
+	sqlite3_stmt *s;
+	int rc, out = FWC_ERR_IO;
+
+	if (q == NULL || q->db == NULL || key == NULL || bound == NULL || product == NULL ||
+	    id == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_LICENCE_DEVICE << 16, build_licence_device);
+	if (s == NULL || bind_text(s, ":product", product) || bind_text(s, ":id", id))
+		return FWC_ERR_IO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		out = FWC_ERR_NOT_FOUND;
+	} else if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL) {
+		*bound = 0;
+		out = FWC_OK;
+	} else if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == FWC_PUBKEY_BIN_LEN) {
+		memcpy(key, sqlite3_column_blob(s, 0), FWC_PUBKEY_BIN_LEN);
+		*bound = 1;
+		out = FWC_OK;
+	}
+	sqlite3_reset(s);
+	return out;
+}
+
+static void build_device_checkin(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	/* Three parts, in this order: the device row, its licences of :product, the product-wide
+	 * ones of :product. */
+	sql_add(b, "SELECT 0, d.product, d.hwid, d.region, d.retired, (SELECT coalesce("
+	           "group_concat(grp, ','), '') FROM (SELECT grp FROM state_device_groups g WHERE "
+	           "g.device = d.key ORDER BY grp)), 0, 0 FROM state_devices d WHERE d.key = :key "
+	           "UNION ALL SELECT 1, feature, '', '', 0, '', not_before, not_after FROM "
+	           "state_licences WHERE device = :key AND product = :product AND revoked = 0 "
+	           "UNION ALL SELECT 2, feature, '', '', 0, '', not_before, not_after FROM "
+	           "state_licences WHERE device IS NULL AND product = :product AND revoked = 0");
+}
+
+int node_stateq_device_checkin(struct node_stateq *q, const struct fwc_pubkey *device,
+                               const char *product, node_device_cb dev, node_licence_cb lic,
+                               void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (q == NULL || q->db == NULL || device == NULL || product == NULL || dev == NULL ||
+	    lic == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_DEVICE_CHECKIN << 16, build_device_checkin);
+	if (s == NULL || bind_key(s, ":key", device) || bind_text(s, ":product", product))
+		return FWC_ERR_IO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_int(s, 0) == 0) {
+			struct node_device_row d;
+
+			memset(&d, 0, sizeof(d));
+			d.key = *device;
+			d.product = col_str(s, 1);
+			d.hwid = col_str(s, 2);
+			d.region = col_str(s, 3);
+			d.retired = sqlite3_column_int(s, 4);
+			d.groups = col_str(s, 5);
+			(void)dev(ctx, &d);
+		} else {
+			struct node_licence_row l;
+
+			l.feature = col_str(s, 1);
+			l.not_before = sqlite3_column_int64(s, 6);
+			l.not_after = sqlite3_column_int64(s, 7);
+			l.device_bound = sqlite3_column_int(s, 0) == 1;
+			(void)lic(ctx, &l);
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? FWC_OK : FWC_ERR_IO;
+}
+
+static void build_devices_scan(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	sql_add(b, "SELECT d.key, d.product, d.hwid, d.region, d.retired, (SELECT coalesce("
+	           "group_concat(grp, ','), '') FROM (SELECT grp FROM state_device_groups g WHERE "
+	           "g.device = d.key ORDER BY grp)), EXISTS (SELECT 1 FROM state_licences l WHERE "
+	           "l.device = d.key AND l.product = d.product AND l.revoked = 0) OR EXISTS (SELECT "
+	           "1 FROM state_licences l WHERE l.device IS NULL AND l.product = d.product AND "
+	           "l.revoked = 0) FROM state_devices d WHERE d.key > :after ORDER BY d.key "
+	           "LIMIT :limit");
+}
+
+int node_stateq_devices_scan(struct node_stateq *q, const uint8_t *after, size_t after_len,
+                             unsigned limit, node_device_scan_cb cb, void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (q == NULL || q->db == NULL || (after == NULL && after_len) || cb == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_DEVICES_SCAN << 16, build_devices_scan);
+	if (s == NULL || bind_blob(s, ":after", after, after_len) ||
+	    sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"),
+	                       (sqlite3_int64)clamp_limit(limit)) != SQLITE_OK)
+		return FWC_ERR_IO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct node_device_row d;
+
+		memset(&d, 0, sizeof(d));
+		d.product = col_str(s, 1);
+		d.hwid = col_str(s, 2);
+		d.region = col_str(s, 3);
+		d.retired = sqlite3_column_int(s, 4);
+		d.groups = col_str(s, 5);
+		if (cb(ctx, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), &d,
+		       sqlite3_column_int(s, 6)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? FWC_OK : FWC_ERR_IO;
+}
+
+static void build_device_count(struct sqlbuf *b, uint32_t mask)
+{
+	(void)mask;
+	sql_add(b, "SELECT count(*) FROM state_devices");
+}
+
+int node_stateq_device_count(struct node_stateq *q, int64_t *n)
+{
+	sqlite3_stmt *s;
+
+	if (q == NULL || q->db == NULL || n == NULL)
+		return FWC_ERR_ARG;
+	s = stmt_get(q, (uint32_t)K_DEVICE_COUNT << 16, build_device_count);
+	if (s == NULL)
+		return FWC_ERR_IO;
+	return one_i64(s, n);
 }

@@ -213,4 +213,37 @@ typedef int (*node_licence_cb)(void *ctx, const struct node_licence_row *l);
 int node_stateq_device_licences(struct node_stateq *q, const struct fwc_pubkey *device,
                                 const char *product, node_licence_cb cb, void *ctx);
 
+/* What the check-in (node/updates.c) needs of device, in ONE statement (so one read snapshot
+ * without BEGIN, and one statement where a device lookup and a licence walk took four with
+ * their BEGIN and COMMIT): dev(ctx, row) for the device (only key, product, hwid, region,
+ * groups and retired are set), then lic(ctx, row) for each unrevoked licence of product (the
+ * product the check-in names: when it is not the device's, the caller must ignore them) that
+ * the device holds, those issued to it, then the product-wide ones. Only licence rows when
+ * the device is not registered (product-wide ones). Every row is given (the callbacks'
+ * returns are ignored). FWC_OK, FWC_ERR_ARG, FWC_ERR_IO. */
+int node_stateq_device_checkin(struct node_stateq *q, const struct fwc_pubkey *device,
+                               const char *product, node_device_cb dev, node_licence_cb lic,
+                               void *ctx);
+
+/* A scan of the registered devices in key order, for warming the check-in's device cache:
+ * at most limit (1..1000) devices with a key (binary form) above after[0..after_len) (0: from
+ * the first), each as cb(ctx, key, key_len, row, licensed) with row's product, hwid, region,
+ * groups and retired set (not its key) and licensed 1 when any unrevoked licence of its
+ * product applies to it (issued to it or product-wide). A non-zero return stops. FWC_OK,
+ * FWC_ERR_ARG, FWC_ERR_IO. */
+typedef int (*node_device_scan_cb)(void *ctx, const uint8_t *key, size_t key_len,
+                                   const struct node_device_row *d, int licensed);
+int node_stateq_devices_scan(struct node_stateq *q, const uint8_t *after, size_t after_len,
+                             unsigned limit, node_device_scan_cb cb, void *ctx);
+
+/* *n: the number of registered devices. FWC_OK, FWC_ERR_ARG, FWC_ERR_IO. */
+int node_stateq_device_count(struct node_stateq *q, int64_t *n);
+
+/* The device licence id of product was issued to (revoked or not): *bound 1 and key its
+ * binary key (fwc_pubkey_to_bin), or *bound 0 (key untouched) for a product-wide licence.
+ * Outputs written only on FWC_OK. FWC_ERR_NOT_FOUND (no such licence), FWC_ERR_ARG,
+ * FWC_ERR_IO. */
+int node_stateq_licence_device(struct node_stateq *q, uint8_t key[FWC_PUBKEY_BIN_LEN],
+                               int *bound, const char *product, const char *id);
+
 #endif

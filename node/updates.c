@@ -18,22 +18,39 @@
  *
  * Ageing: a block that applied a transaction able to change the candidates (release,
  * release-revoke, rollout-control, postpone, key-set registration or rotation, product
- * registration) bumps the entry epoch; one that changed device facts (device-register,
- * licence issue or revoke) bumps the device epoch; entries of an older epoch are read again.
- * Any new block brings a new checkpoint, which a bundle must carry (devices refuse stale
- * checkpoints): with the same tree size the note is spliced into the cached bundle without
- * SQLite, with a larger one the inclusion paths are redone (O(log n) subtree lookups each).
- * Every read of the ledger takes what it needs from ONE read snapshot, so a bundle never mixes
- * a release with a checkpoint that does not contain it.
+ * registration) bumps the entry epoch; entries of an older epoch are read again. Device facts
+ * age per device: the commit hook gets the block's applied transactions (chain.h) and decodes
+ * the device-register and licence payloads to drop the records of just the devices they name
+ * (a licence revoke names only the licence: its device is read from the ledger). A licence
+ * issued without a device (product-wide: it changes every device of its product), more than
+ * DEV_TOUCH_MAX devices in one block, a payload that does not decode, or a commit notice
+ * without its transactions fall back to bumping the device epoch, which drops every record.
+ * A device read from SQLite before a block that touched it must not be installed after that
+ * block's invalidation: a fill notes the count of per-device invalidations (and the device
+ * epoch) when it starts, and installs only if no invalidation since named its key's hash (a
+ * ring of the last INVAL_RING; more than that since, it does not install). Any new block
+ * brings a new checkpoint, which a bundle must carry (devices refuse stale checkpoints): with
+ * the same tree size the note is spliced into the cached bundle without SQLite, with a larger
+ * one the inclusion paths are redone (O(log n) subtree lookups each). Every read of the ledger
+ * takes what it needs from ONE read snapshot, so a bundle never mixes a release with a
+ * checkpoint that does not contain it; a device's row and licences come from one statement.
  *
- * Both caches are direct-mapped by a hash of the key: a colliding key evicts the other, which
- * only costs a rebuild. Rebuilds run outside the lock; two requests that miss at once both
- * build, and the later install wins (both answers are correct). Time rules (not-before,
- * postponements, licence validity) compare with the node's clock, read once per check-in. */
+ * The entry cache is direct-mapped by a hash of the key: a colliding key evicts the other,
+ * which only costs a rebuild. The device cache is set-associative (4-way sets of 16-byte
+ * slots, one cache line a set) and grows with the fleet (dcache_put); node_updates_warm fills
+ * it at start from a scan of the registered devices in a thread of the idle scheduling class,
+ * so a device's first check-in after a restart need not read SQLite. Rebuilds run outside the
+ * lock; two requests that miss at once both build, and the later install wins (both answers
+ * are correct). Time rules (not-before, postponements, licence validity) compare with the
+ * node's clock, read once per check-in. */
+#define _GNU_SOURCE /* SCHED_IDLE, for the warming thread */
 #include "updates.h"
 
 #include <jansson.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,10 +78,17 @@
 #define LIC_MAX 16 /* licences a device entry keeps; beyond, the check-in asks the ledger */
 #define RETRIES 4  /* times a check-in re-reads a cache entry that changed under it */
 /* The device cache: sets of DEV_WAYS slots; it starts at NODE_UPDATES_DEVICE_SLOTS slots and
- * doubles whenever more than half its slots hold a record, up to DEV_SLOTS_MAX (4 Mi slots,
- * 96 MiB of slots plus the records: a fleet of 2 million devices fits). */
+ * doubles whenever more than half its slots hold a record (or a quarter do and a set
+ * overflows: dcache_put), up to DEV_SLOTS_MAX (4 Mi slots, 64 MiB of slots plus the records:
+ * a fleet of 2 million devices fits). */
 #define DEV_WAYS 4
 #define DEV_SLOTS_MAX ((size_t)1 << 22)
+/* Devices one block may touch (device-register, device-bound licence issue or revoke) and
+ * still have only their records dropped; beyond, the whole device cache goes. */
+#define DEV_TOUCH_MAX 256
+/* The last per-device invalidations (their key hashes) a fill checks before it installs the
+ * record it read: more since its read began and it does not install. */
+#define INVAL_RING 1024
 
 /* Types whose application can change which releases a check-in may get, or their key-set
  * chain. */
@@ -135,7 +159,7 @@ struct dev {
 	size_t ngroups;
 	char groups[FWC_PL_GROUPS_MAX][NAME_BUF];
 	size_t nlic;
-	int lic_more; /* more licences than kept: ask the ledger */
+	int lic_more; /* more licences than kept, or not read: ask the ledger */
 	struct {
 		char feature[ID_BUF];
 		int64_t not_before, not_after;
@@ -143,12 +167,14 @@ struct dev {
 };
 
 /* A device cache slot: the 32 high bits of the key's hash (to skip other keys without touching
- * their record), the device epoch its record was read at, and the record: what struct dev
- * holds, packed by dev_pack (55 bytes for a device with one group and no licence, where a
- * struct dev takes 2 KiB). NULL rec: empty. */
+ * their record), the low 32 bits of the device epoch its record was read at (a record would
+ * pass for current again only after 2^32 whole-cache invalidations, one block each), and the
+ * record: what struct dev holds, packed by dev_pack (55 bytes for a device with one group and
+ * no licence, where a struct dev takes 2 KiB). NULL rec: empty. 16 bytes: a set of DEV_WAYS is
+ * one 64-byte cache line (the array is aligned to it). */
 struct dslot {
 	uint32_t tag;
-	uint64_t epoch;
+	uint32_t epoch;
 	uint8_t *rec;
 };
 
@@ -165,7 +191,14 @@ struct node_updates {
 	struct entry *slots;
 	struct dslot *dslots; /* dslot_n slots in sets of DEV_WAYS */
 	size_t dslot_n, dslot_used;
+	/* Per-device invalidations so far; the key hash of invalidation g is inval[g %
+	 * INVAL_RING]. */
+	uint64_t dev_gen;
+	uint64_t inval[INVAL_RING];
 	uint64_t hits, splices, refreshes, misses, dev_fills, lookups, readers;
+	uint64_t dev_grows, dev_drops, dev_flushes, dev_warmed;
+	pthread_t warm;
+	int warm_on, warm_stop, warm_done; /* warm_stop, warm_done: atomics */
 };
 
 static void material_free(struct material *m)
@@ -203,7 +236,9 @@ int node_updates_new(struct node_updates **out, struct node_db *db)
 		return FWC_ERR_NOMEM;
 	u->slots = calloc(NODE_UPDATES_SLOTS, sizeof(*u->slots));
 	u->dslot_n = NODE_UPDATES_DEVICE_SLOTS;
-	u->dslots = calloc(u->dslot_n, sizeof(*u->dslots));
+	u->dslots = aligned_alloc(64, u->dslot_n * sizeof(*u->dslots));
+	if (u->dslots != NULL)
+		memset(u->dslots, 0, u->dslot_n * sizeof(*u->dslots));
 	if (u->slots == NULL || u->dslots == NULL || node_stateq_pool_init(&u->qpool) != FWC_OK) {
 		free(u->slots);
 		free(u->dslots);
@@ -226,6 +261,10 @@ void node_updates_free(struct node_updates *u)
 {
 	if (u == NULL)
 		return;
+	if (u->warm_on) {
+		__atomic_store_n(&u->warm_stop, 1, __ATOMIC_RELAXED);
+		pthread_join(u->warm, NULL);
+	}
 	for (size_t i = 0; i < NODE_UPDATES_SLOTS; i++)
 		entry_clear(&u->slots[i]);
 	free(u->slots);
@@ -249,6 +288,15 @@ void node_updates_stats(struct node_updates *u, struct node_updates_stats *out)
 	out->dev_fills = __atomic_load_n(&u->dev_fills, __ATOMIC_RELAXED);
 	out->lookups = __atomic_load_n(&u->lookups, __ATOMIC_RELAXED);
 	out->readers = __atomic_load_n(&u->readers, __ATOMIC_RELAXED);
+	pthread_rwlock_rdlock(&u->lock);
+	out->dev_slots = u->dslot_n;
+	out->dev_records = u->dslot_used;
+	out->dev_grows = u->dev_grows;
+	out->dev_drops = u->dev_drops;
+	out->dev_flushes = u->dev_flushes;
+	out->dev_warmed = u->dev_warmed;
+	out->warm_done = __atomic_load_n(&u->warm_done, __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&u->lock);
 }
 
 #define COUNT(u, field) __atomic_fetch_add(&(u)->field, 1, __ATOMIC_RELAXED)
@@ -263,32 +311,6 @@ static void etag_of(char out[ETAG_LEN], const char *prefix, const void *data, si
 		memset(h, 0, sizeof(h));
 	fwc_hex_encode(hex, sizeof(hex), h, 16);
 	snprintf(out, ETAG_LEN, "%s%s", prefix, hex);
-}
-
-void node_updates_on_commit(void *ctx, const struct node_chain_commit *info)
-{
-	struct node_updates *u = ctx;
-	char *note;
-
-	if (u == NULL || info == NULL || info->note == NULL)
-		return;
-	note = malloc(info->note_len + 1);
-	if (note == NULL)
-		return; /* keep answering with the previous checkpoint */
-	memcpy(note, info->note, info->note_len);
-	note[info->note_len] = '\0';
-	pthread_rwlock_wrlock(&u->lock);
-	free(u->note);
-	u->note = note;
-	u->note_len = info->note_len;
-	etag_of(u->note_etag, "c-", note, info->note_len);
-	u->size = info->log_size;
-	if (info->applied_types & RELEVANT_TYPES)
-		u->epoch++;
-	if (info->applied_types & DEVICE_TYPES)
-		u->dev_epoch++;
-	u->ready = 1;
-	pthread_rwlock_unlock(&u->lock);
 }
 
 /* A reader and the state_query statements bound to its connection. */
@@ -800,15 +822,16 @@ static int dev_fill(struct node_updates *u, struct dev *v, const struct query *q
 	v->used = 1;
 	if ((rc = reader_get(u, &r, &q)) != FWC_OK)
 		return rc;
-	if ((rc = node_db_reader_begin(r)) == FWC_OK) {
-		rc = node_state_device_get(node_db_reader_state(r), &qr->device, dev_cb, v);
-		if (rc == FWC_ERR_NOT_FOUND)
-			rc = FWC_OK;
-		if (rc == FWC_OK && v->found)
-			rc = node_stateq_device_licences(q, &qr->device, v->product, lic_cb, v);
-		node_db_reader_end(r);
-	}
+	/* One statement: one snapshot without BEGIN and COMMIT. The licences read are those of
+	 * the product asked for: a device registered for another one is refused (409) before
+	 * any rule, and its record says its licences are unknown (a later check-in naming its
+	 * product asks the ledger for them, lookup_run). */
+	rc = node_stateq_device_checkin(q, &qr->device, qr->product, dev_cb, lic_cb, v);
 	node_db_reader_put(r);
+	if (rc == FWC_OK && (!v->found || strcmp(v->product, qr->product) != 0)) {
+		v->nlic = 0;
+		v->lic_more = v->found;
+	}
 	COUNT(u, dev_fills);
 	return rc;
 }
@@ -1164,30 +1187,35 @@ static size_t dset(uint64_t h, size_t n)
 	return (size_t)(h % (n / DEV_WAYS)) * DEV_WAYS;
 }
 
+/* Whether slot d holds the record of key (of hash h). */
+static int dslot_is(const struct dslot *d, const uint8_t *key, uint64_t h)
+{
+	return d->rec != NULL && d->tag == (uint32_t)(h >> 32) &&
+	       memcmp(d->rec, key, FWC_PUBKEY_BIN_LEN) == 0;
+}
+
 /* The slot holding key (of hash h), or NULL. Caller holds the lock. */
 static struct dslot *dcache_find(struct node_updates *u, const uint8_t *key, uint64_t h)
 {
 	struct dslot *set = &u->dslots[dset(h, u->dslot_n)];
 
 	for (int w = 0; w < DEV_WAYS; w++)
-		if (set[w].rec != NULL && set[w].tag == (uint32_t)(h >> 32) &&
-		    memcmp(set[w].rec, key, FWC_PUBKEY_BIN_LEN) == 0)
+		if (dslot_is(&set[w], key, h))
 			return &set[w];
 	return NULL;
 }
 
 /* Where a record of hash h goes: its key's slot, else an empty one, else a stale one, else
- * the way h picks (the cache is full there). */
+ * the way h picks (the set is full of current records). */
 static struct dslot *dcache_victim(struct dslot *slots, size_t n, const uint8_t *key, uint64_t h,
-                                   uint64_t epoch)
+                                   uint32_t epoch)
 {
 	struct dslot *set = &slots[dset(h, n)], *stale = NULL;
 
 	for (int w = 0; w < DEV_WAYS; w++) {
 		if (set[w].rec == NULL)
 			return &set[w];
-		if (set[w].tag == (uint32_t)(h >> 32) &&
-		    memcmp(set[w].rec, key, FWC_PUBKEY_BIN_LEN) == 0)
+		if (dslot_is(&set[w], key, h))
 			return &set[w];
 		if (set[w].epoch != epoch && stale == NULL)
 			stale = &set[w];
@@ -1195,14 +1223,16 @@ static struct dslot *dcache_victim(struct dslot *slots, size_t n, const uint8_t 
 	return stale ? stale : &set[(h >> 8) % DEV_WAYS];
 }
 
-/* Doubles the cache (its records move, none is lost). Out of memory: it stays as it is. */
-static void dcache_grow(struct node_updates *u)
+/* Resizes the cache to n slots (a power-of-two multiple of the present count; its records
+ * move, none is lost: each new set takes records of one old set only). Out of memory: it
+ * stays as it is. */
+static void dcache_resize(struct node_updates *u, size_t n)
 {
-	size_t n = u->dslot_n * 2;
-	struct dslot *ns = calloc(n, sizeof(*ns));
+	struct dslot *ns = aligned_alloc(64, n * sizeof(*ns));
 
 	if (ns == NULL)
 		return;
+	memset(ns, 0, n * sizeof(*ns));
 	for (size_t i = 0; i < u->dslot_n; i++) {
 		struct dslot *o = &u->dslots[i], *d;
 		uint64_t h;
@@ -1211,29 +1241,204 @@ static void dcache_grow(struct node_updates *u)
 			continue;
 		h = fnv(o->rec, FWC_PUBKEY_BIN_LEN);
 		d = dcache_victim(ns, n, o->rec, h, o->epoch);
-		free(d->rec); /* NULL: twice the slots per set leave room for every record */
+		free(d->rec); /* NULL: more slots per set leave room for every record */
 		*d = *o;
 	}
 	free(u->dslots);
 	u->dslots = ns;
 	u->dslot_n = n;
+	u->dev_grows++;
+}
+
+/* Doubles the cache. */
+static void dcache_grow(struct node_updates *u)
+{
+	dcache_resize(u, u->dslot_n * 2);
 }
 
 /* Installs rec (read at epoch; the cache owns it now) for key of hash h. Caller holds the
- * write lock. */
+ * write lock. The cache doubles when more than half its slots hold a record, and also, once a
+ * quarter do, rather than evict a current record from a full set: records lost that way
+ * before a growth would stay lost until their devices check in again (with 4-way sets at half
+ * load some 5 % of the sets overflow; at a quarter, 0.4 %). */
 static void dcache_put(struct node_updates *u, const uint8_t *key, uint64_t h, uint8_t *rec,
                        uint64_t epoch)
 {
-	struct dslot *d = dcache_victim(u->dslots, u->dslot_n, key, h, epoch);
+	struct dslot *d = dcache_victim(u->dslots, u->dslot_n, key, h, (uint32_t)epoch);
 
+	if (d->rec != NULL && d->epoch == (uint32_t)epoch && !dslot_is(d, key, h) &&
+	    u->dslot_used > u->dslot_n / 4 && u->dslot_n < DEV_SLOTS_MAX) {
+		dcache_grow(u);
+		d = dcache_victim(u->dslots, u->dslot_n, key, h, (uint32_t)epoch);
+	}
 	if (d->rec == NULL)
 		u->dslot_used++;
 	free(d->rec);
 	d->tag = (uint32_t)(h >> 32);
-	d->epoch = epoch;
+	d->epoch = (uint32_t)epoch;
 	d->rec = rec;
 	if (u->dslot_used > u->dslot_n / 2 && u->dslot_n < DEV_SLOTS_MAX)
 		dcache_grow(u);
+}
+
+/* ---------------------------------------------------------------- the commit hook */
+
+/* The devices a block touched: their binary keys. */
+struct touched {
+	size_t n;
+	uint8_t key[DEV_TOUCH_MAX][FWC_PUBKEY_BIN_LEN];
+};
+
+static int touch_add(struct touched *t, const struct fwc_pubkey *pk)
+{
+	if (t->n == DEV_TOUCH_MAX || fwc_pubkey_to_bin(t->key[t->n], pk) != FWC_OK)
+		return -1;
+	t->n++;
+	return 0;
+}
+
+/* The device a revoked licence was issued to, from the ledger (the revoke payload names only
+ * the licence). 0 and t extended, or -1: product-wide, unknown, or the read failed. */
+static int touch_revoked(struct node_updates *u, struct touched *t,
+                         const struct fwc_pl_licence_revoke *p)
+{
+	struct node_db_reader *r = NULL;
+	struct node_stateq *q = NULL;
+	char product[FWC_PL_ID_MAX + 1], id[FWC_PL_ID_MAX + 1];
+	int bound = 0, rc;
+
+	if (t->n == DEV_TOUCH_MAX || p->product.len >= sizeof(product) || p->id.len >= sizeof(id))
+		return -1;
+	memcpy(product, p->product.p, p->product.len);
+	product[p->product.len] = '\0';
+	memcpy(id, p->id.p, p->id.len);
+	id[p->id.len] = '\0';
+	if (reader_get(u, &r, &q) != FWC_OK)
+		return -1;
+	if ((rc = node_db_reader_begin(r)) == FWC_OK) {
+		rc = node_stateq_licence_device(q, t->key[t->n], &bound, product, id);
+		node_db_reader_end(r);
+	}
+	node_db_reader_put(r);
+	if (rc != FWC_OK || !bound)
+		return -1;
+	t->n++;
+	return 0;
+}
+
+/* The devices whose facts the block's applied transactions changed, into t. 0, or -1 when
+ * the whole device cache must go instead: the transactions are not known, one cannot be read,
+ * a licence is product-wide (it changes every device of its product), or more than
+ * DEV_TOUCH_MAX devices were touched. */
+static int touched_devices(struct node_updates *u, struct touched *t,
+                           const struct node_chain_commit *info)
+{
+	t->n = 0;
+	if (info->txs == NULL || info->ntxs != info->applied)
+		return -1;
+	for (size_t i = 0; i < info->ntxs; i++) {
+		const struct node_chain_tx *x = &info->txs[i];
+		struct fwc_signed_tx stx;
+		const uint8_t *pl;
+		size_t len;
+
+		if (x->type >= 32 || !(DEVICE_TYPES & (1u << x->type)))
+			continue;
+		if (fwc_tx_decode(&stx, x->bytes, x->len, NULL) != FWC_OK || stx.tx.type != x->type)
+			return -1;
+		pl = stx.tx.payload.p;
+		len = stx.tx.payload.len;
+		if (x->type == FWC_TX_DEVICE_REGISTER) {
+			struct fwc_pl_device_register p;
+
+			if (fwc_pl_device_register_decode(&p, pl, len, NULL) != FWC_OK ||
+			    touch_add(t, &p.device) != 0)
+				return -1;
+		} else if (x->type == FWC_TX_LICENCE_ISSUE) {
+			struct fwc_pl_licence_issue p;
+
+			if (fwc_pl_licence_issue_decode(&p, pl, len, NULL) != FWC_OK ||
+			    !p.has_device || touch_add(t, &p.device) != 0)
+				return -1;
+		} else {
+			struct fwc_pl_licence_revoke p;
+
+			if (fwc_pl_licence_revoke_decode(&p, pl, len, NULL) != FWC_OK ||
+			    touch_revoked(u, t, &p) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Drops the record of each device of t and notes the invalidation for fills in progress.
+ * Caller holds the write lock. */
+static void dcache_drop(struct node_updates *u, const struct touched *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		uint64_t h = fnv(t->key[i], FWC_PUBKEY_BIN_LEN);
+		struct dslot *d = dcache_find(u, t->key[i], h);
+
+		if (d != NULL) {
+			free(d->rec);
+			d->rec = NULL;
+			u->dslot_used--;
+			u->dev_drops++;
+		}
+		u->dev_gen++;
+		u->inval[u->dev_gen % INVAL_RING] = h;
+	}
+}
+
+/* Whether the device of hash h may have changed since the fill that began at invalidation
+ * gen (1 also when more invalidations came than are remembered). Caller holds the lock. */
+static int dcache_touched_since(const struct node_updates *u, uint64_t h, uint64_t gen)
+{
+	if (u->dev_gen - gen > INVAL_RING)
+		return 1;
+	for (uint64_t g = gen + 1; g <= u->dev_gen; g++)
+		if (u->inval[g % INVAL_RING] == h)
+			return 1;
+	return 0;
+}
+
+void node_updates_on_commit(void *ctx, const struct node_chain_commit *info)
+{
+	struct node_updates *u = ctx;
+	struct touched *t = NULL;
+	int flush = 0;
+	char *note;
+
+	if (u == NULL || info == NULL || info->note == NULL)
+		return;
+	note = malloc(info->note_len + 1);
+	if (note == NULL)
+		return; /* keep answering with the previous checkpoint */
+	memcpy(note, info->note, info->note_len);
+	note[info->note_len] = '\0';
+	/* Which devices changed is worked out before the lock (a revoked licence's device is
+	 * read from the ledger); check-ins go on meanwhile. */
+	if (info->applied_types & DEVICE_TYPES) {
+		t = malloc(sizeof(*t));
+		flush = t == NULL || touched_devices(u, t, info) != 0;
+	}
+	pthread_rwlock_wrlock(&u->lock);
+	free(u->note);
+	u->note = note;
+	u->note_len = info->note_len;
+	etag_of(u->note_etag, "c-", note, info->note_len);
+	u->size = info->log_size;
+	if (info->applied_types & RELEVANT_TYPES)
+		u->epoch++;
+	if (flush) {
+		u->dev_epoch++;
+		u->dev_flushes++;
+	} else if (t != NULL) {
+		dcache_drop(u, t);
+	}
+	u->ready = 1;
+	pthread_rwlock_unlock(&u->lock);
+	free(t);
 }
 
 /* The device's facts (from the cache or the ledger) and the 4xx when it may not check in
@@ -1242,7 +1447,7 @@ static int device_check(struct node_updates *u, struct dev *v, struct node_http_
                         const struct query *q)
 {
 	struct dslot *d;
-	uint64_t epoch;
+	uint64_t epoch, gen;
 	uint8_t *rec;
 	int have = 0, rc;
 
@@ -1253,8 +1458,9 @@ static int device_check(struct node_updates *u, struct dev *v, struct node_http_
 		return -1;
 	}
 	epoch = u->dev_epoch;
+	gen = u->dev_gen;
 	d = dcache_find(u, q->dkey, q->dhash);
-	if (d != NULL && d->epoch == epoch) {
+	if (d != NULL && d->epoch == (uint32_t)epoch) {
 		dev_unpack(v, d->rec, epoch);
 		have = 1;
 	}
@@ -1267,8 +1473,11 @@ static int device_check(struct node_updates *u, struct dev *v, struct node_http_
 		v->epoch = epoch;
 		rec = dev_pack(v); /* NULL: out of memory, the answer goes on uncached */
 		pthread_rwlock_wrlock(&u->lock);
-		/* Only registered devices are kept: unknown keys, however many, cannot fill it. */
-		if (rec != NULL && v->found && u->dev_epoch == epoch) {
+		/* Only registered devices are kept: unknown keys, however many, cannot fill it.
+		 * Nor a record a block may have changed since it was read: the read could
+		 * predate the block, and its invalidation has passed. */
+		if (rec != NULL && v->found && u->dev_epoch == epoch &&
+		    !dcache_touched_since(u, q->dhash, gen)) {
 			dcache_put(u, q->dkey, q->dhash, rec, epoch);
 			rec = NULL;
 		}
@@ -1295,6 +1504,199 @@ static int device_check(struct node_updates *u, struct dev *v, struct node_http_
 		return -1;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------- warming at start */
+
+#define WARM_CHUNK 256 /* devices a warming step reads (one statement) and installs (one lock) */
+
+/* A warming step's records. */
+struct warm_step {
+	size_t n;
+	uint64_t h[WARM_CHUNK];
+	uint8_t *rec[WARM_CHUNK];
+	uint8_t last[FWC_PUBKEY_BIN_LEN];
+	size_t last_len, rows;
+};
+
+static int warm_cb(void *ctx, const uint8_t *key, size_t key_len, const struct node_device_row *d,
+                   int licensed)
+{
+	struct warm_step *w = ctx;
+	struct dev v;
+
+	if (key_len != FWC_PUBKEY_BIN_LEN)
+		return 0;
+	memcpy(w->last, key, key_len);
+	w->last_len = key_len;
+	w->rows++;
+	/* A device some licence applies to is left to its first check-in (its record holds its
+	 * licences, which this scan does not read). */
+	if (licensed || w->n == WARM_CHUNK)
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.used = 1;
+	memcpy(v.key, key, key_len);
+	dev_cb(&v, d);
+	if ((w->rec[w->n] = dev_pack(&v)) != NULL)
+		w->h[w->n++] = fnv(key, key_len);
+	return 0;
+}
+
+/* Makes room for n records before warming: a quarter full at most (so no set overflow makes
+ * it double, dcache_put), the doublings happening while the cache is all but empty, not under
+ * check-ins later. Caller holds the write lock. */
+static void dcache_reserve(struct node_updates *u, int64_t n)
+{
+	size_t to = u->dslot_n;
+
+	while (n > 0 && to < DEV_SLOTS_MAX && (int64_t)(to / 4) < n)
+		to *= 2;
+	if (to > u->dslot_n)
+		dcache_resize(u, to); /* at once: one allocation, one move */
+}
+
+/* The warming thread's scheduling class: idle, but normal while it holds the write lock (a
+ * thread of the idle class holding the lock could be kept off the CPU by any other process
+ * while check-ins wait). Only where the way back is allowed (root, or RLIMIT_NICE lets the
+ * thread return to nice 0: sched(7)); elsewhere the thread stays in the normal class and
+ * warm_main sleeps as long as each step took, using at most half a CPU. Returns whether the
+ * idle class is in use. */
+static int warm_sched_allowed(void)
+{
+	struct rlimit rl;
+
+	return geteuid() == 0 || (getrlimit(RLIMIT_NICE, &rl) == 0 &&
+	                          (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 20));
+}
+
+static int warm_sched(int allowed, int idle)
+{
+	struct sched_param sp;
+
+	if (!allowed)
+		return 0;
+	memset(&sp, 0, sizeof(sp));
+	return pthread_setschedparam(pthread_self(), idle ? SCHED_IDLE : SCHED_OTHER, &sp) == 0 &&
+	       idle;
+}
+
+static int warm_stopping(struct node_updates *u)
+{
+	return __atomic_load_n(&u->warm_stop, __ATOMIC_RELAXED);
+}
+
+/* The warming thread: the registered devices in key order, WARM_CHUNK at a time, each step
+ * its own statement (a short read transaction: the WAL is not held) and one short write lock
+ * to install; at the idle scheduling class where allowed (warm_sched), so it runs only when
+ * the CPU has nothing else to do, and stops when the cache holds half its maximum. It never replaces a current record (one
+ * a check-in installed meanwhile, or that a full set holds: that device is read at its first
+ * check-in); a record a block may have changed since the step's read is not installed (the
+ * same guard as a fill's). */
+static void *warm_main(void *arg)
+{
+	struct node_updates *u = arg;
+	struct warm_step *w = calloc(1, sizeof(*w));
+	uint8_t after[FWC_PUBKEY_BIN_LEN];
+	size_t after_len = 0;
+	int64_t count = 0;
+	uint64_t warmed;
+	struct timespec t0, t1;
+	int allowed = warm_sched_allowed(), idle = warm_sched(allowed, 1);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int first = 1; w != NULL && !warm_stopping(u);) {
+		struct node_db_reader *r = NULL;
+		struct node_stateq *q = NULL;
+		struct timespec s0, s1;
+		uint64_t epoch, gen;
+		int ready, rc, full;
+
+		pthread_rwlock_rdlock(&u->lock);
+		ready = u->ready;
+		epoch = u->dev_epoch;
+		gen = u->dev_gen;
+		full = u->dslot_used >= DEV_SLOTS_MAX / 2;
+		pthread_rwlock_unlock(&u->lock);
+		if (full)
+			break;
+		if (!ready) { /* before the chain's first commit hook call */
+			struct timespec ms = {0, 10000000L};
+
+			nanosleep(&ms, NULL);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &s0);
+		if (reader_get(u, &r, &q) != FWC_OK)
+			break;
+		if (first && node_stateq_device_count(q, &count) == FWC_OK) {
+			warm_sched(allowed, 0);
+			pthread_rwlock_wrlock(&u->lock);
+			dcache_reserve(u, count);
+			pthread_rwlock_unlock(&u->lock);
+			warm_sched(allowed, 1);
+		}
+		first = 0;
+		w->n = w->rows = 0;
+		rc = node_stateq_devices_scan(q, after, after_len, WARM_CHUNK, warm_cb, w);
+		node_db_reader_put(r);
+		if (rc != FWC_OK)
+			w->rows = 0;
+		warm_sched(allowed, 0);
+		pthread_rwlock_wrlock(&u->lock);
+		for (size_t i = 0; i < w->n; i++) {
+			struct dslot *d = dcache_victim(u->dslots, u->dslot_n, w->rec[i], w->h[i],
+			                                (uint32_t)epoch);
+
+			/* Never in place of a current record (a check-in's, or this key's). */
+			if (u->dev_epoch == epoch && !dcache_touched_since(u, w->h[i], gen) &&
+			    (d->rec == NULL || d->epoch != (uint32_t)epoch)) {
+				dcache_put(u, w->rec[i], w->h[i], w->rec[i], epoch);
+				w->rec[i] = NULL;
+				u->dev_warmed++;
+			}
+		}
+		pthread_rwlock_unlock(&u->lock);
+		warm_sched(allowed, 1);
+		for (size_t i = 0; i < w->n; i++)
+			free(w->rec[i]);
+		if (w->rows < WARM_CHUNK)
+			break; /* the end, or a read error */
+		if (!idle) { /* half a CPU at most */
+			long ns;
+
+			clock_gettime(CLOCK_MONOTONIC, &s1);
+			ns = (long)(s1.tv_sec - s0.tv_sec) * 1000000000L + (s1.tv_nsec - s0.tv_nsec);
+			if (ns > 0 && ns < 1000000000L) {
+				struct timespec d = {0, ns};
+
+				nanosleep(&d, NULL);
+			}
+		}
+		memcpy(after, w->last, w->last_len);
+		after_len = w->last_len;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_rwlock_rdlock(&u->lock);
+	warmed = u->dev_warmed;
+	pthread_rwlock_unlock(&u->lock);
+	if (w != NULL && !warm_stopping(u))
+		fprintf(stderr, "fwchaind: device cache warmed: %llu of %lld devices in %.1f s\n",
+		        (unsigned long long)warmed, (long long)count,
+		        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	free(w);
+	__atomic_store_n(&u->warm_done, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+int node_updates_warm(struct node_updates *u)
+{
+	if (u == NULL || u->warm_on)
+		return FWC_ERR_ARG;
+	if (pthread_create(&u->warm, NULL, warm_main, u) != 0)
+		return FWC_ERR_NOMEM;
+	u->warm_on = 1;
+	return FWC_OK;
 }
 
 /* Answer from a private entry just read from the ledger (no lock needed: nobody else sees

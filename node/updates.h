@@ -31,15 +31,29 @@ struct node_updates;
  * check-in answers 503. FWC_OK, FWC_ERR_ARG, FWC_ERR_NOMEM. */
 int node_updates_new(struct node_updates **out, struct node_db *db);
 
-/* Free; NULL is fine. No request may be in progress. */
+/* Free; NULL is fine. No request may be in progress. Stops the warming thread (waits for its
+ * current step). */
 void node_updates_free(struct node_updates *u);
+
+/* Start warming the device cache in a background thread: once the first commit hook call has
+ * come, it sizes the cache for the registered devices and reads them in key order (256 per
+ * statement, each step a short read transaction and a short write lock), installing the
+ * record of every device no licence applies to (the others are read at their first check-in)
+ * and no check-in installed meanwhile, until the end or half the cache's maximum (2 Mi
+ * records). It runs at the idle scheduling class (SCHED_IDLE) where it may return to the
+ * normal one for its install lock (root, or RLIMIT_NICE >= 20), else in the normal class at
+ * half a CPU at most; check-ins never wait for it but that short lock. Prints one line to
+ * stderr when done. FWC_OK, FWC_ERR_ARG (NULL, or already started), FWC_ERR_NOMEM. */
+int node_updates_warm(struct node_updates *u);
 
 /* The chain's commit hook (ctx: the struct node_updates): records the new checkpoint and, when
  * the block applied a transaction that can change a check-in's answer (release, release-revoke,
  * rollout-control, postpone, key-set registration or rotation, product registration),
- * invalidates every cached answer; device-register and licence issue/revoke invalidate the
- * cached device facts. A new checkpoint alone makes cached bundles rebuild their paths on next
- * use. */
+ * invalidates every cached answer. Device-register and device-bound licence issue/revoke drop
+ * the cached facts of just the devices they name (a revoke's device is read from the ledger);
+ * a product-wide licence, more than 256 touched devices in one block, or a commit whose
+ * transactions are not given (info->txs NULL) drop all cached device facts. A new checkpoint
+ * alone makes cached bundles rebuild their paths on next use. */
 void node_updates_on_commit(void *ctx, const struct node_chain_commit *info);
 
 /* The handler (ctx: the struct node_updates; NULL answers 503). Parameters: product (an id),
@@ -62,6 +76,14 @@ struct node_updates_stats {
 	uint64_t dev_fills; /* device facts read from the ledger */
 	uint64_t lookups;   /* per-device postponement / licence lookups */
 	uint64_t readers;   /* reader connections borrowed (every SQLite access takes one) */
+	/* The device cache. */
+	size_t dev_slots;     /* slots now (NODE_UPDATES_DEVICE_SLOTS at start, doubling) */
+	size_t dev_records;   /* records held */
+	uint64_t dev_grows;   /* times it doubled */
+	uint64_t dev_drops;   /* records dropped because a block changed their device */
+	uint64_t dev_flushes; /* whole-cache invalidations (the first hook call makes one) */
+	uint64_t dev_warmed;  /* records installed by node_updates_warm */
+	int warm_done;        /* the warming thread has finished */
 };
 void node_updates_stats(struct node_updates *u, struct node_updates_stats *out);
 

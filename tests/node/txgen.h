@@ -190,10 +190,28 @@ static inline int txg_device(uint8_t *pl, size_t cap, size_t *len, const struct 
  * CID raw v1 whose digest bytes are all `counter & 0xff`, size 1000 + counter, SHA-256 bytes
  * all `counter & 0xff`, metadata meta (may be NULL), signed by signers. *id gets the release
  * id, sm/sm_len (optional, capacity FWC_SIGNED_MANIFEST_MAX) the signed manifest. */
+static inline int txg_release_ex(uint8_t *pl, size_t cap, size_t *len, const char *product,
+                                 const char *channel, uint64_t counter, uint64_t created,
+                                 const char *meta, const struct fwc_manifest_rollout *rollout,
+                                 const char *licence, const struct txg_actor *const *signers,
+                                 size_t n_signers, uint8_t id[32], uint8_t *sm, size_t *sm_len);
+
 static inline int txg_release(uint8_t *pl, size_t cap, size_t *len, const char *product,
                               const char *channel, uint64_t counter, uint64_t created,
                               const char *meta, const struct txg_actor *const *signers,
                               size_t n_signers, uint8_t id[32], uint8_t *sm, size_t *sm_len)
+{
+	return txg_release_ex(pl, cap, len, product, channel, counter, created, meta, NULL, NULL,
+	                      signers, n_signers, id, sm, sm_len);
+}
+
+/* txg_release with, when not NULL, a rollout policy and the licence (feature) a device must
+ * hold. */
+static inline int txg_release_ex(uint8_t *pl, size_t cap, size_t *len, const char *product,
+                                 const char *channel, uint64_t counter, uint64_t created,
+                                 const char *meta, const struct fwc_manifest_rollout *rollout,
+                                 const char *licence, const struct txg_actor *const *signers,
+                                 size_t n_signers, uint8_t id[32], uint8_t *sm, size_t *sm_len)
 {
 	static uint8_t body[FWC_MANIFEST_BODY_MAX], a[FWC_SIGNED_MANIFEST_MAX],
 	    b[FWC_SIGNED_MANIFEST_MAX];
@@ -224,6 +242,14 @@ static inline int txg_release(uint8_t *pl, size_t cap, size_t *len, const char *
 		m.has_metadata = 1;
 		m.metadata.p = (const uint8_t *)meta;
 		m.metadata.len = strlen(meta);
+	}
+	if (rollout) {
+		m.has_rollout = 1;
+		m.rollout = *rollout;
+	}
+	if (licence) {
+		m.has_licence = 1;
+		m.licence = txg_str(licence);
 	}
 	if ((rc = fwc_manifest_encode(body, sizeof(body), &blen, &m, NULL)) != FWC_OK ||
 	    (rc = fwc_signed_manifest_encode(a, sizeof(a), &alen, body, blen, NULL, 0, NULL)) !=
