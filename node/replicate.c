@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1066,24 +1067,72 @@ struct pair {
 	struct fwc_cid root;
 	char origin[NODE_PIN_ORIGIN_MAX + 1];
 };
+/* A list of (root, origin) pairs with a hash index on the root, so that a round over a
+ * ledger of many releases (or a peer listing many pins) stays linear: the index holds
+ * position + 1 (0: empty) in open addressing, keyed by SipHash (libsodium's shorthash, a key
+ * drawn per process) of the root's digest, since peers choose what they list. */
 struct pairs {
 	struct pair *v;
 	size_t n, cap;
+	size_t *ix, ixn; /* ixn: a power of two, at least twice n */
 };
+
+static uint8_t pairs_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t pairs_key_once = PTHREAD_ONCE_INIT;
+
+static void pairs_key_init(void)
+{
+	if (sodium_init() < 0) /* randombytes works without it too, from the OS */
+		fprintf(stderr, "fwchaind: replicate: libsodium did not initialise\n");
+	randombytes_buf(pairs_key, sizeof(pairs_key));
+}
+
+static size_t pairs_hash(const struct fwc_cid *v1)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t x;
+
+	pthread_once(&pairs_key_once, pairs_key_init);
+	crypto_shorthash(h, v1->digest, sizeof(v1->digest), pairs_key);
+	memcpy(&x, h, sizeof(x));
+	return (size_t)x;
+}
+
+static void pairs_index(size_t *ix, size_t ixn, const struct pair *v, size_t i)
+{
+	size_t s = pairs_hash(&v[i].root) & (ixn - 1);
+
+	while (ix[s] != 0)
+		s = (s + 1) & (ixn - 1);
+	ix[s] = i + 1;
+}
 
 static int pairs_push(struct pairs *p, const struct fwc_cid *root, const char *origin)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct pair *nv = realloc(p->v, cap * sizeof(*nv));
+		void *nv = realloc(p->v, cap * sizeof(*p->v));
 
 		if (nv == NULL)
 			return -1;
 		p->v = nv;
 		p->cap = cap;
 	}
+	if (2 * (p->n + 1) > p->ixn) {
+		size_t ixn = p->ixn ? 2 * p->ixn : 128;
+		size_t *ix = calloc(ixn, sizeof(*ix));
+
+		if (ix == NULL)
+			return -1;
+		for (size_t i = 0; i < p->n; i++)
+			pairs_index(ix, ixn, p->v, i);
+		free(p->ix);
+		p->ix = ix;
+		p->ixn = ixn;
+	}
 	fwc_cid_to_v1(&p->v[p->n].root, root);
 	snprintf(p->v[p->n].origin, sizeof(p->v[p->n].origin), "%s", origin);
+	pairs_index(p->ix, p->ixn, p->v, p->n);
 	p->n++;
 	return 0;
 }
@@ -1091,13 +1140,26 @@ static int pairs_push(struct pairs *p, const struct fwc_cid *root, const char *o
 static int pairs_has(const struct pairs *p, const struct fwc_cid *root, const char *origin)
 {
 	struct fwc_cid v1;
+	size_t s;
 
+	if (p->ixn == 0)
+		return 0;
 	fwc_cid_to_v1(&v1, root);
-	for (size_t i = 0; i < p->n; i++)
-		if (fwc_cid_equal(&p->v[i].root, &v1) &&
-		    (origin == NULL || strcmp(p->v[i].origin, origin) == 0))
+	for (s = pairs_hash(&v1) & (p->ixn - 1); p->ix[s] != 0; s = (s + 1) & (p->ixn - 1)) {
+		const struct pair *e = &p->v[p->ix[s] - 1];
+
+		if (fwc_cid_equal(&e->root, &v1) &&
+		    (origin == NULL || strcmp(e->origin, origin) == 0))
 			return 1;
+	}
 	return 0;
+}
+
+static void pairs_free(struct pairs *p)
+{
+	free(p->v);
+	free(p->ix);
+	memset(p, 0, sizeof(*p));
 }
 
 static int collect(void *ctx, const struct fwc_cid *root, const char *origin, int64_t created)
@@ -1249,14 +1311,14 @@ static void round_once(struct node_repl *r, int full_check)
 					pthread_mutex_unlock(&r->mu);
 				}
 			}
-			free(w2.v);
+			pairs_free(&w2);
 		}
 		node_pins_session_end(r->pins, sess);
 	}
-	free(local.v);
-	free(wants.v);
-	free(seen.v);
-	free(work.v);
+	pairs_free(&local);
+	pairs_free(&wants);
+	pairs_free(&seen);
+	pairs_free(&work);
 }
 
 static void *repl_main(void *arg)

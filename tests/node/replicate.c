@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include <curl/curl.h>
+#include <sodium.h>
 #include <time.h>
 
 #include "api_content.h"
@@ -78,6 +79,23 @@ static int put_file(struct side *s, struct fwc_cid *cid, size_t n, uint64_t seed
 	node_import_free(im);
 	free(b);
 	return rc;
+}
+
+struct origin_count {
+	const char *origin;
+	int n;
+};
+
+static int count_origin(void *ctx, const struct fwc_cid *root, const char *origin,
+                        int64_t created)
+{
+	struct origin_count *c = ctx;
+
+	(void)root;
+	(void)created;
+	if (strcmp(origin, c->origin) == 0)
+		c->n++;
+	return 0;
 }
 
 static void test_config(void)
@@ -161,6 +179,16 @@ static void test_wants_and_fetch(void)
 	CHECK_RC(node_repl_unwant(r, &want, "operator"), FWC_OK);
 	CHECK_RC(node_repl_unwant(r, &want, "operator"), FWC_ERR_NOT_FOUND);
 	CHECK_RC(node_repl_want(r, &want, "operator", &pinned, NULL, NULL), FWC_OK);
+	/* 150 roots nobody has, each wanted under two origins: a round's lists (whose index
+	 * grows past its first size) must keep each root once and still reach the real one. */
+	for (int i = 0; i < 150; i++) {
+		struct fwc_cid x = want;
+
+		randombytes_buf(x.digest, sizeof(x.digest));
+		CHECK_RC(node_repl_want(r, &x, "tester", &pinned, NULL, NULL), FWC_OK);
+		CHECK(pinned == 0);
+		CHECK_RC(node_repl_want(r, &x, "tester2", &pinned, NULL, NULL), FWC_OK);
+	}
 
 	/* The thread fetches it from A and pins it. */
 	CHECK_RC(node_repl_start(r, NULL), FWC_OK);
@@ -181,6 +209,13 @@ static void test_wants_and_fetch(void)
 	node_repl_get_stats(r, &st);
 	CHECK(st.blocks_fetched == 9 && st.pinned == 1 && st.blocks_refused == 0);
 	CHECK(st.bytes_fetched > (2u << 20));
+	{
+		struct origin_count c1 = {"tester", 0}, c2 = {"tester2", 0};
+
+		CHECK_RC(node_repl_wants(r, count_origin, &c1), FWC_OK);
+		CHECK_RC(node_repl_wants(r, count_origin, &c2), FWC_OK);
+		CHECK(c1.n == 150 && c2.n == 150);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	node_repl_close(r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
