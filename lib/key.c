@@ -93,6 +93,27 @@ int fwc_pubkey_to_text(char *out, size_t outcap, const struct fwc_pubkey *pk)
 int fwc_pubkey_from_text(struct fwc_pubkey *pk, const char *in, size_t len, struct fwc_errinfo *ei)
 {
 	struct fwc_pubkey tmp;
+	int rc;
+	size_t colon = 0;
+
+	if (pk == NULL)
+		return FWC_ERR_ARG;
+	rc = fwc_pubkey_from_text_unchecked(&tmp, in, len, ei);
+	if (rc != FWC_OK)
+		return rc;
+	while (in[colon] != ':')
+		colon++;
+	if (fwc_pubkey_check(&tmp) < 0)
+		return fwc_fail(ei, colon + 1, FWC_ERR_KEY, "%s public key is not a valid curve point",
+		                fwc_alg_name(tmp.alg));
+	*pk = tmp;
+	return FWC_OK;
+}
+
+int fwc_pubkey_from_text_unchecked(struct fwc_pubkey *pk, const char *in, size_t len,
+                                   struct fwc_errinfo *ei)
+{
+	struct fwc_pubkey tmp;
 	enum fwc_alg alg;
 	size_t colon = 0, got = 0;
 
@@ -122,9 +143,6 @@ int fwc_pubkey_from_text(struct fwc_pubkey *pk, const char *in, size_t len, stru
 	if (fwc_hex_decode(tmp.key, sizeof(tmp.key), &got, in + colon + 1, len - colon - 1) < 0)
 		return fwc_fail(ei, colon + 1, FWC_ERR_MALFORMED, "public key hex does not decode");
 	tmp.alg = (uint8_t)alg;
-	if (fwc_pubkey_check(&tmp) < 0)
-		return fwc_fail(ei, colon + 1, FWC_ERR_KEY,
-		                "%s public key is not a valid curve point", fwc_alg_name((int)alg));
 	*pk = tmp;
 	return FWC_OK;
 }

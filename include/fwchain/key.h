@@ -77,6 +77,11 @@ int fwc_pubkey_from_bin(struct fwc_pubkey *pk, const uint8_t *in, size_t len,
 int fwc_pubkey_to_text(char *out, size_t outcap, const struct fwc_pubkey *pk);
 int fwc_pubkey_from_text(struct fwc_pubkey *pk, const char *in, size_t len,
 			 struct fwc_errinfo *ei);
+/* The text form's syntax only, without the curve check: for a key used as a name (a lookup
+ * in a table of keys that were checked when stored, where one that is not a point is simply
+ * not found). Lifting a point is a square root, a seventh of a signature check. */
+int fwc_pubkey_from_text_unchecked(struct fwc_pubkey *pk, const char *in, size_t len,
+				   struct fwc_errinfo *ei);
 /* Key id: tagged_hash("fwchain/keyid/v1", binary form). */
 int fwc_key_id(uint8_t id[FWC_KEYID_LEN], const struct fwc_pubkey *pk);
 /* 1 when both keys have the same algorithm and bytes. */

@@ -597,6 +597,34 @@ static void *cache_walk(void *arg)
 	return NULL;
 }
 
+/* The unchecked text parse keeps the syntax rules and drops only the curve check. */
+static void test_text_unchecked(void)
+{
+	char text[FWC_PUBKEY_TEXT_MAX];
+	struct fwc_pubkey pk, got;
+	int off = -1;
+
+	memset(&pk, 0, sizeof(pk));
+	pk.alg = FWC_ALG_BIP340;
+	/* About half of all x coordinates are not on secp256k1: find one among x = 1..64. */
+	for (int x = 1; x <= 64 && off < 0; x++) {
+		pk.key[31] = (uint8_t)x;
+		if (fwc_pubkey_check(&pk) == FWC_ERR_KEY)
+			off = x;
+	}
+	CHECK(off > 0);
+	CHECK_RC(fwc_pubkey_to_text(text, sizeof(text), &pk), FWC_OK);
+	CHECK_RC(fwc_pubkey_from_text(&got, text, strlen(text), NULL), FWC_ERR_KEY);
+	CHECK_RC(fwc_pubkey_from_text_unchecked(&got, text, strlen(text), NULL), FWC_OK);
+	CHECK(fwc_pubkey_equal(&got, &pk));
+	CHECK_RC(fwc_pubkey_from_text_unchecked(&got, EX_BIP340_TEXT, strlen(EX_BIP340_TEXT), NULL),
+	         FWC_OK);
+	CHECK_RC(fwc_pubkey_from_text_unchecked(&got, "bip340:F9", 9, NULL), FWC_ERR_MALFORMED);
+	CHECK_RC(fwc_pubkey_from_text_unchecked(&got, "x:00", 4, NULL), FWC_ERR_UNSUPPORTED);
+	CHECK_RC(fwc_pubkey_from_text_unchecked(&got, "bip340", 6, NULL), FWC_ERR_MALFORMED);
+	CHECK_RC(fwc_pubkey_from_text_unchecked(NULL, "bip340", 6, NULL), FWC_ERR_ARG);
+}
+
 static void test_point_cache(void)
 {
 	struct cache_case cc;
@@ -657,6 +685,7 @@ int main(void)
 	RUN(test_round_trips);
 	RUN(test_rejections);
 	RUN(test_misc);
+	RUN(test_text_unchecked);
 	RUN(test_point_cache);
 	return test_done();
 }
