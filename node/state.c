@@ -1626,23 +1626,23 @@ struct rule {
 
 #define R(role) FWC_ROLE_BIT(FWC_ROLE_##role)
 static const struct rule rules[FWC_TX_TYPE_MAX + 1] = {
-    [FWC_TX_ORG_REGISTER] = {R(ADMIN), h_org_register},
-    [FWC_TX_MEMBER_ADD] = {R(ADMIN), h_member_add},
-    [FWC_TX_MEMBER_REMOVE] = {R(ADMIN), h_member_remove},
-    [FWC_TX_KEYSET_REGISTER] = {R(ADMIN), h_keyset},
-    [FWC_TX_KEYSET_ROTATE] = {R(ADMIN), h_keyset},
-    [FWC_TX_KEY_REVOKE] = {R(ADMIN), h_key_revoke},
-    [FWC_TX_PRODUCT_REGISTER] = {R(ADMIN), h_product_register},
-    [FWC_TX_DEVICE_REGISTER] = {R(OPERATOR), h_device_register},
+    [FWC_TX_ORG_REGISTER] = {R(ADMIN), h_org_register, 0},
+    [FWC_TX_MEMBER_ADD] = {R(ADMIN), h_member_add, 0},
+    [FWC_TX_MEMBER_REMOVE] = {R(ADMIN), h_member_remove, 0},
+    [FWC_TX_KEYSET_REGISTER] = {R(ADMIN), h_keyset, 0},
+    [FWC_TX_KEYSET_ROTATE] = {R(ADMIN), h_keyset, 0},
+    [FWC_TX_KEY_REVOKE] = {R(ADMIN), h_key_revoke, 0},
+    [FWC_TX_PRODUCT_REGISTER] = {R(ADMIN), h_product_register, 0},
+    [FWC_TX_DEVICE_REGISTER] = {R(OPERATOR), h_device_register, 0},
     [FWC_TX_RELEASE] = {R(RELEASE), h_release, 1},
-    [FWC_TX_RELEASE_REVOKE] = {R(RELEASE), h_release_revoke},
+    [FWC_TX_RELEASE_REVOKE] = {R(RELEASE), h_release_revoke, 0},
     [FWC_TX_DEVICE_EVENT] = {R(GATEWAY) | R(OPERATOR), h_device_event, 1},
-    [FWC_TX_CONFIG_UPDATE] = {R(OPERATOR), h_config_update},
-    [FWC_TX_LICENCE_ISSUE] = {R(OPERATOR), h_licence_issue},
-    [FWC_TX_LICENCE_REVOKE] = {R(OPERATOR), h_licence_revoke},
-    [FWC_TX_ROLLOUT_CONTROL] = {R(OPERATOR), h_rollout},
-    [FWC_TX_POSTPONE] = {R(OPERATOR), h_postpone},
-    [FWC_TX_VALIDATOR_SET] = {R(ADMIN), h_validator_set},
+    [FWC_TX_CONFIG_UPDATE] = {R(OPERATOR), h_config_update, 0},
+    [FWC_TX_LICENCE_ISSUE] = {R(OPERATOR), h_licence_issue, 0},
+    [FWC_TX_LICENCE_REVOKE] = {R(OPERATOR), h_licence_revoke, 0},
+    [FWC_TX_ROLLOUT_CONTROL] = {R(OPERATOR), h_rollout, 0},
+    [FWC_TX_POSTPONE] = {R(OPERATOR), h_postpone, 0},
+    [FWC_TX_VALIDATOR_SET] = {R(ADMIN), h_validator_set, 0},
 };
 #undef R
 
