@@ -508,6 +508,39 @@ static int submit_queue(struct node_chain *c, struct node_db_reader *rd, struct 
 	return rc;
 }
 
+/* A reader in a read transaction for a submission's ledger checks; on failure, the error
+ * (which each entry still open then gets through entry_open). */
+static int checks_begin(struct node_chain *c, struct node_db_reader **rd)
+{
+	int rc = node_db_reader_get(c->db, rd);
+
+	if (rc == FWC_OK && node_db_reader_begin(*rd) != FWC_OK) {
+		node_db_reader_put(*rd);
+		rc = FWC_ERR_IO;
+	}
+	return rc;
+}
+
+static void checks_end(struct node_db_reader *rd)
+{
+	node_db_reader_end(rd);
+	node_db_reader_put(rd);
+}
+
+/* 1 when entry s goes on to the next check: not refused yet, and the ledger readable (rc,
+ * checks_begin's result; otherwise s is refused with it). */
+static int entry_open(struct node_submit *s, int rc)
+{
+	if (s->rc != FWC_OK)
+		return 0;
+	if (rc != FWC_OK) {
+		refuse(&s->r, "internal_error", "ledger read failed");
+		s->rc = rc;
+		return 0;
+	}
+	return 1;
+}
+
 int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n)
 {
 	struct node_db_reader *rd = NULL;
@@ -520,7 +553,9 @@ int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n
 	for (size_t i = 0; i < n; i++)
 		if (s[i].tx == NULL && s[i].len)
 			return FWC_ERR_ARG;
-	u = calloc(n ? n : 1, sizeof(*u));
+	if (n == 0)
+		return FWC_OK;
+	u = calloc(n, sizeof(*u));
 	if (u == NULL)
 		return FWC_ERR_NOMEM;
 	for (size_t i = 0; i < n; i++) {
@@ -531,25 +566,12 @@ int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n
 	 * instead of one per query), before mu; a single transaction's run under mu in the
 	 * nonce read's transaction below, one snapshot in all. */
 	if (n > 1) {
-		rc = node_db_reader_get(c->db, &rd);
-		if (rc == FWC_OK && node_db_reader_begin(rd) != FWC_OK) {
-			node_db_reader_put(rd);
-			rc = FWC_ERR_IO;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (s[i].rc != FWC_OK)
-				continue;
-			if (rc != FWC_OK) {
-				refuse(&s[i].r, "internal_error", "ledger read failed");
-				s[i].rc = rc;
-				continue;
-			}
-			s[i].rc = submit_ledger(rd, &u[i], &s[i].r);
-		}
-		if (rc == FWC_OK) {
-			node_db_reader_end(rd);
-			node_db_reader_put(rd);
-		}
+		rc = checks_begin(c, &rd);
+		for (size_t i = 0; i < n; i++)
+			if (entry_open(&s[i], rc))
+				s[i].rc = submit_ledger(rd, &u[i], &s[i].r);
+		if (rc == FWC_OK)
+			checks_end(rd);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].rc != FWC_OK)
@@ -567,19 +589,10 @@ int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n
 
 	/* One nonce read per entry under mu, in one read transaction. */
 	pthread_mutex_lock(&c->mu);
-	rc = node_db_reader_get(c->db, &rd);
-	if (rc == FWC_OK && n > 0 && node_db_reader_begin(rd) != FWC_OK) {
-		node_db_reader_put(rd);
-		rc = FWC_ERR_IO;
-	}
+	rc = checks_begin(c, &rd);
 	for (size_t i = 0; i < n; i++) {
-		if (s[i].rc != FWC_OK)
+		if (!entry_open(&s[i], rc))
 			continue;
-		if (rc != FWC_OK) {
-			refuse(&s[i].r, "internal_error", "ledger read failed");
-			s[i].rc = rc;
-			continue;
-		}
 		if (n == 1 && (s[i].rc = submit_ledger(rd, &u[i], &s[i].r)) != FWC_OK)
 			continue;
 		s[i].rc = submit_queue(c, rd, &u[i], &s[i].r);
@@ -588,11 +601,8 @@ int node_chain_submit_many(struct node_chain *c, struct node_submit *s, size_t n
 			queued++;
 		}
 	}
-	if (rc == FWC_OK) {
-		if (n > 0)
-			node_db_reader_end(rd);
-		node_db_reader_put(rd);
-	}
+	if (rc == FWC_OK)
+		checks_end(rd);
 	/* A full batch need not wait for the interval. */
 	if (queued && c->count >= c->cfg.block_max_txs)
 		pthread_cond_broadcast(&c->cv);

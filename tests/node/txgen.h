@@ -293,6 +293,24 @@ static inline int txg_key_revoke(uint8_t *pl, size_t cap, size_t *len, const str
 	return fwc_pl_key_revoke_encode(pl, cap, len, &p);
 }
 
+/* dev's event: seq, kind, device time, release id or NULL, detail or NULL. */
+static inline void txg_event_fill(struct fwc_event *e, const struct txg_actor *dev, uint64_t seq,
+                                  uint64_t kind, uint64_t dev_time, const uint8_t *rid,
+                                  const char *detail)
+{
+	memset(e, 0, sizeof(*e));
+	e->device = dev->pk;
+	e->seq = seq;
+	e->time = dev_time;
+	e->kind = kind;
+	if (rid) {
+		e->has_release = 1;
+		memcpy(e->release_id, rid, 32);
+	}
+	if (detail)
+		e->detail = txg_str(detail);
+}
+
 /* A DEVICE_EVENT payload: dev's event (seq, kind, device time, release id or NULL, detail or
  * NULL), signed by the device key. */
 static inline int txg_event(uint8_t *pl, size_t cap, size_t *len, const struct txg_actor *dev,
@@ -305,17 +323,7 @@ static inline int txg_event(uint8_t *pl, size_t cap, size_t *len, const struct t
 	size_t elen = 0;
 	int rc;
 
-	memset(&e, 0, sizeof(e));
-	e.device = dev->pk;
-	e.seq = seq;
-	e.time = dev_time;
-	e.kind = kind;
-	if (rid) {
-		e.has_release = 1;
-		memcpy(e.release_id, rid, 32);
-	}
-	if (detail)
-		e.detail = txg_str(detail);
+	txg_event_fill(&e, dev, seq, kind, dev_time, rid, detail);
 	if ((rc = fwc_event_sign(ev, sizeof(ev), &elen, &e, &dev->sk)) != FWC_OK)
 		return rc;
 	memset(&w, 0, sizeof(w));
@@ -336,17 +344,7 @@ static inline int txg_event_self(uint8_t *pl, size_t cap, size_t *len,
 	size_t blen = 0;
 	int rc;
 
-	memset(&e, 0, sizeof(e));
-	e.device = dev->pk;
-	e.seq = seq;
-	e.time = dev_time;
-	e.kind = kind;
-	if (rid) {
-		e.has_release = 1;
-		memcpy(e.release_id, rid, 32);
-	}
-	if (detail)
-		e.detail = txg_str(detail);
+	txg_event_fill(&e, dev, seq, kind, dev_time, rid, detail);
 	if ((rc = fwc_event_body_encode(body, sizeof(body), &blen, &e)) != FWC_OK)
 		return rc;
 	memset(&w, 0, sizeof(w));
